@@ -1,0 +1,114 @@
+package fpr
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Farm is a producer's farm; it sells products.
+type Farm struct {
+	ID          string
+	OwnerID     string
+	Name        string
+	Slug        string
+	Region      string
+	Description string
+	CreatedAt   time.Time
+}
+
+// Limits on farm fields.
+const (
+	MaxFarmNameLength        = 100
+	MaxRegionLength          = 100
+	MaxFarmDescriptionLength = 5000
+)
+
+// Validate checks a farm's fields and sets its slug from its name.
+func (f *Farm) Validate() error {
+	fe := FieldErrors{}
+	f.Name = strings.TrimSpace(f.Name)
+	f.Region = strings.TrimSpace(f.Region)
+	f.Description = strings.TrimSpace(f.Description)
+	checkText(fe, "name", f.Name, 1, MaxFarmNameLength)
+	checkText(fe, "region", f.Region, 1, MaxRegionLength)
+	checkText(fe, "description", f.Description, 0, MaxFarmDescriptionLength)
+	f.Slug = Slugify(f.Name)
+	return fe.Err()
+}
+
+// CanManageFarm reports whether u may edit farm f and its products: its
+// owner (a producer) or an admin.
+func CanManageFarm(u *User, f *Farm) bool {
+	if u == nil || f == nil {
+		return false
+	}
+	return u.IsAdmin() || (u.Role == RoleProducer && u.ID == f.OwnerID)
+}
+
+// FarmUpdate holds the fields of a PATCH; nil means "not given".
+type FarmUpdate struct {
+	Name        *string
+	Region      *string
+	Description *string
+}
+
+// FarmFilter selects farms. Nil fields are not filtered on.
+type FarmFilter struct {
+	OwnerID *string
+	Region  *string
+	Page
+}
+
+// FarmService manages farms.
+type FarmService interface {
+	// FindFarmByID returns a farm or not_found.
+	FindFarmByID(ctx context.Context, id string) (*Farm, error)
+
+	// FindFarms lists farms by name.
+	FindFarms(ctx context.Context, f FarmFilter) ([]*Farm, string, error)
+
+	// CreateFarm creates f. The acting user must be a producer (who becomes
+	// the owner) or an admin (who may set OwnerID to a producer's ID).
+	// unauthenticated, forbidden, validation_failed, conflict (slug taken).
+	CreateFarm(ctx context.Context, f *Farm) error
+
+	// UpdateFarm changes a farm. Its owner or an admin only.
+	UpdateFarm(ctx context.Context, id string, upd FarmUpdate) (*Farm, error)
+}
+
+// Slugify turns a name into a URL-friendly lowercase slug.
+func Slugify(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(r)
+			dash = false
+		default:
+			if !dash && b.Len() > 0 {
+				b.WriteByte('-')
+				dash = true
+			}
+		}
+	}
+	return strings.TrimSuffix(b.String(), "-")
+}
+
+// checkText records a message for field when s is shorter than min or
+// longer than max characters.
+func checkText(fe FieldErrors, field, s string, minLen, maxLen int) {
+	n := utf8.RuneCountInString(s)
+	switch {
+	case n < minLen && n == 0:
+		fe.Add(field, "This field is required.")
+	case n < minLen:
+		fe.Add(field, "This is too short.")
+	case n > maxLen:
+		fe.Add(field, "Use at most "+strconv.Itoa(maxLen)+" characters.")
+	}
+}

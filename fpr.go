@@ -1,0 +1,61 @@
+// Package fpr is FPR's domain: the types of a farm product review site
+// (users, farms, products, reviews, replies, flags, moderation), the rules
+// that need no I/O, and the service interfaces the storage layer implements
+// and the HTTP surfaces call. It imports only the standard library.
+package fpr
+
+import (
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/binary"
+	"time"
+)
+
+// Build information, set by cmd/fpr at start.
+type BuildInfo struct {
+	Release string
+	Commit  string
+	BuiltAt string
+	Go      string
+}
+
+// Paging limits shared by every list.
+const (
+	DefaultLimit = 20
+	MaxLimit     = 100
+)
+
+// Page selects one page of a keyset-paginated list. Cursor is the opaque
+// next_cursor of the previous page, "" for the first.
+type Page struct {
+	Limit  int
+	Cursor string
+}
+
+// Normalize applies the default limit and reports a validation error for a
+// limit outside 1–MaxLimit. A zero limit means "default".
+func (p *Page) Normalize() error {
+	if p.Limit == 0 {
+		p.Limit = DefaultLimit
+	}
+	if p.Limit < 1 || p.Limit > MaxLimit {
+		return &Error{Code: CodeValidationFailed, Message: "The limit must be between 1 and 100.",
+			Fields: map[string]string{"limit": "Must be between 1 and 100."}}
+	}
+	return nil
+}
+
+var idEncoding = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)
+
+// NewID returns a new opaque identifier: 26 lowercase characters whose
+// lexical order follows creation time (48 bits of milliseconds, then 80
+// random bits), so "newest first" is an index scan on the primary key.
+func NewID(now time.Time) string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16)
+	_, _ = rand.Read(b[6:]) // crypto/rand.Read never returns an error.
+	return idEncoding.EncodeToString(b[:])
+}
+
+// Clock returns the current time. Services take one so tests can fix time.
+type Clock func() time.Time

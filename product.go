@@ -1,0 +1,160 @@
+package fpr
+
+import (
+	"context"
+	"math"
+	"strings"
+	"time"
+)
+
+// Category is a kind of farm product.
+type Category string
+
+// Categories is the fixed list of product categories, in display order.
+// It is documented in the OpenAPI document and the README.
+var Categories = []Category{
+	"vegetables", "fruit", "herbs", "dairy", "eggs", "meat", "poultry", "fish",
+	"honey", "grains", "flour-and-bakery", "preserves", "oils-and-vinegars",
+	"beverages", "nuts-and-seeds", "plants-and-seedlings", "flowers", "feed",
+	"equipment", "other",
+}
+
+// Valid reports whether c is one of Categories.
+func (c Category) Valid() bool {
+	for _, v := range Categories {
+		if c == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Label returns the category's name for people: "plants-and-seedlings"
+// becomes "Plants and seedlings".
+func (c Category) Label() string {
+	s := strings.ReplaceAll(string(c), "-", " ")
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// Rating is a product's summary of its published reviews. It is stored on
+// the product and changed in the same transaction as the reviews, so it is
+// exact at every moment.
+type Rating struct {
+	Count     int
+	Sum       int
+	Histogram [5]int // Histogram[0] counts 1-star reviews
+}
+
+// Average returns the mean rating rounded to 2 decimals, and false when
+// there are no reviews.
+func (r Rating) Average() (float64, bool) {
+	if r.Count == 0 {
+		return 0, false
+	}
+	return math.Round(float64(r.Sum)/float64(r.Count)*100) / 100, true
+}
+
+// Bayesian prior of the top_rated sort: a product is ranked as if it had
+// PriorWeight extra reviews of PriorMean stars. With these values one 5-star
+// review scores (3.5*10+5)/11 = 3.64, while 200 reviews averaging 4.8 score
+// (3.5*10+960)/210 = 4.74, so well-proven products rank first.
+const (
+	PriorMean   = 3.5
+	PriorWeight = 10
+)
+
+// BayesianAverage returns the score used by the top_rated sort.
+func (r Rating) BayesianAverage() float64 {
+	return (PriorMean*PriorWeight + float64(r.Sum)) / float64(PriorWeight+r.Count)
+}
+
+// Product is something a farm sells.
+type Product struct {
+	ID          string
+	FarmID      string
+	FarmName    string
+	Name        string
+	Slug        string
+	Category    Category
+	Description string
+	Unit        string // "per kg", "dozen", "jar 340 g"
+	CreatedAt   time.Time
+	Rating      Rating
+}
+
+// Limits on product fields.
+const (
+	MaxProductNameLength        = 120
+	MaxProductDescriptionLength = 5000
+	MaxUnitLength               = 40
+)
+
+// Validate checks a product's fields and sets its slug.
+func (p *Product) Validate() error {
+	fe := FieldErrors{}
+	p.Name = strings.TrimSpace(p.Name)
+	p.Description = strings.TrimSpace(p.Description)
+	p.Unit = strings.TrimSpace(p.Unit)
+	checkText(fe, "name", p.Name, 1, MaxProductNameLength)
+	checkText(fe, "description", p.Description, 0, MaxProductDescriptionLength)
+	checkText(fe, "unit", p.Unit, 0, MaxUnitLength)
+	if !p.Category.Valid() {
+		fe.Add("category", "Choose one of the listed categories.")
+	}
+	p.Slug = Slugify(p.Name)
+	return fe.Err()
+}
+
+// ProductUpdate holds the fields of a PATCH; nil means "not given".
+type ProductUpdate struct {
+	Name        *string
+	Category    *Category
+	Description *string
+	Unit        *string
+}
+
+// ProductSort orders product lists.
+type ProductSort string
+
+// Product sorts.
+const (
+	ProductSortNewest       ProductSort = "newest"
+	ProductSortTopRated     ProductSort = "top_rated"
+	ProductSortMostReviewed ProductSort = "most_reviewed"
+	ProductSortName         ProductSort = "name"
+	// ProductSortRelevance is used when a query is given and no sort is.
+	ProductSortRelevance ProductSort = "relevance"
+)
+
+// ProductFilter selects products. Nil fields are not filtered on.
+type ProductFilter struct {
+	Query     *string // full text over name, description and farm name
+	Category  *Category
+	FarmID    *string
+	MinRating *float64 // on the plain average, 1–5
+	Sort      ProductSort
+	Page
+}
+
+// ProductService manages products.
+type ProductService interface {
+	// FindProductByID returns a product with its rating summary, or not_found.
+	FindProductByID(ctx context.Context, id string) (*Product, error)
+
+	// FindProducts lists products. validation_failed for a bad sort, limit,
+	// cursor or min_rating.
+	FindProducts(ctx context.Context, f ProductFilter) ([]*Product, string, error)
+
+	// CreateProduct adds p to farm p.FarmID. The farm's owner or an admin.
+	CreateProduct(ctx context.Context, p *Product) error
+
+	// UpdateProduct changes a product. The farm's owner or an admin.
+	UpdateProduct(ctx context.Context, id string, upd ProductUpdate) (*Product, error)
+
+	// DeleteProduct deletes a product and its reviews. The farm's owner or
+	// an admin.
+	DeleteProduct(ctx context.Context, id string) error
+}

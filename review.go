@@ -1,0 +1,304 @@
+package fpr
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// ReviewStatus is where a review stands in moderation.
+type ReviewStatus string
+
+// Review statuses. Only published reviews are public and counted.
+const (
+	StatusPublished ReviewStatus = "published"
+	StatusPending   ReviewStatus = "pending"
+	StatusRejected  ReviewStatus = "rejected"
+	StatusRemoved   ReviewStatus = "removed"
+)
+
+// Author is the public face of a user on a review or reply.
+type Author struct {
+	ID          string
+	DisplayName string
+}
+
+// Review is one user's opinion of one product.
+type Review struct {
+	ID           string
+	ProductID    string
+	Author       Author
+	Rating       int
+	Title        string
+	Body         string
+	Status       ReviewStatus
+	HelpfulCount int
+	Probe        bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	Reply        *Reply // nil when the farm has not replied
+
+	// ViewerHelpful is true when the acting user voted this review helpful.
+	// Lists fill it for signed-in viewers; it is not part of the API.
+	ViewerHelpful bool
+}
+
+// Reply is the farm's answer to a review.
+type Reply struct {
+	Body      string
+	Author    Author
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Limits on review fields.
+const (
+	MaxReviewTitleLength = 120
+	MaxReviewBodyLength  = 5000
+	MaxReplyBodyLength   = 5000
+)
+
+// Validate checks a review's rating, title and body.
+func (r *Review) Validate() error {
+	fe := FieldErrors{}
+	r.Title = strings.TrimSpace(r.Title)
+	r.Body = strings.TrimSpace(r.Body)
+	if msg := ValidateRating(r.Rating); msg != "" {
+		fe.Add("rating", msg)
+	}
+	checkText(fe, "title", r.Title, 0, MaxReviewTitleLength)
+	if r.Body == "" {
+		fe.Add("body", "Write a few words about the product.")
+	}
+	checkText(fe, "body", r.Body, 1, MaxReviewBodyLength)
+	return fe.Err()
+}
+
+// ValidateRating returns a user-facing message when stars is not 1–5.
+func ValidateRating(stars int) string {
+	if stars < 1 || stars > 5 {
+		return "Choose a rating from 1 to 5 stars."
+	}
+	return ""
+}
+
+// ValidateReplyBody checks the body of a farm's reply.
+func ValidateReplyBody(body string) error {
+	fe := FieldErrors{}
+	checkText(fe, "body", strings.TrimSpace(body), 1, MaxReplyBodyLength)
+	return fe.Err()
+}
+
+// CanSeeReview reports whether u may read r: anyone when it is published,
+// else its author and moderators.
+func CanSeeReview(u *User, r *Review) bool {
+	return r.Status == StatusPublished || (u != nil && u.ID == r.Author.ID) || u.CanModerate()
+}
+
+// CanEditReview reports whether u may change r's rating, title or body: its
+// author only.
+func CanEditReview(u *User, r *Review) bool {
+	return u != nil && u.ID == r.Author.ID
+}
+
+// CanDeleteReview reports whether u may delete r: its author, moderators
+// and admins.
+func CanDeleteReview(u *User, r *Review) bool {
+	return CanEditReview(u, r) || u.CanModerate()
+}
+
+// ReviewUpdate holds the fields of a PATCH; nil means "not given".
+type ReviewUpdate struct {
+	Rating *int
+	Title  *string
+	Body   *string
+}
+
+// ReviewSort orders review lists.
+type ReviewSort string
+
+// Review sorts.
+const (
+	ReviewSortNewest  ReviewSort = "newest"
+	ReviewSortHelpful ReviewSort = "helpful"
+	ReviewSortHighest ReviewSort = "highest"
+	ReviewSortLowest  ReviewSort = "lowest"
+)
+
+// ReviewFilter selects reviews. Public lists show published reviews only;
+// AuthorID with the author acting lists all of their own.
+type ReviewFilter struct {
+	ProductID *string
+	AuthorID  *string
+	Rating    *int
+	Sort      ReviewSort
+	Page
+}
+
+// FlagReason says why a review was flagged.
+type FlagReason string
+
+// Flag reasons.
+const (
+	FlagSpam      FlagReason = "spam"
+	FlagOffensive FlagReason = "offensive"
+	FlagOffTopic  FlagReason = "off_topic"
+	FlagFake      FlagReason = "fake"
+	FlagOther     FlagReason = "other"
+)
+
+// FlagReasons lists the reasons in display order.
+var FlagReasons = []FlagReason{FlagSpam, FlagOffensive, FlagOffTopic, FlagFake, FlagOther}
+
+// Valid reports whether fr is one of FlagReasons.
+func (fr FlagReason) Valid() bool {
+	for _, v := range FlagReasons {
+		if fr == v {
+			return true
+		}
+	}
+	return false
+}
+
+// FlagsToUnpublish is how many distinct users' flags send a published review
+// back to pending under post-moderation.
+const FlagsToUnpublish = 3
+
+// MaxFlagNoteLength limits a flag's note.
+const MaxFlagNoteLength = 1000
+
+// Flag is one user's report of a review.
+type Flag struct {
+	ID        string
+	ReviewID  string
+	UserID    string
+	Reason    FlagReason
+	Note      string
+	CreatedAt time.Time
+}
+
+// Validate checks a flag's reason and note.
+func (f *Flag) Validate() error {
+	fe := FieldErrors{}
+	f.Note = strings.TrimSpace(f.Note)
+	if !f.Reason.Valid() {
+		fe.Add("reason", "Choose one of: spam, offensive, off_topic, fake, other.")
+	}
+	if utf8.RuneCountInString(f.Note) > MaxFlagNoteLength {
+		fe.Add("note", "Use at most 1000 characters.")
+	}
+	return fe.Err()
+}
+
+// ReviewService manages reviews, votes, flags and replies.
+type ReviewService interface {
+	// FindReviewByID returns a review the acting user may see, else not_found.
+	FindReviewByID(ctx context.Context, id string) (*Review, error)
+
+	// FindReviews lists reviews. Published only, except an author listing
+	// their own reviews (AuthorID = acting user) sees every status.
+	FindReviews(ctx context.Context, f ReviewFilter) ([]*Review, string, error)
+
+	// CreateReview publishes (post-moderation) or queues (pre-moderation) a
+	// review by the acting user and updates the product's rating summary in
+	// the same transaction. unauthenticated, not_found (product),
+	// validation_failed, conflict (this user already reviewed the product).
+	CreateReview(ctx context.Context, r *Review) error
+
+	// UpdateReview changes the author's review; the rating summary follows.
+	// forbidden for anyone but the author.
+	UpdateReview(ctx context.Context, id string, upd ReviewUpdate) (*Review, error)
+
+	// DeleteReview deletes a review; its author, moderators or admins.
+	DeleteReview(ctx context.Context, id string) error
+
+	// SetHelpful adds (helpful=true) or withdraws the acting user's helpful
+	// vote. Idempotent. forbidden on one's own review.
+	SetHelpful(ctx context.Context, reviewID string, helpful bool) error
+
+	// FlagReview records the acting user's flag. conflict when this user
+	// already flagged the review. Under post-moderation the third distinct
+	// flag sends a published review back to pending.
+	FlagReview(ctx context.Context, f *Flag) error
+
+	// SetReply creates or edits the farm's reply to a review. Only the
+	// producer owning the product's farm (or an admin).
+	SetReply(ctx context.Context, reviewID, body string) (*Review, error)
+}
+
+// ModerationMode is when reviews are checked.
+type ModerationMode string
+
+// Moderation modes (FPR_MODERATION).
+const (
+	ModerationPost ModerationMode = "post"
+	ModerationPre  ModerationMode = "pre"
+)
+
+// ModerationAction is a moderator's decision.
+type ModerationAction string
+
+// Moderation actions.
+const (
+	ActionPublish ModerationAction = "publish"
+	ActionReject  ModerationAction = "reject"
+	ActionRemove  ModerationAction = "remove"
+)
+
+// Valid reports whether a is a known action.
+func (a ModerationAction) Valid() bool {
+	return a == ActionPublish || a == ActionReject || a == ActionRemove
+}
+
+// Status returns the review status the action leads to.
+func (a ModerationAction) Status() ReviewStatus {
+	switch a {
+	case ActionPublish:
+		return StatusPublished
+	case ActionReject:
+		return StatusRejected
+	default:
+		return StatusRemoved
+	}
+}
+
+// ModerationItem is one entry of the moderation queue.
+type ModerationItem struct {
+	Review      *Review
+	ProductName string
+	FlagCount   int
+	Flags       map[FlagReason]int
+}
+
+// ModerationEntry is one line of the moderation audit log.
+type ModerationEntry struct {
+	ID        string
+	ReviewID  string
+	Moderator Author
+	Action    ModerationAction
+	Note      string
+	CreatedAt time.Time
+}
+
+// ModerationFilter selects queue entries: Status "pending", "flagged" or ""
+// for both.
+type ModerationFilter struct {
+	Status string
+	Page
+}
+
+// ModerationService is the moderators' queue and decisions.
+type ModerationService interface {
+	// FindModerationQueue lists pending and flagged reviews, oldest first.
+	// Moderators and admins only.
+	FindModerationQueue(ctx context.Context, f ModerationFilter) ([]*ModerationItem, string, error)
+
+	// ModerateReview applies a decision, records it in the audit log (who,
+	// when, action, note) and updates the rating summary in the same
+	// transaction. Moderators and admins only.
+	ModerateReview(ctx context.Context, id string, action ModerationAction, note string) (*Review, error)
+
+	// FindModerationLog returns a review's audit log, oldest first.
+	FindModerationLog(ctx context.Context, reviewID string) ([]*ModerationEntry, error)
+}

@@ -1,0 +1,211 @@
+package fpr
+
+import (
+	"context"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Role is what a user may do. Every new registration is a member.
+type Role string
+
+// The roles of SPEC section 2.
+const (
+	RoleMember    Role = "member"
+	RoleProducer  Role = "producer"
+	RoleModerator Role = "moderator"
+	RoleAdmin     Role = "admin"
+)
+
+// Roles lists every role, least powerful first.
+var Roles = []Role{RoleMember, RoleProducer, RoleModerator, RoleAdmin}
+
+// Valid reports whether r is one of Roles.
+func (r Role) Valid() bool {
+	for _, v := range Roles {
+		if r == v {
+			return true
+		}
+	}
+	return false
+}
+
+// User is a registered person.
+type User struct {
+	ID          string
+	Email       string
+	DisplayName string
+	Role        Role
+	// Probe marks accounts made by `fpr probe`; their content is kept out
+	// of public lists and statistics.
+	Probe     bool
+	CreatedAt time.Time
+}
+
+// IsAdmin reports whether u is an admin. A nil user is not.
+func (u *User) IsAdmin() bool { return u != nil && u.Role == RoleAdmin }
+
+// CanModerate reports whether u may use the moderation queue.
+func (u *User) CanModerate() bool {
+	return u != nil && (u.Role == RoleModerator || u.Role == RoleAdmin)
+}
+
+// Limits on account fields.
+const (
+	MinPasswordLength    = 10
+	MaxPasswordLength    = 256
+	MaxDisplayNameLength = 60
+	MaxEmailLength       = 254
+)
+
+// NormalizeEmail returns the form of an e-mail address used to compare
+// addresses: trimmed and lowercased, so "Ann@Example.org" and
+// "ann@example.org" are one account.
+func NormalizeEmail(email string) string {
+	return strings.ToLower(strings.TrimSpace(email))
+}
+
+// Registration is what a person submits to create an account.
+type Registration struct {
+	Email       string
+	Password    string
+	DisplayName string
+	// Probe marks the account as made by the synthetic probe.
+	Probe bool
+}
+
+// Validate checks the rules that need no I/O: e-mail syntax, password
+// length, display name. Password strength (common or similar passwords) is
+// checked by the AuthService, which owns the dictionaries.
+func (r *Registration) Validate() error {
+	f := FieldErrors{}
+	r.Email = strings.TrimSpace(r.Email)
+	r.DisplayName = strings.TrimSpace(r.DisplayName)
+	if msg := ValidateEmail(r.Email); msg != "" {
+		f.Add("email", msg)
+	}
+	if msg := ValidatePasswordLength(r.Password); msg != "" {
+		f.Add("password", msg)
+	}
+	switch n := utf8.RuneCountInString(r.DisplayName); {
+	case n == 0:
+		f.Add("display_name", "Enter a display name.")
+	case n > MaxDisplayNameLength:
+		f.Add("display_name", "Use at most 60 characters.")
+	}
+	return f.Err()
+}
+
+// ValidateEmail returns a user-facing message when email is not a plain
+// address such as ann@example.org, else "".
+func ValidateEmail(email string) string {
+	if email == "" {
+		return "Enter your e-mail address."
+	}
+	if len(email) > MaxEmailLength {
+		return "Use an e-mail address of at most 254 characters."
+	}
+	a, err := mail.ParseAddress(email)
+	if err != nil || a.Address != email || a.Name != "" {
+		return "Enter an e-mail address like ann@example.org."
+	}
+	at := strings.LastIndexByte(email, '@')
+	if at < 1 || !strings.Contains(email[at+1:], ".") {
+		return "Enter an e-mail address like ann@example.org."
+	}
+	return ""
+}
+
+// ValidatePasswordLength returns a user-facing message when password is too
+// short or too long, else "".
+func ValidatePasswordLength(password string) string {
+	switch n := utf8.RuneCountInString(password); {
+	case n < MinPasswordLength:
+		return "Use at least 10 characters."
+	case n > MaxPasswordLength:
+		return "Use at most 256 characters."
+	}
+	return ""
+}
+
+// SessionKind tells how a session's token travels.
+type SessionKind string
+
+// Session kinds: a bearer token from the API's login, or the web cookie.
+const (
+	SessionAPI SessionKind = "api"
+	SessionWeb SessionKind = "web"
+)
+
+// Session is a signed-in period. Token is the secret the client holds; it is
+// set only when the session is created, and the database keeps only its hash.
+type Session struct {
+	Token     string
+	UserID    string
+	Kind      SessionKind
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// Credentials are what a person submits to log in.
+type Credentials struct {
+	Email    string
+	Password string
+	// ClientAddr is the client's IP address, for throttling.
+	ClientAddr string
+	Kind       SessionKind
+}
+
+// AuthService registers people and opens, checks and closes their sessions.
+type AuthService interface {
+	// Register creates a member account. It returns validation_failed (with
+	// fields) for a bad e-mail, a short, common or too-similar password or a
+	// bad display name, and conflict when the e-mail is taken, compared
+	// case-insensitively.
+	Register(ctx context.Context, r Registration) (*User, error)
+
+	// Login checks credentials and opens a session of c.Kind. It returns
+	// unauthenticated with one message whether the e-mail or the password
+	// was wrong, and rate_limited (with RetryAfterSeconds) after repeated
+	// failures for the account or the client address.
+	Login(ctx context.Context, c Credentials) (*Session, *User, error)
+
+	// Authenticate returns the user of a session token, or unauthenticated
+	// when the token is unknown, expired or revoked.
+	Authenticate(ctx context.Context, token string) (*User, *Session, error)
+
+	// Logout revokes the session of token. Revoking an unknown token is not
+	// an error.
+	Logout(ctx context.Context, token string) error
+
+	// ChangePassword checks the acting user's current password, sets the new
+	// one (same rules as Register) and revokes every session of the user.
+	// validation_failed, unauthenticated.
+	ChangePassword(ctx context.Context, current, next string) error
+}
+
+// UserFilter selects users. Nil fields are not filtered on.
+type UserFilter struct {
+	Query *string // matches e-mail or display name
+	Role  *Role
+	Page
+}
+
+// UserService finds users and manages roles.
+type UserService interface {
+	// FindUserByID returns a user or not_found.
+	FindUserByID(ctx context.Context, id string) (*User, error)
+
+	// FindUserByEmail returns a user by e-mail (case-insensitive) or
+	// not_found. For administration and the CLI.
+	FindUserByEmail(ctx context.Context, email string) (*User, error)
+
+	// FindUsers lists users, newest first. Admins only (forbidden otherwise).
+	FindUsers(ctx context.Context, f UserFilter) ([]*User, string, error)
+
+	// SetUserRole changes a user's role. Admins only; an admin cannot demote
+	// themselves (forbidden). validation_failed for an unknown role.
+	SetUserRole(ctx context.Context, id string, role Role) (*User, error)
+}
