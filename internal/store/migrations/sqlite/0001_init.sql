@@ -1,0 +1,150 @@
+-- Core schema. Times are integer microseconds since the Unix epoch (UTC) in
+-- both dialects, so scanning and comparing them needs no dialect code.
+
+CREATE TABLE users (
+    id            TEXT PRIMARY KEY,
+    email         TEXT NOT NULL,
+    email_key     TEXT NOT NULL UNIQUE,   -- fpr.NormalizeEmail(email)
+    display_name  TEXT NOT NULL,
+    role          TEXT NOT NULL CHECK (role IN ('member','producer','moderator','admin')),
+    password_hash TEXT NOT NULL,
+    probe         INTEGER NOT NULL DEFAULT 0,
+    created_at    INTEGER NOT NULL
+);
+
+-- sessions holds API tokens and web sessions; only a SHA-256 of the secret.
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    kind       TEXT NOT NULL CHECK (kind IN ('api','web')),
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX sessions_user ON sessions(user_id);
+CREATE INDEX sessions_expires ON sessions(expires_at);
+
+-- login_failures counts failed logins per key ("email:…" or "addr:…") in a
+-- fixed window, shared by every instance.
+CREATE TABLE login_failures (
+    key          TEXT PRIMARY KEY,
+    failures     INTEGER NOT NULL,
+    window_start INTEGER NOT NULL,
+    locked_until INTEGER NOT NULL DEFAULT 0
+);
+
+-- idempotency_keys remembers the first response to a keyed request.
+CREATE TABLE idempotency_keys (
+    scope        TEXT NOT NULL,           -- route and principal
+    key          TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    status       INTEGER NOT NULL DEFAULT 0,  -- 0 while the first request runs
+    body         TEXT NOT NULL DEFAULT '',
+    created_at   INTEGER NOT NULL,
+    PRIMARY KEY (scope, key)
+);
+CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at);
+
+CREATE TABLE farms (
+    id          TEXT PRIMARY KEY,
+    owner_id    TEXT NOT NULL REFERENCES users(id),
+    name        TEXT NOT NULL,
+    slug        TEXT NOT NULL UNIQUE,
+    region      TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    created_at  INTEGER NOT NULL
+);
+CREATE INDEX farms_owner ON farms(owner_id);
+CREATE INDEX farms_name ON farms(name, id);
+
+-- products carries its rating summary (published, non-probe reviews only),
+-- changed in the same transaction as the reviews.
+CREATE TABLE products (
+    id            TEXT PRIMARY KEY,
+    farm_id       TEXT NOT NULL REFERENCES farms(id) ON DELETE CASCADE,
+    name          TEXT NOT NULL,
+    slug          TEXT NOT NULL,
+    category      TEXT NOT NULL,
+    description   TEXT NOT NULL DEFAULT '',
+    unit          TEXT NOT NULL DEFAULT '',
+    created_at    INTEGER NOT NULL,
+    rating_count  INTEGER NOT NULL DEFAULT 0,
+    rating_sum    INTEGER NOT NULL DEFAULT 0,
+    rating_1      INTEGER NOT NULL DEFAULT 0,
+    rating_2      INTEGER NOT NULL DEFAULT 0,
+    rating_3      INTEGER NOT NULL DEFAULT 0,
+    rating_4      INTEGER NOT NULL DEFAULT 0,
+    rating_5      INTEGER NOT NULL DEFAULT 0,
+    -- (sum + 3.5*10) / (count + 10): see fpr.Rating.BayesianAverage.
+    rating_score  REAL NOT NULL DEFAULT 3.5
+);
+CREATE INDEX products_farm ON products(farm_id, id);
+CREATE INDEX products_category ON products(category, id);
+CREATE INDEX products_score ON products(rating_score, id);
+CREATE INDEX products_count ON products(rating_count, id);
+CREATE INDEX products_name ON products(name, id);
+
+CREATE TABLE reviews (
+    id            TEXT PRIMARY KEY,
+    product_id    TEXT NOT NULL REFERENCES products(id) ON DELETE CASCADE,
+    author_id     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    rating        INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 5),
+    title         TEXT NOT NULL DEFAULT '',
+    body          TEXT NOT NULL,
+    status        TEXT NOT NULL CHECK (status IN ('published','pending','rejected','removed')),
+    helpful_count INTEGER NOT NULL DEFAULT 0,
+    probe         INTEGER NOT NULL DEFAULT 0,
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL,
+    UNIQUE (product_id, author_id)
+);
+CREATE INDEX reviews_product_newest ON reviews(product_id, status, id);
+CREATE INDEX reviews_product_helpful ON reviews(product_id, status, helpful_count, id);
+CREATE INDEX reviews_product_rating ON reviews(product_id, status, rating, id);
+CREATE INDEX reviews_author ON reviews(author_id, id);
+CREATE INDEX reviews_status ON reviews(status, id);
+
+CREATE TABLE review_votes (
+    review_id  TEXT NOT NULL REFERENCES reviews(id) ON DELETE CASCADE,
+    user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (review_id, user_id)
+);
+
+CREATE TABLE review_flags (
+    id         TEXT PRIMARY KEY,
+    review_id  TEXT NOT NULL REFERENCES reviews(id) ON DELETE CASCADE,
+    user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    reason     TEXT NOT NULL,
+    note       TEXT NOT NULL DEFAULT '',
+    resolved   INTEGER NOT NULL DEFAULT 0,  -- set when a moderator decides
+    created_at INTEGER NOT NULL,
+    UNIQUE (review_id, user_id)
+);
+CREATE INDEX review_flags_open ON review_flags(resolved, review_id);
+
+CREATE TABLE review_replies (
+    review_id  TEXT PRIMARY KEY REFERENCES reviews(id) ON DELETE CASCADE,
+    author_id  TEXT NOT NULL REFERENCES users(id),
+    body       TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+
+-- moderation_log is the audit trail of moderators' decisions. review_id is
+-- not a foreign key: the trail outlives a deleted review.
+CREATE TABLE moderation_log (
+    id           TEXT PRIMARY KEY,
+    review_id    TEXT NOT NULL,
+    moderator_id TEXT NOT NULL REFERENCES users(id),
+    action       TEXT NOT NULL,
+    note         TEXT NOT NULL DEFAULT '',
+    created_at   INTEGER NOT NULL
+);
+CREATE INDEX moderation_log_review ON moderation_log(review_id, id);
+
+-- products_fts indexes product name, description and farm name for search.
+-- The store keeps it in step with products and farms.
+CREATE VIRTUAL TABLE products_fts USING fts5(
+    product_id UNINDEXED, name, description, farm_name,
+    tokenize = 'unicode61 remove_diacritics 2'
+);

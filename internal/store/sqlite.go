@@ -1,0 +1,112 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"github.com/fpr-team/fpr"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+//go:embed migrations/sqlite/*.sql
+var sqliteMigrations embed.FS
+
+type sqliteDialect struct{}
+
+func (sqliteDialect) name() string { return "sqlite" }
+
+func (sqliteDialect) migrations() fs.FS {
+	sub, err := fs.Sub(sqliteMigrations, "migrations/sqlite")
+	if err != nil {
+		panic(err) // the embedded path is fixed at build time
+	}
+	return sub
+}
+
+// lockMigrations needs nothing on SQLite: every migration runs on the
+// single write connection in a BEGIN IMMEDIATE transaction, which other
+// processes' writers wait for.
+func (sqliteDialect) lockMigrations(context.Context, *sql.Conn) (func(), error) {
+	return func() {}, nil
+}
+
+func (sqliteDialect) translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return fpr.Errorf(fpr.CodeNotFound, "Not found.")
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return fpr.Errorf(fpr.CodeConflict, "That already exists.")
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return fpr.Errorf(fpr.CodeUnavailable, "The database is busy. Please try again.")
+		}
+	}
+	return err
+}
+
+// openSQLite opens the file at path, creating its folder, with two pools:
+// one connection for writes, several for reads.
+//
+// The pragmas, and why:
+//   - journal_mode=WAL: readers do not block the writer nor it them.
+//   - synchronous=FULL: an acknowledged review must survive a power cut, as
+//     it would on PostgreSQL; NORMAL can lose the last commits on an OS crash.
+//   - foreign_keys=ON: SQLite leaves them off by default.
+//   - busy_timeout: another process (fpr migrate, a second serve) holding
+//     the write lock makes us wait up to 10 s instead of failing at once.
+//   - _txlock=immediate on the write pool: a writing transaction takes the
+//     write lock at BEGIN, so it never fails midway upgrading a read lock.
+func openSQLite(path string, maxOpen int) (read, write *sql.DB, err error) {
+	if path == "" {
+		return nil, nil, errors.New("sqlite: empty path")
+	}
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, nil, fmt.Errorf("create database folder: %w", err)
+		}
+	}
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)", "busy_timeout(10000)"} {
+		q.Add("_pragma", p)
+	}
+	dsn := "file:" + path + "?" + q.Encode()
+	write, err = sql.Open("sqlite", dsn+"&_txlock=immediate")
+	if err != nil {
+		return nil, nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	read, err = sql.Open("sqlite", dsn)
+	if err != nil {
+		_ = write.Close()
+		return nil, nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	if maxOpen <= 0 {
+		maxOpen = max(4, runtime.NumCPU()*2)
+	}
+	read.SetMaxOpenConns(maxOpen)
+	read.SetMaxIdleConns(maxOpen)
+	// Make the file (and WAL mode, which is persistent) now, on the writer,
+	// so concurrent first readers do not race to create it.
+	if _, err := write.Exec("SELECT 1"); err != nil {
+		_ = write.Close()
+		_ = read.Close()
+		return nil, nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	return read, write, nil
+}

@@ -1,0 +1,174 @@
+// Package store implements the fpr services on SQL databases: embedded
+// SQLite (the default) and PostgreSQL. Most SQL is written once; each real
+// difference between the two lives behind the dialect value, in sqlite.go
+// and postgres.go.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/fpr-team/fpr"
+)
+
+// DB is FPR's database. Its exported methods implement the fpr service
+// interfaces; each opens one transaction, so a review and its product's
+// rating summary commit together.
+type DB struct {
+	// read serves read-only transactions; write serves writing ones. On
+	// PostgreSQL both are the same pool. On SQLite the write pool has one
+	// connection, so writers queue in Go instead of failing with
+	// SQLITE_BUSY, and readers never wait for writers (WAL).
+	read, write *sql.DB
+	dialect     dialect
+	log         *slog.Logger
+
+	// Now returns the current time; tests replace it.
+	Now func() time.Time
+	// NewID returns a new identifier; tests and the seeder replace it.
+	NewID func(time.Time) string
+	// Moderation decides whether new reviews publish at once.
+	Moderation fpr.ModerationMode
+}
+
+// Options configure Open.
+type Options struct {
+	Logger     *slog.Logger
+	Moderation fpr.ModerationMode
+	// MaxOpenConns bounds the (read) pool; 0 picks a default.
+	MaxOpenConns int
+}
+
+// Open connects to the database named by url: "sqlite:PATH" or
+// "postgres://…". It does not migrate; call Migrate.
+func Open(ctx context.Context, url string, opt Options) (*DB, error) {
+	db := &DB{
+		log:        opt.Logger,
+		Now:        func() time.Time { return time.Now().UTC() },
+		NewID:      fpr.NewID,
+		Moderation: opt.Moderation,
+	}
+	if db.log == nil {
+		db.log = slog.New(slog.DiscardHandler)
+	}
+	if db.Moderation == "" {
+		db.Moderation = fpr.ModerationPost
+	}
+	var err error
+	switch {
+	case strings.HasPrefix(url, "sqlite:"):
+		db.dialect = sqliteDialect{}
+		db.read, db.write, err = openSQLite(strings.TrimPrefix(url, "sqlite:"), opt.MaxOpenConns)
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		db.dialect = postgresDialect{}
+		db.read, err = openPostgres(url, opt.MaxOpenConns)
+		db.write = db.read
+	default:
+		return nil, fmt.Errorf("database url %q: want sqlite:PATH or postgres://…", redactURL(url))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := db.read.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	return db, nil
+}
+
+// Close closes the pools.
+func (db *DB) Close() error {
+	err := db.read.Close()
+	if db.write != db.read {
+		err = errors.Join(err, db.write.Close())
+	}
+	return err
+}
+
+// Dialect names the database engine: "sqlite" or "postgres".
+func (db *DB) Dialect() string { return db.dialect.name() }
+
+// Stats returns the figures of the connection pool serving reads.
+func (db *DB) Stats() sql.DBStats { return db.read.Stats() }
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error { return db.read.PingContext(ctx) }
+
+// Tx is a transaction with the time it started, so every row it writes
+// carries one timestamp.
+type Tx struct {
+	*sql.Tx
+	db  *DB
+	now time.Time
+}
+
+// BeginTx starts a transaction; write selects the writing pool.
+func (db *DB) BeginTx(ctx context.Context, write bool) (*Tx, error) {
+	pool := db.read
+	if write {
+		pool = db.write
+	}
+	tx, err := pool.BeginTx(ctx, &sql.TxOptions{ReadOnly: !write && db.dialect.name() == "postgres"})
+	if err != nil {
+		return nil, db.dialect.translate(err)
+	}
+	return &Tx{Tx: tx, db: db, now: db.Now().UTC()}, nil
+}
+
+// inTx runs fn in a transaction and commits when it returns nil. Errors are
+// translated into fpr errors where the driver's code says what happened.
+func (db *DB) inTx(ctx context.Context, write bool, fn func(tx *Tx) error) error {
+	tx, err := db.BeginTx(ctx, write)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }() // a no-op after Commit
+	if err := fn(tx); err != nil {
+		return db.dialect.translate(err)
+	}
+	return db.dialect.translate(tx.Commit())
+}
+
+// micros and fromMicros convert times to the integer microseconds stored in
+// both dialects.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// dialect holds what differs between SQLite and PostgreSQL.
+type dialect interface {
+	name() string
+	// migrations returns the dialect's numbered .sql files.
+	migrations() fs.FS
+	// lockMigrations serializes migrations across processes; it returns
+	// the function that releases the lock.
+	lockMigrations(ctx context.Context, conn *sql.Conn) (func(), error)
+	// translate turns driver errors into fpr errors by code (unique
+	// violation: conflict; no rows: not_found) and leaves others as they are.
+	translate(err error) error
+}
+
+// redactURL hides a password in a database URL for messages and logs.
+func redactURL(u string) string {
+	at := strings.LastIndexByte(u, '@')
+	scheme := strings.Index(u, "://")
+	if at < 0 || scheme < 0 {
+		return u
+	}
+	creds := u[scheme+3 : at]
+	if i := strings.IndexByte(creds, ':'); i >= 0 {
+		return u[:scheme+3] + creds[:i] + ":xxxxx" + u[at:]
+	}
+	return u
+}
+
+// notFound is the error of a missing thing.
+func notFound(what string) error {
+	return fpr.Errorf(fpr.CodeNotFound, "That %s does not exist.", what)
+}
