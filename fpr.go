@@ -5,6 +5,7 @@
 package fpr
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base32"
 	"encoding/binary"
@@ -59,3 +60,30 @@ func NewID(now time.Time) string {
 
 // Clock returns the current time. Services take one so tests can fix time.
 type Clock func() time.Time
+
+// IdempotentResponse is the stored first response to a request that carried
+// an Idempotency-Key.
+type IdempotentResponse struct {
+	Status int
+	Body   []byte
+}
+
+// IdempotencyService remembers the first response to each keyed request, so
+// a client that retries after a dropped connection gets that response again
+// instead of a duplicate or a conflict.
+type IdempotencyService interface {
+	// BeginIdempotent claims (scope, key) for a request whose body hashes to
+	// requestHash. It returns the stored response when the key was used with
+	// the same hash and has completed; validation_failed when it was used
+	// with another body; conflict when the first request is still running
+	// (after waiting briefly); and (nil, nil) when the caller now holds the
+	// claim and must call CompleteIdempotent or AbandonIdempotent.
+	BeginIdempotent(ctx context.Context, scope, key, requestHash string) (*IdempotentResponse, error)
+
+	// CompleteIdempotent stores the response of a claimed key.
+	CompleteIdempotent(ctx context.Context, scope, key string, resp IdempotentResponse) error
+
+	// AbandonIdempotent releases a claim whose request failed in a way a
+	// retry might not (an internal error), so the retry runs again.
+	AbandonIdempotent(ctx context.Context, scope, key string) error
+}

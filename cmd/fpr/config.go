@@ -1,0 +1,222 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"runtime"
+	"runtime/debug"
+	"strings"
+
+	"github.com/fpr-team/fpr"
+	"github.com/fpr-team/fpr/internal/ops"
+)
+
+// Config is FPR's configuration: defaults, then FPR_* variables, then
+// flags. It is validated once; `check --deploy` adds production rules.
+type Config struct {
+	Env             string
+	Addr            string
+	DatabaseURL     string
+	BaseURL         string
+	Release         string
+	AlertWebhookURL string
+	SMTPURL         string
+	LogFormat       string
+	Moderation      fpr.ModerationMode
+}
+
+// loadConfig reads defaults and FPR_* variables.
+func loadConfig(getenv func(string) string) Config {
+	c := Config{
+		Env:             or(getenv("FPR_ENV"), "development"),
+		Addr:            or(getenv("FPR_ADDR"), "127.0.0.1:8080"),
+		DatabaseURL:     or(getenv("FPR_DATABASE_URL"), "sqlite:fpr-data/fpr.db"),
+		BaseURL:         getenv("FPR_BASE_URL"),
+		Release:         getenv("FPR_RELEASE"),
+		AlertWebhookURL: getenv("FPR_ALERT_WEBHOOK_URL"),
+		SMTPURL:         getenv("FPR_SMTP_URL"),
+		LogFormat:       getenv("FPR_LOG_FORMAT"),
+		Moderation:      fpr.ModerationMode(or(getenv("FPR_MODERATION"), string(fpr.ModerationPost))),
+	}
+	return c
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// addFlags registers the flags shared by commands that open the database.
+func (c *Config) addDatabaseFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.DatabaseURL, "database", c.DatabaseURL, "database URL: sqlite:PATH or postgres://… (FPR_DATABASE_URL)")
+}
+
+// finish fills derived defaults after flags are parsed and validates.
+func (c *Config) finish() error {
+	if c.BaseURL == "" {
+		c.BaseURL = "http://" + c.Addr
+	}
+	if c.LogFormat == "" {
+		c.LogFormat = "json"
+		if c.Env == "development" {
+			c.LogFormat = "text"
+		}
+	}
+	if c.Release == "" {
+		c.Release = buildInfo().Release
+	}
+	return c.Validate()
+}
+
+// Validate checks every value.
+func (c *Config) Validate() error {
+	var errs []string
+	switch c.Env {
+	case "development", "staging", "production":
+	default:
+		errs = append(errs, fmt.Sprintf("FPR_ENV %q: want development, staging or production", c.Env))
+	}
+	if !strings.HasPrefix(c.DatabaseURL, "sqlite:") && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		errs = append(errs, "FPR_DATABASE_URL: want sqlite:PATH or postgres://…")
+	}
+	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Sprintf("FPR_BASE_URL %q: want an http or https URL", c.BaseURL))
+	}
+	if c.AlertWebhookURL != "" {
+		if u, err := url.Parse(c.AlertWebhookURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, "FPR_ALERT_WEBHOOK_URL: want an http or https URL")
+		}
+	}
+	if c.SMTPURL != "" {
+		if u, err := url.Parse(c.SMTPURL); err != nil || u.Scheme != "smtp" || u.Host == "" {
+			errs = append(errs, "FPR_SMTP_URL: want smtp://user:pass@host:port")
+		}
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Sprintf("FPR_LOG_FORMAT %q: want text or json", c.LogFormat))
+	}
+	switch c.Moderation {
+	case fpr.ModerationPost, fpr.ModerationPre:
+	default:
+		errs = append(errs, fmt.Sprintf("FPR_MODERATION %q: want post or pre", c.Moderation))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("configuration:\n  %s", strings.Join(errs, "\n  "))
+	}
+	return nil
+}
+
+// CheckDeploy refuses settings that are unsafe in production.
+func (c *Config) CheckDeploy() error {
+	var errs []string
+	if c.Env == "production" || c.Env == "staging" {
+		if !strings.HasPrefix(c.BaseURL, "https://") {
+			errs = append(errs, "FPR_BASE_URL must be https outside development (session cookies are Secure only then)")
+		}
+		if c.AlertWebhookURL == "" {
+			errs = append(errs, "FPR_ALERT_WEBHOOK_URL must be set outside development: nobody would hear of a broken release")
+		}
+		if c.LogFormat != "json" {
+			errs = append(errs, "FPR_LOG_FORMAT must be json outside development")
+		}
+		if u, err := url.Parse(c.DatabaseURL); err == nil && strings.HasPrefix(c.DatabaseURL, "postgres") {
+			if q := u.Query().Get("sslmode"); q == "disable" && !isLoopback(u.Hostname()) {
+				errs = append(errs, "FPR_DATABASE_URL: sslmode=disable to a remote PostgreSQL sends passwords in clear")
+			}
+		}
+	}
+	if c.Env == "production" && c.Release == "" {
+		errs = append(errs, "FPR_RELEASE (or VCS build info) must identify the release in production")
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("refusing this configuration for deployment:\n  %s", strings.Join(errs, "\n  "))
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	return host == "localhost" || host == "::1" || strings.HasPrefix(host, "127.")
+}
+
+// LogValue lets a Config be logged without its secrets: passwords in URLs
+// are replaced.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("env", c.Env),
+		slog.String("addr", c.Addr),
+		slog.String("database_url", redact(c.DatabaseURL)),
+		slog.String("base_url", c.BaseURL),
+		slog.String("release", c.Release),
+		slog.Bool("alert_webhook", c.AlertWebhookURL != ""),
+		slog.String("smtp_url", redact(c.SMTPURL)),
+		slog.String("log_format", c.LogFormat),
+		slog.String("moderation", string(c.Moderation)),
+	)
+}
+
+// redact hides the password of a URL.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// newLogger builds the program's one logger: text in development, JSON
+// elsewhere, with release and env on every line.
+func (c *Config) newLogger(w io.Writer) *slog.Logger {
+	var h slog.Handler
+	if c.LogFormat == "json" {
+		h = slog.NewJSONHandler(w, nil)
+	} else {
+		h = slog.NewTextHandler(w, nil)
+	}
+	return slog.New(ops.ContextHandler{Handler: h}).With("release", c.Release, "env", c.Env)
+}
+
+// Set by the linker: -ldflags "-X main.release=… -X main.builtAt=…".
+var (
+	release string
+	builtAt string
+)
+
+// buildInfo returns the release, commit and build time of this binary.
+func buildInfo() fpr.BuildInfo {
+	b := fpr.BuildInfo{Release: release, BuiltAt: builtAt, Go: runtime.Version()}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		dirty := false
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				b.Commit = s.Value
+			case "vcs.time":
+				if b.BuiltAt == "" {
+					b.BuiltAt = s.Value
+				}
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+		if b.Release == "" && b.Commit != "" {
+			b.Release = b.Commit[:min(12, len(b.Commit))]
+			if dirty {
+				b.Release += "-dirty"
+			}
+		}
+	}
+	if b.Release == "" {
+		b.Release = "dev"
+	}
+	return b
+}

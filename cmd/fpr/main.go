@@ -1,0 +1,62 @@
+// Command fpr runs FPR, the farm product review site: the web site and API
+// (serve), schema migrations, user administration, synthetic data (seed),
+// the synthetic probe, configuration checks and version information.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fpr:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: fpr <command> [flags]
+
+commands:
+  serve     run the web site and API
+  migrate   apply (up) or list (status) schema migrations
+  user      add a user or change a role
+  seed      load deterministic synthetic data
+  probe     check the critical flows of a running site
+  check     validate configuration (--deploy: refuse insecure settings)
+  version   print release, commit, build time and Go version
+
+Run 'fpr <command> -h' for a command's flags.`
+
+// run is the whole program, with its environment passed in, so tests can
+// run it in-process.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return fmt.Errorf("no command given")
+	}
+	cmd, args := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return runServe(ctx, args, getenv, stdout, stderr)
+	case "migrate":
+		return runMigrate(ctx, args, getenv, stdout, stderr)
+	case "check":
+		return runCheck(ctx, args, getenv, stdout, stderr)
+	case "version":
+		return runVersion(ctx, args, getenv, stdout)
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	default:
+		fmt.Fprintln(stderr, usage)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+}

@@ -1,0 +1,104 @@
+package http
+
+import (
+	"errors"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+
+	"github.com/fpr-team/fpr"
+)
+
+// statusByCode maps every fpr error code to its HTTP status: the one place
+// where the domain's vocabulary meets HTTP.
+var statusByCode = map[fpr.Code]int{
+	fpr.CodeBadRequest:       http.StatusBadRequest,
+	fpr.CodeValidationFailed: http.StatusUnprocessableEntity,
+	fpr.CodeUnauthenticated:  http.StatusUnauthorized,
+	fpr.CodeForbidden:        http.StatusForbidden,
+	fpr.CodeNotFound:         http.StatusNotFound,
+	fpr.CodeConflict:         http.StatusConflict,
+	fpr.CodePayloadTooLarge:  http.StatusRequestEntityTooLarge,
+	fpr.CodeRateLimited:      http.StatusTooManyRequests,
+	fpr.CodeUnavailable:      http.StatusServiceUnavailable,
+	fpr.CodeInternal:         http.StatusInternalServerError,
+}
+
+// errorStatus returns the HTTP status for err.
+func errorStatus(err error) int {
+	if st, ok := statusByCode[fpr.ErrorCode(err)]; ok {
+		return st
+	}
+	return http.StatusInternalServerError
+}
+
+// apiError is the JSON error envelope of SPEC section 3.
+type apiError struct {
+	Error     apiErrorBody `json:"error"`
+	RequestID string       `json:"request_id"`
+}
+
+type apiErrorBody struct {
+	Code    fpr.Code          `json:"code"`
+	Message string            `json:"message"`
+	Fields  map[string]string `json:"fields,omitempty"`
+}
+
+// apiFunc is a JSON API handler: it writes a response and returns nil, or
+// returns an error and writes nothing.
+type apiFunc func(w http.ResponseWriter, r *http.Request) error
+
+// api adapts an apiFunc: an error becomes the JSON envelope.
+func (s *Server) api(h apiFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeAPIError(w, r, err)
+		}
+	})
+}
+
+// writeAPIError writes err as the JSON envelope. Internal errors are
+// reported (logged with stack and recorded) and shown without detail.
+func (s *Server) writeAPIError(w http.ResponseWriter, r *http.Request, err error) {
+	status := errorStatus(err)
+	if status >= 500 && fpr.ErrorCode(err) == fpr.CodeInternal {
+		s.reportError(r, err, debug.Stack())
+	}
+	setRetryAfter(w, err)
+	writeJSON(w, status, apiError{
+		Error: apiErrorBody{
+			Code:    fpr.Code(codeForStatus(err)),
+			Message: fpr.ErrorMessage(err),
+			Fields:  fpr.ErrorFields(err),
+		},
+		RequestID: fpr.RequestIDFromContext(r.Context()),
+	})
+}
+
+func codeForStatus(err error) fpr.Code {
+	c := fpr.ErrorCode(err)
+	if _, ok := statusByCode[c]; !ok {
+		return fpr.CodeInternal
+	}
+	return c
+}
+
+func setRetryAfter(w http.ResponseWriter, err error) {
+	var e *fpr.Error
+	if errors.As(err, &e) && e.Code == fpr.CodeRateLimited {
+		secs := max(e.RetryAfterSeconds, 1)
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+	}
+}
+
+// reportError logs an unexpected error once, with its stack and the
+// request ID, at error level. The ops package hooks in here to record error
+// events (see Server.OnError).
+func (s *Server) reportError(r *http.Request, err error, stack []byte) {
+	route := infoFromContext(r.Context()).route()
+	s.Log.ErrorContext(r.Context(), "internal error",
+		"err", err.Error(), "route", route, "method", r.Method, "stack", string(stack))
+	if s.OnError != nil {
+		s.OnError(r, route, err, stack)
+	}
+}

@@ -1,0 +1,59 @@
+package http
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/fpr-team/fpr"
+	"github.com/fpr-team/fpr/web"
+)
+
+var (
+	errNoRoute     = fpr.Errorf(fpr.CodeNotFound, "There is no such API endpoint.")
+	errCrossOrigin = fpr.Errorf(fpr.CodeForbidden, "Cross-origin requests that change data are refused.")
+)
+
+// handleHealthz handles GET /healthz: 200 while the process serves.
+func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+// handleReadyz handles GET /readyz: 200 when the database answers and the
+// schema is current, else 503.
+func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if s.Ready != nil {
+		if err := s.Ready(ctx); err != nil {
+			s.Log.WarnContext(ctx, "not ready", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// versionResponse is the body of GET /version.
+type versionResponse struct {
+	Release string `json:"release"`
+	Commit  string `json:"commit"`
+	BuiltAt string `json:"built_at"`
+	Go      string `json:"go"`
+	Env     string `json:"env"`
+}
+
+// handleVersion handles GET /version.
+func (s *Server) handleVersion(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, versionResponse{
+		Release: s.Build.Release, Commit: s.Build.Commit, BuiltAt: s.Build.BuiltAt, Go: s.Build.Go, Env: s.Env,
+	})
+}
+
+// handleOpenAPI handles GET /api/v1/openapi.json: the API's contract.
+func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	_, _ = w.Write(web.OpenAPI)
+}

@@ -1,0 +1,88 @@
+package http
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/fpr-team/fpr"
+)
+
+// maxJSONBody caps request bodies of the JSON API.
+const maxJSONBody = 64 << 10
+
+// decodeJSON strictly decodes the request body into v: unknown fields,
+// trailing data and wrong types are bad_request, a body over maxJSONBody is
+// payload_too_large.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return fpr.Errorf(fpr.CodeBadRequest, "Send the body as application/json.")
+	}
+	body := http.MaxBytesReader(w, r.Body, maxJSONBody)
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return jsonError(err)
+		}
+		return fpr.Errorf(fpr.CodeBadRequest, "The body must hold one JSON value and nothing after it.")
+	}
+	return nil
+}
+
+// jsonError explains a decoding error to the client.
+func jsonError(err error) error {
+	var (
+		mbe *http.MaxBytesError
+		se  *json.SyntaxError
+		te  *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &mbe):
+		return fpr.Errorf(fpr.CodePayloadTooLarge, "The body is larger than %d bytes.", mbe.Limit)
+	case errors.Is(err, io.EOF):
+		return fpr.Errorf(fpr.CodeBadRequest, "The body is empty; send a JSON object.")
+	case errors.As(err, &se), errors.Is(err, io.ErrUnexpectedEOF):
+		return fpr.Errorf(fpr.CodeBadRequest, "The body is not valid JSON.")
+	case errors.As(err, &te):
+		return fpr.Errorf(fpr.CodeBadRequest, "The field %q must be %s.", te.Field, jsonKind(te.Type.Kind().String()))
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return fpr.Errorf(fpr.CodeBadRequest, "The body has an unknown field %s.", strings.TrimPrefix(err.Error(), "json: unknown field "))
+	default:
+		return fpr.Errorf(fpr.CodeBadRequest, "The body could not be read as JSON.")
+	}
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "string":
+		return "a string"
+	case "int", "int64", "float64":
+		return "a number"
+	case "bool":
+		return "true or false"
+	default:
+		return "of another type"
+	}
+}
+
+// writeJSON writes v with status. Encoding into a buffer first means an
+// encoding failure can still become a proper error response.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(v); err != nil {
+		http.Error(w, fmt.Sprintf(`{"error":{"code":"internal","message":"encode response"},"request_id":%q}`, w.Header().Get("X-Request-ID")), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}

@@ -1,0 +1,259 @@
+package http
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/fpr-team/fpr"
+)
+
+// SessionCookie is the name of the web session cookie, which the API also
+// accepts for same-origin requests.
+const SessionCookie = "fpr_session"
+
+// withRequestID gives every request an ID, in its context and in the
+// X-Request-ID response header. A well-formed incoming X-Request-ID (from a
+// proxy) is kept so logs can be joined across hops.
+func withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-ID")
+		if !validRequestID(id) {
+			id = newRequestID()
+		}
+		w.Header().Set("X-Request-ID", id)
+		next.ServeHTTP(w, r.WithContext(fpr.NewContextWithRequestID(r.Context(), id)))
+	})
+}
+
+func newRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never returns an error.
+	return hex.EncodeToString(b[:])
+}
+
+func validRequestID(id string) bool {
+	if len(id) < 8 || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// statusWriter records the status a handler wrote.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// withRecover turns a panic into an error response (the JSON envelope for
+// the API, the apology page otherwise) with the request ID, and reports it
+// with its stack. Go's server would otherwise drop the connection.
+func (s *Server) withRecover(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler { //nolint:errorlint // the documented sentinel, compared as net/http does
+				panic(v)
+			}
+			err := fmt.Errorf("panic: %v", v)
+			s.reportError(r, err, debug.Stack())
+			if sw.status != 0 {
+				return // headers are out; nothing more can be said
+			}
+			s.respondError(sw, r, fpr.Errorf(fpr.CodeInternal, "%s", fpr.ErrorMessage(err)))
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+// respondError answers with the envelope for API paths and the error page
+// otherwise, without reporting (the caller has).
+func (s *Server) respondError(w http.ResponseWriter, r *http.Request, err error) {
+	status := errorStatus(err)
+	if isAPI(r) {
+		setRetryAfter(w, err)
+		writeJSON(w, status, apiError{
+			Error:     apiErrorBody{Code: codeForStatus(err), Message: fpr.ErrorMessage(err), Fields: fpr.ErrorFields(err)},
+			RequestID: fpr.RequestIDFromContext(r.Context()),
+		})
+		return
+	}
+	s.renderErrorPage(w, r, status, err)
+}
+
+func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/") }
+
+// withLog logs one line per request with its route pattern, method, status
+// and duration. The request ID and user ID come from the context through
+// the logger's handler.
+func (s *Server) withLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		// The auth middleware runs inside and records the user in info, so
+		// this line can name them; the mux records the matched pattern in r.
+		info := &requestInfo{}
+		r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))
+		next.ServeHTTP(sw, r)
+		status := sw.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		attrs := []slog.Attr{
+			slog.String("route", info.route()),
+			slog.String("method", r.Method),
+			slog.Int("status", status),
+			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+		}
+		if info.userID != "" {
+			attrs = append(attrs, slog.String("user_id", info.userID))
+		}
+		level := slog.LevelInfo
+		if status >= 500 {
+			level = slog.LevelError
+		}
+		s.Log.LogAttrs(r.Context(), level, "request", attrs...)
+		if s.AfterRequest != nil {
+			s.AfterRequest(r, info.route(), status, time.Since(start))
+		}
+	})
+}
+
+// requestInfo carries facts learnt deep in the chain (the matched route,
+// the user) out to the log and metrics middleware.
+type requestInfo struct {
+	pattern string
+	userID  string
+}
+
+type requestInfoKey struct{}
+
+func infoFromContext(ctx context.Context) *requestInfo {
+	if info, ok := ctx.Value(requestInfoKey{}).(*requestInfo); ok {
+		return info
+	}
+	return &requestInfo{}
+}
+
+// route is the matched pattern, or "unmatched" for a 404 of the mux, so
+// labels stay bounded.
+func (i *requestInfo) route() string {
+	if i.pattern == "" {
+		return "unmatched"
+	}
+	return i.pattern
+}
+
+// withPattern records the matched route pattern; it wraps each route's
+// handler, since only the mux knows the pattern.
+func withPattern(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		infoFromContext(r.Context()).pattern = r.Pattern
+		next.ServeHTTP(w, r)
+	})
+}
+
+// withSecurityHeaders sets the headers every response carries.
+func withSecurityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// withAuth resolves the bearer token or session cookie to the acting user.
+// A bad bearer token is refused with 401; a stale cookie is ignored (the
+// visitor is simply anonymous).
+func (s *Server) withAuth(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token, bearer := bearerToken(r)
+		if !bearer {
+			if c, err := r.Cookie(SessionCookie); err == nil {
+				token = c.Value
+			}
+		}
+		if token != "" && s.Auth != nil {
+			u, sess, err := s.Auth.Authenticate(r.Context(), token)
+			switch {
+			case err == nil:
+				ctx := fpr.NewContextWithUser(r.Context(), u)
+				ctx = context.WithValue(ctx, sessionKey{}, sessionInfo{session: sess, token: token, bearer: bearer})
+				r = r.WithContext(ctx)
+				infoFromContext(ctx).userID = u.ID
+			case bearer || fpr.ErrorCode(err) != fpr.CodeUnauthenticated:
+				s.respondErrorReported(w, r, err)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// respondErrorReported reports internal errors, then responds.
+func (s *Server) respondErrorReported(w http.ResponseWriter, r *http.Request, err error) {
+	if fpr.ErrorCode(err) == fpr.CodeInternal {
+		s.reportError(r, err, debug.Stack())
+	}
+	s.respondError(w, r, err)
+}
+
+type sessionKey struct{}
+
+// sessionInfo is the session a request was authenticated with.
+type sessionInfo struct {
+	session *fpr.Session
+	token   string
+	bearer  bool
+}
+
+func sessionFromContext(ctx context.Context) (sessionInfo, bool) {
+	si, ok := ctx.Value(sessionKey{}).(sessionInfo)
+	return si, ok
+}
+
+func bearerToken(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return "", false
+	}
+	scheme, token, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", true // present but malformed: Authenticate("") fails
+	}
+	return strings.TrimSpace(token), true
+}

@@ -1,0 +1,51 @@
+package http
+
+import (
+	"net/http"
+)
+
+// routes lists every route and builds the middleware chain, outermost
+// first: request ID, security headers, log (and metrics), recover,
+// cross-origin protection, auth, then the mux, whose handlers record their
+// pattern.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	handle := func(pattern string, h http.Handler) { mux.Handle(pattern, withPattern(h)) }
+
+	// Operations.
+	handle("GET /healthz", http.HandlerFunc(s.handleHealthz))
+	handle("GET /readyz", http.HandlerFunc(s.handleReadyz))
+	handle("GET /version", http.HandlerFunc(s.handleVersion))
+	handle("GET /api/v1/openapi.json", http.HandlerFunc(s.handleOpenAPI))
+
+	// API: accounts.
+
+	// API: catalogue (farms, products).
+
+	// API: reviews, votes, flags, replies.
+
+	// API: moderation and administration.
+
+	// API: operations (error groups, releases).
+
+	// Pages.
+
+	// Anything else under /api/ is a JSON 404, not a page.
+	handle("/api/", s.api(func(w http.ResponseWriter, r *http.Request) error {
+		return errNoRoute
+	}))
+
+	csrf := http.NewCrossOriginProtection()
+	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.respondError(w, r, errCrossOrigin)
+	}))
+
+	var h http.Handler = mux
+	h = s.withAuth(h)
+	h = csrf.Handler(h)
+	h = s.withRecover(h)
+	h = s.withLog(h)
+	h = withSecurityHeaders(h)
+	h = withRequestID(h)
+	return h
+}

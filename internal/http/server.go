@@ -1,0 +1,105 @@
+// Package http serves FPR's web pages and JSON API over the fpr services.
+// Routes are in routes.go; page handlers in <resource>.go, API handlers in
+// api_<resource>.go. Handlers return errors; two adapters (error.go) turn
+// them into the apology page or the JSON envelope.
+package http
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/fpr-team/fpr"
+)
+
+// Server is FPR's HTTP server. Fields are set by the caller before Open.
+type Server struct {
+	Log   *slog.Logger
+	Build fpr.BuildInfo
+	// Env is development, staging or production.
+	Env string
+	// BaseURL is the public URL, e.g. https://fpr.example.
+	BaseURL string
+
+	Auth        fpr.AuthService
+	Users       fpr.UserService
+	Farms       fpr.FarmService
+	Products    fpr.ProductService
+	Reviews     fpr.ReviewService
+	Moderation  fpr.ModerationService
+	Idempotency fpr.IdempotencyService
+
+	// Ready reports whether the database answers and migrations are
+	// current; /readyz calls it.
+	Ready func(ctx context.Context) error
+
+	// AfterRequest, when set, is called after each request with its route
+	// pattern, status and duration (metrics, alert ratios).
+	AfterRequest func(r *http.Request, route string, status int, d time.Duration)
+	// OnError, when set, is called for every internal error and panic with
+	// its stack (error events, alerts). The error is already logged.
+	OnError func(r *http.Request, route string, err error, stack []byte)
+
+	// Now returns the current time.
+	Now func() time.Time
+
+	ln      net.Listener
+	srv     *http.Server
+	handler http.Handler
+}
+
+// Handler returns the server's root handler, building it on first use.
+func (s *Server) Handler() http.Handler {
+	if s.handler == nil {
+		if s.Log == nil {
+			s.Log = slog.New(slog.DiscardHandler)
+		}
+		if s.Now == nil {
+			s.Now = time.Now
+		}
+		s.handler = s.routes()
+	}
+	return s.handler
+}
+
+// Open listens on addr and serves in the background, so a bind error comes
+// back at once and tests can use ":0".
+func (s *Server) Open(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	s.ln = ln
+	s.srv = &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.Log.Error("serve", "err", err)
+		}
+	}()
+	return nil
+}
+
+// Addr returns the address the server listens on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// URL returns the server's loopback URL, for tests and logs.
+func (s *Server) URL() string { return "http://" + s.Addr() }
+
+// Close shuts the server down, waiting for requests up to ctx's deadline.
+func (s *Server) Close(ctx context.Context) error {
+	if s.srv == nil {
+		return nil
+	}
+	return s.srv.Shutdown(ctx)
+}

@@ -1,0 +1,46 @@
+package store
+
+import (
+	"encoding/base64"
+	"encoding/json"
+
+	"github.com/fpr-team/fpr"
+)
+
+// cursor is the position after the last row of a page: the sort key values
+// of that row. Encoded as base64 JSON it is opaque to clients, and the next
+// page is one index seek (WHERE (key, id) < (last key, last id)), so page
+// 500 costs what page 1 costs.
+type cursor struct {
+	// Sort names the order the cursor belongs to; a cursor from another
+	// order is refused rather than silently misread.
+	Sort string  `json:"s"`
+	ID   string  `json:"i"`
+	Int  int64   `json:"n,omitempty"`
+	Num  float64 `json:"f,omitempty"`
+	Str  string  `json:"t,omitempty"`
+}
+
+func (c cursor) encode() string {
+	b, _ := json.Marshal(c) // a struct of plain fields always marshals
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// decodeCursor parses s; "" is the first page (nil). A cursor that does not
+// parse, or belongs to another sort, is validation_failed.
+func decodeCursor(s, sort string) (*cursor, error) {
+	if s == "" {
+		return nil, nil
+	}
+	bad := &fpr.Error{Code: fpr.CodeValidationFailed, Message: "The cursor is not valid for this list.",
+		Fields: map[string]string{"cursor": "Use the next_cursor of the previous page, with the same sort."}}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, bad
+	}
+	var c cursor
+	if err := json.Unmarshal(b, &c); err != nil || c.Sort != sort || c.ID == "" {
+		return nil, bad
+	}
+	return &c, nil
+}
