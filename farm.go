@@ -80,24 +80,51 @@ type FarmService interface {
 	UpdateFarm(ctx context.Context, id string, upd FarmUpdate) (*Farm, error)
 }
 
-// Slugify turns a name into a URL-friendly lowercase slug.
+// Slugify turns a name into a URL-friendly slug of ASCII lowercase letters,
+// digits and single dashes: "Ferme du Château" becomes "ferme-du-chateau".
+// Common accented Latin letters are folded; other characters separate words.
+// A name with nothing usable gives "item".
 func Slugify(s string) string {
 	var b strings.Builder
 	dash := false
 	for _, r := range strings.ToLower(s) {
-		switch {
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
+		if f, ok := foldLatin[r]; ok {
+			b.WriteString(f)
+			dash = false
+			continue
+		}
+		if r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
 			b.WriteRune(r)
 			dash = false
-		default:
-			if !dash && b.Len() > 0 {
-				b.WriteByte('-')
-				dash = true
-			}
+			continue
+		}
+		if !dash && b.Len() > 0 {
+			b.WriteByte('-')
+			dash = true
 		}
 	}
-	return strings.TrimSuffix(b.String(), "-")
+	out := strings.TrimSuffix(b.String(), "-")
+	if out == "" {
+		return "item"
+	}
+	return out
 }
+
+// foldLatin maps accented lowercase Latin letters to ASCII.
+var foldLatin = func() map[rune]string {
+	m := map[rune]string{'ß': "ss", 'æ': "ae", 'œ': "oe", 'ø': "o", 'ð': "d", 'þ': "th", 'ł': "l"}
+	for base, accented := range map[string]string{
+		"a": "àáâãäåāăą", "c": "çćĉċč", "d": "ď", "e": "èéêëēĕėęě", "g": "ĝğġģ",
+		"h": "ĥ", "i": "ìíîïĩīĭį", "j": "ĵ", "k": "ķ", "l": "ĺļľ", "n": "ñńņň",
+		"o": "òóôõöōŏő", "r": "ŕŗř", "s": "śŝşš", "t": "ţť", "u": "ùúûüũūŭůűų",
+		"w": "ŵ", "y": "ýÿŷ", "z": "źżž",
+	} {
+		for _, r := range accented {
+			m[r] = base
+		}
+	}
+	return m
+}()
 
 // checkText records a message for field when s is shorter than min or
 // longer than max characters.

@@ -1,0 +1,70 @@
+package fpr_test
+
+import (
+	"testing"
+
+	"github.com/fpr-team/fpr"
+)
+
+func TestSlugify(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"Ferme du Château", "ferme-du-chateau"},
+		{"  Green   Acres!! ", "green-acres"},
+		{"Bäckerei Müller & Söhne", "backerei-muller-sohne"},
+		{"蜂蜜", "item"},
+		{"Eggs (12)", "eggs-12"},
+	} {
+		if got := fpr.Slugify(tt.in); got != tt.want {
+			t.Errorf("Slugify(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestRating(t *testing.T) {
+	if _, ok := (fpr.Rating{}).Average(); ok {
+		t.Errorf("Average of no reviews reported ok")
+	}
+	r := fpr.Rating{Count: 3, Sum: 13}
+	if got, _ := r.Average(); got != 4.33 {
+		t.Errorf("Average(13/3) = %v, want 4.33", got)
+	}
+	one := fpr.Rating{Count: 1, Sum: 5}
+	many := fpr.Rating{Count: 200, Sum: 960}
+	if one.BayesianAverage() >= many.BayesianAverage() {
+		t.Errorf("one 5-star review scores %v, 200 reviews averaging 4.8 score %v: want the latter higher",
+			one.BayesianAverage(), many.BayesianAverage())
+	}
+}
+
+func TestRegistrationValidate(t *testing.T) {
+	ok := fpr.Registration{Email: "ann@example.org", Password: "a long password", DisplayName: "Ann"}
+	for _, tt := range []struct {
+		name  string
+		edit  func(*fpr.Registration)
+		field string
+	}{
+		{"OK", func(*fpr.Registration) {}, ""},
+		{"ErrEmailSyntax", func(r *fpr.Registration) { r.Email = "ann@" }, "email"},
+		{"ErrEmailNoDot", func(r *fpr.Registration) { r.Email = "ann@localhost" }, "email"},
+		{"ErrEmailWithName", func(r *fpr.Registration) { r.Email = "Ann <ann@example.org>" }, "email"},
+		{"ErrPasswordShort", func(r *fpr.Registration) { r.Password = "123456789" }, "password"},
+		{"ErrDisplayNameEmpty", func(r *fpr.Registration) { r.DisplayName = "   " }, "display_name"},
+		{"ErrDisplayNameLong", func(r *fpr.Registration) { r.DisplayName = string(make([]rune, 61)) }, "display_name"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := ok
+			tt.edit(&r)
+			err := r.Validate()
+			fields := fpr.ErrorFields(err)
+			if tt.field == "" {
+				if err != nil {
+					t.Fatalf("Validate() = %v, want nil", err)
+				}
+				return
+			}
+			if fpr.ErrorCode(err) != fpr.CodeValidationFailed || fields[tt.field] == "" {
+				t.Fatalf("Validate() = %v (fields %v), want validation_failed on %s", err, fields, tt.field)
+			}
+		})
+	}
+}
