@@ -17,6 +17,7 @@ func (s *Server) routes() http.Handler {
 	handle("GET /readyz", http.HandlerFunc(s.handleReadyz))
 	handle("GET /version", http.HandlerFunc(s.handleVersion))
 	handle("GET /api/v1/openapi.json", http.HandlerFunc(s.handleOpenAPI))
+	handle("GET /metrics", http.HandlerFunc(s.handleMetrics))
 
 	// API: accounts.
 
@@ -27,6 +28,11 @@ func (s *Server) routes() http.Handler {
 	// API: moderation and administration.
 
 	// API: operations (error groups, releases).
+	handle("GET /api/v1/ops/errors", s.api(s.handleAPIErrorGroups))
+	handle("GET /api/v1/ops/errors/{fingerprint}", s.api(s.handleAPIErrorGroup))
+	handle("POST /api/v1/ops/errors/{fingerprint}/resolve", s.api(s.handleAPIResolveErrorGroup))
+	handle("GET /api/v1/ops/releases", s.api(s.handleAPIReleases))
+	handle("GET /api/v1/ops/requests/{request_id}", s.api(s.handleAPIErrorByRequest))
 
 	// Pages.
 
