@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fpr-team/fpr"
@@ -55,12 +56,16 @@ type Alerter struct {
 	MinErrors     int64         // default 5
 	Now           func() time.Time
 
-	init  sync.Once
-	mu    sync.Mutex
-	count map[routeBucket]*fpr.RouteCount
-	sends sync.WaitGroup
-	stop  chan struct{}
-	done  chan struct{}
+	init    sync.Once
+	mu      sync.Mutex
+	count   map[routeBucket]*fpr.RouteCount
+	sends   sync.WaitGroup
+	started atomic.Bool
+	// sendCtx ends when Close gives up waiting for alerts being sent.
+	sendCtx     context.Context
+	cancelSends context.CancelFunc
+	stop        chan struct{}
+	done        chan struct{}
 }
 
 type routeBucket struct {
@@ -103,6 +108,7 @@ func (a *Alerter) setup() {
 		a.count = map[routeBucket]*fpr.RouteCount{}
 		a.stop = make(chan struct{})
 		a.done = make(chan struct{})
+		a.sendCtx, a.cancelSends = context.WithCancel(context.Background())
 	})
 }
 
@@ -129,6 +135,7 @@ func (a *Alerter) CountRequest(route string, status int) {
 // Start runs the flush and evaluation loop until Close.
 func (a *Alerter) Start() {
 	a.setup()
+	a.started.Store(true)
 	go a.loop()
 }
 
@@ -141,9 +148,14 @@ func (a *Alerter) Close(ctx context.Context) error {
 	default:
 		close(a.stop)
 	}
+	if !a.started.Load() {
+		a.Flush()
+	}
 	sent := make(chan struct{})
 	go func() {
-		<-a.done
+		if a.started.Load() {
+			<-a.done
+		}
 		a.sends.Wait()
 		close(sent)
 	}()
@@ -151,6 +163,7 @@ func (a *Alerter) Close(ctx context.Context) error {
 	case <-sent:
 		return nil
 	case <-ctx.Done():
+		a.cancelSends()
 		return ctx.Err()
 	}
 }
@@ -164,22 +177,23 @@ func (a *Alerter) loop() {
 	for {
 		select {
 		case <-flush.C:
-			a.flush()
+			a.Flush()
 		case <-eval.C:
-			a.flush()
+			a.Flush()
 			if err := a.Evaluate(context.Background()); err != nil {
 				a.Log.Error("evaluate alert rules", "err", err)
 			}
 		case <-a.stop:
-			a.flush()
+			a.Flush()
 			return
 		}
 	}
 }
 
-// flush adds the counts gathered since the last flush to the shared
+// Flush adds the counts gathered since the last flush to the shared
 // counters. On failure they are kept and added next time.
-func (a *Alerter) flush() {
+func (a *Alerter) Flush() {
+	a.setup()
 	a.mu.Lock()
 	counts := make([]fpr.RouteCount, 0, len(a.count))
 	for _, c := range a.count {
@@ -350,17 +364,10 @@ func (a *Alerter) Raise(ctx context.Context, al *fpr.Alert) error {
 }
 
 func (a *Alerter) send(al *fpr.Alert) {
-	// Retries stop when the alerter closes, so shutdown is not held up by
-	// a dead webhook for long.
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	// Retries stop when Close's deadline passes, so shutdown is not held
+	// up by a dead webhook.
+	ctx, cancel := context.WithTimeout(a.sendCtx, 2*time.Minute)
 	defer cancel()
-	go func() {
-		select {
-		case <-a.stop:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	var err error
 	result := "sent"
 	if a.Webhook == nil || a.Webhook.URL == "" {
@@ -387,7 +394,7 @@ type Service struct {
 // ResolveErrorGroup resolves the group and sends the "resolved" message
 // when it was open.
 func (s Service) ResolveErrorGroup(ctx context.Context, fingerprint string) (*fpr.ErrorGroup, error) {
-	before, _, err := s.OpsService.FindErrorGroup(ctx, fingerprint, 0)
+	before, _, err := s.FindErrorGroup(ctx, fingerprint, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -68,7 +68,7 @@ func errorType(err error) string {
 
 var (
 	quoted     = regexp.MustCompile(`"[^"]*"|'[^']*'|` + "`[^`]*`")
-	withDigits = regexp.MustCompile(`[\w.:/@+-]*[0-9][\w.:/@+-]*`)
+	withDigits = regexp.MustCompile(`[\w.:/@+-]*[0-9](?:[\w.:/@+-]*\w)?`)
 )
 
 // MaskMessage replaces the parts of an error message that vary between

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/fpr-team/fpr"
@@ -126,10 +128,14 @@ func (db *DB) RecordErrorEvents(ctx context.Context, events []*fpr.ErrorEvent, k
 		return nil, nil
 	}
 	keep = max(keep, 1)
+	// Touch groups in fingerprint order, so two instances' batches lock
+	// rows in one order and cannot deadlock on PostgreSQL.
+	events = slices.Clone(events)
+	slices.SortStableFunc(events, func(a, b *fpr.ErrorEvent) int { return strings.Compare(a.Fingerprint, b.Fingerprint) })
 	var changes []fpr.ErrorGroupChange
 	err := db.inTx(ctx, true, func(tx *Tx) error {
 		changes = changes[:0]
-		seen := map[string]bool{} // fingerprints in the batch
+		var seen []string // fingerprints in the batch, in order
 		for _, e := range events {
 			if e.Time.IsZero() {
 				e.Time = tx.now
@@ -171,12 +177,14 @@ func (db *DB) RecordErrorEvents(ctx context.Context, events []*fpr.ErrorEvent, k
 			if err != nil {
 				return err
 			}
-			seen[e.Fingerprint] = true
+			if len(seen) == 0 || seen[len(seen)-1] != e.Fingerprint {
+				seen = append(seen, e.Fingerprint)
+			}
 			if inserted == 1 || reopened == 1 {
 				changes = append(changes, fpr.ErrorGroupChange{Event: e, New: inserted == 1, Regressed: reopened == 1})
 			}
 		}
-		for fp := range seen {
+		for _, fp := range seen {
 			_, err := tx.ExecContext(ctx, `DELETE FROM error_events WHERE fingerprint = $1 AND id NOT IN (
 					SELECT id FROM error_events WHERE fingerprint = $1 ORDER BY id DESC LIMIT $2)`, fp, keep)
 			if err != nil {
