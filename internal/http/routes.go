@@ -28,7 +28,19 @@ func (s *Server) routes() http.Handler {
 
 	// API: operations (error groups, releases).
 
-	// Pages.
+	// Pages: handlers in <resource>.go, the render system in render.go.
+	s.loadWeb()
+	page := func(pattern string, h pageFunc) { handle(pattern, s.page(h)) }
+	page("GET /static/{hash}/{name}", s.handleStatic)
+	page("GET /{$}", s.handleHome)
+	page("GET /register", s.handleRegisterForm)
+	page("POST /register", s.handleRegister)
+	page("GET /login", s.handleLoginForm)
+	page("POST /login", s.handleLogin)
+	page("POST /logout", s.handleLogout)
+	page("GET /account", s.handleAccount)
+	page("POST /account/password", s.handleChangePassword)
+	page("/", s.handleNotFound)
 
 	// Anything else under /api/ is a JSON 404, not a page.
 	handle("/api/", s.api(func(w http.ResponseWriter, r *http.Request) error {

@@ -50,6 +50,7 @@ type Server struct {
 	ln      net.Listener
 	srv     *http.Server
 	handler http.Handler
+	web     *webFiles // templates and static files (render.go)
 }
 
 // Handler returns the server's root handler, building it on first use.
