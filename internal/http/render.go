@@ -104,6 +104,9 @@ var pageTypes = map[string]any{
 	"register": registerPage{},
 	"login":    loginPage{},
 	"account":  accountPage{},
+	"products": productsPage{},
+	"product":  productPage{},
+	"farm":     farmPage{},
 }
 
 // basePage is what every page's data carries, for the layout.
@@ -525,7 +528,12 @@ func (s *Server) funcs(wf *webFiles) template.FuncMap {
 		"field":     field,
 		"summary":   summary,
 		"options":   options,
-		"lines":     func(s string) []string { return strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") },
+		"withOptions": func(opts []option, f fieldView) fieldView {
+			f.Options = opts
+			return f
+		},
+		"reviewView": func(p *productPage, r productReview) reviewView { return reviewView{Page: p, Review: r} },
+		"lines":      func(s string) []string { return strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") },
 		"productURL": func(id string) string {
 			return "/products/" + url.PathEscape(id)
 		},
@@ -665,6 +673,13 @@ func options(current string, pairs ...string) []option {
 		out = append(out, option{Value: v, Label: l, Selected: v == current})
 	}
 	return out
+}
+
+// reviewView is what the "product-review" template of product.html gets:
+// the page (for the visitor and the farm) and the review.
+type reviewView struct {
+	Page   *productPage
+	Review productReview
 }
 
 // errorSummary is the data of the "errors" partial.

@@ -51,7 +51,18 @@ var pageSamples = map[string]any{
 	"register": &registerPage{basePage: sampleBase, Form: registerForm{Email: "ann@", DisplayName: "Ann", formState: sampleForm}},
 	"login":    &loginPage{basePage: sampleBase, Form: loginForm{Email: "ann@example.org", Next: "/account", formState: sampleForm}},
 	"account":  &accountPage{basePage: sampleBase, Reviews: []namedReview{{Review: sampleReview, ProductName: "Cheese"}}, NextURL: "/account?cursor=x", Password: sampleForm},
+	"products": &productsPage{basePage: sampleBase, Query: "cheese", Category: "dairy", MinRating: "4", Sort: "top_rated",
+		Products: []*fpr.Product{sampleProduct}, NextURL: "/products?cursor=x", Filters: formState{Errors: map[string]string{"min_rating": "Bad."}}},
+	"product": &productPage{basePage: sampleBase, Product: sampleProduct, Farm: sampleFarm,
+		Bars:    []histBar{{Stars: 5, Count: 1, Pct: 35, URL: "/products/p1?rating=5#reviews", Current: true}, {Stars: 1, URL: "/products/p1?rating=1#reviews"}},
+		Reviews: []productReview{{Review: sampleReview, CanVote: true, FlagForm: flagForm{Reason: "spam", formState: sampleForm}, ReplyForm: replyForm{Body: "Thanks", formState: sampleForm}}},
+		Sort:    "helpful", Star: 5, NextURL: "/products/p1?cursor=x", Mine: sampleReview,
+		ReviewForm: reviewForm{Rating: 4, Title: "T", Body: "B", formState: formState{Errors: map[string]string{"rating": "Choose."}}},
+		CanReply:   true, JSONLD: (&Server{}).productLD(sampleProduct, sampleFarm, []*fpr.Review{sampleReview})},
+	"farm": &farmPage{basePage: sampleBase, Farm: sampleFarm, Products: []*fpr.Product{sampleProduct}, NextURL: "/farms/f1?cursor=x", CanManage: true},
 }
+
+var sampleFarm = &fpr.Farm{ID: "f1", OwnerID: "u3", Name: "Green Acre", Slug: "green-acre", Region: "Somerset", Description: "Cows.", CreatedAt: sampleTime}
 
 // TestTemplates renders every page template with the zero value of its
 // data type and with a filled example, so a misspelt field or a wrong

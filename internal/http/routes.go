@@ -40,6 +40,15 @@ func (s *Server) routes() http.Handler {
 	page("POST /logout", s.handleLogout)
 	page("GET /account", s.handleAccount)
 	page("POST /account/password", s.handleChangePassword)
+	page("GET /products", s.handleProducts)
+	page("GET /products/{id}", s.handleProduct)
+	page("POST /products/{id}/reviews", s.handleCreateReview)
+	page("POST /reviews/{id}/edit", s.handleUpdateReview)
+	page("POST /reviews/{id}/delete", s.handleDeleteReview)
+	page("POST /reviews/{id}/helpful", s.handleHelpful)
+	page("POST /reviews/{id}/flag", s.handleFlag)
+	page("POST /reviews/{id}/reply", s.handleReply)
+	page("GET /farms/{id}", s.handleFarm)
 	page("/", s.handleNotFound)
 
 	// Anything else under /api/ is a JSON 404, not a page.
