@@ -12,7 +12,8 @@ import (
 	"time"
 )
 
-// Build information, set by cmd/fpr at start.
+// BuildInfo identifies the running binary: release, commit, build time and
+// Go version. cmd/fpr fills it at start.
 type BuildInfo struct {
 	Release string
 	Commit  string

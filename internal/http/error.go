@@ -67,7 +67,7 @@ func (s *Server) writeAPIError(w http.ResponseWriter, r *http.Request, err error
 	setRetryAfter(w, err)
 	writeJSON(w, status, apiError{
 		Error: apiErrorBody{
-			Code:    fpr.Code(codeForStatus(err)),
+			Code:    codeForStatus(err),
 			Message: fpr.ErrorMessage(err),
 			Fields:  fpr.ErrorFields(err),
 		},

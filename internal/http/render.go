@@ -30,7 +30,7 @@ package http
 //	handle("GET /ops/errors", s.page(s.handleOpsErrors))
 //
 //	func (s *Server) handleOpsErrors(w http.ResponseWriter, r *http.Request) error {
-//		if _, err := requireUser(r); err != nil {
+//		if _, err := requireUser(r.Context()); err != nil {
 //			return err // anonymous: 303 to /login?next=…
 //		}
 //		groups, err := s.Ops.FindErrorGroups(r.Context(), …) // checks the role
@@ -301,15 +301,6 @@ func safeNext(next string) string {
 	return next
 }
 
-// requireUser returns the acting user, or unauthenticated, which the page
-// adapter turns into a redirect to the log-in page.
-func requireUser(r *http.Request) (*fpr.User, error) {
-	if u := fpr.UserFromContext(r.Context()); u != nil {
-		return u, nil
-	}
-	return nil, fpr.Errorf(fpr.CodeUnauthenticated, "Log in to see this page.")
-}
-
 // errorPage is the data of the error page: not found, forbidden, the
 // apology for internal errors, and the others.
 type errorPage struct {
@@ -329,7 +320,7 @@ func (s *Server) renderErrorPage(w http.ResponseWriter, r *http.Request, status 
 		p.Heading = "Page not found"
 		p.Title = "Page not found"
 	case status == http.StatusForbidden:
-		p.Heading = "You cannot see this page"
+		p.Heading = "Not allowed"
 		p.Title = "Not allowed"
 	case status == http.StatusTooManyRequests:
 		p.Heading = "Please slow down"
@@ -407,10 +398,10 @@ func (s *Server) redirect(w http.ResponseWriter, r *http.Request, url, flash str
 		return fmt.Errorf("redirect: unknown flash %q", flash)
 	}
 	if flash != "" {
-		http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: flash, Path: "/", MaxAge: 60,
-			HttpOnly: true, Secure: s.secureCookies(), SameSite: http.SameSiteLaxMode})
+		http.SetCookie(w, s.cookie(flashCookie, flash, 60))
 	}
-	http.Redirect(w, r, url, http.StatusSeeOther)
+	// Callers pass paths they built or checked with safeNext.
+	http.Redirect(w, r, url, http.StatusSeeOther) //nolint:gosec // G710: see above
 	return nil
 }
 
@@ -420,14 +411,20 @@ func (s *Server) takeFlash(w http.ResponseWriter, r *http.Request) string {
 	if err != nil {
 		return ""
 	}
-	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: "", Path: "/", MaxAge: -1,
-		HttpOnly: true, Secure: s.secureCookies(), SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, s.cookie(flashCookie, "", -1))
 	return flashes[c.Value]
 }
 
-// secureCookies reports whether cookies get the Secure attribute: when the
-// site's public URL is https.
-func (s *Server) secureCookies() bool { return strings.HasPrefix(s.BaseURL, "https://") }
+// cookie returns a cookie of the site: HttpOnly, SameSite=Lax, Path=/,
+// and Secure when the site's public URL is https (plain-http development
+// and tests could not send it back otherwise). maxAge is in seconds; 0
+// means a browser-session cookie, negative deletes it.
+func (s *Server) cookie(name, value string, maxAge int) *http.Cookie {
+	return &http.Cookie{ //nolint:gosec // G124: Secure follows the base URL, see above
+		Name: name, Value: value, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, Secure: strings.HasPrefix(s.BaseURL, "https://"), SameSite: http.SameSiteLaxMode,
+	}
+}
 
 // Forms.
 

@@ -17,7 +17,7 @@ func productURL(id string) string { return "/products/" + url.PathEscape(id) }
 
 // handleCreateReview handles POST /products/{id}/reviews.
 func (s *Server) handleCreateReview(w http.ResponseWriter, r *http.Request) error {
-	if _, err := requireUser(r); err != nil {
+	if _, err := requireUser(r.Context()); err != nil {
 		return err
 	}
 	if err := parseForm(w, r); err != nil {
@@ -40,7 +40,7 @@ func (s *Server) handleCreateReview(w http.ResponseWriter, r *http.Request) erro
 
 // handleUpdateReview handles POST /reviews/{id}/edit.
 func (s *Server) handleUpdateReview(w http.ResponseWriter, r *http.Request) error {
-	if _, err := requireUser(r); err != nil {
+	if _, err := requireUser(r.Context()); err != nil {
 		return err
 	}
 	if err := parseForm(w, r); err != nil {
@@ -65,7 +65,7 @@ func reviewFormFrom(r *http.Request) reviewForm {
 // handleDeleteReview handles POST /reviews/{id}/delete, by the author or a
 // moderator; it returns to the page named by the form's next field.
 func (s *Server) handleDeleteReview(w http.ResponseWriter, r *http.Request) error {
-	if _, err := requireUser(r); err != nil {
+	if _, err := requireUser(r.Context()); err != nil {
 		return err
 	}
 	if err := parseForm(w, r); err != nil {
@@ -80,7 +80,7 @@ func (s *Server) handleDeleteReview(w http.ResponseWriter, r *http.Request) erro
 // handleHelpful handles POST /reviews/{id}/helpful with helpful=1 to vote
 // and helpful=0 to withdraw the vote.
 func (s *Server) handleHelpful(w http.ResponseWriter, r *http.Request) error {
-	if _, err := requireUser(r); err != nil {
+	if _, err := requireUser(r.Context()); err != nil {
 		return err
 	}
 	if err := parseForm(w, r); err != nil {
@@ -100,7 +100,7 @@ func (s *Server) handleHelpful(w http.ResponseWriter, r *http.Request) error {
 
 // handleFlag handles POST /reviews/{id}/flag.
 func (s *Server) handleFlag(w http.ResponseWriter, r *http.Request) error {
-	if _, err := requireUser(r); err != nil {
+	if _, err := requireUser(r.Context()); err != nil {
 		return err
 	}
 	if err := parseForm(w, r); err != nil {
@@ -119,7 +119,7 @@ func (s *Server) handleFlag(w http.ResponseWriter, r *http.Request) error {
 
 // handleReply handles POST /reviews/{id}/reply: the farm's reply.
 func (s *Server) handleReply(w http.ResponseWriter, r *http.Request) error {
-	if _, err := requireUser(r); err != nil {
+	if _, err := requireUser(r.Context()); err != nil {
 		return err
 	}
 	if err := parseForm(w, r); err != nil {

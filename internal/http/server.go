@@ -51,6 +51,9 @@ type Server struct {
 	srv     *http.Server
 	handler http.Handler
 	web     *webFiles // templates and static files (render.go)
+	// testRoutes are extra routes that only tests add (export_test.go),
+	// such as one that panics.
+	testRoutes map[string]http.Handler
 }
 
 // Handler returns the server's root handler, building it on first use.
