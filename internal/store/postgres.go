@@ -73,3 +73,35 @@ func openPostgres(url string, maxOpen int) (*sql.DB, error) {
 	db.SetMaxIdleConns(maxOpen)
 	return db, nil
 }
+
+// Full-text search on PostgreSQL: the tsvector column products.search
+// (0001_init.sql) with its GIN index.
+//
+// TODO(#5): the postgres helper implements these three. The contract is on
+// the dialect interface in store.go:
+//
+//	indexProducts(ctx context.Context, tx *Tx, where string, args ...any) error
+//	unindexProducts(ctx context.Context, tx *Tx, where string, args ...any) error
+//	productSearch(terms []string, arg func(any) string) (join, cond, rank string, err error)
+//
+// For example: indexProducts runs UPDATE products p SET search = <tsvector of
+// p.name (weight A), f.name (B), p.description (C)> FROM farms f WHERE
+// f.id = p.farm_id AND <where>; unindexProducts has nothing to do (the
+// vector goes with the row); productSearch returns join "", cond
+// "p.search @@ to_tsquery('simple', $n)" built from the quoted terms joined
+// by & with :* on the last, and rank "-ts_rank(p.search, …)" (lower is
+// better). Diacritics and case must not matter, as on SQLite.
+
+var errPostgresSearchTODO = errors.New("postgres product search is not implemented yet (TODO(#5))")
+
+func (postgresDialect) indexProducts(context.Context, *Tx, string, ...any) error {
+	return errPostgresSearchTODO
+}
+
+func (postgresDialect) unindexProducts(context.Context, *Tx, string, ...any) error {
+	return nil // the search vector is a column of products: it goes with the row
+}
+
+func (postgresDialect) productSearch([]string, func(any) string) (string, string, string, error) {
+	return "", "", "", errPostgresSearchTODO
+}
