@@ -199,8 +199,14 @@ func TestAPIRegister_Concurrent(t *testing.T) {
 	}
 }
 
+// reply is a response whose body has been read.
+type reply struct {
+	StatusCode int
+	Header     http.Header
+}
+
 // doKeyed sends a registration with an Idempotency-Key.
-func doKeyed(t *testing.T, env *fprtest.Env, key string, body any) (*http.Response, []byte) {
+func doKeyed(t *testing.T, env *fprtest.Env, key string, body any) (reply, []byte) {
 	t.Helper()
 	data, err := json.Marshal(body)
 	if err != nil {
@@ -223,7 +229,7 @@ func doKeyed(t *testing.T, env *fprtest.Env, key string, body any) (*http.Respon
 	if _, err := buf.ReadFrom(resp.Body); err != nil {
 		t.Fatal(err)
 	}
-	return resp, buf.Bytes()
+	return reply{resp.StatusCode, resp.Header}, buf.Bytes()
 }
 
 func TestAPIRegister_Idempotent(t *testing.T) {
@@ -340,7 +346,7 @@ func TestAPILogin_OneMessage(t *testing.T) {
 }
 
 // checkRetryAfter checks a 429 and its Retry-After header.
-func checkRetryAfter(t *testing.T, resp *http.Response, body []byte, min, max int) {
+func checkRetryAfter(t *testing.T, resp reply, body []byte, min, max int) {
 	t.Helper()
 	if resp.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("status = %d %s, want 429", resp.StatusCode, body)
@@ -360,8 +366,9 @@ func TestAPILogin_ThrottlePerAccount(t *testing.T) {
 	env := fprtest.New(t, fprtest.WithClock(clk.Now))
 	env.Auth.AccountLimit = 3
 	ann := env.MustUser(t, fpr.RoleMember)
-	login := func(password string) (*http.Response, []byte) {
-		return env.Do(t, "POST", "/api/v1/auth/login", "", map[string]string{"email": ann.User.Email, "password": password})
+	login := func(password string) (reply, []byte) {
+		resp, body := env.Do(t, "POST", "/api/v1/auth/login", "", map[string]string{"email": ann.User.Email, "password": password})
+		return reply{resp.StatusCode, resp.Header}, body
 	}
 	for i := range 3 {
 		if resp, body := login(fmt.Sprintf("Wrong-password-%d", i)); resp.StatusCode != http.StatusUnauthorized {
@@ -399,10 +406,10 @@ func TestAPILogin_ThrottlePerAddress(t *testing.T) {
 	}
 	// Now even a right password from this address waits.
 	resp, body := env.Do(t, "POST", "/api/v1/auth/login", "", map[string]string{"email": ann.User.Email, "password": ann.Password})
-	checkRetryAfter(t, resp, body, 15*60, 15*60)
+	checkRetryAfter(t, reply{resp.StatusCode, resp.Header}, body, 15*60, 15*60)
 	clk.Advance(14 * time.Minute)
 	resp, body = env.Do(t, "POST", "/api/v1/auth/login", "", map[string]string{"email": ann.User.Email, "password": ann.Password})
-	checkRetryAfter(t, resp, body, 60, 60)
+	checkRetryAfter(t, reply{resp.StatusCode, resp.Header}, body, 60, 60)
 	clk.Advance(time.Minute)
 	if resp, body := env.Do(t, "POST", "/api/v1/auth/login", "", map[string]string{"email": ann.User.Email, "password": ann.Password}); resp.StatusCode != http.StatusOK {
 		t.Errorf("login after the window = %d %s, want 200", resp.StatusCode, body)
@@ -686,9 +693,9 @@ func TestAPI_CrossOriginCookie(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	send := func(origin string) *http.Response {
+	send := func(origin string) int {
 		req, _ := http.NewRequest("POST", env.URL+"/api/v1/auth/logout", nil)
-		req.AddCookie(&http.Cookie{Name: fprhttp.SessionCookie, Value: sess.Token})
+		req.AddCookie(&http.Cookie{Name: fprhttp.SessionCookie, Value: sess.Token, HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode})
 		req.Header.Set("Origin", origin)
 		req.Header.Set("Sec-Fetch-Site", "cross-site")
 		if origin == env.URL {
@@ -699,16 +706,16 @@ func TestAPI_CrossOriginCookie(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		return resp
+		return resp.StatusCode
 	}
-	if resp := send("https://evil.example"); resp.StatusCode != http.StatusForbidden {
-		t.Fatalf("cross-origin logout = %d, want 403", resp.StatusCode)
+	if status := send("https://evil.example"); status != http.StatusForbidden {
+		t.Fatalf("cross-origin logout = %d, want 403", status)
 	}
 	if _, _, err := env.Auth.Authenticate(env.Ctx(nil), sess.Token); err != nil {
 		t.Errorf("session after the refused cross-origin logout: %v", err)
 	}
-	if resp := send(env.URL); resp.StatusCode != http.StatusNoContent {
-		t.Errorf("same-origin logout = %d, want 204", resp.StatusCode)
+	if status := send(env.URL); status != http.StatusNoContent {
+		t.Errorf("same-origin logout = %d, want 204", status)
 	}
 	if _, _, err := env.Auth.Authenticate(env.Ctx(nil), sess.Token); fpr.ErrorCode(err) != fpr.CodeUnauthenticated {
 		t.Errorf("session after logout: %v, want unauthenticated", err)
