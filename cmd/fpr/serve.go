@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/fpr-team/fpr/internal/auth"
 	fprhttp "github.com/fpr-team/fpr/internal/http"
 	"github.com/fpr-team/fpr/internal/store"
 )
@@ -71,6 +72,11 @@ func newServer(cfg Config, db *store.DB, log *slog.Logger) *fprhttp.Server {
 		Build:   buildInfo(),
 		Env:     cfg.Env,
 		BaseURL: cfg.BaseURL,
+
+		Auth:        auth.New(db),
+		Users:       db,
+		Idempotency: db,
+
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
 				return fmt.Errorf("database: %w", err)

@@ -19,6 +19,13 @@ func (s *Server) routes() http.Handler {
 	handle("GET /api/v1/openapi.json", http.HandlerFunc(s.handleOpenAPI))
 
 	// API: accounts.
+	handle("POST /api/v1/auth/register", s.api(s.handleAPIRegister))
+	handle("POST /api/v1/auth/login", s.api(s.handleAPILogin))
+	handle("POST /api/v1/auth/logout", s.api(s.handleAPILogout))
+	handle("GET /api/v1/me", s.api(s.handleAPIMe))
+	handle("POST /api/v1/me/password", s.api(s.handleAPIPasswordChange))
+	handle("GET /api/v1/admin/users", s.api(s.handleAPIUsers))
+	handle("PATCH /api/v1/admin/users/{id}", s.api(s.handleAPIUserRole))
 
 	// API: catalogue (farms, products).
 
@@ -29,6 +36,10 @@ func (s *Server) routes() http.Handler {
 	// API: operations (error groups, releases).
 
 	// Pages.
+
+	for pattern, h := range s.testRoutes {
+		handle(pattern, h)
+	}
 
 	// Anything else under /api/ is a JSON 404, not a page.
 	handle("/api/", s.api(func(w http.ResponseWriter, r *http.Request) error {

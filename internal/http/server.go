@@ -50,6 +50,9 @@ type Server struct {
 	ln      net.Listener
 	srv     *http.Server
 	handler http.Handler
+	// testRoutes are extra routes that only tests add (export_test.go),
+	// such as one that panics.
+	testRoutes map[string]http.Handler
 }
 
 // Handler returns the server's root handler, building it on first use.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/fpr-team/fpr"
 )
@@ -78,4 +80,153 @@ func (db *DB) FindUserCredentials(ctx context.Context, email string) (*fpr.User,
 	}
 	u.CreatedAt = fromMicros(created)
 	return &u, hash, nil
+}
+
+// FindUsers lists users, newest first, filtered by f. Admins only
+// (forbidden otherwise). f.Query matches the e-mail or the display name,
+// case-insensitively, anywhere in them.
+func (db *DB) FindUsers(ctx context.Context, f fpr.UserFilter) ([]*fpr.User, string, error) {
+	if !fpr.UserFromContext(ctx).IsAdmin() {
+		return nil, "", fpr.Errorf(fpr.CodeForbidden, "Only admins may list users.")
+	}
+	if err := f.Normalize(); err != nil {
+		return nil, "", err
+	}
+	if f.Role != nil && !f.Role.Valid() {
+		return nil, "", &fpr.Error{Code: fpr.CodeValidationFailed, Message: "That role does not exist.",
+			Fields: map[string]string{"role": "Use member, producer, moderator or admin."}}
+	}
+	after, err := decodeCursor(f.Cursor, "users")
+	if err != nil {
+		return nil, "", err
+	}
+	q := `SELECT ` + userColumns + ` FROM users WHERE 1=1`
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	if f.Query != nil && strings.TrimSpace(*f.Query) != "" {
+		p := "%" + likeEscaper.Replace(strings.ToLower(strings.TrimSpace(*f.Query))) + "%"
+		n := arg(p)
+		q += ` AND (email_key LIKE ` + n + ` ESCAPE '\' OR LOWER(display_name) LIKE ` + n + ` ESCAPE '\')`
+	}
+	if f.Role != nil {
+		q += ` AND role = ` + arg(string(*f.Role))
+	}
+	if after != nil {
+		q += ` AND id < ` + arg(after.ID)
+	}
+	q += ` ORDER BY id DESC LIMIT ` + arg(f.Limit+1) //nolint:gosec // G202: only placeholders are appended; values go in args
+	rows, err := db.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("find users: %w", err)
+	}
+	defer rows.Close()
+	var users []*fpr.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, "", fmt.Errorf("find users: %w", err)
+		}
+		users = append(users, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("find users: %w", err)
+	}
+	next := ""
+	if len(users) > f.Limit {
+		users = users[:f.Limit]
+		next = cursor{Sort: "users", ID: users[len(users)-1].ID}.encode()
+	}
+	return users, next, nil
+}
+
+// likeEscaper escapes the LIKE wildcards of user input (with ESCAPE '\').
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// SetUserRole changes a user's role. Admins only; an admin cannot change
+// their own role (forbidden), so there is always an admin left to undo a
+// mistake. validation_failed for an unknown role, not_found for an unknown
+// user.
+func (db *DB) SetUserRole(ctx context.Context, id string, role fpr.Role) (*fpr.User, error) {
+	actor := fpr.UserFromContext(ctx)
+	if !actor.IsAdmin() {
+		return nil, fpr.Errorf(fpr.CodeForbidden, "Only admins may change roles.")
+	}
+	if !role.Valid() {
+		return nil, &fpr.Error{Code: fpr.CodeValidationFailed, Message: "That role does not exist.",
+			Fields: map[string]string{"role": "Use member, producer, moderator or admin."}}
+	}
+	if id == actor.ID && role != fpr.RoleAdmin {
+		return nil, fpr.Errorf(fpr.CodeForbidden, "You cannot remove your own admin role; ask another admin.")
+	}
+	return db.SetUserRoleUnchecked(ctx, id, role)
+}
+
+// SetUserRoleUnchecked changes a user's role without a permission check.
+// It is for the operator's command line (`fpr user role`) and test setup,
+// which act outside any user's session; handlers must use SetUserRole.
+// validation_failed for an unknown role, not_found for an unknown user.
+func (db *DB) SetUserRoleUnchecked(ctx context.Context, id string, role fpr.Role) (*fpr.User, error) {
+	if !role.Valid() {
+		return nil, &fpr.Error{Code: fpr.CodeValidationFailed, Message: "That role does not exist.",
+			Fields: map[string]string{"role": "Use member, producer, moderator or admin."}}
+	}
+	var u *fpr.User
+	err := db.inTx(ctx, true, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET role = $1 WHERE id = $2`, string(role), id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return notFound("user")
+		}
+		u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("set user role: %w", err)
+	}
+	return u, nil
+}
+
+// SetPasswordHash stores a new password hash for userID and, in the same
+// transaction, deletes every session of the user: a changed password
+// signs out everyone who knew the old one. not_found for an unknown user.
+func (db *DB) SetPasswordHash(ctx context.Context, userID, hash string) error {
+	err := db.inTx(ctx, true, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2`, hash, userID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return notFound("user")
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("set password hash: %w", err)
+	}
+	return nil
+}
+
+// UpgradePasswordHash replaces the password hash of userID with newHash
+// when it still is oldHash (the same password under new cost parameters),
+// leaving sessions alone. A hash changed meanwhile is kept.
+func (db *DB) UpgradePasswordHash(ctx context.Context, userID, oldHash, newHash string) error {
+	err := db.inTx(ctx, true, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3`,
+			newHash, userID, oldHash)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("upgrade password hash: %w", err)
+	}
+	return nil
 }

@@ -1,0 +1,428 @@
+// Package auth implements fpr.AuthService over the store: registration with
+// password rules, argon2id password hashes, throttled logins, and sessions
+// whose secret tokens the database knows only by their SHA-256.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fpr-team/fpr"
+	"github.com/fpr-team/fpr/internal/store"
+)
+
+// Service implements fpr.AuthService. Create it with New; its exported
+// fields may be changed before first use (tests lower the limits).
+type Service struct {
+	DB *store.DB
+
+	// Params are the argon2id costs for new hashes.
+	Params Params
+
+	// APITokenTTL and WebSessionTTL are the lifetimes of sessions by kind.
+	// A web session slides: each use in its second half extends it by a
+	// full WebSessionTTL.
+	APITokenTTL   time.Duration
+	WebSessionTTL time.Duration
+
+	// AccountLimit failed logins for one e-mail within ThrottleWindow, or
+	// AddrLimit from one client address, lock further attempts for one
+	// window.
+	AccountLimit   int
+	AddrLimit      int
+	ThrottleWindow time.Duration
+
+	// HashWait bounds how long a request waits for a free hashing slot
+	// before it is refused as unavailable.
+	HashWait time.Duration
+
+	// hashSlots bounds the hashes computed at once: each takes
+	// Params.MemoryKiB, so a burst of logins queues instead of exhausting
+	// memory.
+	hashSlots chan struct{}
+
+	// inFlight and maxInFlight count hashes being computed, so tests can
+	// see that the bound holds.
+	inFlight, maxInFlight atomic.Int64
+
+	dummyOnce sync.Once
+	dummy     string
+}
+
+// New returns a Service over db with the production settings: DefaultParams,
+// API tokens for 30 days, web sessions for 14 days, 5 failures per account
+// and 20 per address within 15 minutes, and at most NumCPU hashes at once.
+func New(db *store.DB) *Service {
+	return &Service{
+		DB:             db,
+		Params:         DefaultParams,
+		APITokenTTL:    30 * 24 * time.Hour,
+		WebSessionTTL:  14 * 24 * time.Hour,
+		AccountLimit:   5,
+		AddrLimit:      20,
+		ThrottleWindow: 15 * time.Minute,
+		HashWait:       10 * time.Second,
+		hashSlots:      make(chan struct{}, runtime.NumCPU()),
+	}
+}
+
+// SetMaxConcurrentHashes changes the bound on hashes computed at once.
+// Call it before the service is used.
+func (s *Service) SetMaxConcurrentHashes(n int) {
+	s.hashSlots = make(chan struct{}, max(n, 1))
+}
+
+var (
+	errBusy = fpr.Errorf(fpr.CodeUnavailable, "Too many people are signing in right now. Please try again in a moment.")
+	// errBadCredentials is the one answer to a wrong e-mail or password,
+	// so the answer does not tell which accounts exist.
+	errBadCredentials = fpr.Errorf(fpr.CodeUnauthenticated, "The e-mail or password is not right.")
+	errNoSession      = fpr.Errorf(fpr.CodeUnauthenticated, "Your session has ended or is not valid. Please log in.")
+	errNotLoggedIn    = fpr.Errorf(fpr.CodeUnauthenticated, "Please log in to do this.")
+)
+
+// withHashSlot runs fn once a hashing slot is free, waiting no longer than
+// ctx allows or HashWait.
+func (s *Service) withHashSlot(ctx context.Context, fn func()) error {
+	t := time.NewTimer(s.HashWait)
+	defer t.Stop()
+	select {
+	case s.hashSlots <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("wait for a hashing slot: %w", ctx.Err())
+	case <-t.C:
+		return errBusy
+	}
+	defer func() { <-s.hashSlots }()
+	n := s.inFlight.Add(1)
+	defer s.inFlight.Add(-1)
+	for {
+		m := s.maxInFlight.Load()
+		if n <= m || s.maxInFlight.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	fn()
+	return nil
+}
+
+// hash computes a new hash of password within a slot.
+func (s *Service) hash(ctx context.Context, password string) (string, error) {
+	var h string
+	err := s.withHashSlot(ctx, func() { h = hashPassword(password, s.Params) })
+	return h, err
+}
+
+// verify checks password against encoded within a slot.
+func (s *Service) verify(ctx context.Context, password, encoded string) (ok, outdated bool, err error) {
+	slotErr := s.withHashSlot(ctx, func() { ok, outdated, err = verifyPassword(password, encoded, s.Params) })
+	if slotErr != nil {
+		return false, false, slotErr
+	}
+	return ok, outdated, err
+}
+
+// dummyHash is a hash of a random password under the current params. A
+// login for an unknown e-mail is checked against it, so it takes as long
+// as one for a known e-mail.
+func (s *Service) dummyHash() string {
+	s.dummyOnce.Do(func() {
+		s.dummy = hashPassword(rand.Text(), s.Params)
+	})
+	return s.dummy
+}
+
+// Register implements fpr.AuthService.
+func (s *Service) Register(ctx context.Context, r fpr.Registration) (*fpr.User, error) {
+	fields := fpr.FieldErrors{}
+	if err := r.Validate(); err != nil {
+		var fe *fpr.Error
+		if !errors.As(err, &fe) {
+			return nil, err
+		}
+		for k, v := range fe.Fields {
+			fields.Add(k, v)
+		}
+	}
+	if msg := checkPassword(r.Password, r.Email, r.DisplayName); msg != "" {
+		fields.Add("password", msg)
+	}
+	if err := fields.Err(); err != nil {
+		return nil, err
+	}
+	// A taken e-mail is refused before spending a hash on it; the unique
+	// index still decides between concurrent registrations.
+	if _, err := s.DB.FindUserByEmail(ctx, r.Email); err == nil {
+		return nil, errEmailTaken
+	} else if fpr.ErrorCode(err) != fpr.CodeNotFound {
+		return nil, fmt.Errorf("register: %w", err)
+	}
+	h, err := s.hash(ctx, r.Password)
+	if err != nil {
+		return nil, err
+	}
+	u := &fpr.User{Email: r.Email, DisplayName: r.DisplayName, Role: fpr.RoleMember, Probe: r.Probe}
+	if err := s.DB.CreateUser(ctx, u, h); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+var errEmailTaken = &fpr.Error{Code: fpr.CodeConflict, Message: "An account with this e-mail address already exists.",
+	Fields: map[string]string{"email": "This e-mail address is already registered."}}
+
+// throttleKeys returns the login_failures keys of an attempt.
+func throttleKeys(email, addr string) (account, address string) {
+	account = "email:" + fpr.NormalizeEmail(email)
+	if addr != "" {
+		address = "addr:" + addr
+	}
+	return account, address
+}
+
+// Login implements fpr.AuthService. A throttled attempt is refused before
+// any hash is computed.
+func (s *Service) Login(ctx context.Context, c fpr.Credentials) (*fpr.Session, *fpr.User, error) {
+	if c.Kind == "" {
+		c.Kind = fpr.SessionAPI
+	}
+	if c.Kind != fpr.SessionAPI && c.Kind != fpr.SessionWeb {
+		return nil, nil, fmt.Errorf("login: unknown session kind %q", c.Kind)
+	}
+	account, address := throttleKeys(c.Email, c.ClientAddr)
+	keys := []string{account}
+	if address != "" {
+		keys = append(keys, address)
+	}
+	if err := s.checkThrottle(ctx, keys...); err != nil {
+		return nil, nil, err
+	}
+	// Overlong input gets the same answer as a wrong password, without
+	// hashing 1 MB of it.
+	email := fpr.NormalizeEmail(c.Email)
+	if len(email) > fpr.MaxEmailLength || len(c.Password) > 4*fpr.MaxPasswordLength {
+		return nil, nil, s.loginFailed(ctx, account, address)
+	}
+	u, encoded, err := s.DB.FindUserCredentials(ctx, email)
+	switch {
+	case fpr.ErrorCode(err) == fpr.CodeNotFound:
+		if _, _, err := s.verify(ctx, c.Password, s.dummyHash()); err != nil {
+			return nil, nil, err
+		}
+		return nil, nil, s.loginFailed(ctx, account, address)
+	case err != nil:
+		return nil, nil, fmt.Errorf("login: %w", err)
+	}
+	ok, outdated, err := s.verify(ctx, c.Password, encoded)
+	if err != nil {
+		return nil, nil, fmt.Errorf("login: %w", err)
+	}
+	if !ok {
+		return nil, nil, s.loginFailed(ctx, account, address)
+	}
+	if err := s.DB.ClearLoginFailures(ctx, account); err != nil {
+		return nil, nil, err
+	}
+	if outdated {
+		if h, err := s.hash(ctx, c.Password); err == nil {
+			if err := s.DB.UpgradePasswordHash(ctx, u.ID, encoded, h); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	sess, err := s.OpenSession(ctx, u.ID, c.Kind)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sess, u, nil
+}
+
+// checkThrottle returns rate_limited when any of keys is locked.
+func (s *Service) checkThrottle(ctx context.Context, keys ...string) error {
+	d, err := s.DB.LoginLockedFor(ctx, keys...)
+	if err != nil {
+		return err
+	}
+	if d > 0 {
+		secs := int(math.Ceil(d.Seconds()))
+		return &fpr.Error{Code: fpr.CodeRateLimited, RetryAfterSeconds: secs,
+			Message: fmt.Sprintf("Too many failed attempts. Try again in %s.", humanMinutes(secs))}
+	}
+	return nil
+}
+
+func humanMinutes(secs int) string {
+	if secs < 60 {
+		return "a minute"
+	}
+	m := (secs + 59) / 60
+	if m == 1 {
+		return "a minute"
+	}
+	return fmt.Sprintf("%d minutes", m)
+}
+
+// loginFailed counts a failure against the account and the address and
+// returns the one answer for bad credentials.
+func (s *Service) loginFailed(ctx context.Context, account, address string) error {
+	if _, err := s.DB.RecordLoginFailure(ctx, account, s.AccountLimit, s.ThrottleWindow); err != nil {
+		return err
+	}
+	if address != "" {
+		if _, err := s.DB.RecordLoginFailure(ctx, address, s.AddrLimit, s.ThrottleWindow); err != nil {
+			return err
+		}
+	}
+	return errBadCredentials
+}
+
+// OpenSession opens a session of kind for userID and returns it with its
+// secret token, which is shown only now: the database keeps its SHA-256.
+// The web layer calls it after a password change, which closes every
+// session.
+func (s *Service) OpenSession(ctx context.Context, userID string, kind fpr.SessionKind) (*fpr.Session, error) {
+	ttl := s.APITokenTTL
+	if kind == fpr.SessionWeb {
+		ttl = s.WebSessionTTL
+	}
+	var b [32]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never returns an error.
+	token := base64.RawURLEncoding.EncodeToString(b[:])
+	sess, err := s.DB.CreateSession(ctx, tokenHash(token), userID, kind, ttl)
+	if err != nil {
+		return nil, err
+	}
+	sess.Token = token
+	return sess, nil
+}
+
+// tokenHash is what the database stores of a token. A fast hash is right
+// here: the token has 256 random bits, so there is nothing to brute-force.
+func tokenHash(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// maxTokenLen bounds the tokens worth looking up: ours are 43 characters.
+const maxTokenLen = 128
+
+// Authenticate implements fpr.AuthService. Web sessions slide: used in the
+// second half of their life, they are extended to a full WebSessionTTL.
+func (s *Service) Authenticate(ctx context.Context, token string) (*fpr.User, *fpr.Session, error) {
+	if token == "" || len(token) > maxTokenLen {
+		return nil, nil, errNoSession
+	}
+	h := tokenHash(token)
+	u, sess, err := s.DB.FindSession(ctx, h)
+	if fpr.ErrorCode(err) == fpr.CodeNotFound {
+		return nil, nil, errNoSession
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("authenticate: %w", err)
+	}
+	if sess.Kind == fpr.SessionWeb {
+		now := s.DB.Now()
+		if sess.ExpiresAt.Sub(now) < s.WebSessionTTL/2 {
+			exp := now.Add(s.WebSessionTTL)
+			if err := s.DB.ExtendSession(ctx, h, exp); err != nil {
+				return nil, nil, fmt.Errorf("authenticate: %w", err)
+			}
+			sess.ExpiresAt = exp
+		}
+	}
+	sess.Token = token
+	return u, sess, nil
+}
+
+// Logout implements fpr.AuthService.
+func (s *Service) Logout(ctx context.Context, token string) error {
+	if token == "" || len(token) > maxTokenLen {
+		return nil
+	}
+	return s.DB.DeleteSession(ctx, tokenHash(token))
+}
+
+// ChangePassword implements fpr.AuthService. A wrong current password is
+// validation_failed on current_password and counts as a failed login for
+// the account, so a stolen session cannot be used to guess the password.
+func (s *Service) ChangePassword(ctx context.Context, current, next string) error {
+	actor := fpr.UserFromContext(ctx)
+	if actor == nil {
+		return errNotLoggedIn
+	}
+	account, _ := throttleKeys(actor.Email, "")
+	if err := s.checkThrottle(ctx, account); err != nil {
+		return err
+	}
+	u, encoded, err := s.DB.FindUserCredentials(ctx, actor.Email)
+	if fpr.ErrorCode(err) == fpr.CodeNotFound {
+		return errNoSession // the account is gone
+	}
+	if err != nil {
+		return fmt.Errorf("change password: %w", err)
+	}
+	fields := fpr.FieldErrors{}
+	if msg := checkPassword(next, u.Email, u.DisplayName); msg != "" {
+		fields.Add("new_password", msg)
+	} else if next == current {
+		fields.Add("new_password", msgPasswordSame)
+	}
+	ok, _, err := s.verify(ctx, current, encoded)
+	if err != nil {
+		return fmt.Errorf("change password: %w", err)
+	}
+	if !ok {
+		if _, err := s.DB.RecordLoginFailure(ctx, account, s.AccountLimit, s.ThrottleWindow); err != nil {
+			return err
+		}
+		fields.Add("current_password", msgPasswordWrong)
+	}
+	if err := fields.Err(); err != nil {
+		return err
+	}
+	h, err := s.hash(ctx, next)
+	if err != nil {
+		return err
+	}
+	return s.DB.SetPasswordHash(ctx, u.ID, h)
+}
+
+// CheckPassword returns the message for a password that breaks a rule for
+// an account with email and displayName, or "". Pages use it to explain a
+// choice before submitting; Register and ChangePassword apply it anyway.
+func CheckPassword(password, email, displayName string) string {
+	return checkPassword(password, email, displayName)
+}
+
+// DeleteExpired removes expired sessions, stale login failure counts and
+// expired idempotency keys. Nothing depends on it for correctness (expired
+// rows are ignored); it reclaims space. Run it every hour or so.
+func (s *Service) DeleteExpired(ctx context.Context) error {
+	if _, err := s.DB.DeleteExpiredSessions(ctx); err != nil {
+		return err
+	}
+	if _, err := s.DB.DeleteStaleLoginFailures(ctx, 2*s.ThrottleWindow); err != nil {
+		return err
+	}
+	_, err := s.DB.DeleteExpiredIdempotencyKeys(ctx)
+	return err
+}
+
+// DeleteExpiredSessions removes expired sessions; see DeleteExpired.
+func (s *Service) DeleteExpiredSessions(ctx context.Context) error {
+	_, err := s.DB.DeleteExpiredSessions(ctx)
+	return err
+}
+
+// Static check that Service implements the interface.
+var _ fpr.AuthService = (*Service)(nil)

@@ -1,0 +1,371 @@
+// Package fprtest runs a whole FPR server for tests: a fresh migrated
+// database, the HTTP server wired as `fpr serve` wires it, served over
+// loopback, and helpers to make users and call the API.
+//
+//	env := fprtest.New(t)
+//	admin := env.MustUser(t, fpr.RoleAdmin)
+//	resp, body := env.Do(t, "GET", "/api/v1/me", admin.Token, nil)
+//
+// Every /api/v1 response that goes through Env.Client or Env.Do is checked
+// against web/openapi.json (package apitest).
+package fprtest
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/fpr-team/fpr"
+	"github.com/fpr-team/fpr/internal/apitest"
+	"github.com/fpr-team/fpr/internal/auth"
+	fprhttp "github.com/fpr-team/fpr/internal/http"
+	"github.com/fpr-team/fpr/internal/ops"
+	"github.com/fpr-team/fpr/internal/store"
+)
+
+// Env is one running server over its own database.
+type Env struct {
+	// DB is the server's database; its services are the ones the server
+	// uses, so a test can arrange data directly (with Env.Ctx as actor).
+	DB *store.DB
+	// Auth is the server's AuthService, with cheap argon2 parameters.
+	Auth *auth.Service
+	// Server is the HTTP server, already serving at URL.
+	Server *fprhttp.Server
+	// URL is the server's loopback base URL, without a final slash.
+	URL string
+
+	// base carries Do's requests; each call wraps it in a validating
+	// transport bound to that call's test.
+	base *http.Transport
+	logs *syncBuffer
+}
+
+// Backends a test can run on.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+type options struct {
+	backend    string
+	moderation fpr.ModerationMode
+	now        func() time.Time
+	server     []func(*fprhttp.Server)
+}
+
+// An Option changes how New builds an Env.
+type Option func(*options)
+
+// WithModeration sets the moderation mode (default post).
+func WithModeration(m fpr.ModerationMode) Option {
+	return func(o *options) { o.moderation = m }
+}
+
+// WithClock makes the database and the server read time from now (see
+// Clock), so a test can expire sessions or age data.
+func WithClock(now func() time.Time) Option {
+	return func(o *options) { o.now = now }
+}
+
+// WithBackend picks the database: SQLite (the default) or Postgres. The
+// FPR_TEST_BACKEND variable sets the default for every Env.
+func WithBackend(b string) Option {
+	return func(o *options) { o.backend = b }
+}
+
+// WithServer calls fn on the server after wiring and before it builds its
+// handler: to change a field or, in internal/http's own tests, add a route.
+func WithServer(fn func(*fprhttp.Server)) Option {
+	return func(o *options) { o.server = append(o.server, fn) }
+}
+
+// New starts a server over a fresh, migrated database and stops both when
+// the test ends.
+func New(t testing.TB, opts ...Option) *Env {
+	t.Helper()
+	o := options{backend: os.Getenv("FPR_TEST_BACKEND"), moderation: fpr.ModerationPost}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.backend == "" {
+		o.backend = SQLite
+	}
+	logs := &syncBuffer{}
+	log := slog.New(ops.ContextHandler{Handler: slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})})
+
+	db := OpenDB(t, o.backend)
+	db.Moderation = o.moderation
+	if o.now != nil {
+		db.Now = func() time.Time { return o.now().UTC() }
+	}
+
+	a := auth.New(db)
+	a.Params = auth.TestParams
+
+	srv := &fprhttp.Server{
+		Log:     log,
+		Build:   fpr.BuildInfo{Release: "test", Commit: "test", Go: "test"},
+		Env:     "development",
+		Auth:    a,
+		Ready:   func(ctx context.Context) error { return db.Ping(ctx) },
+		Now:     db.Now,
+		BaseURL: "http://127.0.0.1",
+	}
+	wireServices(srv, db)
+	for _, fn := range o.server {
+		fn(srv)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	srv.BaseURL = ts.URL
+
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	t.Cleanup(base.CloseIdleConnections)
+	return &Env{DB: db, Auth: a, Server: srv, URL: ts.URL, base: base, logs: logs}
+}
+
+// wireServices sets every service field of srv that *store.DB implements,
+// as cmd/fpr's newServer does; a service not yet built stays nil.
+func wireServices(srv *fprhttp.Server, db *store.DB) {
+	var v any = db
+	if s, ok := v.(fpr.UserService); ok {
+		srv.Users = s
+	}
+	if s, ok := v.(fpr.FarmService); ok {
+		srv.Farms = s
+	}
+	if s, ok := v.(fpr.ProductService); ok {
+		srv.Products = s
+	}
+	if s, ok := v.(fpr.ReviewService); ok {
+		srv.Reviews = s
+	}
+	if s, ok := v.(fpr.ModerationService); ok {
+		srv.Moderation = s
+	}
+	if s, ok := v.(fpr.IdempotencyService); ok {
+		srv.Idempotency = s
+	}
+}
+
+// OpenDB opens a fresh, migrated database of backend (SQLite or Postgres),
+// closed (and for PostgreSQL dropped) when the test ends. SQLite lives in
+// t.TempDir(). Postgres needs FPR_TEST_POSTGRES_URL, a URL of a role that
+// may create databases; without it the test is skipped.
+func OpenDB(t testing.TB, backend string) *store.DB {
+	t.Helper()
+	ctx := context.Background()
+	var dbURL string
+	switch backend {
+	case SQLite:
+		dbURL = "sqlite:" + filepath.Join(t.TempDir(), "fpr.db")
+	case Postgres:
+		dbURL = freshPostgres(t)
+	default:
+		t.Fatalf("fprtest: unknown backend %q (want %q or %q)", backend, SQLite, Postgres)
+	}
+	db, err := store.Open(ctx, dbURL, store.Options{})
+	if err != nil {
+		t.Fatalf("fprtest: open %s: %v", backend, err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatalf("fprtest: migrate %s: %v", backend, err)
+	}
+	return db
+}
+
+var pgSeq atomic.Int64
+
+// freshPostgres creates an empty database on the server of
+// FPR_TEST_POSTGRES_URL and returns its URL; it is dropped at cleanup.
+func freshPostgres(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv("FPR_TEST_POSTGRES_URL")
+	if base == "" {
+		t.Skip("fprtest: FPR_TEST_POSTGRES_URL is not set")
+	}
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatalf("fprtest: open postgres: %v", err)
+	}
+	t.Cleanup(func() { _ = admin.Close() })
+	name := fmt.Sprintf("fpr_test_%d_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9, pgSeq.Add(1))
+	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+		t.Fatalf("fprtest: create database: %v", err)
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("fprtest: FPR_TEST_POSTGRES_URL: %v", err)
+	}
+	u.Path = "/" + name
+	// Registered before store.Open's cleanup, so it runs after the store
+	// has closed its connections.
+	t.Cleanup(func() {
+		if _, err := admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
+			t.Logf("fprtest: drop database %s: %v", name, err)
+		}
+	})
+	return u.String()
+}
+
+// Client returns an HTTP client for this server: it keeps cookies, does not
+// follow redirects, and checks every /api/v1 response against the contract.
+func (e *Env) Client(t testing.TB) *http.Client {
+	t.Helper()
+	return apitest.NewClient(t)
+}
+
+// Logs returns what the server has logged so far, as JSON lines.
+func (e *Env) Logs() string { return e.logs.String() }
+
+// Ctx returns a context whose acting user is u (nil: anonymous), for
+// calling services directly.
+func (e *Env) Ctx(u *fpr.User) context.Context {
+	return fpr.NewContextWithUser(context.Background(), u)
+}
+
+// TestUser is a user made by MustUser, with their password and a bearer
+// token from logging in through the API.
+type TestUser struct {
+	User     *fpr.User
+	Password string
+	Token    string
+}
+
+var userSeq atomic.Int64
+
+// MustUser registers a user through the AuthService, gives them role in the
+// store, and logs them in through the API for a bearer token.
+func (e *Env) MustUser(t testing.TB, role fpr.Role) *TestUser {
+	t.Helper()
+	n := userSeq.Add(1)
+	reg := fpr.Registration{
+		Email:       fmt.Sprintf("%s%d@example.test", role, n),
+		Password:    fmt.Sprintf("Tomato-%d-harvest-Orchard", n),
+		DisplayName: fmt.Sprintf("Test %s %d", strings.ToUpper(string(role[:1]))+string(role[1:]), n),
+	}
+	ctx := context.Background()
+	u, err := e.Auth.Register(ctx, reg)
+	if err != nil {
+		t.Fatalf("fprtest: register %s: %v", reg.Email, err)
+	}
+	if role != fpr.RoleMember {
+		if u, err = e.DB.SetUserRoleUnchecked(ctx, u.ID, role); err != nil {
+			t.Fatalf("fprtest: set role %s: %v", role, err)
+		}
+	}
+	resp, body := e.Do(t, http.MethodPost, "/api/v1/auth/login", "", map[string]string{"email": reg.Email, "password": reg.Password})
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("fprtest: log in %s: %d %s", reg.Email, resp.StatusCode, body)
+	}
+	var out struct {
+		Token string `json:"token"`
+	}
+	if err := json.Unmarshal(body, &out); err != nil || out.Token == "" {
+		t.Fatalf("fprtest: log in %s: no token in %s (%v)", reg.Email, body, err)
+	}
+	return &TestUser{User: u, Password: reg.Password, Token: out.Token}
+}
+
+// Do sends a request to the server through the validating client and
+// returns the response (its body already read and closed) and the body.
+// body is sent as is when it is a []byte or string, else as JSON; nil
+// sends none. token, when not "", goes in Authorization: Bearer.
+func (e *Env) Do(t testing.TB, method, path, token string, body any) (*http.Response, []byte) {
+	t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		r = bytes.NewReader(b)
+	case string:
+		r = strings.NewReader(b)
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			t.Fatalf("fprtest: encode body: %v", err)
+		}
+		r = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), method, e.URL+path, r)
+	if err != nil {
+		t.Fatalf("fprtest: %s %s: %v", method, path, err)
+	}
+	if r != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	client := &http.Client{
+		Transport:     apitest.Transport(t, e.base),
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("fprtest: %s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("fprtest: %s %s: read body: %v", method, path, err)
+	}
+	return resp, data
+}
+
+// Clock is a settable clock for WithClock.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewClock returns a clock stopped at t.
+func NewClock(t time.Time) *Clock { return &Clock{now: t.UTC()} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writes, for logs.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -1,0 +1,154 @@
+package http
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/fpr-team/fpr"
+)
+
+// apiTime formats a time for JSON: RFC 3339 in UTC.
+func apiTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// apiUserJSON is the API's User.
+type apiUserJSON struct {
+	ID          string   `json:"id"`
+	Email       string   `json:"email,omitempty"`
+	DisplayName string   `json:"display_name"`
+	Role        fpr.Role `json:"role"`
+	CreatedAt   string   `json:"created_at"`
+}
+
+// apiUser builds the JSON of u as viewer may see it: the e-mail only for
+// the user themselves and for admins.
+func apiUser(u, viewer *fpr.User) apiUserJSON {
+	j := apiUserJSON{ID: u.ID, DisplayName: u.DisplayName, Role: u.Role, CreatedAt: apiTime(u.CreatedAt)}
+	if viewer != nil && (viewer.ID == u.ID || viewer.IsAdmin()) {
+		j.Email = u.Email
+	}
+	return j
+}
+
+type apiUserEnvelope struct {
+	User apiUserJSON `json:"user"`
+}
+
+type apiLoginJSON struct {
+	Token     string      `json:"token"`
+	ExpiresAt string      `json:"expires_at"`
+	User      apiUserJSON `json:"user"`
+}
+
+// requireUser returns the acting user, or unauthenticated for an anonymous
+// request. Handlers that need a user call it first; what the user may do
+// is still the service's decision.
+func requireUser(ctx context.Context) (*fpr.User, error) {
+	if u := fpr.UserFromContext(ctx); u != nil {
+		return u, nil
+	}
+	return nil, errNotLoggedIn
+}
+
+var errNotLoggedIn = fpr.Errorf(fpr.CodeUnauthenticated, "Please log in to do this.")
+
+// clientAddr is the client's IP address, for login throttling. It is the
+// peer address: a proxy in front must be configured to pass the client's
+// connection through, since forwarded headers can be forged.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// handleAPIRegister handles POST /api/v1/auth/register.
+func (s *Server) handleAPIRegister(w http.ResponseWriter, r *http.Request) error {
+	return s.idempotent(w, r, func(w http.ResponseWriter, r *http.Request) error {
+		var in struct {
+			Email       string `json:"email"`
+			Password    string `json:"password"`
+			DisplayName string `json:"display_name"`
+		}
+		if err := decodeJSON(w, r, &in); err != nil {
+			return err
+		}
+		u, err := s.Auth.Register(r.Context(), fpr.Registration{Email: in.Email, Password: in.Password, DisplayName: in.DisplayName})
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusCreated, apiUserEnvelope{User: apiUser(u, u)})
+		return nil
+	})
+}
+
+// handleAPILogin handles POST /api/v1/auth/login.
+func (s *Server) handleAPILogin(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	sess, u, err := s.Auth.Login(r.Context(), fpr.Credentials{
+		Email: in.Email, Password: in.Password, ClientAddr: clientAddr(r), Kind: fpr.SessionAPI,
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, apiLoginJSON{Token: sess.Token, ExpiresAt: apiTime(sess.ExpiresAt), User: apiUser(u, u)})
+	return nil
+}
+
+// handleAPILogout handles POST /api/v1/auth/logout: it revokes the token
+// or session the request came with.
+func (s *Server) handleAPILogout(w http.ResponseWriter, r *http.Request) error {
+	si, ok := sessionFromContext(r.Context())
+	if !ok {
+		return errNotLoggedIn
+	}
+	if err := s.Auth.Logout(r.Context(), si.token); err != nil {
+		return err
+	}
+	if !si.bearer {
+		// Secure follows the connection: the cookie is being deleted, and
+		// the web layer sets Secure on the real one from the base URL.
+		http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, //nolint:gosec // G124: see above
+			HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// handleAPIMe handles GET /api/v1/me.
+func (s *Server) handleAPIMe(w http.ResponseWriter, r *http.Request) error {
+	u, err := requireUser(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, apiUserEnvelope{User: apiUser(u, u)})
+	return nil
+}
+
+// handleAPIPasswordChange handles POST /api/v1/me/password. Every session
+// of the user ends, the one of this request included.
+func (s *Server) handleAPIPasswordChange(w http.ResponseWriter, r *http.Request) error {
+	if _, err := requireUser(r.Context()); err != nil {
+		return err
+	}
+	var in struct {
+		CurrentPassword string `json:"current_password"`
+		NewPassword     string `json:"new_password"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if err := s.Auth.ChangePassword(r.Context(), in.CurrentPassword, in.NewPassword); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,85 @@
+package http
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/fpr-team/fpr"
+)
+
+type apiUserListJSON struct {
+	Items      []apiUserJSON `json:"items"`
+	NextCursor *string       `json:"next_cursor"`
+}
+
+// pageFromQuery reads ?limit= and ?cursor=. A limit that is not a number
+// is validation_failed, as one out of range is (fpr.Page.Normalize).
+func pageFromQuery(r *http.Request) (fpr.Page, error) {
+	q := r.URL.Query()
+	p := fpr.Page{Cursor: q.Get("cursor")}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return p, &fpr.Error{Code: fpr.CodeValidationFailed, Message: "The limit must be a whole number between 1 and 100.",
+				Fields: map[string]string{"limit": "Must be between 1 and 100."}}
+		}
+		p.Limit = n
+	}
+	return p, p.Normalize()
+}
+
+// nextCursor is the JSON of a next page cursor: null on the last page.
+func nextCursor(c string) *string {
+	if c == "" {
+		return nil
+	}
+	return &c
+}
+
+// handleAPIUsers handles GET /api/v1/admin/users?q=: users, newest first,
+// with their e-mail. Admins only.
+func (s *Server) handleAPIUsers(w http.ResponseWriter, r *http.Request) error {
+	viewer, err := requireUser(r.Context())
+	if err != nil {
+		return err
+	}
+	page, err := pageFromQuery(r)
+	if err != nil {
+		return err
+	}
+	f := fpr.UserFilter{Page: page}
+	if q := r.URL.Query().Get("q"); q != "" {
+		f.Query = &q
+	}
+	users, next, err := s.Users.FindUsers(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	out := apiUserListJSON{Items: make([]apiUserJSON, 0, len(users)), NextCursor: nextCursor(next)}
+	for _, u := range users {
+		out.Items = append(out.Items, apiUser(u, viewer))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// handleAPIUserRole handles PATCH /api/v1/admin/users/{id} {role}. Admins
+// only; an admin cannot change their own role.
+func (s *Server) handleAPIUserRole(w http.ResponseWriter, r *http.Request) error {
+	viewer, err := requireUser(r.Context())
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Role fpr.Role `json:"role"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	u, err := s.Users.SetUserRole(r.Context(), r.PathValue("id"), in.Role)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, apiUserEnvelope{User: apiUser(u, viewer)})
+	return nil
+}

@@ -1,0 +1,149 @@
+package http
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+
+	"github.com/fpr-team/fpr"
+)
+
+// IdempotencyKeyHeader names the header that makes a POST safe to retry.
+const IdempotencyKeyHeader = "Idempotency-Key"
+
+// idempotent runs h at most once per Idempotency-Key and replays its first
+// response to retries. Wrap a POST handler's work in it:
+//
+//	func (s *Server) handleAPIThingCreate(w http.ResponseWriter, r *http.Request) error {
+//		return s.idempotent(w, r, func(w http.ResponseWriter, r *http.Request) error {
+//			… decodeJSON(w, r, &in), call the service, writeJSON(w, 201, …)
+//		})
+//	}
+//
+// Without the header (or without an IdempotencyService) h simply runs. With
+// it (1–255 characters), the key is claimed in the scope of the route
+// pattern and the acting user (or "anon"), for a request identified by the
+// SHA-256 of method, path and body:
+//   - the first request runs h; a 2xx or 4xx answer (except 429) is stored,
+//     anything else (5xx, 429, a panic) releases the key so a retry runs
+//     again;
+//   - a retry with the same body gets the stored status and body, with a
+//     fresh X-Request-ID (an error envelope's request_id is updated to
+//     match) and Idempotent-Replayed: true;
+//   - the same key with another body is 422; a retry while the first
+//     request still runs waits up to 2 s, then is 409.
+//
+// The body is read here (capped at maxJSONBody) and given to h again, so h
+// decodes it with decodeJSON as usual.
+func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, h apiFunc) error {
+	key := r.Header.Get(IdempotencyKeyHeader)
+	if key == "" || s.Idempotency == nil {
+		return h(w, r)
+	}
+	if len(key) > 255 {
+		return &fpr.Error{Code: fpr.CodeBadRequest, Message: "The Idempotency-Key header must have 1 to 255 characters.",
+			Fields: map[string]string{"idempotency_key": "Use 1 to 255 characters."}}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxJSONBody))
+	if err != nil {
+		return jsonError(err)
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+
+	sum := sha256.New()
+	sum.Write([]byte(r.Method + "\n" + r.URL.Path + "\n"))
+	sum.Write(body)
+	hash := hex.EncodeToString(sum.Sum(nil))
+	principal := fpr.UserIDFromContext(r.Context())
+	if principal == "" {
+		principal = "anon"
+	}
+	scope := r.Pattern + " " + principal
+
+	ctx := r.Context()
+	stored, err := s.Idempotency.BeginIdempotent(ctx, scope, key, hash)
+	if err != nil {
+		return err
+	}
+	if stored != nil {
+		replay(w, r, stored)
+		return nil
+	}
+
+	rec := &recorder{header: http.Header{}}
+	completed := false
+	defer func() {
+		if !completed {
+			// A panic in h, or a failure below: release the key. A fresh
+			// context, since the request's may be what failed.
+			_ = s.Idempotency.AbandonIdempotent(context.WithoutCancel(ctx), scope, key)
+		}
+	}()
+	if err := h(rec, r); err != nil {
+		s.writeAPIError(rec, r, err)
+	}
+	status := rec.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	if status < 500 && status != http.StatusTooManyRequests {
+		if err := s.Idempotency.CompleteIdempotent(ctx, scope, key, fpr.IdempotentResponse{Status: status, Body: rec.body.Bytes()}); err != nil {
+			return err
+		}
+		completed = true
+	}
+	for k, v := range rec.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(rec.body.Bytes())
+	return nil
+}
+
+// replay writes a stored response.
+func replay(w http.ResponseWriter, r *http.Request, stored *fpr.IdempotentResponse) {
+	body := stored.Body
+	if stored.Status >= 400 {
+		// The envelope's request_id must name this request, the one whose
+		// X-Request-ID the client sees.
+		var env map[string]json.RawMessage
+		if json.Unmarshal(body, &env) == nil && env["request_id"] != nil {
+			id, _ := json.Marshal(fpr.RequestIDFromContext(r.Context()))
+			env["request_id"] = id
+			if b, err := json.Marshal(env); err == nil {
+				body = append(b, '\n')
+			}
+		}
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Idempotent-Replayed", "true")
+	w.WriteHeader(stored.Status)
+	_, _ = w.Write(body) //nolint:gosec // G705: a stored JSON response replayed as application/json, not HTML
+
+}
+
+// recorder is a ResponseWriter that keeps the response for storing.
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (rec *recorder) Header() http.Header { return rec.header }
+
+func (rec *recorder) WriteHeader(status int) {
+	if rec.status == 0 {
+		rec.status = status
+	}
+}
+
+func (rec *recorder) Write(b []byte) (int, error) {
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	return rec.body.Write(b)
+}
