@@ -29,6 +29,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // browserTools holds the external programs the browser tests need.
@@ -312,7 +313,7 @@ type tab struct {
 
 // stepTimeout bounds each browser step so a missing element fails fast
 // instead of hanging the suite.
-const stepTimeout = 20 * time.Second
+const stepTimeout = 10 * time.Second
 
 // newTab opens a tab with a fresh cookie jar on site. The tab checks the
 // page reports when the test ends.
@@ -328,7 +329,11 @@ func (b *browser) newTab(t *testing.T, site *e2eSite) *tab {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("open tab: %v", err)
 	}
-	t.Cleanup(func() { tb.checkReports() })
+	t.Cleanup(func() {
+		for _, p := range tb.takeReports() {
+			t.Errorf("page report: %s", p)
+		}
+	})
 
 	// Accept confirm() dialogs (forms with data-confirm), as a person
 	// who meant to click would; an unanswered dialog blocks the page.
@@ -396,15 +401,36 @@ func (tb *tab) listen(ev any) {
 	}
 }
 
+// use makes the tab report to t (a subtest) from now on, and returns it.
+// Subtests run one after another, so a tab serves one test at a time.
+func (tb *tab) use(t *testing.T) *tab {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	tb.t = t
+	return tb
+}
+
+// peekReports returns the page reports not yet checked.
+func (tb *tab) peekReports() []string {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	return append([]string(nil), tb.problems...)
+}
+
+// takeReports returns the page reports not yet checked and forgets them.
+func (tb *tab) takeReports() []string {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	p := tb.problems
+	tb.problems = nil
+	return p
+}
+
 // checkReports fails the test for every exception, console error, CSP
 // violation or failed subresource the pages reported since the last check.
 func (tb *tab) checkReports() {
 	tb.t.Helper()
-	tb.mu.Lock()
-	problems := tb.problems
-	tb.problems = nil
-	tb.mu.Unlock()
-	for _, p := range problems {
+	for _, p := range tb.takeReports() {
 		tb.t.Errorf("page report: %s", p)
 	}
 }
@@ -508,6 +534,34 @@ func (tb *tab) texts(css string) []string {
 	tb.t.Helper()
 	return runValue(tb, "texts of "+css, chromedp.Evaluate[[]string](fmt.Sprintf(
 		"Array.from(document.querySelectorAll(%s), e => e.textContent.replace(/\\s+/g, ' ').trim())", jsString(css))))
+}
+
+// value returns the current value of the form field matching css.
+func (tb *tab) value(css string) string {
+	tb.t.Helper()
+	return runValue(tb, "value of "+css, chromedp.Value(chromedp.CSS(css)))
+}
+
+// activeID returns the id of the focused element ("" for none).
+func (tb *tab) activeID() string {
+	tb.t.Helper()
+	return runValue(tb, "focused element", chromedp.Evaluate[string](`document.activeElement ? document.activeElement.id : ""`))
+}
+
+// tabTo presses Tab until the element with the given id has focus, at
+// most max times, failing the test if it never does.
+func (tb *tab) tabTo(id string, max int) {
+	tb.t.Helper()
+	var seen []string
+	for range max {
+		tb.do("press Tab", chromedp.KeyEvent(kb.Tab))
+		got := tb.activeID()
+		if got == id {
+			return
+		}
+		seen = append(seen, got)
+	}
+	tb.t.Fatalf("%d Tab presses never focused #%s; focus went through %q", max, id, seen)
 }
 
 // fill types value into the field matching css after clearing it.

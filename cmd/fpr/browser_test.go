@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // TestBrowser_Harness proves the harness sees what it must fail on: a
@@ -41,17 +42,12 @@ func TestBrowser_Harness(t *testing.T) {
 	`))
 	var got []string
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		tb.mu.Lock()
-		got = append([]string(nil), tb.problems...)
-		tb.mu.Unlock()
+		got = tb.peekReports()
 		if len(got) >= 2 {
 			break
 		}
 	}
-	tb.mu.Lock()
-	tb.problems = nil
-	tb.mu.Unlock()
-	t.Logf("reports: %q", got)
+	tb.takeReports()
 	var csp, exc bool
 	for _, p := range got {
 		csp = csp || strings.HasPrefix(p, "CSP violation")
@@ -65,18 +61,143 @@ func TestBrowser_Harness(t *testing.T) {
 	}
 }
 
-// TestBrowser_ErrorPage checks the apology page a person sees for an
-// unknown URL: status 404, the request ID, no accessibility violations.
-func TestBrowser_ErrorPage(t *testing.T) {
+// TestBrowser_Site walks the site as its users do, on one server and one
+// browser: each person has their own tab (own cookies). Steps that build
+// on earlier ones stop the test when those fail.
+func TestBrowser_Site(t *testing.T) {
 	tl := mustBrowserTools(t)
 	site := mustStartSite(t, nil)
 	b := mustStartBrowser(t, tl)
-	tb := b.newTab(t, site)
 
-	tb.visit("/no-such-page", 404)
-	if got := tb.text("main"); !strings.Contains(got, "Request ID") {
-		t.Errorf("404 page main = %q, want it to give the request ID", got)
+	anon := b.newTab(t, site)
+	ada := b.newTab(t, site)
+	const (
+		adaEmail    = "ada@example.test"
+		adaName     = "Ada Lovelace"
+		adaPassword = "Turnip-orchard-Lantern-42"
+	)
+
+	must := func(ok bool) {
+		t.Helper()
+		if !ok {
+			t.FailNow()
+		}
 	}
-	tb.axe("not found page")
-	tb.screenshots("not-found")
+
+	t.Run("NotFoundPage", func(t *testing.T) {
+		tb := anon.use(t)
+		tb.visit("/no-such-page", 404)
+		if got := tb.text("#request-id"); len(got) < 8 {
+			t.Errorf("404 page request ID = %q, want the request's ID", got)
+		}
+		if got := tb.text("h1"); got == "" {
+			t.Errorf("404 page has no heading")
+		}
+		tb.axe("not found page")
+		tb.screenshots("not-found")
+	})
+
+	t.Run("Home", func(t *testing.T) {
+		tb := anon.use(t)
+		tb.visit("/", 200)
+		if got := tb.text("h1"); got == "" {
+			t.Errorf("home page has no heading")
+		}
+		if n := tb.count("#nav-login"); n != 1 {
+			t.Errorf("signed-out home: %d log-in links, want 1", n)
+		}
+		tb.axe("home, signed out")
+		tb.screenshots("home")
+	})
+
+	must(t.Run("Register", func(t *testing.T) {
+		tb := ada.use(t)
+		tb.visit("/register", 200)
+		tb.axe("register")
+		tb.screenshots("register")
+
+		// A too-short password is refused beside its field; what was
+		// typed stays.
+		tb.fill("#email", adaEmail)
+		tb.fill("#display_name", adaName)
+		tb.fill("#password", "short")
+		tb.submit("register with a short password", 422, chromedp.Click(chromedp.CSS("#register-submit"), chromedp.NodeVisible))
+		if got := tb.text("#password-error"); got == "" {
+			t.Errorf("no error beside the password field")
+		}
+		if got := tb.value("#email"); got != adaEmail {
+			t.Errorf("e-mail after a refused form = %q, want %q kept", got, adaEmail)
+		}
+		if got := tb.value("#display_name"); got != adaName {
+			t.Errorf("display name after a refused form = %q, want %q kept", got, adaName)
+		}
+		tb.axe("register with errors")
+		tb.screenshots("register-errors")
+
+		tb.fill("#password", adaPassword)
+		tb.submit("register", 200, chromedp.Click(chromedp.CSS("#register-submit"), chromedp.NodeVisible))
+		if got := tb.path(); got != "/account" {
+			t.Errorf("after registering the browser is at %s, want /account", got)
+		}
+		if got := tb.text("#account-name"); got != adaName {
+			t.Errorf("account display name = %q, want %q", got, adaName)
+		}
+		if got := tb.text("#account-email"); got != adaEmail {
+			t.Errorf("account e-mail = %q, want %q", got, adaEmail)
+		}
+		if got := tb.text("#account-role"); got != "member" {
+			t.Errorf("account role = %q, want member", got)
+		}
+		tb.axe("account")
+		tb.screenshots("account")
+	}))
+
+	t.Run("LogOutAndIn", func(t *testing.T) {
+		tb := ada.use(t)
+		tb.submit("log out", 200, chromedp.Click(chromedp.CSS("#logout-button"), chromedp.NodeVisible))
+		if got := tb.path(); got != "/" {
+			t.Errorf("after logging out the browser is at %s, want /", got)
+		}
+		if n := tb.count("#logout-button"); n != 0 {
+			t.Errorf("after logging out the page still offers to log out")
+		}
+		tb.visit("/account", 200)
+		if got := tb.path(); !strings.HasPrefix(got, "/login") {
+			t.Errorf("/account when logged out ends at %s, want the log-in page", got)
+		}
+
+		// A wrong password gets one message and keeps the e-mail.
+		tb.visit("/login", 200)
+		tb.fill("#email", adaEmail)
+		tb.fill("#password", "not-the-password-1")
+		tb.submit("log in with a wrong password", 422, chromedp.Click(chromedp.CSS("#login-submit"), chromedp.NodeVisible))
+		if got := tb.text("#login-errors"); got == "" {
+			t.Errorf("no error summary after a wrong password")
+		}
+		if got := tb.value("#email"); got != adaEmail {
+			t.Errorf("e-mail after a wrong password = %q, want %q kept", got, adaEmail)
+		}
+		tb.axe("login with errors")
+		tb.screenshots("login-errors")
+
+		tb.fill("#password", adaPassword)
+		tb.submit("log in", 200, chromedp.Click(chromedp.CSS("#login-submit"), chromedp.NodeVisible))
+		if got := tb.text("#nav-account"); got != adaName {
+			t.Errorf("after logging in the header names %q, want %q", got, adaName)
+		}
+	})
+
+	t.Run("KeyboardLogin", func(t *testing.T) {
+		// Only the keyboard: Tab to each field, type, Enter to submit.
+		tb := b.newTab(t, site)
+		tb.visit("/login", 200)
+		tb.tabTo("email", 30)
+		tb.do("type e-mail", chromedp.KeyEvent(adaEmail))
+		tb.tabTo("password", 3)
+		tb.do("type password", chromedp.KeyEvent(adaPassword))
+		tb.submit("press Enter", 200, chromedp.KeyEvent(kb.Enter))
+		if got := tb.text("#nav-account"); got != adaName {
+			t.Errorf("after a keyboard-only log-in the header names %q, want %q", got, adaName)
+		}
+	})
 }
