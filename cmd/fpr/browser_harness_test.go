@@ -210,9 +210,8 @@ func mustStartSite(t *testing.T, env map[string]string, extraArgs ...string) *e2
 // site's database, with stdin, and returns its stdout.
 func (s *e2eSite) mustRun(t *testing.T, stdin string, args ...string) string {
 	t.Helper()
-	var stdout, stderr lockedBuffer
-	stdout.ch, stderr.ch = make(chan struct{}), make(chan struct{})
-	if err := run(context.Background(), args, s.getenv, strings.NewReader(stdin), &stdout, &stderr); err != nil {
+	stdout, stderr := newLockedBuffer(), newLockedBuffer()
+	if err := run(context.Background(), args, s.getenv, strings.NewReader(stdin), stdout, stderr); err != nil {
 		t.Fatalf("fpr %s: %v\nstderr:\n%s", strings.Join(args, " "), err, stderr.String())
 	}
 	return stdout.String()
@@ -570,6 +569,7 @@ func (tb *tab) fill(css, value string) {
 	tb.do("fill "+css, chromedp.Clear(chromedp.CSS(css)), chromedp.SendKeys(chromedp.CSS(css), value))
 }
 
+// jsString quotes s as a JavaScript string literal.
 func jsString(s string) string {
 	b, _ := json.Marshal(s) // a string always marshals
 	return string(b)
