@@ -1,339 +1,198 @@
-package store_test
+package store
 
 import (
+	"context"
 	"fmt"
-	"math/rand/v2"
-	"slices"
+	"path/filepath"
 	"sync"
 	"testing"
 
 	"github.com/fpr-team/fpr"
-	"github.com/fpr-team/fpr/internal/store"
 )
 
-// TestRatingSummary_RandomOperations runs a fixed-seed random sequence of
-// creates, edits, deletes, votes, flags and moderation decisions over two
-// products, by members, a probe user and moderators, in both moderation
-// modes, and checks after every operation that each product's stored
-// summary equals a recount of its published, non-probe reviews.
-func TestRatingSummary_RandomOperations(t *testing.T) {
-	t.Parallel()
-	forEachBackend(t, func(t *testing.T, db *store.DB) {
-		rng := rand.New(rand.NewPCG(42, 7))
-		producer := MustUser(t, db, fpr.RoleProducer)
-		products := []string{MustProduct(t, db, producer), MustProduct(t, db, producer)}
-		users := []*fpr.User{MustProbeUser(t, db)}
-		for range 11 {
-			users = append(users, MustUser(t, db, fpr.RoleMember))
-		}
-		mods := []*fpr.User{MustUser(t, db, fpr.RoleModerator), MustUser(t, db, fpr.RoleAdmin)}
-		var ids []string // reviews created, some since deleted
-		pick := func() string {
-			if len(ids) == 0 || rng.IntN(20) == 0 {
-				return "missing"
-			}
-			return ids[rng.IntN(len(ids))]
-		}
-		anyone := func() *fpr.User {
-			if rng.IntN(8) == 0 {
-				return mods[rng.IntN(len(mods))]
-			}
-			return users[rng.IntN(len(users))]
-		}
-		authors := map[string]*fpr.User{}
-		// ownerOr returns id's author most of the time, else anyone.
-		ownerOr := func(id string) *fpr.User {
-			if a := authors[id]; a != nil && rng.IntN(4) > 0 {
-				return a
-			}
-			return anyone()
-		}
-		modOr := func() *fpr.User {
-			if rng.IntN(4) > 0 {
-				return mods[rng.IntN(len(mods))]
-			}
-			return anyone()
-		}
-		counts := map[string]int{}
-		const ops = 300
-		for i := range ops {
-			if rng.IntN(25) == 0 {
-				db.Moderation = map[bool]fpr.ModerationMode{true: fpr.ModerationPre, false: fpr.ModerationPost}[db.Moderation == fpr.ModerationPost]
-			}
-			var (
-				op  string
-				err error
-			)
-			switch k := rng.IntN(100); {
-			case k < 30:
-				op = "create"
-				r := &fpr.Review{ProductID: products[rng.IntN(2)], Rating: rng.IntN(6), Body: "Random review."}
-				u := users[rng.IntN(len(users))]
-				if err = db.CreateReview(as(u), r); err == nil {
-					ids = append(ids, r.ID)
-					authors[r.ID] = u
-				}
-			case k < 42:
-				op = "edit"
-				upd := fpr.ReviewUpdate{Rating: ptr(1 + rng.IntN(5))}
-				id := pick()
-				_, err = db.UpdateReview(as(ownerOr(id)), id, upd)
-			case k < 50:
-				op = "delete"
-				id := pick()
-				err = db.DeleteReview(as(ownerOr(id)), id)
-			case k < 62:
-				op = "vote"
-				err = db.SetHelpful(as(anyone()), pick(), rng.IntN(3) > 0)
-			case k < 78:
-				op = "flag"
-				err = db.FlagReview(as(anyone()), &fpr.Flag{ReviewID: pick(), Reason: fpr.FlagReasons[rng.IntN(len(fpr.FlagReasons))]})
-			default:
-				op = "moderate"
-				actions := []fpr.ModerationAction{fpr.ActionPublish, fpr.ActionPublish, fpr.ActionReject, fpr.ActionRemove}
-				_, err = db.ModerateReview(as(modOr()), pick(), actions[rng.IntN(len(actions))], "")
-			}
-			code := fpr.ErrorCode(err)
-			if code == fpr.CodeInternal {
-				t.Fatalf("op %d %s: %v", i, op, err)
-			}
-			counts[op+":"+string(code)]++
-			for _, p := range products {
-				checkSummary(t, db, p, fmt.Sprintf("op %d (%s, %q)", i, op, code))
-			}
-		}
-		// The sequence must exercise successes and refusals of each kind.
-		for _, k := range []string{"create:", "create:conflict", "create:validation_failed", "edit:", "edit:forbidden",
-			"delete:", "vote:", "flag:", "flag:conflict", "moderate:", "moderate:forbidden"} {
-			if counts[k] == 0 {
-				t.Errorf("the random sequence never had %s; counts %v", k, counts)
-			}
-		}
-		t.Logf("operations by outcome: %v", counts)
-		var published int
-		for _, p := range products {
-			published += storedSummary(t, db, p).Count
-		}
-		if published == 0 {
-			t.Errorf("no published review at the end: the test checks nothing interesting")
-		}
-	})
+// mustOpenInternal opens a fresh migrated SQLite database for the package's
+// internal tests.
+func mustOpenInternal(t testing.TB) *DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "fpr.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }
 
-// TestRatingSummary_Concurrent: 50 users review one product at once, then
-// edit and delete concurrently while moderators decide; the summary equals
-// a recount at the end.
-func TestRatingSummary_Concurrent(t *testing.T) {
-	t.Parallel()
-	forEachBackend(t, func(t *testing.T, db *store.DB) {
-		product := MustProduct(t, db, MustUser(t, db, fpr.RoleProducer))
-		mod := MustUser(t, db, fpr.RoleModerator)
-		const n = 50
-		users := make([]*fpr.User, n)
-		for i := range users {
-			users[i] = MustUser(t, db, fpr.RoleMember)
+// mustRawProduct inserts a user, a farm and n products with plain SQL and
+// returns the products' IDs.
+func mustRawProduct(t testing.TB, db *DB, n int) []string {
+	t.Helper()
+	ctx := context.Background()
+	var ids []string
+	err := db.inTx(ctx, true, func(tx *Tx) error {
+		uid, fid := db.NewID(tx.now), db.NewID(tx.now)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO users (id, email, email_key, display_name, role, password_hash, created_at)
+			VALUES ($1, $2, $2, 'P', 'producer', '!', 0)`, uid, uid+"@example.test"); err != nil {
+			return err
 		}
-		reviews := make([]*fpr.Review, n)
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i, u := range users {
-			wg.Go(func() {
-				<-start
-				r := &fpr.Review{ProductID: product, Rating: 1 + i%5, Body: "Concurrent review."}
-				if err := db.CreateReview(as(u), r); err != nil {
-					t.Error(err)
-					return
-				}
-				reviews[i] = r
-				// Edit the rating a few times.
-				for k := range 3 {
-					if _, err := db.UpdateReview(as(u), r.ID, fpr.ReviewUpdate{Rating: ptr(1 + (i+k)%5)}); err != nil {
-						t.Error(err)
-					}
-				}
-				switch i % 5 {
-				case 0:
-					if err := db.DeleteReview(as(u), r.ID); err != nil {
-						t.Error(err)
-					}
-				case 1:
-					// A moderator's decision racing the author's edit.
-					go1 := make(chan error, 1)
-					go func() { _, err := db.ModerateReview(as(mod), r.ID, fpr.ActionReject, ""); go1 <- err }()
-					_, err := db.UpdateReview(as(u), r.ID, fpr.ReviewUpdate{Rating: ptr(5)})
-					if err != nil {
-						t.Error(err)
-					}
-					if err := <-go1; err != nil {
-						t.Error(err)
-					}
-				case 2:
-					// Delete racing a moderator's removal: both apply once.
-					go1 := make(chan error, 1)
-					go func() { _, err := db.ModerateReview(as(mod), r.ID, fpr.ActionRemove, ""); go1 <- err }()
-					derr := db.DeleteReview(as(u), r.ID)
-					merr := <-go1
-					if fpr.ErrorCode(derr) != "" || (merr != nil && fpr.ErrorCode(merr) != fpr.CodeNotFound) {
-						t.Errorf("delete %v, removal %v; want the delete to succeed and the removal to succeed or find nothing", derr, merr)
-					}
-				}
-			})
+		if _, err := tx.ExecContext(ctx, `INSERT INTO farms (id, owner_id, name, slug, region, created_at)
+			VALUES ($1, $2, 'F', $1, 'R', 0)`, fid, uid); err != nil {
+			return err
 		}
-		close(start)
-		wg.Wait()
-		checkSummary(t, db, product, "after concurrent reviews, edits, deletes and decisions")
-		want := 0
 		for i := range n {
-			if i%5 >= 3 {
-				want++
+			id := db.NewID(tx.now)
+			if _, err := tx.ExecContext(ctx, `INSERT INTO products (id, farm_id, name, slug, category, unit, created_at)
+				VALUES ($1, $2, $3, 'p', 'eggs', 'dozen', 0)`, id, fid, fmt.Sprint("P", i)); err != nil {
+				return err
 			}
+			ids = append(ids, id)
 		}
-		if got := storedSummary(t, db, product).Count; got != want {
-			t.Errorf("published count = %d, want %d", got, want)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+type summaryRow struct {
+	Rating fpr.Rating
+	Score  float64
+}
+
+func mustSummary(t testing.TB, db *DB, id string) summaryRow {
+	t.Helper()
+	var s summaryRow
+	h := &s.Rating.Histogram
+	err := db.read.QueryRowContext(context.Background(), `SELECT rating_count, rating_sum, rating_1, rating_2, rating_3, rating_4, rating_5, rating_score
+		FROM products WHERE id = $1`, id).Scan(&s.Rating.Count, &s.Rating.Sum, &h[0], &h[1], &h[2], &h[3], &h[4], &s.Score)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestApplyRatingDelta(t *testing.T) {
+	t.Parallel()
+	db := mustOpenInternal(t)
+	ctx := context.Background()
+	id := mustRawProduct(t, db, 1)[0]
+	type step struct {
+		oldR, newR int
+		oldC, newC bool
+	}
+	steps := []struct {
+		name string
+		step
+		want fpr.Rating
+	}{
+		{"add 5", step{0, 5, false, true}, fpr.Rating{Count: 1, Sum: 5, Histogram: [5]int{0, 0, 0, 0, 1}}},
+		{"add 2", step{0, 2, false, true}, fpr.Rating{Count: 2, Sum: 7, Histogram: [5]int{0, 1, 0, 0, 1}}},
+		{"edit 2 to 4", step{2, 4, true, true}, fpr.Rating{Count: 2, Sum: 9, Histogram: [5]int{0, 0, 0, 1, 1}}},
+		{"pending review changes nothing", step{0, 3, false, false}, fpr.Rating{Count: 2, Sum: 9, Histogram: [5]int{0, 0, 0, 1, 1}}},
+		{"unpublish 5", step{5, 5, true, false}, fpr.Rating{Count: 1, Sum: 4, Histogram: [5]int{0, 0, 0, 1, 0}}},
+		{"remove 4", step{4, 0, true, false}, fpr.Rating{}},
+	}
+	for _, s := range steps {
+		err := db.inTx(ctx, true, func(tx *Tx) error {
+			return tx.applyRatingDelta(ctx, id, s.oldR, s.newR, s.oldC, s.newC)
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		got := mustSummary(t, db, id)
+		if got.Rating != s.want {
+			t.Errorf("%s: summary = %+v, want %+v", s.name, got.Rating, s.want)
+		}
+		if want := s.want.BayesianAverage(); got.Score != want {
+			t.Errorf("%s: rating_score = %v, want %v (exactly)", s.name, got.Score, want)
+		}
+	}
+
+	t.Run("ErrUnknownProduct", func(t *testing.T) {
+		err := db.inTx(ctx, true, func(tx *Tx) error { return tx.applyRatingDelta(ctx, "nope", 0, 3, false, true) })
+		if got := fpr.ErrorCode(err); got != fpr.CodeNotFound {
+			t.Errorf("applyRatingDelta(unknown product) code = %q (%v), want not_found", got, err)
+		}
+	})
+	t.Run("ErrRatingRange", func(t *testing.T) {
+		err := db.inTx(ctx, true, func(tx *Tx) error { return tx.applyRatingDelta(ctx, id, 0, 6, false, true) })
+		if err == nil {
+			t.Errorf("applyRatingDelta(rating 6) = nil, want an error")
+		}
+		if got := mustSummary(t, db, id).Rating; got != (fpr.Rating{}) {
+			t.Errorf("summary after a refused delta = %+v, want it unchanged (empty)", got)
 		}
 	})
 }
 
-// TestReviewService_FindReviews_Order pages through every sort with a
-// small limit and compares the concatenated pages with the order computed
-// here, with and without a rating filter.
-func TestReviewService_FindReviews_Order(t *testing.T) {
+// TestApplyRatingDelta_Concurrent runs many transactions at once; the
+// relative UPDATE must lose none of them.
+func TestApplyRatingDelta_Concurrent(t *testing.T) {
 	t.Parallel()
-	forEachBackend(t, func(t *testing.T, db *store.DB) {
-		product := MustProduct(t, db, MustUser(t, db, fpr.RoleProducer))
-		other := MustProduct(t, db, MustUser(t, db, fpr.RoleProducer))
-		rng := rand.New(rand.NewPCG(1, 2))
-		voters := make([]*fpr.User, 4)
-		for i := range voters {
-			voters[i] = MustUser(t, db, fpr.RoleMember)
-		}
-		var all []*fpr.Review
-		for i := range 23 {
-			u := MustUser(t, db, fpr.RoleMember)
-			r := MustReview(t, db, u, product, 1+rng.IntN(5))
-			for _, v := range voters[:rng.IntN(len(voters)+1)] {
-				if err := db.SetHelpful(as(v), r.ID, true); err != nil {
-					t.Fatal(err)
-				}
-				r.HelpfulCount++
-			}
-			MustReview(t, db, u, other, 3)
-			if i%7 == 0 {
-				if _, err := db.ModerateReview(as(MustUser(t, db, fpr.RoleModerator)), r.ID, fpr.ActionReject, ""); err != nil {
-					t.Fatal(err)
-				}
-				continue
-			}
-			all = append(all, r)
-		}
-		MustReview(t, db, MustProbeUser(t, db), product, 5)
-
-		less := map[fpr.ReviewSort]func(a, b *fpr.Review) int{
-			fpr.ReviewSortNewest: func(a, b *fpr.Review) int { return -cmpStr(a.ID, b.ID) },
-			fpr.ReviewSortHelpful: func(a, b *fpr.Review) int {
-				if a.HelpfulCount != b.HelpfulCount {
-					return b.HelpfulCount - a.HelpfulCount
-				}
-				return -cmpStr(a.ID, b.ID)
-			},
-			fpr.ReviewSortHighest: func(a, b *fpr.Review) int {
-				if a.Rating != b.Rating {
-					return b.Rating - a.Rating
-				}
-				return -cmpStr(a.ID, b.ID)
-			},
-			fpr.ReviewSortLowest: func(a, b *fpr.Review) int {
-				if a.Rating != b.Rating {
-					return a.Rating - b.Rating
-				}
-				return -cmpStr(a.ID, b.ID)
-			},
-		}
-		viewer := voters[0]
-		for sort, cmp := range less {
-			for _, rating := range []*int{nil, ptr(1), ptr(3), ptr(5)} {
-				name := string(sort)
-				if rating != nil {
-					name += fmt.Sprintf("/rating=%d", *rating)
-				}
-				t.Run(name, func(t *testing.T) {
-					var want []string
-					sorted := slices.Clone(all)
-					slices.SortFunc(sorted, cmp)
-					for _, r := range sorted {
-						if rating == nil || r.Rating == *rating {
-							want = append(want, r.ID)
-						}
-					}
-					var got []string
-					cur := ""
-					for page := 0; ; page++ {
-						list, next, err := db.FindReviews(as(viewer), fpr.ReviewFilter{ProductID: &product, Sort: sort, Rating: rating,
-							Page: fpr.Page{Limit: 4, Cursor: cur}})
-						if err != nil {
-							t.Fatal(err)
-						}
-						if len(list) > 4 {
-							t.Fatalf("page %d has %d items, want at most 4", page, len(list))
-						}
-						for _, r := range list {
-							got = append(got, r.ID)
-							voted := false
-							for _, a := range all {
-								if a.ID == r.ID {
-									voted = a.HelpfulCount > 0 // voters[0] votes first
-								}
-							}
-							if r.ViewerHelpful != voted {
-								t.Errorf("review %s ViewerHelpful = %v, want %v", r.ID, r.ViewerHelpful, voted)
-							}
-						}
-						if next == "" {
-							break
-						}
-						if page > 10 {
-							t.Fatal("too many pages")
-						}
-						cur = next
-					}
-					if !slices.Equal(got, want) {
-						t.Errorf("pages = %v\nwant  %v", got, want)
-					}
-				})
-			}
-		}
-
-		t.Run("Author", func(t *testing.T) {
-			author := MustUser(t, db, fpr.RoleMember)
-			pub := MustReview(t, db, author, product, 4)
-			rej := MustReview(t, db, author, other, 2)
-			if _, err := db.ModerateReview(as(MustUser(t, db, fpr.RoleModerator)), rej.ID, fpr.ActionReject, ""); err != nil {
-				t.Fatal(err)
-			}
-			own, _, err := db.FindReviews(as(author), fpr.ReviewFilter{AuthorID: &author.ID})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(own) != 2 || own[0].ID != rej.ID || own[1].ID != pub.ID {
-				t.Errorf("own list = %d reviews, want both, newest first", len(own))
-			}
-			public, _, err := db.FindReviews(as(viewer), fpr.ReviewFilter{AuthorID: &author.ID})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(public) != 1 || public[0].ID != pub.ID {
-				t.Errorf("public list of the author = %d reviews, want the published one", len(public))
+	db := mustOpenInternal(t)
+	ctx := context.Background()
+	id := mustRawProduct(t, db, 1)[0]
+	var want fpr.Rating
+	var wg sync.WaitGroup
+	for i := range 40 {
+		r := i%5 + 1
+		want.Count++
+		want.Sum += r
+		want.Histogram[r-1]++
+		wg.Go(func() {
+			if err := db.inTx(ctx, true, func(tx *Tx) error { return tx.applyRatingDelta(ctx, id, 0, r, false, true) }); err != nil {
+				t.Error(err)
 			}
 		})
-	})
+	}
+	wg.Wait()
+	got := mustSummary(t, db, id)
+	if got.Rating != want || got.Score != want.BayesianAverage() {
+		t.Errorf("after 40 concurrent deltas: %+v, want %+v score %v", got, want, want.BayesianAverage())
+	}
 }
 
-func cmpStr(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
+func TestRecountRatings(t *testing.T) {
+	t.Parallel()
+	db := mustOpenInternal(t)
+	ctx := context.Background()
+	ids := mustRawProduct(t, db, 2)
+	want := fpr.Rating{}
+	err := db.inTx(ctx, true, func(tx *Tx) error {
+		for i, r := range []struct {
+			rating int
+			status fpr.ReviewStatus
+			probe  bool
+		}{{5, fpr.StatusPublished, false}, {3, fpr.StatusPublished, false}, {3, fpr.StatusPublished, false},
+			{1, fpr.StatusPending, false}, {1, fpr.StatusRemoved, false}, {2, fpr.StatusPublished, true}} {
+			uid := db.NewID(tx.now)
+			if _, err := tx.ExecContext(ctx, `INSERT INTO users (id, email, email_key, display_name, role, password_hash, created_at)
+				VALUES ($1, $1, $1, 'M', 'member', '!', 0)`, uid); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO reviews (id, product_id, author_id, rating, body, status, probe, created_at, updated_at)
+				VALUES ($1, $2, $3, $4, 'b', $5, $6, 0, 0)`, db.NewID(tx.now), ids[0], uid, r.rating, r.status, r.probe); err != nil {
+				return fmt.Errorf("review %d: %w", i, err)
+			}
+			if ratingCounted(r.status, r.probe) {
+				want.Count++
+				want.Sum += r.rating
+				want.Histogram[r.rating-1]++
+			}
+		}
+		return tx.recountRatings(ctx)
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	return 0
+	for i, w := range []fpr.Rating{want, {}} {
+		got := mustSummary(t, db, ids[i])
+		if got.Rating != w || got.Score != w.BayesianAverage() {
+			t.Errorf("product %d after recount: %+v, want %+v score %v", i, got, w, w.BayesianAverage())
+		}
+	}
 }

@@ -60,11 +60,6 @@ func scanReview(row interface{ Scan(...any) error }, extra ...any) (*fpr.Review,
 	return &r, nil
 }
 
-// counted reports whether r belongs in its product's rating summary.
-func counted(status fpr.ReviewStatus, probe bool) bool {
-	return status == fpr.StatusPublished && !probe
-}
-
 // findReview reads one review in tx; not_found when it does not exist.
 func (tx *Tx) findReview(ctx context.Context, id string) (*fpr.Review, error) {
 	r, err := scanReview(tx.QueryRowContext(ctx, reviewSelect+` WHERE r.id = $1`, id))
@@ -112,7 +107,7 @@ func (tx *Tx) setReviewStatus(ctx context.Context, r *fpr.Review, status fpr.Rev
 	if _, err := tx.ExecContext(ctx, `UPDATE reviews SET status = $1 WHERE id = $2`, string(status), r.ID); err != nil {
 		return fmt.Errorf("set review status: %w", err)
 	}
-	if err := tx.ratingDelta(ctx, r.ProductID, r.Rating, r.Rating, counted(r.Status, r.Probe), counted(status, r.Probe)); err != nil {
+	if err := tx.applyRatingDelta(ctx, r.ProductID, r.Rating, r.Rating, ratingCounted(r.Status, r.Probe), ratingCounted(status, r.Probe)); err != nil {
 		return err
 	}
 	r.Status = status
@@ -180,7 +175,7 @@ func (db *DB) CreateReview(ctx context.Context, r *fpr.Review) error {
 			}
 			return err
 		}
-		return tx.ratingDelta(ctx, r.ProductID, 0, r.Rating, false, counted(r.Status, r.Probe))
+		return tx.applyRatingDelta(ctx, r.ProductID, 0, r.Rating, false, ratingCounted(r.Status, r.Probe))
 	})
 	if err != nil {
 		return fmt.Errorf("create review: %w", err)
@@ -223,8 +218,8 @@ func (db *DB) UpdateReview(ctx context.Context, id string, upd fpr.ReviewUpdate)
 			r.Rating, r.Title, r.Body, micros(tx.now), r.ID); err != nil {
 			return err
 		}
-		c := counted(r.Status, r.Probe)
-		if err := tx.ratingDelta(ctx, r.ProductID, oldRating, r.Rating, c, c); err != nil {
+		c := ratingCounted(r.Status, r.Probe)
+		if err := tx.applyRatingDelta(ctx, r.ProductID, oldRating, r.Rating, c, c); err != nil {
 			return err
 		}
 		return tx.fillViewerHelpful(ctx, []*fpr.Review{r})
@@ -254,7 +249,7 @@ func (db *DB) DeleteReview(ctx context.Context, id string) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM reviews WHERE id = $1`, r.ID); err != nil {
 			return err
 		}
-		return tx.ratingDelta(ctx, r.ProductID, r.Rating, 0, counted(r.Status, r.Probe), false)
+		return tx.applyRatingDelta(ctx, r.ProductID, r.Rating, 0, ratingCounted(r.Status, r.Probe), false)
 	})
 	if err != nil {
 		return fmt.Errorf("delete review: %w", err)
