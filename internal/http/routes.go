@@ -35,7 +35,28 @@ func (s *Server) routes() http.Handler {
 
 	// API: operations (error groups, releases).
 
-	// Pages.
+	// Pages: handlers in <resource>.go, the render system in render.go.
+	s.loadWeb()
+	page := func(pattern string, h pageFunc) { handle(pattern, s.page(h)) }
+	page("GET /static/{hash}/{name}", s.handleStatic)
+	page("GET /{$}", s.handleHome)
+	page("GET /register", s.handleRegisterForm)
+	page("POST /register", s.handleRegister)
+	page("GET /login", s.handleLoginForm)
+	page("POST /login", s.handleLogin)
+	page("POST /logout", s.handleLogout)
+	page("GET /account", s.handleAccount)
+	page("POST /account/password", s.handleChangePassword)
+	page("GET /products", s.handleProducts)
+	page("GET /products/{id}", s.handleProduct)
+	page("POST /products/{id}/reviews", s.handleCreateReview)
+	page("POST /reviews/{id}/edit", s.handleUpdateReview)
+	page("POST /reviews/{id}/delete", s.handleDeleteReview)
+	page("POST /reviews/{id}/helpful", s.handleHelpful)
+	page("POST /reviews/{id}/flag", s.handleFlag)
+	page("POST /reviews/{id}/reply", s.handleReply)
+	page("GET /farms/{id}", s.handleFarm)
+	page("/", s.handleNotFound)
 
 	for pattern, h := range s.testRoutes {
 		handle(pattern, h)
