@@ -47,8 +47,9 @@ func (db *DB) FindProductByID(ctx context.Context, id string) (*fpr.Product, err
 	return p, nil
 }
 
-// maxSearchTerms bounds the work one query can ask of the index.
-const maxSearchTerms = 12
+// maxSearchTerms bounds the words of a search query, so a pasted essay
+// does not become a huge index query (both dialects).
+const maxSearchTerms = 16
 
 // searchTerms splits a user's query into plain words: runs of letters,
 // digits and combining marks. Everything else (quotes, operators, column
