@@ -51,9 +51,10 @@ type Service struct {
 	// memory.
 	hashSlots chan struct{}
 
-	// inFlight and maxInFlight count hashes being computed, so tests can
-	// see that the bound holds.
-	inFlight, maxInFlight atomic.Int64
+	// inFlight and maxInFlight count hashes being computed, and hashes
+	// those computed in all, so tests can see that the bound holds and that
+	// throttled requests compute none.
+	inFlight, maxInFlight, hashes atomic.Int64
 
 	dummyOnce sync.Once
 	dummy     string
@@ -112,6 +113,7 @@ func (s *Service) withHashSlot(ctx context.Context, fn func()) error {
 			break
 		}
 	}
+	s.hashes.Add(1)
 	fn()
 	return nil
 }

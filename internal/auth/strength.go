@@ -53,6 +53,9 @@ func checkPassword(password, email, displayName string) string {
 		}
 	}
 	inputs := userInputs(email, displayName)
+	if builtFrom(lower, inputs) {
+		return msgPasswordSimilar
+	}
 	if commonPasswords[lower] {
 		return msgPasswordCommon
 	}
@@ -90,6 +93,30 @@ func forbiddenParts(email, displayName string) []string {
 		}
 	}
 	return out
+}
+
+// builtFrom reports whether password (lowercased) is made of words of
+// inputs with only digits and symbols besides, such as "baker.ann.1990"
+// for Ann Baker: fewer than minPartLen letters are left once those words
+// are removed.
+func builtFrom(password string, inputs []string) bool {
+	rest, removed := password, false
+	for _, in := range inputs {
+		if utf8.RuneCountInString(in) >= 3 && strings.Contains(rest, in) {
+			rest = strings.ReplaceAll(rest, in, " ")
+			removed = true
+		}
+	}
+	if !removed {
+		return false
+	}
+	letters := 0
+	for _, r := range rest {
+		if unicode.IsLetter(r) {
+			letters++
+		}
+	}
+	return letters < minPartLen
 }
 
 // userInputs returns the lowercased words a password must not be built

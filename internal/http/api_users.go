@@ -19,7 +19,7 @@ func pageFromQuery(r *http.Request) (fpr.Page, error) {
 	p := fpr.Page{Cursor: q.Get("cursor")}
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
-		if err != nil {
+		if err != nil || n < 1 { // 0 would mean "default" to Normalize
 			return p, &fpr.Error{Code: fpr.CodeValidationFailed, Message: "The limit must be a whole number between 1 and 100.",
 				Fields: map[string]string{"limit": "Must be between 1 and 100."}}
 		}

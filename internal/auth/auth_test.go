@@ -1,0 +1,296 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fpr-team/fpr"
+)
+
+// clock is a settable time source for the store.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+
+func (c *clock) Advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.now = c.now.Add(d) }
+
+func mustServiceAt(t *testing.T) (*Service, *clock) {
+	t.Helper()
+	s := mustService(t)
+	c := &clock{now: time.Date(2026, 5, 10, 12, 0, 0, 0, time.UTC)}
+	s.DB.Now = c.Now
+	return s, c
+}
+
+const (
+	annEmail    = "ann@example.org"
+	annPassword = "Orchard-ladder-42-bramble"
+)
+
+func retryAfter(err error) int {
+	var fe *fpr.Error
+	if errors.As(err, &fe) {
+		return fe.RetryAfterSeconds
+	}
+	return -1
+}
+
+func mustRegister(t *testing.T, s *Service) *fpr.User {
+	t.Helper()
+	u, err := s.Register(context.Background(), fpr.Registration{Email: annEmail, Password: annPassword, DisplayName: "Ann"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// TestService_Login_ThrottledComputesNoHash: once an account is locked,
+// attempts, even with the right password, are refused before any hash.
+func TestService_Login_ThrottledComputesNoHash(t *testing.T) {
+	t.Parallel()
+	s, clk := mustServiceAt(t)
+	s.AccountLimit = 3
+	mustRegister(t, s)
+	ctx := context.Background()
+	for i := range 3 {
+		_, _, err := s.Login(ctx, fpr.Credentials{Email: annEmail, Password: "wrong-password-" + string(rune('a'+i)), ClientAddr: "192.0.2.1"})
+		if fpr.ErrorCode(err) != fpr.CodeUnauthenticated {
+			t.Fatalf("failure %d: Login = %v, want unauthenticated", i+1, err)
+		}
+	}
+	before := s.hashes.Load()
+	_, _, err := s.Login(ctx, fpr.Credentials{Email: annEmail, Password: annPassword, ClientAddr: "192.0.2.2"})
+	if fpr.ErrorCode(err) != fpr.CodeRateLimited {
+		t.Fatalf("Login after 3 failures = %v, want rate_limited", err)
+	}
+	if secs := retryAfter(err); secs != 15*60 {
+		t.Errorf("RetryAfterSeconds = %d, want %d", secs, 15*60)
+	}
+	if got := s.hashes.Load() - before; got != 0 {
+		t.Errorf("a throttled login computed %d hashes, want 0", got)
+	}
+	// The lock lasts one window from the last failure.
+	clk.Advance(10 * time.Minute)
+	if _, _, err := s.Login(ctx, fpr.Credentials{Email: annEmail, Password: annPassword}); fpr.ErrorCode(err) != fpr.CodeRateLimited {
+		t.Errorf("Login 10 minutes later = %v, want rate_limited", err)
+	} else if secs := retryAfter(err); secs != 5*60 {
+		t.Errorf("RetryAfterSeconds 10 minutes later = %d, want 300", secs)
+	}
+	clk.Advance(5 * time.Minute)
+	if _, _, err := s.Login(ctx, fpr.Credentials{Email: annEmail, Password: annPassword}); err != nil {
+		t.Errorf("Login after the window = %v, want success", err)
+	}
+}
+
+// TestService_Login_SuccessClearsAccountCount: failures below the limit are
+// forgotten after a successful login.
+func TestService_Login_SuccessClearsAccountCount(t *testing.T) {
+	t.Parallel()
+	s, _ := mustServiceAt(t)
+	s.AccountLimit = 3
+	s.AddrLimit = 100
+	mustRegister(t, s)
+	ctx := context.Background()
+	for round := range 3 {
+		for range 2 {
+			if _, _, err := s.Login(ctx, fpr.Credentials{Email: annEmail, Password: "wrong-password"}); fpr.ErrorCode(err) != fpr.CodeUnauthenticated {
+				t.Fatalf("round %d: Login = %v, want unauthenticated", round, err)
+			}
+		}
+		if _, _, err := s.Login(ctx, fpr.Credentials{Email: annEmail, Password: annPassword}); err != nil {
+			t.Fatalf("round %d: Login with the right password = %v", round, err)
+		}
+	}
+}
+
+// TestService_Login_UnknownEmailHashes: an unknown e-mail costs a hash too,
+// so timing does not reveal which accounts exist.
+func TestService_Login_UnknownEmailHashes(t *testing.T) {
+	t.Parallel()
+	s, _ := mustServiceAt(t)
+	s.dummyHash() // made once, outside the count
+	before := s.hashes.Load()
+	_, _, err := s.Login(context.Background(), fpr.Credentials{Email: "nobody@example.org", Password: annPassword})
+	if fpr.ErrorCode(err) != fpr.CodeUnauthenticated || fpr.ErrorMessage(err) != "The e-mail or password is not right." {
+		t.Errorf("Login unknown = %v, want unauthenticated with the one message", err)
+	}
+	if got := s.hashes.Load() - before; got != 1 {
+		t.Errorf("Login of an unknown e-mail computed %d hashes, want 1", got)
+	}
+}
+
+// TestService_Login_UpgradesHash: a hash made with older params is
+// replaced on login, and sessions stay open.
+func TestService_Login_UpgradesHash(t *testing.T) {
+	t.Parallel()
+	s, _ := mustServiceAt(t)
+	u := mustRegister(t, s)
+	ctx := context.Background()
+	old, _, err := s.Login(ctx, fpr.Credentials{Email: annEmail, Password: annPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Params = Params{Time: 2, MemoryKiB: 128, Threads: 1}
+	if _, _, err := s.Login(ctx, fpr.Credentials{Email: annEmail, Password: annPassword}); err != nil {
+		t.Fatal(err)
+	}
+	_, hash, err := s.DB.FindUserCredentials(ctx, u.Email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(hash, "$argon2id$v=19$m=128,t=2,p=1$") {
+		t.Errorf("hash after login = %q, want the new params", hash)
+	}
+	if _, _, err := s.Authenticate(ctx, old.Token); err != nil {
+		t.Errorf("Authenticate an older session after the upgrade = %v, want it kept", err)
+	}
+}
+
+func TestService_Sessions(t *testing.T) {
+	t.Parallel()
+	s, clk := mustServiceAt(t)
+	u := mustRegister(t, s)
+	ctx := context.Background()
+
+	api, err := s.OpenSession(ctx, u.ID, fpr.SessionAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	web, err := s.OpenSession(ctx, u.ID, fpr.SessionWeb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(api.Token) != 43 || api.Token == web.Token {
+		t.Errorf("tokens %q and %q: want two distinct 43-character tokens", api.Token, web.Token)
+	}
+	if got, want := api.ExpiresAt.Sub(api.CreatedAt), 30*24*time.Hour; got != want {
+		t.Errorf("API token lifetime = %v, want %v", got, want)
+	}
+	// The database holds the SHA-256 of the token, never the token.
+	if _, _, err := s.DB.FindSession(ctx, api.Token); fpr.ErrorCode(err) != fpr.CodeNotFound {
+		t.Errorf("FindSession by the raw token = %v, want not_found", err)
+	}
+
+	// Ten days on, the web session (14 days) is in its second half: using
+	// it slides it to a full 14 days from now.
+	clk.Advance(10 * 24 * time.Hour)
+	_, sess, err := s.Authenticate(ctx, web.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := clk.Now().Add(14 * 24 * time.Hour); !sess.ExpiresAt.Equal(want) {
+		t.Errorf("web session expires at %v after use, want %v", sess.ExpiresAt, want)
+	}
+	// Twenty-one days on, the API token (30 days) still works; 31 days on
+	// it does not, and the web session, used 11 days before, still does.
+	clk.Advance(11 * 24 * time.Hour)
+	if _, _, err := s.Authenticate(ctx, api.Token); err != nil {
+		t.Errorf("Authenticate API token at day 21 = %v", err)
+	}
+	clk.Advance(10 * 24 * time.Hour)
+	if _, _, err := s.Authenticate(ctx, api.Token); fpr.ErrorCode(err) != fpr.CodeUnauthenticated {
+		t.Errorf("Authenticate API token at day 31 = %v, want unauthenticated", err)
+	}
+	if _, _, err := s.Authenticate(ctx, web.Token); fpr.ErrorCode(err) != fpr.CodeUnauthenticated {
+		t.Errorf("Authenticate web session 21 days after last use = %v, want unauthenticated", err)
+	}
+	fresh, err := s.OpenSession(ctx, u.ID, fpr.SessionAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteExpired(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.DB.DeleteExpiredSessions(ctx); err != nil || n != 0 {
+		t.Errorf("DeleteExpiredSessions after DeleteExpired = %d, %v; want 0, nil", n, err)
+	}
+	if _, _, err := s.Authenticate(ctx, fresh.Token); err != nil {
+		t.Errorf("DeleteExpired removed a live session: %v", err)
+	}
+
+	for name, tok := range map[string]string{"Empty": "", "Unknown": "AAAA", "Huge": strings.Repeat("x", 10000)} {
+		if _, _, err := s.Authenticate(ctx, tok); fpr.ErrorCode(err) != fpr.CodeUnauthenticated {
+			t.Errorf("%s: Authenticate = %v, want unauthenticated", name, err)
+		}
+		if err := s.Logout(ctx, tok); err != nil {
+			t.Errorf("%s: Logout = %v, want nil", name, err)
+		}
+	}
+}
+
+func TestService_ChangePassword(t *testing.T) {
+	t.Parallel()
+	s, _ := mustServiceAt(t)
+	u := mustRegister(t, s)
+	ctx := fpr.NewContextWithUser(context.Background(), u)
+	sess, err := s.OpenSession(ctx, u.ID, fpr.SessionAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name          string
+		current, next string
+		fields        map[string]string
+	}{
+		{"WrongCurrent", "not-my-password", "Lantern-gravel-88-turnip", map[string]string{"current_password": msgPasswordWrong}},
+		{"Weak", annPassword, "password123", map[string]string{"new_password": msgPasswordCommon}},
+		{"Short", annPassword, "short", map[string]string{"new_password": "Use at least 10 characters."}},
+		{"Same", annPassword, annPassword, map[string]string{"new_password": msgPasswordSame}},
+		{"SimilarToEmail", annPassword, "ann@example.org!!", map[string]string{"new_password": msgPasswordSimilar}},
+		{"BothWrong", "nope-nope-nope", "qwertyuiop", map[string]string{"current_password": msgPasswordWrong, "new_password": msgPasswordCommon}},
+	}
+	for _, tt := range tests {
+		err := s.ChangePassword(ctx, tt.current, tt.next)
+		if fpr.ErrorCode(err) != fpr.CodeValidationFailed {
+			t.Errorf("%s: ChangePassword = %v, want validation_failed", tt.name, err)
+			continue
+		}
+		if got := fpr.ErrorFields(err); len(got) != len(tt.fields) || got["current_password"] != tt.fields["current_password"] || got["new_password"] != tt.fields["new_password"] {
+			t.Errorf("%s: fields = %v, want %v", tt.name, got, tt.fields)
+		}
+	}
+	// Nothing changed: the session lives and the old password works.
+	if _, _, err := s.Authenticate(ctx, sess.Token); err != nil {
+		t.Fatalf("session after refused changes: %v", err)
+	}
+	if err := s.ChangePassword(context.Background(), annPassword, "Lantern-gravel-88-turnip"); fpr.ErrorCode(err) != fpr.CodeUnauthenticated {
+		t.Errorf("ChangePassword without a user = %v, want unauthenticated", err)
+	}
+	if err := s.ChangePassword(ctx, annPassword, "Lantern-gravel-88-turnip"); err != nil {
+		t.Fatalf("ChangePassword = %v", err)
+	}
+	if _, _, err := s.Authenticate(ctx, sess.Token); fpr.ErrorCode(err) != fpr.CodeUnauthenticated {
+		t.Errorf("Authenticate after the change = %v, want unauthenticated (revoked)", err)
+	}
+	if _, _, err := s.Login(ctx, fpr.Credentials{Email: annEmail, Password: annPassword}); fpr.ErrorCode(err) != fpr.CodeUnauthenticated {
+		t.Errorf("Login with the old password = %v, want unauthenticated", err)
+	}
+	if _, _, err := s.Login(ctx, fpr.Credentials{Email: annEmail, Password: "Lantern-gravel-88-turnip"}); err != nil {
+		t.Errorf("Login with the new password = %v", err)
+	}
+}
+
+// TestService_ChangePassword_Throttled: wrong current passwords count
+// against the account like failed logins.
+func TestService_ChangePassword_Throttled(t *testing.T) {
+	t.Parallel()
+	s, _ := mustServiceAt(t)
+	s.AccountLimit = 2
+	u := mustRegister(t, s)
+	ctx := fpr.NewContextWithUser(context.Background(), u)
+	for range 2 {
+		if err := s.ChangePassword(ctx, "not-my-password", "Lantern-gravel-88-turnip"); fpr.ErrorCode(err) != fpr.CodeValidationFailed {
+			t.Fatalf("ChangePassword = %v, want validation_failed", err)
+		}
+	}
+	if err := s.ChangePassword(ctx, annPassword, "Lantern-gravel-88-turnip"); fpr.ErrorCode(err) != fpr.CodeRateLimited {
+		t.Errorf("ChangePassword after 2 wrong = %v, want rate_limited", err)
+	}
+}

@@ -1,0 +1,388 @@
+package http
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fpr-team/fpr"
+)
+
+// The catalogue pages: product search, the product page with its reviews
+// and forms, and the farm page.
+
+type productsPage struct {
+	basePage
+	Query     string
+	Category  string
+	MinRating string
+	Sort      string
+	Products  []*fpr.Product
+	NextURL   string
+	Filters   formState
+}
+
+// CategoryOptions are the choices of the category filter.
+func (p productsPage) CategoryOptions() []option {
+	out := []option{{Value: "", Label: "All categories", Selected: p.Category == ""}}
+	for _, c := range fpr.Categories {
+		out = append(out, option{Value: string(c), Label: c.Label(), Selected: string(c) == p.Category})
+	}
+	return out
+}
+
+// RatingOptions are the choices of the minimum rating filter.
+func (p productsPage) RatingOptions() []option {
+	return options(p.MinRating, "=Any rating", "4=4 stars and up", "3=3 stars and up", "2=2 stars and up", "1=1 star and up")
+}
+
+// SortOptions are the product orders.
+func (p productsPage) SortOptions() []option {
+	first := "=Newest"
+	if p.Query != "" {
+		first = "=Best match"
+	}
+	return options(p.Sort, first, "newest=Newest", "top_rated=Top rated", "most_reviewed=Most reviewed", "name=Name")
+}
+
+// Heading describes the list shown.
+func (p productsPage) Heading() string {
+	switch {
+	case p.Query != "":
+		return "Products matching “" + p.Query + "”"
+	case p.Category != "":
+		return fpr.Category(p.Category).Label()
+	default:
+		return "Products"
+	}
+}
+
+// handleProducts handles GET /products?q=&category=&min_rating=&sort=&cursor=.
+func (s *Server) handleProducts(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	p := &productsPage{
+		Query:     strings.TrimSpace(q.Get("q")),
+		Category:  q.Get("category"),
+		MinRating: q.Get("min_rating"),
+		Sort:      q.Get("sort"),
+	}
+	f := fpr.ProductFilter{Sort: fpr.ProductSort(p.Sort), Page: fpr.Page{Cursor: q.Get("cursor")}}
+	if p.Query != "" {
+		f.Query = &p.Query
+	}
+	if p.Category != "" {
+		c := fpr.Category(p.Category)
+		f.Category = &c
+	}
+	status := http.StatusOK
+	if p.MinRating != "" {
+		v, err := strconv.ParseFloat(p.MinRating, 64)
+		if err != nil {
+			// The same words as the service's message for a rating out of range.
+			p.Filters = formState{Message: "Some fields need another look.", Errors: map[string]string{"min_rating": "Must be a number from 1 to 5."}}
+		} else {
+			f.MinRating = &v
+		}
+	}
+	if p.Filters.Errors == nil {
+		products, next, err := s.Products.FindProducts(r.Context(), f)
+		if err != nil {
+			st, fs, ok := formFailure(err)
+			if !ok {
+				return err
+			}
+			status, p.Filters = st, fs
+		}
+		p.Products = products
+		if next != "" {
+			v := url.Values{}
+			for _, k := range []string{"q", "category", "min_rating", "sort"} {
+				if q.Get(k) != "" {
+					v.Set(k, q.Get(k))
+				}
+			}
+			v.Set("cursor", next)
+			p.NextURL = "/products?" + v.Encode()
+		}
+	} else {
+		status = http.StatusUnprocessableEntity
+	}
+	p.basePage = s.base(w, r, p.Heading())
+	return s.render(w, r, status, "products", p)
+}
+
+type productPage struct {
+	basePage
+	Product *fpr.Product
+	Farm    *fpr.Farm
+	Bars    []histBar
+	Reviews []productReview
+	Sort    string
+	Star    int // the star filter; 0 for all
+	NextURL string
+	// Mine is the visitor's own review of the product, in any status.
+	Mine       *fpr.Review
+	ReviewForm reviewForm
+	// CanReply is true for the producer of the farm (and admins).
+	CanReply bool
+	JSONLD   *ldProduct
+}
+
+// histBar is one line of the rating histogram.
+type histBar struct {
+	Stars, Count, Pct int
+	URL               string
+	Current           bool
+}
+
+// productReview is a review on the product page with the visitor's forms.
+type productReview struct {
+	*fpr.Review
+	IsMine    bool
+	CanVote   bool
+	FlagForm  flagForm
+	ReplyForm replyForm
+}
+
+type reviewForm struct {
+	Rating int
+	Title  string
+	Body   string
+	formState
+}
+
+// RatingChoices are the star radio buttons, 5 first.
+func (f reviewForm) RatingChoices() []option {
+	out := make([]option, 0, 5)
+	for i := 5; i >= 1; i-- {
+		n := strconv.Itoa(i)
+		label := n + " stars"
+		if i == 1 {
+			label = "1 star"
+		}
+		out = append(out, option{Value: n, Label: label, Selected: f.Rating == i})
+	}
+	return out
+}
+
+type flagForm struct {
+	Reason string
+	Note   string
+	formState
+}
+
+// ReasonChoices are the flag reasons.
+func (f flagForm) ReasonChoices() []option {
+	labels := map[fpr.FlagReason]string{
+		fpr.FlagSpam: "Spam or advertising", fpr.FlagOffensive: "Offensive", fpr.FlagOffTopic: "Not about this product",
+		fpr.FlagFake: "Fake or paid review", fpr.FlagOther: "Something else",
+	}
+	out := make([]option, 0, len(fpr.FlagReasons))
+	for _, reason := range fpr.FlagReasons {
+		out = append(out, option{Value: string(reason), Label: labels[reason], Selected: f.Reason == string(reason)})
+	}
+	return out
+}
+
+type replyForm struct {
+	Body string
+	formState
+}
+
+// SortOptions are the review orders.
+func (p productPage) SortOptions() []option {
+	return options(p.Sort, "newest=Newest first", "helpful=Most helpful", "highest=Highest rating", "lowest=Lowest rating")
+}
+
+// StarOptions are the choices of the star filter.
+func (p productPage) StarOptions() []option {
+	return options(strconv.Itoa(p.Star), "0=All ratings", "5=5 stars", "4=4 stars", "3=3 stars", "2=2 stars", "1=1 star")
+}
+
+// handleProduct handles GET /products/{id}?sort=&rating=&cursor=.
+func (s *Server) handleProduct(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.productPage(w, r, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "product", p)
+}
+
+// productPage gathers the product page. A form post that fails calls it
+// too, then sets the failed form's state before rendering.
+func (s *Server) productPage(w http.ResponseWriter, r *http.Request, id string) (*productPage, error) {
+	ctx := r.Context()
+	product, err := s.Products.FindProductByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	farm, err := s.Farms.FindFarmByID(ctx, product.FarmID)
+	if err != nil {
+		return nil, err
+	}
+	q := r.URL.Query()
+	p := &productPage{Product: product, Farm: farm, Sort: q.Get("sort")}
+	if p.Sort == "" {
+		p.Sort = string(fpr.ReviewSortNewest)
+	}
+	f := fpr.ReviewFilter{ProductID: &product.ID, Sort: fpr.ReviewSort(p.Sort), Page: fpr.Page{Cursor: q.Get("cursor")}}
+	if v := q.Get("rating"); v != "" && v != "0" {
+		star, err := strconv.Atoi(v)
+		if err != nil || star < 1 || star > 5 {
+			return nil, &fpr.Error{Code: fpr.CodeValidationFailed, Message: "Choose a rating from 1 to 5 stars.",
+				Fields: map[string]string{"rating": "Choose a rating from 1 to 5 stars."}}
+		}
+		p.Star = star
+		f.Rating = &star
+	}
+	reviews, next, err := s.Reviews.FindReviews(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	u := fpr.UserFromContext(ctx)
+	if u != nil {
+		mine, _, err := s.Reviews.FindReviews(ctx, fpr.ReviewFilter{ProductID: &product.ID, AuthorID: &u.ID, Page: fpr.Page{Limit: 1}})
+		if err != nil {
+			return nil, err
+		}
+		if len(mine) > 0 {
+			p.Mine = mine[0]
+			p.ReviewForm = reviewForm{Rating: p.Mine.Rating, Title: p.Mine.Title, Body: p.Mine.Body}
+		}
+		p.CanReply = fpr.CanManageFarm(u, farm)
+	}
+	for _, rv := range reviews {
+		pr := productReview{Review: rv, IsMine: u != nil && u.ID == rv.Author.ID}
+		pr.CanVote = u != nil && !pr.IsMine
+		if rv.Reply != nil {
+			pr.ReplyForm.Body = rv.Reply.Body
+		}
+		p.Reviews = append(p.Reviews, pr)
+	}
+	base := "/products/" + url.PathEscape(product.ID)
+	listQuery := func(star int, cursor string) string {
+		v := url.Values{}
+		if p.Sort != string(fpr.ReviewSortNewest) {
+			v.Set("sort", p.Sort)
+		}
+		if star != 0 {
+			v.Set("rating", strconv.Itoa(star))
+		}
+		if cursor != "" {
+			v.Set("cursor", cursor)
+		}
+		if len(v) == 0 {
+			return base + "#reviews"
+		}
+		return base + "?" + v.Encode() + "#reviews"
+	}
+	for star := 5; star >= 1; star-- {
+		n := product.Rating.Histogram[star-1]
+		p.Bars = append(p.Bars, histBar{Stars: star, Count: n, Pct: pct(n, product.Rating.Count), URL: listQuery(star, ""), Current: p.Star == star})
+	}
+	if next != "" {
+		p.NextURL = listQuery(p.Star, next)
+	}
+	p.JSONLD = s.productLD(product, farm, reviews)
+	p.basePage = s.base(w, r, product.Name)
+	return p, nil
+}
+
+// The schema.org JSON-LD of a product page. html/template marshals it
+// inside <script type="application/ld+json"> and escapes "<" and friends,
+// so review text cannot end the script element.
+type ldProduct struct {
+	Context         string       `json:"@context"`
+	Type            string       `json:"@type"`
+	Name            string       `json:"name"`
+	Description     string       `json:"description,omitempty"`
+	Category        string       `json:"category"`
+	URL             string       `json:"url"`
+	Brand           ldThing      `json:"brand"`
+	Manufacturer    ldThing      `json:"manufacturer"`
+	AggregateRating *ldAggregate `json:"aggregateRating,omitempty"`
+	Review          []ldReview   `json:"review,omitempty"`
+}
+
+type ldThing struct {
+	Type string `json:"@type"`
+	Name string `json:"name"`
+}
+
+type ldAggregate struct {
+	Type        string  `json:"@type"`
+	RatingValue float64 `json:"ratingValue"`
+	ReviewCount int     `json:"reviewCount"`
+	BestRating  int     `json:"bestRating"`
+	WorstRating int     `json:"worstRating"`
+}
+
+type ldReview struct {
+	Type          string   `json:"@type"`
+	Author        ldThing  `json:"author"`
+	ReviewRating  ldRating `json:"reviewRating"`
+	Name          string   `json:"name,omitempty"`
+	ReviewBody    string   `json:"reviewBody"`
+	DatePublished string   `json:"datePublished"`
+}
+
+type ldRating struct {
+	Type        string `json:"@type"`
+	RatingValue int    `json:"ratingValue"`
+	BestRating  int    `json:"bestRating"`
+	WorstRating int    `json:"worstRating"`
+}
+
+// productLD builds the JSON-LD of a product with the reviews on the page.
+func (s *Server) productLD(p *fpr.Product, farm *fpr.Farm, reviews []*fpr.Review) *ldProduct {
+	ld := &ldProduct{
+		Context: "https://schema.org", Type: "Product",
+		Name: p.Name, Description: p.Description, Category: p.Category.Label(),
+		URL:          strings.TrimSuffix(s.BaseURL, "/") + "/products/" + url.PathEscape(p.ID),
+		Brand:        ldThing{Type: "Brand", Name: farm.Name},
+		Manufacturer: ldThing{Type: "Organization", Name: farm.Name},
+	}
+	if avg, ok := p.Rating.Average(); ok {
+		ld.AggregateRating = &ldAggregate{Type: "AggregateRating", RatingValue: avg, ReviewCount: p.Rating.Count, BestRating: 5, WorstRating: 1}
+	}
+	for _, rv := range reviews {
+		if rv.Status != fpr.StatusPublished {
+			continue
+		}
+		ld.Review = append(ld.Review, ldReview{
+			Type: "Review", Author: ldThing{Type: "Person", Name: rv.Author.DisplayName},
+			ReviewRating: ldRating{Type: "Rating", RatingValue: rv.Rating, BestRating: 5, WorstRating: 1},
+			Name:         rv.Title, ReviewBody: rv.Body, DatePublished: rv.CreatedAt.UTC().Format(time.DateOnly),
+		})
+	}
+	return ld
+}
+
+type farmPage struct {
+	basePage
+	Farm      *fpr.Farm
+	Products  []*fpr.Product
+	NextURL   string
+	CanManage bool
+}
+
+// handleFarm handles GET /farms/{id}: the farm and its products.
+func (s *Server) handleFarm(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	farm, err := s.Farms.FindFarmByID(ctx, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	products, next, err := s.Products.FindProducts(ctx, fpr.ProductFilter{FarmID: &farm.ID, Sort: fpr.ProductSortName, Page: fpr.Page{Cursor: r.URL.Query().Get("cursor")}})
+	if err != nil {
+		return err
+	}
+	p := &farmPage{basePage: s.base(w, r, farm.Name), Farm: farm, Products: products,
+		CanManage: fpr.CanManageFarm(fpr.UserFromContext(ctx), farm)}
+	if next != "" {
+		p.NextURL = "/farms/" + url.PathEscape(farm.ID) + "?cursor=" + url.QueryEscape(next)
+	}
+	return s.render(w, r, http.StatusOK, "farm", p)
+}

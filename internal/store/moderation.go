@@ -1,0 +1,234 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/fpr-team/fpr"
+)
+
+// maxModerationNoteLength limits the note of a moderation decision.
+const maxModerationNoteLength = 1000
+
+// requireModerator returns the acting user when they may moderate:
+// unauthenticated for an anonymous caller, forbidden for others.
+func requireModerator(ctx context.Context) (*fpr.User, error) {
+	u := fpr.UserFromContext(ctx)
+	if u == nil {
+		return nil, fpr.Errorf(fpr.CodeUnauthenticated, "Please log in as a moderator.")
+	}
+	if !u.CanModerate() {
+		return nil, fpr.Errorf(fpr.CodeForbidden, "Only moderators and admins may do this.")
+	}
+	return u, nil
+}
+
+// queueSources are the review IDs each queue status selects: pending
+// (non-probe) reviews, and reviews with unresolved flags. Both are read
+// from an index (reviews_status, review_flags_open), so a page costs the
+// size of the queue, not of the reviews table.
+var queueSources = map[string]string{
+	"pending": `SELECT id FROM reviews WHERE status = 'pending' AND probe = FALSE`,
+	"flagged": `SELECT review_id FROM review_flags WHERE resolved = FALSE`,
+}
+
+// FindModerationQueue lists pending and flagged reviews (f.Status
+// "pending", "flagged" or "" for both), oldest first, with their product's
+// name and unresolved flags counted by reason. Moderators and admins only:
+// unauthenticated, forbidden; validation_failed for a bad status, limit or
+// cursor.
+func (db *DB) FindModerationQueue(ctx context.Context, f fpr.ModerationFilter) ([]*fpr.ModerationItem, string, error) {
+	if _, err := requireModerator(ctx); err != nil {
+		return nil, "", err
+	}
+	if err := f.Normalize(); err != nil {
+		return nil, "", err
+	}
+	var source string
+	switch f.Status {
+	case "":
+		source = queueSources["pending"] + ` UNION ` + queueSources["flagged"]
+	case "pending", "flagged":
+		source = queueSources[f.Status]
+	default:
+		return nil, "", &fpr.Error{Code: fpr.CodeValidationFailed, Message: "That queue does not exist.",
+			Fields: map[string]string{"status": "Use pending or flagged, or leave it out for both."}}
+	}
+	after, err := decodeCursor(f.Cursor, "moderation:"+f.Status)
+	if err != nil {
+		return nil, "", err
+	}
+	var (
+		items []*fpr.ModerationItem
+		next  string
+	)
+	err = db.inTx(ctx, false, func(tx *Tx) error {
+		args := []any{f.Limit + 1}
+		q := `SELECT ` + reviewColumns + `, p.name FROM ` + reviewJoins + ` JOIN products p ON p.id = r.product_id
+			WHERE r.id IN (` + source + `)`
+		if after != nil {
+			args = append(args, after.ID)
+			q += ` AND r.id > $2`
+		}
+		q += ` ORDER BY r.id LIMIT $1`
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		byID := map[string]*fpr.ModerationItem{}
+		for rows.Next() {
+			it := &fpr.ModerationItem{Flags: map[fpr.FlagReason]int{}}
+			if it.Review, err = scanReview(rows, &it.ProductName); err != nil {
+				return err
+			}
+			items = append(items, it)
+			byID[it.Review.ID] = it
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(items) > f.Limit {
+			items = items[:f.Limit]
+			next = cursor{Sort: "moderation:" + f.Status, ID: items[len(items)-1].Review.ID}.encode()
+		}
+		return tx.countOpenFlags(ctx, byID)
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("find moderation queue: %w", err)
+	}
+	return items, next, nil
+}
+
+// countOpenFlags fills the flag counts of items, in one query.
+func (tx *Tx) countOpenFlags(ctx context.Context, items map[string]*fpr.ModerationItem) error {
+	if len(items) == 0 {
+		return nil
+	}
+	args := make([]any, 0, len(items))
+	ph := make([]string, 0, len(items))
+	for id := range items {
+		args = append(args, id)
+		ph = append(ph, fmt.Sprintf("$%d", len(args)))
+	}
+	q := `SELECT review_id, reason, COUNT(*) FROM review_flags
+		WHERE resolved = FALSE AND review_id IN (` + strings.Join(ph, ", ") + `) GROUP BY review_id, reason`
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("count flags: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id     string
+			reason fpr.FlagReason
+			n      int
+		)
+		if err := rows.Scan(&id, &reason, &n); err != nil {
+			return fmt.Errorf("count flags: %w", err)
+		}
+		if it := items[id]; it != nil {
+			it.Flags[reason] += n
+			it.FlagCount += n
+		}
+	}
+	return rows.Err()
+}
+
+// ModerateReview applies a moderator's decision: publish, reject or
+// remove. In one transaction it sets the status, moves the review in or
+// out of the rating summary, resolves the review's open flags and records
+// the decision (who, when, action, note) in the audit log. Moderators and
+// admins only: unauthenticated, forbidden; validation_failed for an
+// unknown action or an over-long note; not_found; conflict when the review
+// already has that status and no open flags, so there is nothing to decide.
+func (db *DB) ModerateReview(ctx context.Context, id string, action fpr.ModerationAction, note string) (*fpr.Review, error) {
+	mod, err := requireModerator(ctx)
+	if err != nil {
+		return nil, err
+	}
+	fe := fpr.FieldErrors{}
+	if !action.Valid() {
+		fe.Add("action", "Choose publish, reject or remove.")
+	}
+	note = strings.TrimSpace(note)
+	if utf8.RuneCountInString(note) > maxModerationNoteLength {
+		fe.Add("note", "Use at most 1000 characters.")
+	}
+	if err := fe.Err(); err != nil {
+		return nil, err
+	}
+	var r *fpr.Review
+	err = db.inTx(ctx, true, func(tx *Tx) error {
+		var err error
+		if r, err = tx.lockReview(ctx, id); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE review_flags SET resolved = TRUE WHERE review_id = $1 AND resolved = FALSE`, r.ID)
+		if err != nil {
+			return err
+		}
+		resolved, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if r.Status == action.Status() && resolved == 0 {
+			return fpr.Errorf(fpr.CodeConflict, "This review is already %s.", r.Status)
+		}
+		if err := tx.setReviewStatus(ctx, r, action.Status()); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO moderation_log (id, review_id, moderator_id, action, note, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6)`, db.NewID(tx.now), r.ID, mod.ID, string(action), note, micros(tx.now)); err != nil {
+			return err
+		}
+		return tx.fillViewerHelpful(ctx, []*fpr.Review{r})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("moderate review: %w", err)
+	}
+	return r, nil
+}
+
+// FindModerationLog returns a review's audit log, oldest first. The log
+// outlives a deleted review. Moderators and admins only: unauthenticated,
+// forbidden; not_found when there is neither such a review nor a log.
+func (db *DB) FindModerationLog(ctx context.Context, reviewID string) ([]*fpr.ModerationEntry, error) {
+	if _, err := requireModerator(ctx); err != nil {
+		return nil, err
+	}
+	var entries []*fpr.ModerationEntry
+	err := db.inTx(ctx, false, func(tx *Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT m.id, m.review_id, m.moderator_id, u.display_name, m.action, m.note, m.created_at
+			FROM moderation_log m JOIN users u ON u.id = m.moderator_id
+			WHERE m.review_id = $1 ORDER BY m.id`, reviewID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				e       fpr.ModerationEntry
+				created int64
+			)
+			if err := rows.Scan(&e.ID, &e.ReviewID, &e.Moderator.ID, &e.Moderator.DisplayName, &e.Action, &e.Note, &created); err != nil {
+				return err
+			}
+			e.CreatedAt = fromMicros(created)
+			entries = append(entries, &e)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(entries) == 0 {
+			return tx.exists(ctx, `SELECT 1 FROM reviews WHERE id = $1`, reviewID, "review")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find moderation log: %w", err)
+	}
+	return entries, nil
+}

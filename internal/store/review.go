@@ -1,0 +1,485 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/fpr-team/fpr"
+)
+
+// Reviews. Every change that can move a review in or out of the product's
+// rating summary (create, rating edit, delete, status change) locks the
+// review row first (lockReview), reads its current state, and applies the
+// summary delta with relative UPDATEs in the same transaction. On SQLite the
+// one-connection write pool serializes writers anyway; on PostgreSQL the row
+// locks make two concurrent changes of one review see each other's result,
+// so no delta is applied twice or computed from a stale rating.
+
+// reviewSelect reads a review with its author's name and the farm's reply.
+const reviewSelect = `SELECT ` + reviewColumns + ` FROM ` + reviewJoins
+
+const reviewColumns = `r.id, r.product_id, r.author_id, u.display_name, r.rating, r.title, r.body,
+	r.status, r.helpful_count, r.probe, r.created_at, r.updated_at,
+	rr.body, rr.author_id, ru.display_name, rr.created_at, rr.updated_at`
+
+const reviewJoins = `reviews r
+	JOIN users u ON u.id = r.author_id
+	LEFT JOIN review_replies rr ON rr.review_id = r.id
+	LEFT JOIN users ru ON ru.id = rr.author_id`
+
+// scanReview reads the reviewColumns of a row, then extra columns into
+// extra.
+func scanReview(row interface{ Scan(...any) error }, extra ...any) (*fpr.Review, error) {
+	var (
+		r                  fpr.Review
+		created, updated   int64
+		replyBody          sql.NullString
+		replyAuthorID      sql.NullString
+		replyAuthorName    sql.NullString
+		replyCreated, rupd sql.NullInt64
+	)
+	dest := append([]any{&r.ID, &r.ProductID, &r.Author.ID, &r.Author.DisplayName, &r.Rating, &r.Title, &r.Body,
+		&r.Status, &r.HelpfulCount, &r.Probe, &created, &updated,
+		&replyBody, &replyAuthorID, &replyAuthorName, &replyCreated, &rupd}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	r.CreatedAt = fromMicros(created)
+	r.UpdatedAt = fromMicros(updated)
+	if replyBody.Valid {
+		r.Reply = &fpr.Reply{
+			Body:      replyBody.String,
+			Author:    fpr.Author{ID: replyAuthorID.String, DisplayName: replyAuthorName.String},
+			CreatedAt: fromMicros(replyCreated.Int64),
+			UpdatedAt: fromMicros(rupd.Int64),
+		}
+	}
+	return &r, nil
+}
+
+// findReview reads one review in tx; not_found when it does not exist.
+func (tx *Tx) findReview(ctx context.Context, id string) (*fpr.Review, error) {
+	r, err := scanReview(tx.QueryRowContext(ctx, reviewSelect+` WHERE r.id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("review")
+	}
+	return r, err
+}
+
+// lockReview takes the write lock of a review's row (a no-op UPDATE: a row
+// lock on PostgreSQL, nothing more than the held write lock on SQLite) and
+// reads it. not_found when it does not exist.
+func (tx *Tx) lockReview(ctx context.Context, id string) (*fpr.Review, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE reviews SET status = status WHERE id = $1`, id)
+	if err != nil {
+		return nil, fmt.Errorf("lock review: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return nil, fmt.Errorf("lock review: %w", err)
+	} else if n == 0 {
+		return nil, notFound("review")
+	}
+	return tx.findReview(ctx, id)
+}
+
+// lockVisibleReview locks review id and checks that the acting user may
+// see it: not_found otherwise, so hidden reviews do not reveal themselves.
+func (tx *Tx) lockVisibleReview(ctx context.Context, id string) (*fpr.Review, error) {
+	r, err := tx.lockReview(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !fpr.CanSeeReview(fpr.UserFromContext(ctx), r) {
+		return nil, notFound("review")
+	}
+	return r, nil
+}
+
+// setReviewStatus changes a locked review's status and moves it in or out
+// of the rating summary.
+func (tx *Tx) setReviewStatus(ctx context.Context, r *fpr.Review, status fpr.ReviewStatus) error {
+	if r.Status == status {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE reviews SET status = $1 WHERE id = $2`, string(status), r.ID); err != nil {
+		return fmt.Errorf("set review status: %w", err)
+	}
+	if err := tx.applyRatingDelta(ctx, r.ProductID, r.Rating, r.Rating, ratingCounted(r.Status, r.Probe), ratingCounted(status, r.Probe)); err != nil {
+		return err
+	}
+	r.Status = status
+	return nil
+}
+
+// FindReviewByID returns a review the acting user may see, else not_found.
+// ViewerHelpful is filled for a signed-in viewer.
+func (db *DB) FindReviewByID(ctx context.Context, id string) (*fpr.Review, error) {
+	var r *fpr.Review
+	err := db.inTx(ctx, false, func(tx *Tx) error {
+		var err error
+		if r, err = tx.findReview(ctx, id); err != nil {
+			return err
+		}
+		if !fpr.CanSeeReview(fpr.UserFromContext(ctx), r) {
+			return notFound("review")
+		}
+		return tx.fillViewerHelpful(ctx, []*fpr.Review{r})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find review: %w", err)
+	}
+	return r, nil
+}
+
+// CreateReview publishes (post-moderation) or queues (pre-moderation) a
+// review by the acting user and updates the product's rating summary in the
+// same transaction. The unique index on (product_id, author_id) decides a
+// second review, so concurrent submissions give exactly one.
+// unauthenticated, not_found (product), validation_failed, conflict.
+func (db *DB) CreateReview(ctx context.Context, r *fpr.Review) error {
+	actor := fpr.UserFromContext(ctx)
+	if actor == nil {
+		return fpr.Errorf(fpr.CodeUnauthenticated, "Please log in to write a review.")
+	}
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	r.Author = fpr.Author{ID: actor.ID, DisplayName: actor.DisplayName}
+	r.Probe = actor.Probe
+	r.Status = fpr.StatusPublished
+	if db.Moderation == fpr.ModerationPre {
+		r.Status = fpr.StatusPending
+	}
+	r.HelpfulCount = 0
+	r.Reply = nil
+	err := db.inTx(ctx, true, func(tx *Tx) error {
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM products WHERE id = $1`, r.ProductID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("product")
+		} else if err != nil {
+			return err
+		}
+		r.ID = db.NewID(tx.now)
+		r.CreatedAt = fromMicros(micros(tx.now))
+		r.UpdatedAt = r.CreatedAt
+		if _, err := tx.ExecContext(ctx, `INSERT INTO reviews
+			(id, product_id, author_id, rating, title, body, status, helpful_count, probe, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $9)`,
+			r.ID, r.ProductID, r.Author.ID, r.Rating, r.Title, r.Body, string(r.Status), r.Probe, micros(tx.now)); err != nil {
+			if fpr.ErrorCode(db.dialect.translate(err)) == fpr.CodeConflict {
+				return fpr.Errorf(fpr.CodeConflict, "You have already reviewed this product; edit your review instead.")
+			}
+			return err
+		}
+		return tx.applyRatingDelta(ctx, r.ProductID, 0, r.Rating, false, ratingCounted(r.Status, r.Probe))
+	})
+	if err != nil {
+		return fmt.Errorf("create review: %w", err)
+	}
+	return nil
+}
+
+// UpdateReview changes the author's review; the rating summary follows in
+// the same transaction. not_found when the acting user may not see it,
+// forbidden for anyone but the author, validation_failed.
+func (db *DB) UpdateReview(ctx context.Context, id string, upd fpr.ReviewUpdate) (*fpr.Review, error) {
+	actor := fpr.UserFromContext(ctx)
+	if actor == nil {
+		return nil, fpr.Errorf(fpr.CodeUnauthenticated, "Please log in to edit your review.")
+	}
+	var r *fpr.Review
+	err := db.inTx(ctx, true, func(tx *Tx) error {
+		var err error
+		if r, err = tx.lockVisibleReview(ctx, id); err != nil {
+			return err
+		}
+		if !fpr.CanEditReview(actor, r) {
+			return fpr.Errorf(fpr.CodeForbidden, "Only its author may edit a review.")
+		}
+		oldRating := r.Rating
+		if upd.Rating != nil {
+			r.Rating = *upd.Rating
+		}
+		if upd.Title != nil {
+			r.Title = *upd.Title
+		}
+		if upd.Body != nil {
+			r.Body = *upd.Body
+		}
+		if err := r.Validate(); err != nil {
+			return err
+		}
+		r.UpdatedAt = fromMicros(micros(tx.now))
+		if _, err := tx.ExecContext(ctx, `UPDATE reviews SET rating = $1, title = $2, body = $3, updated_at = $4 WHERE id = $5`,
+			r.Rating, r.Title, r.Body, micros(tx.now), r.ID); err != nil {
+			return err
+		}
+		c := ratingCounted(r.Status, r.Probe)
+		if err := tx.applyRatingDelta(ctx, r.ProductID, oldRating, r.Rating, c, c); err != nil {
+			return err
+		}
+		return tx.fillViewerHelpful(ctx, []*fpr.Review{r})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update review: %w", err)
+	}
+	return r, nil
+}
+
+// DeleteReview deletes a review with its votes, flags and reply; its
+// author, moderators or admins. The rating summary follows in the same
+// transaction. not_found when the acting user may not see it, forbidden.
+func (db *DB) DeleteReview(ctx context.Context, id string) error {
+	actor := fpr.UserFromContext(ctx)
+	if actor == nil {
+		return fpr.Errorf(fpr.CodeUnauthenticated, "Please log in to delete a review.")
+	}
+	err := db.inTx(ctx, true, func(tx *Tx) error {
+		r, err := tx.lockVisibleReview(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !fpr.CanDeleteReview(actor, r) {
+			return fpr.Errorf(fpr.CodeForbidden, "Only its author or a moderator may delete a review.")
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM reviews WHERE id = $1`, r.ID); err != nil {
+			return err
+		}
+		return tx.applyRatingDelta(ctx, r.ProductID, r.Rating, 0, ratingCounted(r.Status, r.Probe), false)
+	})
+	if err != nil {
+		return fmt.Errorf("delete review: %w", err)
+	}
+	return nil
+}
+
+// reviewSorts are the keyset orders of FindReviews.
+var reviewSorts = map[fpr.ReviewSort]bool{
+	fpr.ReviewSortNewest: true, fpr.ReviewSortHelpful: true,
+	fpr.ReviewSortHighest: true, fpr.ReviewSortLowest: true,
+}
+
+// FindReviews lists reviews by f.Sort: newest (id desc), helpful
+// (helpful_count desc, id desc), highest (rating desc, id desc) or lowest
+// (rating asc, id desc), with keyset cursors. Lists show published,
+// non-probe reviews, except an author listing their own (AuthorID = acting
+// user), who sees every status. not_found for an unknown product or
+// author; validation_failed for a bad sort, rating, limit or cursor.
+func (db *DB) FindReviews(ctx context.Context, f fpr.ReviewFilter) ([]*fpr.Review, string, error) {
+	if err := f.Normalize(); err != nil {
+		return nil, "", err
+	}
+	if f.Sort == "" {
+		f.Sort = fpr.ReviewSortNewest
+	}
+	if !reviewSorts[f.Sort] {
+		return nil, "", &fpr.Error{Code: fpr.CodeValidationFailed, Message: "That sort does not exist.",
+			Fields: map[string]string{"sort": "Use newest, helpful, highest or lowest."}}
+	}
+	if f.Rating != nil {
+		if msg := fpr.ValidateRating(*f.Rating); msg != "" {
+			return nil, "", &fpr.Error{Code: fpr.CodeValidationFailed, Message: msg, Fields: map[string]string{"rating": msg}}
+		}
+	}
+	after, err := decodeCursor(f.Cursor, "reviews:"+string(f.Sort))
+	if err != nil {
+		return nil, "", err
+	}
+	if after != nil && (f.Sort == fpr.ReviewSortHighest || f.Sort == fpr.ReviewSortLowest) && fpr.ValidateRating(int(after.Int)) != "" {
+		return nil, "", errBadCursor()
+	}
+	var (
+		reviews []*fpr.Review
+		next    string
+	)
+	err = db.inTx(ctx, false, func(tx *Tx) error {
+		if f.ProductID != nil {
+			if err := tx.exists(ctx, `SELECT 1 FROM products WHERE id = $1`, *f.ProductID, "product"); err != nil {
+				return err
+			}
+		}
+		if f.AuthorID != nil {
+			if err := tx.exists(ctx, `SELECT 1 FROM users WHERE id = $1`, *f.AuthorID, "user"); err != nil {
+				return err
+			}
+		}
+		var err error
+		if reviews, err = tx.findReviews(ctx, f, after); err != nil {
+			return err
+		}
+		if len(reviews) > f.Limit {
+			reviews = reviews[:f.Limit]
+			last := reviews[len(reviews)-1]
+			c := cursor{Sort: "reviews:" + string(f.Sort), ID: last.ID}
+			switch f.Sort {
+			case fpr.ReviewSortHelpful:
+				c.Int = int64(last.HelpfulCount)
+			case fpr.ReviewSortHighest, fpr.ReviewSortLowest:
+				c.Int = int64(last.Rating)
+			}
+			next = c.encode()
+		}
+		return tx.fillViewerHelpful(ctx, reviews)
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("find reviews: %w", err)
+	}
+	return reviews, next, nil
+}
+
+func errBadCursor() error {
+	return &fpr.Error{Code: fpr.CodeValidationFailed, Message: "The cursor is not valid for this list.",
+		Fields: map[string]string{"cursor": "Use the next_cursor of the previous page, with the same sort."}}
+}
+
+// exists returns not_found (naming what) unless query finds a row for id.
+func (tx *Tx) exists(ctx context.Context, query, id, what string) error {
+	var one int
+	err := tx.QueryRowContext(ctx, query, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound(what)
+	}
+	return err
+}
+
+// findReviews returns up to f.Limit+1 reviews after the cursor.
+//
+// Each order is an index seek on reviews_product_* (or reviews_author, or
+// reviews_status) that reads only the rows of the page. Ordering by rating
+// with id descending inside each star value cannot be one index range in
+// both directions, so highest and lowest read star value by star value
+// (at most five seeks, each `rating = v AND id < cursor`), which keeps a
+// deep page as cheap as the first.
+func (tx *Tx) findReviews(ctx context.Context, f fpr.ReviewFilter, after *cursor) ([]*fpr.Review, error) {
+	if f.Sort == fpr.ReviewSortHighest || f.Sort == fpr.ReviewSortLowest {
+		stars := []int{5, 4, 3, 2, 1}
+		if f.Sort == fpr.ReviewSortLowest {
+			stars = []int{1, 2, 3, 4, 5}
+		}
+		var out []*fpr.Review
+		started := after == nil
+		for _, v := range stars {
+			if f.Rating != nil && *f.Rating != v {
+				continue
+			}
+			var afterID *string
+			if !started {
+				if int64(v) != after.Int {
+					continue
+				}
+				started = true
+				afterID = &after.ID
+			}
+			page, err := tx.queryReviews(ctx, f, &v, afterID, nil, f.Limit+1-len(out))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, page...)
+			if len(out) > f.Limit {
+				break
+			}
+		}
+		return out, nil
+	}
+	var afterID *string
+	var afterHelpful *int64
+	if after != nil {
+		afterID = &after.ID
+		if f.Sort == fpr.ReviewSortHelpful {
+			afterHelpful = &after.Int
+		}
+	}
+	return tx.queryReviews(ctx, f, f.Rating, afterID, afterHelpful, f.Limit+1)
+}
+
+// queryReviews runs one keyset query: reviews matching f (with rating when
+// not nil) after (afterHelpful, afterID), newest first or by helpful_count
+// when f.Sort is helpful.
+func (tx *Tx) queryReviews(ctx context.Context, f fpr.ReviewFilter, rating *int, afterID *string, afterHelpful *int64, limit int) ([]*fpr.Review, error) {
+	var (
+		where []string
+		args  []any
+	)
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	if f.ProductID != nil {
+		where = append(where, `r.product_id = `+arg(*f.ProductID))
+	}
+	own := f.AuthorID != nil && *f.AuthorID == fpr.UserIDFromContext(ctx) && *f.AuthorID != ""
+	if f.AuthorID != nil {
+		where = append(where, `r.author_id = `+arg(*f.AuthorID))
+	}
+	if !own {
+		where = append(where, `r.status = 'published'`, `r.probe = FALSE`)
+	}
+	if rating != nil {
+		where = append(where, `r.rating = `+arg(*rating))
+	}
+	order := `r.id DESC`
+	if f.Sort == fpr.ReviewSortHelpful {
+		order = `r.helpful_count DESC, r.id DESC`
+		if afterHelpful != nil {
+			where = append(where, `(r.helpful_count, r.id) < (`+arg(*afterHelpful)+`, `+arg(*afterID)+`)`)
+		}
+	} else if afterID != nil {
+		where = append(where, `r.id < `+arg(*afterID))
+	}
+	q := reviewSelect
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	q += ` ORDER BY ` + order + ` LIMIT ` + arg(limit)
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*fpr.Review
+	for rows.Next() {
+		r, err := scanReview(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// fillViewerHelpful sets ViewerHelpful on reviews for the acting user, in
+// one query for the whole page.
+func (tx *Tx) fillViewerHelpful(ctx context.Context, reviews []*fpr.Review) error {
+	uid := fpr.UserIDFromContext(ctx)
+	if uid == "" || len(reviews) == 0 {
+		return nil
+	}
+	byID := make(map[string]*fpr.Review, len(reviews))
+	args := []any{uid}
+	ph := make([]string, 0, len(reviews))
+	for _, r := range reviews {
+		byID[r.ID] = r
+		args = append(args, r.ID)
+		ph = append(ph, fmt.Sprintf("$%d", len(args)))
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT review_id FROM review_votes WHERE user_id = $1 AND review_id IN (`+
+		strings.Join(ph, ", ")+`)`, args...)
+	if err != nil {
+		return fmt.Errorf("viewer votes: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return fmt.Errorf("viewer votes: %w", err)
+		}
+		if r := byID[id]; r != nil {
+			r.ViewerHelpful = true
+		}
+	}
+	return rows.Err()
+}

@@ -1,0 +1,146 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/fpr-team/fpr"
+)
+
+// SetHelpful adds (helpful=true) or withdraws the acting user's helpful
+// vote on a review the user may see. Idempotent: helpful_count moves only
+// when a vote row was actually inserted or deleted, so concurrent and
+// repeated votes keep it exact. unauthenticated, not_found, forbidden on
+// one's own review.
+func (db *DB) SetHelpful(ctx context.Context, reviewID string, helpful bool) error {
+	actor := fpr.UserFromContext(ctx)
+	if actor == nil {
+		return fpr.Errorf(fpr.CodeUnauthenticated, "Please log in to vote.")
+	}
+	err := db.inTx(ctx, true, func(tx *Tx) error {
+		r, err := tx.lockVisibleReview(ctx, reviewID)
+		if err != nil {
+			return err
+		}
+		if r.Author.ID == actor.ID {
+			return fpr.Errorf(fpr.CodeForbidden, "You cannot vote for your own review.")
+		}
+		q, delta := `DELETE FROM review_votes WHERE review_id = $1 AND user_id = $2`, -1
+		args := []any{r.ID, actor.ID}
+		if helpful {
+			q, delta = `INSERT INTO review_votes (review_id, user_id, created_at) VALUES ($1, $2, $3)
+				ON CONFLICT (review_id, user_id) DO NOTHING`, 1
+			args = append(args, micros(tx.now))
+		}
+		res, err := tx.ExecContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil || n == 0 {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE reviews SET helpful_count = helpful_count + $1 WHERE id = $2`, delta, r.ID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("set helpful: %w", err)
+	}
+	return nil
+}
+
+// FlagReview records the acting user's flag of a review they may see. The
+// unique index on (review_id, user_id) makes a second flag a conflict.
+// Under post-moderation, FlagsToUnpublish unresolved flags by distinct
+// users send a published review back to pending, out of the rating
+// summary, in the same transaction. unauthenticated, validation_failed,
+// not_found, forbidden (one's own review), conflict.
+func (db *DB) FlagReview(ctx context.Context, f *fpr.Flag) error {
+	actor := fpr.UserFromContext(ctx)
+	if actor == nil {
+		return fpr.Errorf(fpr.CodeUnauthenticated, "Please log in to flag a review.")
+	}
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	err := db.inTx(ctx, true, func(tx *Tx) error {
+		r, err := tx.lockVisibleReview(ctx, f.ReviewID)
+		if err != nil {
+			return err
+		}
+		if r.Author.ID == actor.ID {
+			return fpr.Errorf(fpr.CodeForbidden, "You cannot flag your own review.")
+		}
+		f.ID = db.NewID(tx.now)
+		f.UserID = actor.ID
+		f.CreatedAt = fromMicros(micros(tx.now))
+		if _, err := tx.ExecContext(ctx, `INSERT INTO review_flags (id, review_id, user_id, reason, note, resolved, created_at)
+			VALUES ($1, $2, $3, $4, $5, FALSE, $6)`,
+			f.ID, r.ID, actor.ID, string(f.Reason), f.Note, micros(tx.now)); err != nil {
+			if fpr.ErrorCode(db.dialect.translate(err)) == fpr.CodeConflict {
+				return fpr.Errorf(fpr.CodeConflict, "You have already flagged this review.")
+			}
+			return err
+		}
+		if db.Moderation != fpr.ModerationPost || r.Status != fpr.StatusPublished {
+			return nil
+		}
+		var open int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM review_flags WHERE review_id = $1 AND resolved = FALSE`,
+			r.ID).Scan(&open); err != nil {
+			return err
+		}
+		if open >= fpr.FlagsToUnpublish {
+			return tx.setReviewStatus(ctx, r, fpr.StatusPending)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("flag review: %w", err)
+	}
+	return nil
+}
+
+// SetReply creates or edits the farm's reply to a review: only the
+// producer owning the product's farm, or an admin. unauthenticated,
+// validation_failed, not_found (a review the user may not see), forbidden.
+func (db *DB) SetReply(ctx context.Context, reviewID, body string) (*fpr.Review, error) {
+	actor := fpr.UserFromContext(ctx)
+	if actor == nil {
+		return nil, fpr.Errorf(fpr.CodeUnauthenticated, "Please log in to reply.")
+	}
+	if err := fpr.ValidateReplyBody(body); err != nil {
+		return nil, err
+	}
+	body = strings.TrimSpace(body)
+	var r *fpr.Review
+	err := db.inTx(ctx, true, func(tx *Tx) error {
+		var err error
+		if r, err = tx.lockVisibleReview(ctx, reviewID); err != nil {
+			return err
+		}
+		var ownerID string
+		if err := tx.QueryRowContext(ctx, `SELECT f.owner_id FROM products p JOIN farms f ON f.id = p.farm_id WHERE p.id = $1`,
+			r.ProductID).Scan(&ownerID); err != nil {
+			return fmt.Errorf("find farm owner: %w", err)
+		}
+		if !fpr.CanManageFarm(actor, &fpr.Farm{OwnerID: ownerID}) {
+			return fpr.Errorf(fpr.CodeForbidden, "Only the farm that sells this product may reply.")
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO review_replies (review_id, author_id, body, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $4)
+			ON CONFLICT (review_id) DO UPDATE SET author_id = excluded.author_id, body = excluded.body, updated_at = excluded.updated_at`,
+			r.ID, actor.ID, body, micros(tx.now)); err != nil {
+			return err
+		}
+		if r, err = tx.findReview(ctx, r.ID); err != nil {
+			return err
+		}
+		return tx.fillViewerHelpful(ctx, []*fpr.Review{r})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("set reply: %w", err)
+	}
+	return r, nil
+}
