@@ -166,7 +166,8 @@ func wireServices(srv *fprhttp.Server, db *store.DB) {
 // OpenDB opens a fresh, migrated database of backend (SQLite or Postgres),
 // closed (and for PostgreSQL dropped) when the test ends. SQLite lives in
 // t.TempDir(). Postgres needs FPR_TEST_POSTGRES_URL, a URL of a role that
-// may create databases; without it the test is skipped.
+// may create databases; without it the test is skipped (or fails, when
+// FPR_REQUIRE_POSTGRES is set, as in CI).
 func OpenDB(t testing.TB, backend string) *store.DB {
 	t.Helper()
 	ctx := context.Background()
@@ -198,6 +199,9 @@ func freshPostgres(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv("FPR_TEST_POSTGRES_URL")
 	if base == "" {
+		if os.Getenv("FPR_REQUIRE_POSTGRES") != "" {
+			t.Fatal("fprtest: FPR_REQUIRE_POSTGRES is set but FPR_TEST_POSTGRES_URL is not")
+		}
 		t.Skip("fprtest: FPR_TEST_POSTGRES_URL is not set")
 	}
 	admin, err := sql.Open("pgx", base)
