@@ -146,11 +146,6 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) (*accountPa
 		return nil, err
 	}
 	p := &accountPage{basePage: s.base(w, r, "Your account")}
-	if s.Reviews == nil {
-		// TODO(#web): the review service is not on main yet; drop this
-		// once it is wired everywhere.
-		return p, nil
-	}
 	reviews, next, err := s.Reviews.FindReviews(r.Context(), fpr.ReviewFilter{
 		AuthorID: &u.ID, Sort: fpr.ReviewSortNewest, Page: fpr.Page{Cursor: r.URL.Query().Get("cursor")},
 	})
