@@ -39,6 +39,10 @@ func (sqliteDialect) lockMigrations(context.Context, *sql.Conn) (func(), error) 
 	return func() {}, nil
 }
 
+// txOptions: SQLite's defaults. A read transaction in WAL mode reads one
+// snapshot; the write pool's transactions begin IMMEDIATE (see openSQLite).
+func (sqliteDialect) txOptions(bool) *sql.TxOptions { return nil }
+
 func (sqliteDialect) translate(err error) error {
 	if err == nil {
 		return nil
@@ -51,8 +55,10 @@ func (sqliteDialect) translate(err error) error {
 		switch se.Code() {
 		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
 			return fpr.Errorf(fpr.CodeConflict, "That already exists.")
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return errGone()
 		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
-			return fpr.Errorf(fpr.CodeUnavailable, "The database is busy. Please try again.")
+			return errBusy()
 		}
 	}
 	return err
