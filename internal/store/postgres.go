@@ -95,9 +95,31 @@ func openPostgres(url string, maxOpen int) (*sql.DB, error) {
 	return db, nil
 }
 
-// maxSearchTerms bounds the words of a search query, so a pasted essay
-// does not become a huge tsquery.
-const maxSearchTerms = 16
+// Full-text search on PostgreSQL: the tsvector column products.search
+// (0001_init.sql) with its GIN index, kept up to date by triggers on
+// products and farms, so indexProducts and unindexProducts have nothing to
+// do.
+
+func (postgresDialect) indexProducts(context.Context, *Tx, string, ...any) error {
+	return nil // the triggers of 0001_init.sql maintain products.search
+}
+
+func (postgresDialect) unindexProducts(context.Context, *Tx, string, ...any) error {
+	return nil // the search vector is a column of products: it goes with the row
+}
+
+// productSearch matches every term (the last as a prefix) against
+// products.search. ts_rank weighs the name (A) over the farm name (B) over
+// the description (C); it is negated so that lower is better, as bm25 is
+// on SQLite.
+func (postgresDialect) productSearch(terms []string, arg func(any) string) (join, cond, rank string, err error) {
+	tsq := postgresTSQuery(strings.Join(terms, " "))
+	if tsq == "" {
+		return "", "", "", errors.New("product search: no words in the terms")
+	}
+	q := `to_tsquery('simple', fpr_search_fold(` + arg(tsq) + `))`
+	return "", `p.search @@ ` + q, `(-ts_rank(p.search, ` + q + `))`, nil
+}
 
 // postgresTSQuery turns what a person typed into to_tsquery text with the
 // meaning of the SQLite search: every word must match (AND), and the last

@@ -156,6 +156,20 @@ type dialect interface {
 	// translate turns driver errors into fpr errors by code (unique
 	// violation: conflict; no rows: not_found) and leaves others as they are.
 	translate(err error) error
+
+	// Full-text search of products (product.go). indexProducts (re)writes
+	// the search entries of the products matching where, a condition on
+	// "products p" using $1… for args; unindexProducts removes them
+	// (before the products are deleted).
+	indexProducts(ctx context.Context, tx *Tx, where string, args ...any) error
+	unindexProducts(ctx context.Context, tx *Tx, where string, args ...any) error
+	// productSearch returns the SQL restricting a product query (FROM
+	// products p JOIN farms f) to those matching every term, the last as a
+	// prefix: a join to add after the FROM clause (may be ""), a WHERE
+	// condition, and a rank expression where lower is a better match. terms
+	// are plain words (searchTerms), never empty; arg adds a bind value
+	// and returns its placeholder.
+	productSearch(terms []string, arg func(any) string) (join, cond, rank string, err error)
 }
 
 // redactURL hides a password in a database URL for messages and logs.
