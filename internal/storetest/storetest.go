@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 		{"Sessions", sessionTests},
 		{"Throttle", throttleTests},
 		{"Idempotency", idempotencyTests},
+		{"Ops", opsTests},
 	}
 	groups = append(groups, moreGroups()...)
 	for _, g := range groups {
