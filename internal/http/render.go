@@ -107,6 +107,7 @@ var pageTypes = map[string]any{
 	"products":          productsPage{},
 	"product":           productPage{},
 	"farm":              farmPage{},
+	"user":              userPage{},
 	"moderation":        moderationPage{},
 	"moderation_review": moderationReviewPage{},
 	"admin":             adminPage{},
