@@ -164,6 +164,14 @@ func checkLabels(t *testing.T, doc *goquery.Document) {
 			t.Errorf("form control #%s has no label", id)
 		}
 	})
+	// A required select whose empty choice is picked blocks a form the
+	// browser validates: filters must use the "filter" option instead.
+	doc.Find("form:not([novalidate]) select[required]").Each(func(_ int, el *goquery.Selection) {
+		if v, ok := el.Find("option").First().Attr("value"); ok && v == "" {
+			id, _ := el.Attr("id")
+			t.Errorf("select #%s is required but offers an empty choice in a form the browser validates", id)
+		}
+	})
 	seen := map[string]bool{}
 	doc.Find("[id]").Each(func(_ int, el *goquery.Selection) {
 		id, _ := el.Attr("id")
