@@ -77,6 +77,8 @@ func newServer(cfg Config, db *store.DB, log *slog.Logger) *fprhttp.Server {
 		Users:       db,
 		Farms:       db,
 		Products:    db,
+		Reviews:     db,
+		Moderation:  db,
 		Idempotency: db,
 
 		Ready: func(ctx context.Context) error {
