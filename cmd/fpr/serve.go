@@ -75,6 +75,8 @@ func newServer(cfg Config, db *store.DB, log *slog.Logger) *fprhttp.Server {
 
 		Auth:        auth.New(db),
 		Users:       db,
+		Reviews:     db,
+		Moderation:  db,
 		Idempotency: db,
 
 		Ready: func(ctx context.Context) error {
