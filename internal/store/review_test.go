@@ -86,6 +86,10 @@ func TestReviewService_CreateReview(t *testing.T) {
 			err := db.CreateReview(as(nil), &fpr.Review{ProductID: product, Rating: 3, Body: "b"})
 			wantCode(t, "anonymous", err, fpr.CodeUnauthenticated)
 		})
+		t.Run("ErrOwnProduct", func(t *testing.T) {
+			err := db.CreateReview(as(producer), &fpr.Review{ProductID: product, Rating: 5, Body: "Our best honey!"})
+			wantCode(t, "the farm's owner", err, fpr.CodeForbidden)
+		})
 		t.Run("ErrProductNotFound", func(t *testing.T) {
 			err := db.CreateReview(as(bob), &fpr.Review{ProductID: "nope", Rating: 3, Body: "b"})
 			wantCode(t, "unknown product", err, fpr.CodeNotFound)
