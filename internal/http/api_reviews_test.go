@@ -248,7 +248,9 @@ func TestAPIReviews_Idempotency(t *testing.T) {
 	producer := env.MustUser(t, fpr.RoleProducer)
 	product := mustFarmProduct(t, env, producer.User)
 	ann := env.MustUser(t, fpr.RoleMember)
-	post := func(key, body string) (*http.Response, []byte) {
+	// post sends the submission with an Idempotency-Key through the
+	// validating client and returns the status, headers and body.
+	post := func(key, body string) (int, http.Header, []byte) {
 		t.Helper()
 		req, err := http.NewRequest("POST", env.URL+"/api/v1/products/"+product+"/reviews", strings.NewReader(body))
 		if err != nil {
@@ -266,20 +268,26 @@ func TestAPIReviews_Idempotency(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return resp, b
+		return resp.StatusCode, resp.Header, b
+	}
+	want := func(what string, status int, body []byte, want int) {
+		t.Helper()
+		if status != want {
+			t.Fatalf("%s = %d %s, want %d", what, status, body, want)
+		}
 	}
 	const body = `{"rating": 5, "title": "Retry", "body": "Sent twice."}`
-	resp1, body1 := post("key-1", body)
-	wantStatus(t, "first", resp1, body1, http.StatusCreated)
-	resp2, body2 := post("key-1", body)
-	wantStatus(t, "retry", resp2, body2, http.StatusCreated)
-	if string(body1) != string(body2) || resp2.Header.Get("Idempotent-Replayed") != "true" {
-		t.Errorf("retry body %s (replayed %q), want the first %s", body2, resp2.Header.Get("Idempotent-Replayed"), body1)
+	st1, _, body1 := post("key-1", body)
+	want("first", st1, body1, http.StatusCreated)
+	st2, h2, body2 := post("key-1", body)
+	want("retry", st2, body2, http.StatusCreated)
+	if string(body1) != string(body2) || h2.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("retry body %s (replayed %q), want the first %s", body2, h2.Get("Idempotent-Replayed"), body1)
 	}
-	resp3, body3 := post("key-1", `{"rating": 1, "body": "Changed my mind."}`)
-	wantStatus(t, "same key, other body", resp3, body3, http.StatusUnprocessableEntity)
-	resp4, body4 := post("key-2", body)
-	wantStatus(t, "new key, second review", resp4, body4, http.StatusConflict)
+	st3, _, body3 := post("key-1", `{"rating": 1, "body": "Changed my mind."}`)
+	want("same key, other body", st3, body3, http.StatusUnprocessableEntity)
+	st4, _, body4 := post("key-2", body)
+	want("new key, second review", st4, body4, http.StatusConflict)
 	own, _, err := env.DB.FindReviews(env.Ctx(ann.User), fpr.ReviewFilter{AuthorID: &ann.User.ID})
 	if err != nil {
 		t.Fatal(err)
