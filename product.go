@@ -100,7 +100,7 @@ func (p *Product) Validate() error {
 	p.Unit = strings.TrimSpace(p.Unit)
 	checkText(fe, "name", p.Name, 1, MaxProductNameLength)
 	checkText(fe, "description", p.Description, 0, MaxProductDescriptionLength)
-	checkText(fe, "unit", p.Unit, 0, MaxUnitLength)
+	checkText(fe, "unit", p.Unit, 1, MaxUnitLength)
 	if !p.Category.Valid() {
 		fe.Add("category", "Choose one of the listed categories.")
 	}

@@ -75,6 +75,8 @@ func newServer(cfg Config, db *store.DB, log *slog.Logger) *fprhttp.Server {
 
 		Auth:        auth.New(db),
 		Users:       db,
+		Farms:       db,
+		Products:    db,
 		Reviews:     db,
 		Moderation:  db,
 		Idempotency: db,

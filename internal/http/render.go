@@ -99,14 +99,20 @@ import (
 // pageTypes lists every page template with its data type. The template
 // test renders each with a zero value and a filled one.
 var pageTypes = map[string]any{
-	"error":    errorPage{},
-	"home":     homePage{},
-	"register": registerPage{},
-	"login":    loginPage{},
-	"account":  accountPage{},
-	"products": productsPage{},
-	"product":  productPage{},
-	"farm":     farmPage{},
+	"error":             errorPage{},
+	"home":              homePage{},
+	"register":          registerPage{},
+	"login":             loginPage{},
+	"account":           accountPage{},
+	"products":          productsPage{},
+	"product":           productPage{},
+	"farm":              farmPage{},
+	"moderation":        moderationPage{},
+	"moderation_review": moderationReviewPage{},
+	"admin":             adminPage{},
+	"admin_farm":        adminFarmPage{},
+	"admin_product":     adminProductPage{},
+	"admin_users":       adminUsersPage{},
 }
 
 // basePage is what every page's data carries, for the layout.
@@ -529,8 +535,12 @@ func (s *Server) funcs(wf *webFiles) template.FuncMap {
 			f.Options = opts
 			return f
 		},
-		"reviewView": func(p *productPage, r productReview) reviewView { return reviewView{Page: p, Review: r} },
-		"lines":      func(s string) []string { return strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") },
+		"reviewView":  func(p *productPage, r productReview) reviewView { return reviewView{Page: p, Review: r} },
+		"roleOptions": roleOptions,
+		"decision": func(id, next string, f moderationForm) decisionView {
+			return decisionView{ReviewID: id, Next: next, Form: f}
+		},
+		"lines": func(s string) []string { return strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") },
 		"productURL": func(id string) string {
 			return "/products/" + url.PathEscape(id)
 		},

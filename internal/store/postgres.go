@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
+	"unicode"
 
 	"github.com/fpr-team/fpr"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -42,6 +44,23 @@ func (postgresDialect) lockMigrations(ctx context.Context, conn *sql.Conn) (func
 	}, nil
 }
 
+// txOptions: reads run in a read-only REPEATABLE READ transaction, so every
+// statement of one read sees one snapshot, as a SQLite read transaction
+// does: a product's rating summary and its reviews list, read one after
+// the other, never disagree. (Read-only transactions never fail with
+// serialization errors at this level.) Writes use READ COMMITTED, the
+// default: their SQL locks what it changes (relative UPDATEs, unique
+// indexes, ON CONFLICT), which READ COMMITTED re-checks after a wait.
+func (postgresDialect) txOptions(write bool) *sql.TxOptions {
+	if write {
+		return nil
+	}
+	return &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+}
+
+// translate maps PostgreSQL's SQLSTATE codes to fpr errors, as
+// sqliteDialect.translate maps SQLite's: the conformance suite checks that
+// both give the same codes.
 func (postgresDialect) translate(err error) error {
 	if err == nil {
 		return nil
@@ -54,8 +73,10 @@ func (postgresDialect) translate(err error) error {
 		switch pe.Code {
 		case "23505": // unique_violation
 			return fpr.Errorf(fpr.CodeConflict, "That already exists.")
-		case "40001", "40P01": // serialization_failure, deadlock_detected
-			return fpr.Errorf(fpr.CodeUnavailable, "The database is busy. Please try again.")
+		case "23503": // foreign_key_violation: what it refers to was deleted meanwhile
+			return errGone()
+		case "40001", "40P01", "55P03": // serialization_failure, deadlock_detected, lock_not_available
+			return errBusy()
 		}
 	}
 	return err
@@ -72,4 +93,49 @@ func openPostgres(url string, maxOpen int) (*sql.DB, error) {
 	db.SetMaxOpenConns(maxOpen)
 	db.SetMaxIdleConns(maxOpen)
 	return db, nil
+}
+
+// Full-text search on PostgreSQL: the tsvector column products.search
+// (0001_init.sql) with its GIN index, kept up to date by triggers on
+// products and farms, so indexProducts and unindexProducts have nothing to
+// do.
+
+func (postgresDialect) indexProducts(context.Context, *Tx, string, ...any) error {
+	return nil // the triggers of 0001_init.sql maintain products.search
+}
+
+func (postgresDialect) unindexProducts(context.Context, *Tx, string, ...any) error {
+	return nil // the search vector is a column of products: it goes with the row
+}
+
+// productSearch matches every term (the last as a prefix) against
+// products.search. ts_rank weighs the name (A) over the farm name (B) over
+// the description (C); it is negated so that lower is better, as bm25 is
+// on SQLite.
+func (postgresDialect) productSearch(terms []string, arg func(any) string) (join, cond, rank string, err error) {
+	tsq := postgresTSQuery(strings.Join(terms, " "))
+	if tsq == "" {
+		return "", "", "", errors.New("product search: no words in the terms")
+	}
+	q := `to_tsquery('simple', fpr_search_fold(` + arg(tsq) + `))`
+	return "", `p.search @@ ` + q, `(-ts_rank(p.search, ` + q + `))`, nil
+}
+
+// postgresTSQuery turns what a person typed into to_tsquery text with the
+// meaning of the SQLite search: every word must match (AND), and the last
+// word also matches as a prefix ("tom" finds "tomato"), so results follow
+// the typing. Words are runs of letters and digits; everything else
+// separates them, so no input can form a tsquery operator. The SQL applies
+// fpr_search_fold to the result, as the migration does to the documents.
+// It returns "" when q has no words.
+func postgresTSQuery(q string) string {
+	terms := strings.FieldsFunc(q, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	if len(terms) == 0 {
+		return ""
+	}
+	if len(terms) > maxSearchTerms {
+		terms = terms[:maxSearchTerms]
+	}
+	terms[len(terms)-1] += ":*"
+	return strings.Join(terms, " & ")
 }

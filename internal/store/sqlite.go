@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	"github.com/fpr-team/fpr"
 	"modernc.org/sqlite"
@@ -39,6 +40,10 @@ func (sqliteDialect) lockMigrations(context.Context, *sql.Conn) (func(), error) 
 	return func() {}, nil
 }
 
+// txOptions: SQLite's defaults. A read transaction in WAL mode reads one
+// snapshot; the write pool's transactions begin IMMEDIATE (see openSQLite).
+func (sqliteDialect) txOptions(bool) *sql.TxOptions { return nil }
+
 func (sqliteDialect) translate(err error) error {
 	if err == nil {
 		return nil
@@ -51,8 +56,10 @@ func (sqliteDialect) translate(err error) error {
 		switch se.Code() {
 		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
 			return fpr.Errorf(fpr.CodeConflict, "That already exists.")
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return errGone()
 		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
-			return fpr.Errorf(fpr.CodeUnavailable, "The database is busy. Please try again.")
+			return errBusy()
 		}
 	}
 	return err
@@ -109,4 +116,50 @@ func openSQLite(path string, maxOpen int) (read, write *sql.DB, err error) {
 		return nil, nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	return read, write, nil
+}
+
+// Full-text search on SQLite: the FTS5 table products_fts (0001_init.sql)
+// holds each product's name, description and farm name, tokenized with
+// unicode61 and diacritics removed, so "creme" finds "Crème" and case does
+// not matter.
+
+func (sqliteDialect) indexProducts(ctx context.Context, tx *Tx, where string, args ...any) error {
+	if err := (sqliteDialect{}).unindexProducts(ctx, tx, where, args...); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO products_fts (product_id, name, description, farm_name)
+		SELECT p.id, p.name, p.description, f.name FROM products p JOIN farms f ON f.id = p.farm_id WHERE `+where, args...)
+	if err != nil {
+		return fmt.Errorf("index products: %w", err)
+	}
+	return nil
+}
+
+func (sqliteDialect) unindexProducts(ctx context.Context, tx *Tx, where string, args ...any) error {
+	_, err := tx.ExecContext(ctx, `DELETE FROM products_fts WHERE product_id IN (SELECT p.id FROM products p WHERE `+where+`)`, args...)
+	if err != nil {
+		return fmt.Errorf("unindex products: %w", err)
+	}
+	return nil
+}
+
+// productSearch matches terms with FTS5. Each term is quoted, so nothing a
+// user types is read as FTS5 syntax (AND, OR, NOT, NEAR, column filters,
+// parentheses); the last term is a prefix ("tom" finds "tomatoes"). bm25
+// weighs a hit in the name 10 times one in the description, and the farm
+// name 4 times; bm25 is negative, lower is better.
+func (sqliteDialect) productSearch(terms []string, arg func(any) string) (join, cond, rank string, err error) {
+	var b strings.Builder
+	for i, t := range terms {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(`"` + strings.ReplaceAll(t, `"`, `""`) + `"`)
+		if i == len(terms)-1 {
+			b.WriteByte('*')
+		}
+	}
+	return `JOIN products_fts ON products_fts.product_id = p.id`,
+		`products_fts MATCH ` + arg(b.String()),
+		`bm25(products_fts, 0.0, 10.0, 1.0, 4.0)`, nil
 }

@@ -114,11 +114,13 @@ func (db *DB) BeginTx(ctx context.Context, write bool) (*Tx, error) {
 	if write {
 		pool = db.write
 	}
-	tx, err := pool.BeginTx(ctx, &sql.TxOptions{ReadOnly: !write && db.dialect.name() == "postgres"})
+	tx, err := pool.BeginTx(ctx, db.dialect.txOptions(write))
 	if err != nil {
 		return nil, db.dialect.translate(err)
 	}
-	return &Tx{Tx: tx, db: db, now: db.Now().UTC()}, nil
+	// Truncated to what the database stores, so what a method returns
+	// equals what a later read gives.
+	return &Tx{Tx: tx, db: db, now: db.Now().UTC().Truncate(time.Microsecond)}, nil
 }
 
 // inTx runs fn in a transaction and commits when it returns nil. Errors are
@@ -149,9 +151,25 @@ type dialect interface {
 	// lockMigrations serializes migrations across processes; it returns
 	// the function that releases the lock.
 	lockMigrations(ctx context.Context, conn *sql.Conn) (func(), error)
+	// txOptions returns the options of a writing or reading transaction.
+	txOptions(write bool) *sql.TxOptions
 	// translate turns driver errors into fpr errors by code (unique
 	// violation: conflict; no rows: not_found) and leaves others as they are.
 	translate(err error) error
+
+	// Full-text search of products (product.go). indexProducts (re)writes
+	// the search entries of the products matching where, a condition on
+	// "products p" using $1… for args; unindexProducts removes them
+	// (before the products are deleted).
+	indexProducts(ctx context.Context, tx *Tx, where string, args ...any) error
+	unindexProducts(ctx context.Context, tx *Tx, where string, args ...any) error
+	// productSearch returns the SQL restricting a product query (FROM
+	// products p JOIN farms f) to those matching every term, the last as a
+	// prefix: a join to add after the FROM clause (may be ""), a WHERE
+	// condition, and a rank expression where lower is a better match. terms
+	// are plain words (searchTerms), never empty; arg adds a bind value
+	// and returns its placeholder.
+	productSearch(terms []string, arg func(any) string) (join, cond, rank string, err error)
 }
 
 // redactURL hides a password in a database URL for messages and logs.
@@ -166,6 +184,19 @@ func redactURL(u string) string {
 		return u[:scheme+3] + creds[:i] + ":xxxxx" + u[at:]
 	}
 	return u
+}
+
+// errGone is what both dialects' translate return for a foreign key
+// violation: a row refers to one deleted meanwhile (a review of a product
+// deleted a moment before).
+func errGone() error {
+	return fpr.Errorf(fpr.CodeNotFound, "What this refers to no longer exists.")
+}
+
+// errBusy is what both dialects' translate return for lock contention
+// that the caller may retry.
+func errBusy() error {
+	return fpr.Errorf(fpr.CodeUnavailable, "The database is busy. Please try again.")
 }
 
 // notFound is the error of a missing thing.

@@ -7,7 +7,91 @@ import (
 	"testing"
 
 	"github.com/fpr-team/fpr/internal/store"
+	"github.com/fpr-team/fpr/internal/storetest"
 )
+
+func TestConformance_SQLite(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) *store.DB { return MustOpenSQLite(t) })
+}
+
+// TestConformance_Postgres runs the suite on PostgreSQL when
+// FPR_TEST_POSTGRES_URL is set: on a fresh database, each subtest in a
+// fresh schema of it.
+func TestConformance_Postgres(t *testing.T) {
+	t.Parallel()
+	dbURL := storetest.FreshPostgresURL(t)
+	storetest.Run(t, func(t *testing.T) *store.DB {
+		return storetest.MustOpen(t, storetest.FreshPostgresSchemaURL(t, dbURL))
+	})
+}
+
+// TestMigrate_ConcurrentProcesses_Postgres: several processes starting at
+// once on an empty database (separate handles, so separate connections and
+// sessions) apply each migration exactly once, serialized by the advisory
+// lock.
+func TestMigrate_ConcurrentProcesses_Postgres(t *testing.T) {
+	t.Parallel()
+	testConcurrentMigrate(t, storetest.FreshPostgresURL(t))
+}
+
+// TestMigrate_ConcurrentProcesses_SQLite: the same on one SQLite file.
+func TestMigrate_ConcurrentProcesses_SQLite(t *testing.T) {
+	t.Parallel()
+	testConcurrentMigrate(t, "sqlite:"+filepath.Join(t.TempDir(), "fpr.db"))
+}
+
+func testConcurrentMigrate(t *testing.T, url string) {
+	ctx := context.Background()
+	const n = 6
+	dbs := make([]*store.DB, n)
+	for i := range dbs {
+		db, err := store.Open(ctx, url, store.Options{MaxOpenConns: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = db.Close() })
+		dbs[i] = db
+	}
+	applied := make([][]store.Migration, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i, db := range dbs {
+		wg.Go(func() {
+			<-start
+			done, err := db.Migrate(ctx)
+			if err != nil {
+				t.Errorf("Migrate #%d: %v", i, err)
+			}
+			applied[i] = done
+		})
+	}
+	close(start)
+	wg.Wait()
+	count := map[int]int{}
+	for _, done := range applied {
+		for _, m := range done {
+			count[m.Version]++
+		}
+	}
+	ms, err := dbs[0].Migrations(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if count[m.Version] != 1 {
+			t.Errorf("migration %s applied %d times by %d concurrent Migrate calls, want exactly once", m.Name, count[m.Version], n)
+		}
+		if m.AppliedAt.IsZero() {
+			t.Errorf("migration %s not recorded", m.Name)
+		}
+	}
+	for i, db := range dbs {
+		if p, err := db.PendingMigrations(ctx); err != nil || p != 0 {
+			t.Errorf("PendingMigrations on handle %d = %d, %v; want 0, nil", i, p, err)
+		}
+	}
+}
 
 // MustOpenSQLite opens and migrates a fresh SQLite database in a temporary
 // folder, closed when the test ends.

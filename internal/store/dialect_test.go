@@ -1,0 +1,52 @@
+package store
+
+import (
+	"io/fs"
+	"slices"
+	"testing"
+)
+
+// TestDialects_SameMigrations: every migration number exists in both
+// dialects under the same name, so both schemas mean the same.
+func TestDialects_SameMigrations(t *testing.T) {
+	names := func(d dialect) []string {
+		n, err := fs.Glob(d.migrations(), "*.sql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	sq, pg := names(sqliteDialect{}), names(postgresDialect{})
+	if !slices.Equal(sq, pg) {
+		t.Errorf("migrations differ: sqlite %v, postgres %v", sq, pg)
+	}
+}
+
+func TestPostgresTSQuery(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"OneWordIsPrefix", "tom", "tom:*"},
+		{"LastWordIsPrefix", "ferme chat", "ferme & chat:*"},
+		{"OperatorsAreSeparators", "eggs & !ham | (bacon):* <-> 'x'", "eggs & ham & bacon & x:*"},
+		{"Hyphen", "free-range", "free & range:*"},
+		{"Accents kept for the SQL fold", "Château", "Château:*"},
+		{"Digits", "jar 340g", "jar & 340g:*"},
+		{"Nothing", " -- !! ", ""},
+		{"Empty", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := postgresTSQuery(tt.in); got != tt.want {
+				t.Errorf("postgresTSQuery(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+	long := ""
+	for range 40 {
+		long += "word "
+	}
+	if got := postgresTSQuery(long); len(got) > 16*len("word & ")+2 {
+		t.Errorf("postgresTSQuery(40 words) = %q, want at most %d words", got, maxSearchTerms)
+	}
+}

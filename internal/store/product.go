@@ -1,0 +1,371 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/fpr-team/fpr"
+)
+
+// productSelect reads a product with its farm's name and rating summary.
+const productSelect = `SELECT p.id, p.farm_id, f.name, p.name, p.slug, p.category, p.description, p.unit, p.created_at,
+	p.rating_count, p.rating_sum, p.rating_1, p.rating_2, p.rating_3, p.rating_4, p.rating_5, p.rating_score`
+
+const productFrom = ` FROM products p JOIN farms f ON f.id = p.farm_id`
+
+// scanProduct scans productSelect's columns, then extra destinations.
+func scanProduct(row interface{ Scan(...any) error }, score *float64, extra ...any) (*fpr.Product, error) {
+	var p fpr.Product
+	var created int64
+	h := &p.Rating.Histogram
+	dest := append([]any{&p.ID, &p.FarmID, &p.FarmName, &p.Name, &p.Slug, &p.Category, &p.Description, &p.Unit, &created,
+		&p.Rating.Count, &p.Rating.Sum, &h[0], &h[1], &h[2], &h[3], &h[4], score}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	p.CreatedAt = fromMicros(created)
+	return &p, nil
+}
+
+// FindProductByID returns a product with its farm name and rating summary,
+// or not_found.
+func (db *DB) FindProductByID(ctx context.Context, id string) (*fpr.Product, error) {
+	var score float64
+	p, err := scanProduct(db.read.QueryRowContext(ctx, productSelect+productFrom+` WHERE p.id = $1`, id), &score)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("product")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find product: %w", err)
+	}
+	return p, nil
+}
+
+// maxSearchTerms bounds the words of a search query, so a pasted essay
+// does not become a huge index query (both dialects).
+const maxSearchTerms = 16
+
+// searchTerms splits a user's query into plain words: runs of letters,
+// digits and combining marks. Everything else (quotes, operators, column
+// filters, parentheses, stars) only separates words, so user input can
+// never be read as query syntax. An empty result means "no text filter".
+func searchTerms(q string) []string {
+	terms := strings.FieldsFunc(q, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.Is(unicode.Mn, r)
+	})
+	if len(terms) > maxSearchTerms {
+		terms = terms[:maxSearchTerms]
+	}
+	return terms
+}
+
+// productOrder is how one sort orders and pages a product list.
+type productOrder struct {
+	// orderBy is the ORDER BY list; rank is the dialect's search rank
+	// expression (relevance only).
+	orderBy func(rank string) string
+	// after is the keyset condition for rows after the cursor; key and id
+	// are the placeholders of the cursor's values.
+	after func(rank, key, id string) string
+	// key returns the cursor's key value (Int, Num or Str) for arg.
+	key func(c *cursor) any
+	// set stores the last row's key in the next cursor.
+	set func(c *cursor, p *fpr.Product, score, rank float64)
+}
+
+var productOrders = map[fpr.ProductSort]productOrder{
+	fpr.ProductSortNewest: {
+		orderBy: func(string) string { return `p.id DESC` },
+		after:   func(_, _, id string) string { return `p.id < ` + id },
+		key:     nil,
+		set:     func(*cursor, *fpr.Product, float64, float64) {},
+	},
+	fpr.ProductSortTopRated: {
+		orderBy: func(string) string { return `p.rating_score DESC, p.id DESC` },
+		after: func(_, key, id string) string {
+			return `(p.rating_score, p.id) < (CAST(` + key + ` AS DOUBLE PRECISION), ` + id + `)`
+		},
+		key: func(c *cursor) any { return c.Num },
+		set: func(c *cursor, _ *fpr.Product, score, _ float64) { c.Num = score },
+	},
+	fpr.ProductSortMostReviewed: {
+		orderBy: func(string) string { return `p.rating_count DESC, p.id DESC` },
+		after:   func(_, key, id string) string { return `(p.rating_count, p.id) < (` + key + `, ` + id + `)` },
+		key:     func(c *cursor) any { return c.Int },
+		set:     func(c *cursor, p *fpr.Product, _, _ float64) { c.Int = int64(p.Rating.Count) },
+	},
+	fpr.ProductSortName: {
+		orderBy: func(string) string { return `p.name, p.id` },
+		after:   func(_, key, id string) string { return `(p.name, p.id) > (` + key + `, ` + id + `)` },
+		key:     func(c *cursor) any { return c.Str },
+		set:     func(c *cursor, p *fpr.Product, _, _ float64) { c.Str = p.Name },
+	},
+	fpr.ProductSortRelevance: {
+		orderBy: func(rank string) string { return rank + `, p.id` },
+		after: func(rank, key, id string) string {
+			return `(` + rank + `, p.id) > (CAST(` + key + ` AS DOUBLE PRECISION), ` + id + `)`
+		},
+		key: func(c *cursor) any { return c.Num },
+		set: func(c *cursor, _ *fpr.Product, _, rank float64) { c.Num = rank },
+	},
+}
+
+// FindProducts lists products matching f, keyset-paginated in every sort:
+// newest (default), top_rated (Bayesian average), most_reviewed, name, and
+// relevance (the default when f.Query has words). validation_failed, with
+// every bad field, for a bad sort, category, min_rating, limit or cursor.
+func (db *DB) FindProducts(ctx context.Context, f fpr.ProductFilter) ([]*fpr.Product, string, error) {
+	fe := fpr.FieldErrors{}
+	if err := f.Normalize(); err != nil {
+		for k, v := range fpr.ErrorFields(err) {
+			fe.Add(k, v)
+		}
+	}
+	var terms []string
+	if f.Query != nil {
+		terms = searchTerms(*f.Query)
+	}
+	sort := f.Sort
+	if sort == "" || (sort == fpr.ProductSortRelevance && len(terms) == 0) {
+		sort = fpr.ProductSortNewest
+		if len(terms) > 0 {
+			sort = fpr.ProductSortRelevance
+		}
+	}
+	order, ok := productOrders[sort]
+	if !ok {
+		fe.Add("sort", "Use newest, top_rated, most_reviewed or name.")
+	}
+	if f.Category != nil && !f.Category.Valid() {
+		fe.Add("category", "Choose one of the listed categories.")
+	}
+	if f.MinRating != nil && (math.IsNaN(*f.MinRating) || *f.MinRating < 1 || *f.MinRating > 5) {
+		fe.Add("min_rating", "Must be a number from 1 to 5.")
+	}
+	if err := fe.Err(); err != nil {
+		return nil, "", err
+	}
+	after, err := decodeCursor(f.Cursor, string(sort))
+	if err != nil {
+		return nil, "", err
+	}
+
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	sel, from, where := productSelect, productFrom, ` WHERE 1=1`
+	rank := ""
+	if len(terms) > 0 {
+		join, cond, r, err := db.dialect.productSearch(terms, arg)
+		if err != nil {
+			return nil, "", fmt.Errorf("find products: %w", err)
+		}
+		if join != "" {
+			from += ` ` + join
+		}
+		where += ` AND ` + cond
+		rank = r
+	}
+	if sort == fpr.ProductSortRelevance {
+		sel += `, ` + rank
+	}
+	if f.Category != nil {
+		where += ` AND p.category = ` + arg(string(*f.Category))
+	}
+	if f.FarmID != nil {
+		where += ` AND p.farm_id = ` + arg(*f.FarmID)
+	}
+	if f.MinRating != nil {
+		where += ` AND p.rating_count > 0 AND p.rating_sum >= CAST(` + arg(*f.MinRating) + ` AS DOUBLE PRECISION) * p.rating_count`
+	}
+	if after != nil {
+		var key string
+		if order.key != nil {
+			key = arg(order.key(after))
+		}
+		where += ` AND ` + order.after(rank, key, arg(after.ID))
+	}
+	q := sel + from + where + ` ORDER BY ` + order.orderBy(rank) + ` LIMIT ` + arg(f.Limit+1) //nolint:gosec // G202: fixed fragments and placeholders only; values go in args
+	rows, err := db.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("find products: %w", err)
+	}
+	defer rows.Close()
+	var (
+		products      []*fpr.Product
+		lastScore, lr float64
+	)
+	for rows.Next() {
+		var score, r float64
+		var extra []any
+		if sort == fpr.ProductSortRelevance {
+			extra = append(extra, &r)
+		}
+		p, err := scanProduct(rows, &score, extra...)
+		if err != nil {
+			return nil, "", fmt.Errorf("find products: %w", err)
+		}
+		if len(products) < f.Limit {
+			lastScore, lr = score, r
+		}
+		products = append(products, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("find products: %w", err)
+	}
+	next := ""
+	if len(products) > f.Limit {
+		products = products[:f.Limit]
+		last := products[len(products)-1]
+		c := cursor{Sort: string(sort), ID: last.ID}
+		order.set(&c, last, lastScore, lr)
+		next = c.encode()
+	}
+	return products, next, nil
+}
+
+// manageableFarm reads the farm of a product being created or changed and
+// checks that the acting user may manage it.
+func (tx *Tx) manageableFarm(ctx context.Context, farmID string) (*fpr.Farm, error) {
+	farm, err := scanFarm(tx.QueryRowContext(ctx, `SELECT `+farmColumns+` FROM farms WHERE id = $1`, farmID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("farm")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !fpr.CanManageFarm(fpr.UserFromContext(ctx), farm) {
+		return nil, fpr.Errorf(fpr.CodeForbidden, "Only the farm's producer or an admin may manage its products.")
+	}
+	return farm, nil
+}
+
+// CreateProduct adds p to farm p.FarmID and indexes it for search. The
+// farm's owner or an admin. unauthenticated, validation_failed (an empty
+// farm_id among them), not_found (farm), forbidden.
+func (db *DB) CreateProduct(ctx context.Context, p *fpr.Product) error {
+	if fpr.UserFromContext(ctx) == nil {
+		return fpr.Errorf(fpr.CodeUnauthenticated, "Please log in to add a product.")
+	}
+	if p.FarmID == "" {
+		err := p.Validate()
+		fe := fpr.FieldErrors{"farm_id": "Choose a farm."}
+		for k, v := range fpr.ErrorFields(err) {
+			fe.Add(k, v)
+		}
+		return fe.Err()
+	}
+	err := db.inTx(ctx, true, func(tx *Tx) error {
+		farm, err := tx.manageableFarm(ctx, p.FarmID)
+		if err != nil {
+			return err
+		}
+		if err := p.Validate(); err != nil {
+			return err
+		}
+		p.ID = db.NewID(tx.now)
+		p.FarmName = farm.Name
+		p.CreatedAt = fromMicros(micros(tx.now)) // as stored
+		p.Rating = fpr.Rating{}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO products (id, farm_id, name, slug, category, description, unit, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			p.ID, p.FarmID, p.Name, p.Slug, string(p.Category), p.Description, p.Unit, micros(tx.now)); err != nil {
+			return err
+		}
+		return db.dialect.indexProducts(ctx, tx, "p.id = $1", p.ID)
+	})
+	if err != nil {
+		return fmt.Errorf("create product: %w", err)
+	}
+	return nil
+}
+
+// UpdateProduct changes a product's name (and slug), category, description
+// or unit, and its search entry. The farm's owner or an admin.
+// unauthenticated, not_found, forbidden, validation_failed.
+func (db *DB) UpdateProduct(ctx context.Context, id string, upd fpr.ProductUpdate) (*fpr.Product, error) {
+	if fpr.UserFromContext(ctx) == nil {
+		return nil, fpr.Errorf(fpr.CodeUnauthenticated, "Please log in to change a product.")
+	}
+	var p *fpr.Product
+	err := db.inTx(ctx, true, func(tx *Tx) error {
+		var score float64
+		var err error
+		p, err = scanProduct(tx.QueryRowContext(ctx, productSelect+productFrom+` WHERE p.id = $1`, id), &score)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("product")
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.manageableFarm(ctx, p.FarmID); err != nil {
+			return err
+		}
+		if upd.Name != nil {
+			p.Name = *upd.Name
+		}
+		if upd.Category != nil {
+			p.Category = *upd.Category
+		}
+		if upd.Description != nil {
+			p.Description = *upd.Description
+		}
+		if upd.Unit != nil {
+			p.Unit = *upd.Unit
+		}
+		if err := p.Validate(); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE products SET name = $1, slug = $2, category = $3, description = $4, unit = $5 WHERE id = $6`,
+			p.Name, p.Slug, string(p.Category), p.Description, p.Unit, p.ID); err != nil {
+			return err
+		}
+		if upd.Name != nil || upd.Description != nil {
+			return db.dialect.indexProducts(ctx, tx, "p.id = $1", p.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update product: %w", err)
+	}
+	return p, nil
+}
+
+// DeleteProduct deletes a product, its search entry and (by foreign key
+// cascade) its reviews with their votes, flags and replies. The farm's
+// owner or an admin. unauthenticated, not_found, forbidden.
+func (db *DB) DeleteProduct(ctx context.Context, id string) error {
+	if fpr.UserFromContext(ctx) == nil {
+		return fpr.Errorf(fpr.CodeUnauthenticated, "Please log in to delete a product.")
+	}
+	err := db.inTx(ctx, true, func(tx *Tx) error {
+		var farmID string
+		err := tx.QueryRowContext(ctx, `SELECT farm_id FROM products WHERE id = $1`, id).Scan(&farmID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("product")
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.manageableFarm(ctx, farmID); err != nil {
+			return err
+		}
+		if err := db.dialect.unindexProducts(ctx, tx, "p.id = $1", id); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM products WHERE id = $1`, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("delete product: %w", err)
+	}
+	return nil
+}
