@@ -172,6 +172,12 @@ type AuthService interface {
 	// failures for the account or the client address.
 	Login(ctx context.Context, c Credentials) (*Session, *User, error)
 
+	// OpenSession opens a new session of kind for the user userID without
+	// checking a password: for a person who has just proven who they are
+	// (registration, a password change, which closes every session). The
+	// token is set on the returned session only.
+	OpenSession(ctx context.Context, userID string, kind SessionKind) (*Session, error)
+
 	// Authenticate returns the user of a session token, or unauthenticated
 	// when the token is unknown, expired or revoked.
 	Authenticate(ctx context.Context, token string) (*User, *Session, error)

@@ -42,6 +42,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := srv.Open(cfg.Addr); err != nil {
 		return err
 	}
+	stopCleanup := startCleanup(ctx, db, log, cleanupInterval)
+	defer stopCleanup()
 	log.Info("serving", "url", srv.URL(), "base_url", cfg.BaseURL)
 	fmt.Fprintf(stdout, "FPR is serving at %s\n", srv.URL())
 

@@ -114,10 +114,7 @@ func (s *Server) handleAPILogout(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !si.bearer {
-		// Secure follows the connection: the cookie is being deleted, and
-		// the web layer sets Secure on the real one from the base URL.
-		http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, //nolint:gosec // G124: see above
-			HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+		http.SetCookie(w, s.cookie(SessionCookie, "", -1))
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
