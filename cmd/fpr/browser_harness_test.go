@@ -566,7 +566,11 @@ func (tb *tab) tabTo(id string, max int) {
 // fill types value into the field matching css after clearing it.
 func (tb *tab) fill(css, value string) {
 	tb.t.Helper()
-	tb.do("fill "+css, chromedp.Clear(chromedp.CSS(css)), chromedp.SendKeys(chromedp.CSS(css), value))
+	// Clear fails on an empty textarea, and SetValue refuses "".
+	tb.do("fill "+css,
+		chromedp.WaitVisible(chromedp.CSS(css)),
+		chromedp.Evaluate[chromedp.Void](fmt.Sprintf("document.querySelector(%s).value = ''", jsString(css))),
+		chromedp.SendKeys(chromedp.CSS(css), value))
 }
 
 // jsString quotes s as a JavaScript string literal.

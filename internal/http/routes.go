@@ -28,6 +28,15 @@ func (s *Server) routes() http.Handler {
 	handle("PATCH /api/v1/admin/users/{id}", s.api(s.handleAPIUserRole))
 
 	// API: catalogue (farms, products).
+	handle("GET /api/v1/farms", s.api(s.handleAPIFarms))
+	handle("POST /api/v1/farms", s.api(s.handleAPIFarmCreate))
+	handle("GET /api/v1/farms/{id}", s.api(s.handleAPIFarm))
+	handle("PATCH /api/v1/farms/{id}", s.api(s.handleAPIFarmUpdate))
+	handle("GET /api/v1/products", s.api(s.handleAPIProducts))
+	handle("POST /api/v1/products", s.api(s.handleAPIProductCreate))
+	handle("GET /api/v1/products/{id}", s.api(s.handleAPIProduct))
+	handle("PATCH /api/v1/products/{id}", s.api(s.handleAPIProductUpdate))
+	handle("DELETE /api/v1/products/{id}", s.api(s.handleAPIProductDelete))
 
 	// API: reviews, votes, flags, replies.
 	handle("GET /api/v1/products/{id}/reviews", s.api(s.handleAPIProductReviews))

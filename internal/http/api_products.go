@@ -1,0 +1,204 @@
+package http
+
+import (
+	"math"
+	"net/http"
+	"strconv"
+
+	"github.com/fpr-team/fpr"
+)
+
+// apiRatingJSON is the API's RatingSummary.
+type apiRatingJSON struct {
+	// Average is null when there are no reviews.
+	Average   *float64         `json:"average"`
+	Count     int              `json:"count"`
+	Histogram apiHistogramJSON `json:"histogram"`
+}
+
+type apiHistogramJSON struct {
+	One   int `json:"1"`
+	Two   int `json:"2"`
+	Three int `json:"3"`
+	Four  int `json:"4"`
+	Five  int `json:"5"`
+}
+
+// apiRating builds the JSON of a rating summary: the average rounded to 2
+// decimals (fpr.Rating.Average), null without reviews.
+func apiRating(r fpr.Rating) apiRatingJSON {
+	j := apiRatingJSON{Count: r.Count, Histogram: apiHistogramJSON{
+		One: r.Histogram[0], Two: r.Histogram[1], Three: r.Histogram[2], Four: r.Histogram[3], Five: r.Histogram[4]}}
+	if avg, ok := r.Average(); ok {
+		j.Average = &avg
+	}
+	return j
+}
+
+// apiProductJSON is the API's Product.
+type apiProductJSON struct {
+	ID          string        `json:"id"`
+	FarmID      string        `json:"farm_id"`
+	FarmName    string        `json:"farm_name"`
+	Name        string        `json:"name"`
+	Slug        string        `json:"slug"`
+	Category    fpr.Category  `json:"category"`
+	Description string        `json:"description"`
+	Unit        string        `json:"unit"`
+	CreatedAt   string        `json:"created_at"`
+	Rating      apiRatingJSON `json:"rating"`
+}
+
+// apiProduct builds the JSON of p.
+func apiProduct(p *fpr.Product) apiProductJSON {
+	return apiProductJSON{ID: p.ID, FarmID: p.FarmID, FarmName: p.FarmName, Name: p.Name, Slug: p.Slug,
+		Category: p.Category, Description: p.Description, Unit: p.Unit, CreatedAt: apiTime(p.CreatedAt),
+		Rating: apiRating(p.Rating)}
+}
+
+type apiProductEnvelope struct {
+	Product apiProductJSON `json:"product"`
+}
+
+type apiProductListJSON struct {
+	Items      []apiProductJSON `json:"items"`
+	NextCursor *string          `json:"next_cursor"`
+}
+
+// limitFromQuery reads ?limit= as a number, leaving 0 (the default) when
+// it is absent; the services check its range.
+func limitFromQuery(r *http.Request) (int, error) {
+	s := r.URL.Query().Get("limit")
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n == 0 {
+		return 0, &fpr.Error{Code: fpr.CodeValidationFailed, Message: "The limit must be a whole number between 1 and 100.",
+			Fields: map[string]string{"limit": "Must be between 1 and 100."}}
+	}
+	return n, nil
+}
+
+// productFilterFromQuery reads GET /products' query. Values that do not
+// parse are validation_failed here; the service checks the rest (sort,
+// category, ranges, cursor).
+func productFilterFromQuery(r *http.Request) (fpr.ProductFilter, error) {
+	q := r.URL.Query()
+	f := fpr.ProductFilter{Sort: fpr.ProductSort(q.Get("sort")), Page: fpr.Page{Cursor: q.Get("cursor")}}
+	fe := fpr.FieldErrors{}
+	limit, err := limitFromQuery(r)
+	if err != nil {
+		fe.Add("limit", fpr.ErrorFields(err)["limit"])
+	}
+	f.Limit = limit
+	if v := q.Get("q"); v != "" {
+		f.Query = &v
+	}
+	if v := q.Get("category"); v != "" {
+		c := fpr.Category(v)
+		f.Category = &c
+	}
+	if v := q.Get("farm_id"); v != "" {
+		f.FarmID = &v
+	}
+	if v := q.Get("min_rating"); v != "" {
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil || math.IsNaN(n) || math.IsInf(n, 0) {
+			fe.Add("min_rating", "Must be a number from 1 to 5.")
+		} else {
+			f.MinRating = &n
+		}
+	}
+	return f, fe.Err()
+}
+
+// handleAPIProducts handles GET /api/v1/products?q=&category=&farm_id=
+// &min_rating=&sort=&limit=&cursor=.
+func (s *Server) handleAPIProducts(w http.ResponseWriter, r *http.Request) error {
+	f, err := productFilterFromQuery(r)
+	if err != nil {
+		return err
+	}
+	products, next, err := s.Products.FindProducts(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	out := apiProductListJSON{Items: make([]apiProductJSON, 0, len(products)), NextCursor: nextCursor(next)}
+	for _, p := range products {
+		out.Items = append(out.Items, apiProduct(p))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// handleAPIProduct handles GET /api/v1/products/{id}.
+func (s *Server) handleAPIProduct(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.Products.FindProductByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, apiProductEnvelope{Product: apiProduct(p)})
+	return nil
+}
+
+// handleAPIProductCreate handles POST /api/v1/products {farm_id, name,
+// category, description, unit}: the farm's producer or an admin.
+func (s *Server) handleAPIProductCreate(w http.ResponseWriter, r *http.Request) error {
+	if _, err := requireUser(r.Context()); err != nil {
+		return err
+	}
+	var in struct {
+		FarmID      string       `json:"farm_id"`
+		Name        string       `json:"name"`
+		Category    fpr.Category `json:"category"`
+		Description string       `json:"description"`
+		Unit        string       `json:"unit"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	p := &fpr.Product{FarmID: in.FarmID, Name: in.Name, Category: in.Category, Description: in.Description, Unit: in.Unit}
+	if err := s.Products.CreateProduct(r.Context(), p); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, apiProductEnvelope{Product: apiProduct(p)})
+	return nil
+}
+
+// handleAPIProductUpdate handles PATCH /api/v1/products/{id} {name?,
+// category?, description?, unit?}: the farm's producer or an admin.
+func (s *Server) handleAPIProductUpdate(w http.ResponseWriter, r *http.Request) error {
+	if _, err := requireUser(r.Context()); err != nil {
+		return err
+	}
+	var in struct {
+		Name        *string       `json:"name"`
+		Category    *fpr.Category `json:"category"`
+		Description *string       `json:"description"`
+		Unit        *string       `json:"unit"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	p, err := s.Products.UpdateProduct(r.Context(), r.PathValue("id"),
+		fpr.ProductUpdate{Name: in.Name, Category: in.Category, Description: in.Description, Unit: in.Unit})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, apiProductEnvelope{Product: apiProduct(p)})
+	return nil
+}
+
+// handleAPIProductDelete handles DELETE /api/v1/products/{id}: the
+// product and its reviews. The farm's producer or an admin.
+func (s *Server) handleAPIProductDelete(w http.ResponseWriter, r *http.Request) error {
+	if _, err := requireUser(r.Context()); err != nil {
+		return err
+	}
+	if err := s.Products.DeleteProduct(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
