@@ -1,7 +1,6 @@
 package http_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -37,16 +36,6 @@ type reviewJSON struct {
 type reviewListJSON struct {
 	Items      []reviewJSON `json:"items"`
 	NextCursor *string      `json:"next_cursor"`
-}
-
-// mustDecode decodes body into v or fails.
-func mustDecode[T any](t *testing.T, body []byte) T {
-	t.Helper()
-	var v T
-	if err := json.Unmarshal(body, &v); err != nil {
-		t.Fatalf("decode %s: %v", body, err)
-	}
-	return v
 }
 
 // wantStatus fails unless resp has status want.

@@ -87,6 +87,8 @@ func productPath(suffix string) func(*authzFixture) string {
 	return func(fx *authzFixture) string { return "/api/v1/products/" + fx.productID + suffix }
 }
 
+func farmPath(fx *authzFixture) string { return "/api/v1/farms/" + fx.w.farmID }
+
 func body(v any) func(*authzFixture) any { return func(*authzFixture) any { return v } }
 
 // hideReview rejects the fixture's review, so only its author and
@@ -131,6 +133,29 @@ var authzCases = []authzCase{
 	{route: "PATCH /api/v1/admin/users/{id}", path: func(fx *authzFixture) string { return "/api/v1/admin/users/" + fx.target.ID },
 		body: body(map[string]string{"role": "producer"}),
 		want: [numActors]int{s401, s403, s403, s403, s403, s403, s200}},
+
+	// Catalogue.
+	{route: "GET /api/v1/farms", path: fixed("/api/v1/farms"), want: all200},
+	{route: "POST /api/v1/farms", path: fixed("/api/v1/farms"),
+		body: func(*authzFixture) any {
+			return map[string]any{"name": fmt.Sprintf("New Farm %d", uniq()), "region": "East", "description": ""}
+		},
+		want: [numActors]int{s401, s403, s403, s201, s201, s403, s201}},
+	{route: "GET /api/v1/farms/{id}", path: farmPath, want: all200},
+	{route: "PATCH /api/v1/farms/{id}", path: farmPath, body: body(map[string]any{"description": "Changed."}),
+		want: [numActors]int{s401, s403, s403, s200, s403, s403, s200}},
+	{route: "GET /api/v1/products", path: fixed("/api/v1/products"), want: all200},
+	{route: "POST /api/v1/products", path: fixed("/api/v1/products"),
+		body: func(fx *authzFixture) any {
+			return map[string]any{"farm_id": fx.w.farmID, "name": fmt.Sprintf("Jam %d", uniq()), "category": "preserves",
+				"description": "", "unit": "jar"}
+		},
+		want: [numActors]int{s401, s403, s403, s201, s403, s403, s201}},
+	{route: "GET /api/v1/products/{id}", path: productPath(""), want: all200},
+	{route: "PATCH /api/v1/products/{id}", path: productPath(""), body: body(map[string]any{"description": "Changed."}),
+		want: [numActors]int{s401, s403, s403, s200, s403, s403, s200}},
+	{route: "DELETE /api/v1/products/{id}", path: productPath(""),
+		want: [numActors]int{s401, s403, s403, s204, s403, s403, s204}},
 
 	// Reviews, votes, flags, replies.
 	{route: "GET /api/v1/products/{id}/reviews", path: productPath("/reviews"), want: all200},
