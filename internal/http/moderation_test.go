@@ -26,6 +26,9 @@ func TestModerationPages(t *testing.T) {
 	member := env.MustUser(t, fpr.RoleMember)
 
 	anon := newBrowser(t, env)
+	if n := anon.get("/users/" + author.ID).find(".person-review").Length(); n != 0 {
+		t.Errorf("the author's public page shows %d pending reviews", n)
+	}
 	if p := anon.get("/moderation"); p.StatusCode != http.StatusSeeOther || p.header("Location") != "/login?next=%2Fmoderation" {
 		t.Errorf("anonymous GET /moderation = %d to %q, want 303 to log in", p.StatusCode, p.header("Location"))
 	}

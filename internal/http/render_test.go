@@ -73,6 +73,8 @@ var pageSamples = map[string]any{
 	"admin_product": &adminProductPage{basePage: sampleBase, Product: sampleProduct, Form: productForm{Name: "P", Category: "eggs", Unit: "dozen", formState: sampleForm}},
 	"admin_users": &adminUsersPage{basePage: sampleBase, Query: "ann", Role: "member", Users: []*fpr.User{sampleUser}, NextURL: "/admin/users?cursor=x",
 		RoleForm: roleForm{UserID: "u1", Role: "boss", formState: formState{Message: "Unknown role.", Errors: map[string]string{"role": "Choose a role."}}}},
+	"user": &userPage{basePage: sampleBase, Person: fpr.Author{ID: "u2", DisplayName: "Bob"}, Since: "November 2026",
+		Reviews: []namedReview{{Review: sampleReview, ProductName: "Cheese"}}, NextURL: "/users/u2?cursor=x"},
 	"farm": &farmPage{basePage: sampleBase, Farm: sampleFarm, Products: []*fpr.Product{sampleProduct}, NextURL: "/farms/f1?cursor=x", CanManage: true},
 }
 
@@ -160,6 +162,14 @@ func checkLabels(t *testing.T, doc *goquery.Document) {
 		}
 		if doc.Find("label[for='"+id+"']").Length() == 0 && el.ParentsFiltered("label").Length() == 0 {
 			t.Errorf("form control #%s has no label", id)
+		}
+	})
+	// A required select whose empty choice is picked blocks a form the
+	// browser validates: filters must use the "filter" option instead.
+	doc.Find("form:not([novalidate]) select[required]").Each(func(_ int, el *goquery.Selection) {
+		if v, ok := el.Find("option").First().Attr("value"); ok && v == "" {
+			id, _ := el.Attr("id")
+			t.Errorf("select #%s is required but offers an empty choice in a form the browser validates", id)
 		}
 	})
 	seen := map[string]bool{}

@@ -78,6 +78,7 @@ func (s *Server) routes() http.Handler {
 	page("POST /reviews/{id}/flag", s.handleFlag)
 	page("POST /reviews/{id}/reply", s.handleReply)
 	page("GET /farms/{id}", s.handleFarm)
+	page("GET /users/{id}", s.handleUser)
 	page("GET /moderation", s.handleModeration)
 	page("GET /moderation/reviews/{id}", s.handleModerationReview)
 	page("POST /moderation/reviews/{id}", s.handleModerate)
