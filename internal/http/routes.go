@@ -39,8 +39,21 @@ func (s *Server) routes() http.Handler {
 	handle("DELETE /api/v1/products/{id}", s.api(s.handleAPIProductDelete))
 
 	// API: reviews, votes, flags, replies.
+	handle("GET /api/v1/products/{id}/reviews", s.api(s.handleAPIProductReviews))
+	handle("POST /api/v1/products/{id}/reviews", s.api(s.handleAPIReviewCreate))
+	handle("GET /api/v1/reviews/{id}", s.api(s.handleAPIReview))
+	handle("PATCH /api/v1/reviews/{id}", s.api(s.handleAPIReviewUpdate))
+	handle("DELETE /api/v1/reviews/{id}", s.api(s.handleAPIReviewDelete))
+	handle("PUT /api/v1/reviews/{id}/helpful", s.api(s.handleAPIHelpfulSet))
+	handle("DELETE /api/v1/reviews/{id}/helpful", s.api(s.handleAPIHelpfulDelete))
+	handle("POST /api/v1/reviews/{id}/flags", s.api(s.handleAPIFlagCreate))
+	handle("PUT /api/v1/reviews/{id}/reply", s.api(s.handleAPIReplySet))
+	handle("GET /api/v1/users/{id}/reviews", s.api(s.handleAPIUserReviews))
 
 	// API: moderation and administration.
+	handle("GET /api/v1/moderation/queue", s.api(s.handleAPIModerationQueue))
+	handle("POST /api/v1/moderation/reviews/{id}", s.api(s.handleAPIModerate))
+	handle("GET /api/v1/moderation/reviews/{id}/log", s.api(s.handleAPIModerationLog))
 
 	// API: operations (error groups, releases).
 
