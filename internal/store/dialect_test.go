@@ -50,3 +50,24 @@ func TestPostgresTSQuery(t *testing.T) {
 		t.Errorf("postgresTSQuery(40 words) = %q, want at most %d words", got, maxSearchTerms)
 	}
 }
+
+func TestTakePoolSize(t *testing.T) {
+	tests := []struct {
+		name, in, wantURL string
+		wantN             int
+		wantErr           bool
+	}{
+		{"Absent", "postgres://u@h/db?sslmode=disable", "postgres://u@h/db?sslmode=disable", 0, false},
+		{"Taken", "postgres://u@h/db?pool_max_conns=5&sslmode=disable", "postgres://u@h/db?sslmode=disable", 5, false},
+		{"Zero", "postgres://u@h/db?pool_max_conns=0", "", 0, true},
+		{"NotANumber", "postgres://u@h/db?pool_max_conns=many", "", 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, n, err := takePoolSize(tt.in)
+			if (err != nil) != tt.wantErr || got != tt.wantURL || n != tt.wantN {
+				t.Errorf("takePoolSize(%q) = %q, %d, %v; want %q, %d, error %v", tt.in, got, n, err, tt.wantURL, tt.wantN, tt.wantErr)
+			}
+		})
+	}
+}
