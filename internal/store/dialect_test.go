@@ -32,6 +32,7 @@ func TestPostgresTSQuery(t *testing.T) {
 		{"Hyphen", "free-range", "free & range:*"},
 		{"Accents kept for the SQL fold", "Château", "Château:*"},
 		{"Digits", "jar 340g", "jar & 340g:*"},
+		{"CombiningAccentDropped", "cre\u0301me frai\u0302che", "creme & fraiche:*"},
 		{"Nothing", " -- !! ", ""},
 		{"Empty", "", ""},
 	}

@@ -173,6 +173,14 @@ func (postgresDialect) productSearch(terms []string, arg func(any) string) (join
 // fpr_search_fold to the result, as the migration does to the documents.
 // It returns "" when q has no words.
 func postgresTSQuery(q string) string {
+	// Combining accents are dropped, not split on ("cre\u0301me" is one
+	// word), as fpr_search_fold drops them from documents.
+	q = strings.Map(func(r rune) rune {
+		if unicode.Is(unicode.Mn, r) {
+			return -1
+		}
+		return r
+	}, q)
 	terms := strings.FieldsFunc(q, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 	if len(terms) == 0 {
 		return ""
