@@ -336,9 +336,9 @@ func (a *arrange) product(t *testing.T, name string) string {
 	if err := a.db.CreateFarm(fpr.NewContextWithUser(ctx, p), farm); err != nil {
 		t.Fatal(err)
 	}
-	prod := &fpr.Product{FarmID: farm.ID, Name: name, Category: "fruit"}
+	prod := &fpr.Product{FarmID: farm.ID, Name: name, Category: "fruit", Unit: "per kg"}
 	if err := a.db.CreateProduct(fpr.NewContextWithUser(ctx, p), prod); err != nil {
-		t.Fatal(err)
+		t.Fatalf("create product: %v %v", err, fpr.ErrorFields(err))
 	}
 	return prod.ID
 }
