@@ -107,6 +107,7 @@ var pageTypes = map[string]any{
 	"products":          productsPage{},
 	"product":           productPage{},
 	"farm":              farmPage{},
+	"user":              userPage{},
 	"moderation":        moderationPage{},
 	"moderation_review": moderationReviewPage{},
 	"admin":             adminPage{},
@@ -485,6 +486,7 @@ type fieldView struct {
 	ID, Name, Label, Value, Error, Hint string
 	Type, Autocomplete                  string
 	Required                            bool
+	Filter                              bool // a search filter: neither required nor marked optional
 	Rows, MaxLength                     int
 	Options                             []option
 }
@@ -628,7 +630,8 @@ func pct(part, total int) int {
 // field builds a fieldView: name, label, the current value (string or
 // fmt.Stringer-like), the form's error map, then options as "key:value"
 // strings: id:, type:, autocomplete:, hint:, rows:, maxlength:, and the
-// bare word required.
+// bare words required and filter (a search filter, which is neither
+// required nor marked "optional").
 func field(name, label string, value any, errs map[string]string, opts ...string) (fieldView, error) {
 	f := fieldView{ID: name, Name: name, Label: label, Type: "text", Error: errs[name]}
 	switch v := value.(type) {
@@ -657,6 +660,8 @@ func field(name, label string, value any, errs map[string]string, opts ...string
 			f.Hint = v
 		case "required":
 			f.Required = true
+		case "filter":
+			f.Filter = true
 		case "rows":
 			f.Rows, _ = strconv.Atoi(v)
 		case "maxlength":

@@ -73,6 +73,8 @@ var pageSamples = map[string]any{
 	"admin_product": &adminProductPage{basePage: sampleBase, Product: sampleProduct, Form: productForm{Name: "P", Category: "eggs", Unit: "dozen", formState: sampleForm}},
 	"admin_users": &adminUsersPage{basePage: sampleBase, Query: "ann", Role: "member", Users: []*fpr.User{sampleUser}, NextURL: "/admin/users?cursor=x",
 		RoleForm: roleForm{UserID: "u1", Role: "boss", formState: formState{Message: "Unknown role.", Errors: map[string]string{"role": "Choose a role."}}}},
+	"user": &userPage{basePage: sampleBase, Person: fpr.Author{ID: "u2", DisplayName: "Bob"}, Since: "November 2026",
+		Reviews: []namedReview{{Review: sampleReview, ProductName: "Cheese"}}, NextURL: "/users/u2?cursor=x"},
 	"farm": &farmPage{basePage: sampleBase, Farm: sampleFarm, Products: []*fpr.Product{sampleProduct}, NextURL: "/farms/f1?cursor=x", CanManage: true},
 }
 
@@ -162,6 +164,14 @@ func checkLabels(t *testing.T, doc *goquery.Document) {
 			t.Errorf("form control #%s has no label", id)
 		}
 	})
+	// A required select whose empty choice is picked blocks a form the
+	// browser validates: filters must use the "filter" option instead.
+	doc.Find("form:not([novalidate]) select[required]").Each(func(_ int, el *goquery.Selection) {
+		if v, ok := el.Find("option").First().Attr("value"); ok && v == "" {
+			id, _ := el.Attr("id")
+			t.Errorf("select #%s is required but offers an empty choice in a form the browser validates", id)
+		}
+	})
 	seen := map[string]bool{}
 	doc.Find("[id]").Each(func(_ int, el *goquery.Selection) {
 		id, _ := el.Attr("id")
@@ -217,6 +227,26 @@ func TestTemplateFuncs(t *testing.T) {
 	} {
 		if got := safeNext(tc.in); got != tc.want {
 			t.Errorf("safeNext(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// BenchmarkRender_ProductPage renders a product page of 20 reviews, each
+// with its forms, from data: the cost of the template alone.
+func BenchmarkRender_ProductPage(b *testing.B) {
+	s := &Server{Build: fpr.BuildInfo{Release: "r1"}, Now: func() time.Time { return sampleTime }}
+	s.loadWeb()
+	p := *pageSamples["product"].(*productPage)
+	p.Reviews = nil
+	for range fpr.DefaultLimit {
+		p.Reviews = append(p.Reviews, productReview{Review: sampleReview, CanVote: true})
+	}
+	r := httptest.NewRequest(http.MethodGet, "/products/p1", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		if err := s.render(w, r, http.StatusOK, "product", &p); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

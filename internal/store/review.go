@@ -138,7 +138,8 @@ func (db *DB) FindReviewByID(ctx context.Context, id string) (*fpr.Review, error
 // review by the acting user and updates the product's rating summary in the
 // same transaction. The unique index on (product_id, author_id) decides a
 // second review, so concurrent submissions give exactly one.
-// unauthenticated, not_found (product), validation_failed, conflict.
+// unauthenticated, not_found (product), validation_failed, forbidden (the
+// owner of the product's farm), conflict.
 func (db *DB) CreateReview(ctx context.Context, r *fpr.Review) error {
 	actor := fpr.UserFromContext(ctx)
 	if actor == nil {
@@ -156,12 +157,16 @@ func (db *DB) CreateReview(ctx context.Context, r *fpr.Review) error {
 	r.HelpfulCount = 0
 	r.Reply = nil
 	err := db.inTx(ctx, true, func(tx *Tx) error {
-		var one int
-		err := tx.QueryRowContext(ctx, `SELECT 1 FROM products WHERE id = $1`, r.ProductID).Scan(&one)
+		var ownerID string
+		err := tx.QueryRowContext(ctx, `SELECT f.owner_id FROM products p JOIN farms f ON f.id = p.farm_id WHERE p.id = $1`,
+			r.ProductID).Scan(&ownerID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("product")
 		} else if err != nil {
 			return err
+		}
+		if ownerID == actor.ID {
+			return fpr.Errorf(fpr.CodeForbidden, "You cannot review your own farm's products.")
 		}
 		r.ID = db.NewID(tx.now)
 		r.CreatedAt = fromMicros(micros(tx.now))
