@@ -154,7 +154,7 @@ func (s *Server) base(w http.ResponseWriter, r *http.Request, title string) base
 		Staging:   s.Env == "staging",
 		Path:      r.URL.Path,
 		RequestID: fpr.RequestIDFromContext(r.Context()),
-		Next:      r.URL.RequestURI(),
+		Next:      comeBackTo(r),
 	}
 }
 
