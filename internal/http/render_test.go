@@ -90,7 +90,7 @@ var sampleFarm = &fpr.Farm{ID: "f1", OwnerID: "u3", Name: "Green Acre", Slug: "g
 // function argument fails here rather than on a visitor's request.
 func TestTemplates(t *testing.T) {
 	s := &Server{Build: fpr.BuildInfo{Release: "r1"}, Now: func() time.Time { return sampleTime.Add(72 * time.Hour) }}
-	s.loadWeb()
+	s.mustLoadWeb()
 
 	files, err := fs.Glob(web.FS, "templates/*.html")
 	if err != nil {
@@ -240,7 +240,7 @@ func TestTemplateFuncs(t *testing.T) {
 // with its forms, from data: the cost of the template alone.
 func BenchmarkRender_ProductPage(b *testing.B) {
 	s := &Server{Build: fpr.BuildInfo{Release: "r1"}, Now: func() time.Time { return sampleTime }}
-	s.loadWeb()
+	s.mustLoadWeb()
 	p := *pageSamples["product"].(*productPage)
 	p.Reviews = nil
 	for range fpr.DefaultLimit {
@@ -263,7 +263,7 @@ var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 // normalized, so a CSS change alone does not touch them.
 func TestGoldenPages(t *testing.T) {
 	s := &Server{Build: fpr.BuildInfo{Release: "r1"}, Now: func() time.Time { return sampleTime.Add(72 * time.Hour) }}
-	s.loadWeb()
+	s.mustLoadWeb()
 	hashes := regexp.MustCompile(`/static/[0-9a-f]{12}/`)
 	for _, name := range []string{"product", "register", "error"} {
 		t.Run(name, func(t *testing.T) {

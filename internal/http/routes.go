@@ -58,7 +58,7 @@ func (s *Server) routes() http.Handler {
 	// API: operations (error groups, releases).
 
 	// Pages: handlers in <resource>.go, the render system in render.go.
-	s.loadWeb()
+	s.mustLoadWeb()
 	page := func(pattern string, h pageFunc) { handle(pattern, s.page(h)) }
 	page("GET /static/{hash}/{name}", s.handleStatic)
 	page("GET /{$}", s.handleHome)
