@@ -17,6 +17,7 @@ func (s *Server) routes() http.Handler {
 	handle("GET /readyz", http.HandlerFunc(s.handleReadyz))
 	handle("GET /version", http.HandlerFunc(s.handleVersion))
 	handle("GET /api/v1/openapi.json", http.HandlerFunc(s.handleOpenAPI))
+	handle("GET /metrics", http.HandlerFunc(s.handleMetrics))
 
 	// API: accounts.
 	handle("POST /api/v1/auth/register", s.api(s.handleAPIRegister))
@@ -56,6 +57,11 @@ func (s *Server) routes() http.Handler {
 	handle("GET /api/v1/moderation/reviews/{id}/log", s.api(s.handleAPIModerationLog))
 
 	// API: operations (error groups, releases).
+	handle("GET /api/v1/ops/errors", s.api(s.handleAPIErrorGroups))
+	handle("GET /api/v1/ops/errors/{fingerprint}", s.api(s.handleAPIErrorGroup))
+	handle("POST /api/v1/ops/errors/{fingerprint}/resolve", s.api(s.handleAPIResolveErrorGroup))
+	handle("GET /api/v1/ops/releases", s.api(s.handleAPIReleases))
+	handle("GET /api/v1/ops/requests/{request_id}", s.api(s.handleAPIErrorByRequest))
 
 	// Pages: handlers in <resource>.go, the render system in render.go.
 	s.mustLoadWeb()

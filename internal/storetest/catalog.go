@@ -299,6 +299,8 @@ var catalogTests = map[string]func(t *testing.T, s *suite){
 		mustProduct(t, db, owner, orchard, "Apple juice", "beverages", "Pressed from apples; see www.orchard.example.")
 		mustProduct(t, db, owner, chateau, "Green salsa", "preserves", "Made with green tomatoes and chili.")
 		mustProduct(t, db, owner, chateau, "Honey", "honey", "Wildflower honey.")
+		// Decomposed accents (e + U+0301), as some systems type them.
+		mustProduct(t, db, owner, chateau, "Pear brandy", "beverages", "Made by pe\u0300re Martin.")
 
 		search := func(q string) []string {
 			t.Helper()
@@ -314,16 +316,18 @@ var catalogTests = map[string]func(t *testing.T, s *suite){
 		}{
 			{"ProductName", "honey", []string{"Honey"}, false},
 			{"Description", "wildflower", []string{"Honey"}, false},
-			{"FarmName", "chateau", []string{"Crème fraîche", "Green salsa", "Heirloom tomatoes", "Honey"}, false},
+			{"FarmName", "chateau", []string{"Crème fraîche", "Green salsa", "Heirloom tomatoes", "Honey", "Pear brandy"}, false},
 			{"AccentsFolded", "CRÈME", []string{"Crème fraîche"}, false},
 			{"AccentsFoldedBothWays", "creme fraiche", []string{"Crème fraîche"}, false},
+			{"CombiningAccents", "cre\u0301me", []string{"Crème fraîche"}, false},
+			{"CombiningAccentsInDocument", "pere martin", []string{"Pear brandy"}, false},
 			{"PrefixOfLastWord", "tomat", []string{"Apple juice", "Green salsa", "Heirloom tomatoes"}, false},
 			{"EveryWordMustMatch", "green tomatoes", []string{"Green salsa"}, false},
 			{"EarlierWordsAreWhole", "tom salsa", nil, false},
 			{"HyphenatedWordsSplit", "free-range", []string{"Crème fraîche"}, false},
 			{"URLWordsSplit", "orchard example", []string{"Apple juice"}, false},
 			{"SyntaxIsText", `honey" OR NEAR(x) * -`, nil, false},
-			{"NoWords", "  ... ", []string{"Apple juice", "Crème fraîche", "Green salsa", "Heirloom tomatoes", "Honey"}, false},
+			{"NoWords", "  ... ", []string{"Apple juice", "Crème fraîche", "Green salsa", "Heirloom tomatoes", "Honey", "Pear brandy"}, false},
 			// Name (A) before farm name (B) before description (C).
 			{"Ranking", "tomato", []string{"Heirloom tomatoes", "Apple juice", "Green salsa"}, true},
 		}

@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 		{"Idempotency", idempotencyTests},
 		{"Catalog", catalogTests},
 		{"Reviews", reviewTests},
+		{"Ops", opsTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
