@@ -639,6 +639,11 @@ func (tb *tab) screenshots(name string) {
 		tb.do("viewport "+sz.name, chromedp.EmulateViewport(sz.width, sz.height, opts...))
 		// Let the layout settle at the new width before capturing.
 		tb.do("settle", chromedp.Evaluate[chromedp.Void](`new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))`, chromedp.EvalAwaitPromise))
+		// Nothing may widen the page past the viewport: a phone user
+		// would have to scroll sideways to read it.
+		if w := runValue(tb, "page width", chromedp.Evaluate[int64](`document.documentElement.scrollWidth`)); w > sz.width {
+			tb.t.Errorf("%s at %s width: the page is %dpx wide, wider than the %dpx viewport", name, sz.name, w, sz.width)
+		}
 		png := runValue(tb, "screenshot "+name, chromedp.FullScreenshot(100))
 		p := filepath.Join(dir, fmt.Sprintf("%s-%s.png", name, sz.name))
 		if err := os.WriteFile(p, png, 0o600); err != nil {
