@@ -224,7 +224,6 @@ var authzCases = []authzCase{
 		prepare: recordError, want: adminOnly},
 }
 
-var adminOnly = [numActors]int{s401, s403, s403, s403, s403, s403, s200}
 
 // recordError stores an error event whose fingerprint is the fixture's
 // review ID and whose request ID is "req-" and that ID.
