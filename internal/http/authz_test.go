@@ -224,7 +224,6 @@ var authzCases = []authzCase{
 		prepare: recordError, want: adminOnly},
 }
 
-
 // recordError stores an error event whose fingerprint is the fixture's
 // review ID and whose request ID is "req-" and that ID.
 func recordError(t *testing.T, fx *authzFixture) {
