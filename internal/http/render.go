@@ -154,11 +154,12 @@ func (s *Server) base(w http.ResponseWriter, r *http.Request, title string) base
 		Staging:   s.Env == "staging",
 		Path:      r.URL.Path,
 		RequestID: fpr.RequestIDFromContext(r.Context()),
-		Next:      r.URL.RequestURI(),
+		Next:      comeBackTo(r),
 	}
 }
 
-// web holds the parsed templates and static files; built once by loadWeb.
+// webFiles holds the parsed templates and static files; built once by
+// mustLoadWeb.
 type webFiles struct {
 	pages  map[string]*template.Template
 	static map[string]staticFile // by file name
@@ -170,10 +171,10 @@ type staticFile struct {
 	contentType string
 }
 
-// loadWeb parses every template and fingerprints every static file. It
+// mustLoadWeb parses every template and fingerprints every static file. It
 // panics on an error: the files are embedded, so an error is a programmer's
 // mistake that must stop the start.
-func (s *Server) loadWeb() {
+func (s *Server) mustLoadWeb() {
 	wf, err := parseWeb(web.FS, s.funcs)
 	if err != nil {
 		panic(err)
@@ -351,7 +352,7 @@ func (s *Server) renderErrorPage(w http.ResponseWriter, r *http.Request, status 
 	}
 }
 
-// notFound is the error of an unknown page.
+// errNoPage is the error of an unknown page.
 var errNoPage = fpr.Errorf(fpr.CodeNotFound, "There is no page at this address. It may have moved, or the link may be wrong.")
 
 // handleNotFound answers every path no route matches.

@@ -1,16 +1,21 @@
 package http
 
 import (
+	"flag"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path"
+	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/fpr-team/fpr"
 	"github.com/fpr-team/fpr/web"
@@ -85,7 +90,7 @@ var sampleFarm = &fpr.Farm{ID: "f1", OwnerID: "u3", Name: "Green Acre", Slug: "g
 // function argument fails here rather than on a visitor's request.
 func TestTemplates(t *testing.T) {
 	s := &Server{Build: fpr.BuildInfo{Release: "r1"}, Now: func() time.Time { return sampleTime.Add(72 * time.Hour) }}
-	s.loadWeb()
+	s.mustLoadWeb()
 
 	files, err := fs.Glob(web.FS, "templates/*.html")
 	if err != nil {
@@ -235,7 +240,7 @@ func TestTemplateFuncs(t *testing.T) {
 // with its forms, from data: the cost of the template alone.
 func BenchmarkRender_ProductPage(b *testing.B) {
 	s := &Server{Build: fpr.BuildInfo{Release: "r1"}, Now: func() time.Time { return sampleTime }}
-	s.loadWeb()
+	s.mustLoadWeb()
 	p := *pageSamples["product"].(*productPage)
 	p.Reviews = nil
 	for range fpr.DefaultLimit {
@@ -248,5 +253,39 @@ func BenchmarkRender_ProductPage(b *testing.B) {
 		if err := s.render(w, r, http.StatusOK, "product", &p); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden")
+
+// TestGoldenPages compares key pages, rendered from their samples, with
+// testdata/<page>.golden; -update rewrites them. Static file hashes are
+// normalized, so a CSS change alone does not touch them.
+func TestGoldenPages(t *testing.T) {
+	s := &Server{Build: fpr.BuildInfo{Release: "r1"}, Now: func() time.Time { return sampleTime.Add(72 * time.Hour) }}
+	s.mustLoadWeb()
+	hashes := regexp.MustCompile(`/static/[0-9a-f]{12}/`)
+	for _, name := range []string{"product", "register", "error"} {
+		t.Run(name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			if err := s.render(w, httptest.NewRequest(http.MethodGet, "/", nil), http.StatusOK, name, pageSamples[name]); err != nil {
+				t.Fatal(err)
+			}
+			got := hashes.ReplaceAll(w.Body.Bytes(), []byte("/static/HASH/"))
+			file := filepath.Join("testdata", name+".golden")
+			if *update {
+				if err := os.WriteFile(file, got, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if diff := cmp.Diff(string(want), string(got)); diff != "" {
+				t.Errorf("%s differs from %s (-want +got; -update rewrites it):\n%s", name, file, diff)
+			}
+		})
 	}
 }
