@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fpr-team/fpr"
 	"github.com/fpr-team/fpr/internal/fprtest"
@@ -100,7 +101,16 @@ func hideReview(t *testing.T, fx *authzFixture) {
 	}
 }
 
-var all200 = [numActors]int{s200, s200, s200, s200, s200, s200, s200}
+var (
+	all200    = [numActors]int{s200, s200, s200, s200, s200, s200, s200}
+	adminOnly = [numActors]int{s401, s403, s403, s403, s403, s403, s200}
+)
+
+// The error event recorded for the operations routes.
+const (
+	authzFingerprint = "authzfingerprint0001"
+	authzRequestID   = "authzrequest0001"
+)
 
 // authzCases is the table. Columns: anonymous, member, author, producer,
 // other producer, moderator, admin.
@@ -129,7 +139,7 @@ var authzCases = []authzCase{
 		},
 		want: [numActors]int{s401, s204, s204, s204, s204, s204, s204}},
 	{route: "GET /api/v1/admin/users", path: fixed("/api/v1/admin/users"),
-		want: [numActors]int{s401, s403, s403, s403, s403, s403, s200}},
+		want: adminOnly},
 	{route: "PATCH /api/v1/admin/users/{id}", path: func(fx *authzFixture) string { return "/api/v1/admin/users/" + fx.target.ID },
 		body: body(map[string]string{"role": "producer"}),
 		want: [numActors]int{s401, s403, s403, s403, s403, s403, s200}},
@@ -156,6 +166,13 @@ var authzCases = []authzCase{
 		want: [numActors]int{s401, s403, s403, s200, s403, s403, s200}},
 	{route: "DELETE /api/v1/products/{id}", path: productPath(""),
 		want: [numActors]int{s401, s403, s403, s204, s403, s403, s204}},
+
+	// Operations pages' API: admins only.
+	{route: "GET /api/v1/ops/errors", path: fixed("/api/v1/ops/errors"), want: adminOnly},
+	{route: "GET /api/v1/ops/errors/{fingerprint}", path: fixed("/api/v1/ops/errors/" + authzFingerprint), want: adminOnly},
+	{route: "POST /api/v1/ops/errors/{fingerprint}/resolve", path: fixed("/api/v1/ops/errors/" + authzFingerprint + "/resolve"), want: adminOnly},
+	{route: "GET /api/v1/ops/releases", path: fixed("/api/v1/ops/releases"), want: adminOnly},
+	{route: "GET /api/v1/ops/requests/{request_id}", path: fixed("/api/v1/ops/requests/" + authzRequestID), want: adminOnly},
 
 	// Reviews, votes, flags, replies.
 	{route: "GET /api/v1/products/{id}/reviews", path: productPath("/reviews"), want: all200},
@@ -220,6 +237,13 @@ func TestAuthorization(t *testing.T) {
 	}
 	w.farmID = farm.ID
 	if err := env.DB.CreateFarm(env.Ctx(w.users[otherProducer].User), &fpr.Farm{Name: "Other Farm", Region: "South"}); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := env.DB.RecordErrorEvents(env.Ctx(nil), []*fpr.ErrorEvent{{
+		Fingerprint: authzFingerprint, RequestID: authzRequestID, Route: "GET /api/v1/boom", Type: "*errors.errorString",
+		Message: "boom", Stack: "main.boom()", Release: "test", Instance: "test", Time: time.Now(),
+	}}, 10); err != nil {
 		t.Fatal(err)
 	}
 

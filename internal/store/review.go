@@ -405,6 +405,25 @@ func (tx *Tx) findReviews(ctx context.Context, f fpr.ReviewFilter, after *cursor
 // not nil) after (afterHelpful, afterID), newest first or by helpful_count
 // when f.Sort is helpful.
 func (tx *Tx) queryReviews(ctx context.Context, f fpr.ReviewFilter, rating *int, afterID *string, afterHelpful *int64, limit int) ([]*fpr.Review, error) {
+	q, args := reviewQuery(fpr.UserIDFromContext(ctx), f, rating, afterID, afterHelpful, limit)
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*fpr.Review
+	for rows.Next() {
+		r, err := scanReview(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// reviewQuery builds the SQL of queryReviews for the acting user viewerID.
+func reviewQuery(viewerID string, f fpr.ReviewFilter, rating *int, afterID *string, afterHelpful *int64, limit int) (string, []any) {
 	var (
 		where []string
 		args  []any
@@ -416,7 +435,7 @@ func (tx *Tx) queryReviews(ctx context.Context, f fpr.ReviewFilter, rating *int,
 	if f.ProductID != nil {
 		where = append(where, `r.product_id = `+arg(*f.ProductID))
 	}
-	own := f.AuthorID != nil && *f.AuthorID == fpr.UserIDFromContext(ctx) && *f.AuthorID != ""
+	own := f.AuthorID != nil && *f.AuthorID == viewerID && viewerID != ""
 	if f.AuthorID != nil {
 		where = append(where, `r.author_id = `+arg(*f.AuthorID))
 	}
@@ -440,20 +459,7 @@ func (tx *Tx) queryReviews(ctx context.Context, f fpr.ReviewFilter, rating *int,
 		q += ` WHERE ` + strings.Join(where, ` AND `)
 	}
 	q += ` ORDER BY ` + order + ` LIMIT ` + arg(limit)
-	rows, err := tx.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*fpr.Review
-	for rows.Next() {
-		r, err := scanReview(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return q, args
 }
 
 // fillViewerHelpful sets ViewerHelpful on reviews for the acting user, in
