@@ -289,3 +289,15 @@ func TestGoldenPages(t *testing.T) {
 		})
 	}
 }
+
+func TestCookieSecure(t *testing.T) {
+	for _, tc := range []struct {
+		base string
+		want bool
+	}{{"https://fpr.example", true}, {"http://127.0.0.1:8080", false}} {
+		c := (&Server{BaseURL: tc.base}).cookie(SessionCookie, "v", 0)
+		if c.Secure != tc.want || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" {
+			t.Errorf("cookie with base URL %s = %+v, want Secure %v, HttpOnly, SameSite=Lax, Path=/", tc.base, c, tc.want)
+		}
+	}
+}
