@@ -203,7 +203,8 @@ type ReviewService interface {
 	// CreateReview publishes (post-moderation) or queues (pre-moderation) a
 	// review by the acting user and updates the product's rating summary in
 	// the same transaction. unauthenticated, not_found (product),
-	// validation_failed, conflict (this user already reviewed the product).
+	// validation_failed, forbidden (the owner of the product's farm may not
+	// review it), conflict (this user already reviewed the product).
 	CreateReview(ctx context.Context, r *Review) error
 
 	// UpdateReview changes the author's review; the rating summary follows.

@@ -566,7 +566,11 @@ func (tb *tab) tabTo(id string, max int) {
 // fill types value into the field matching css after clearing it.
 func (tb *tab) fill(css, value string) {
 	tb.t.Helper()
-	tb.do("fill "+css, chromedp.Clear(chromedp.CSS(css)), chromedp.SendKeys(chromedp.CSS(css), value))
+	// Clear fails on an empty textarea, and SetValue refuses "".
+	tb.do("fill "+css,
+		chromedp.WaitVisible(chromedp.CSS(css)),
+		chromedp.Evaluate[chromedp.Void](fmt.Sprintf("document.querySelector(%s).value = ''", jsString(css))),
+		chromedp.SendKeys(chromedp.CSS(css), value))
 }
 
 // jsString quotes s as a JavaScript string literal.
@@ -635,6 +639,11 @@ func (tb *tab) screenshots(name string) {
 		tb.do("viewport "+sz.name, chromedp.EmulateViewport(sz.width, sz.height, opts...))
 		// Let the layout settle at the new width before capturing.
 		tb.do("settle", chromedp.Evaluate[chromedp.Void](`new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))`, chromedp.EvalAwaitPromise))
+		// Nothing may widen the page past the viewport: a phone user
+		// would have to scroll sideways to read it.
+		if w := runValue(tb, "page width", chromedp.Evaluate[int64](`document.documentElement.scrollWidth`)); w > sz.width {
+			tb.t.Errorf("%s at %s width: the page is %dpx wide, wider than the %dpx viewport", name, sz.name, w, sz.width)
+		}
 		png := runValue(tb, "screenshot "+name, chromedp.FullScreenshot(100))
 		p := filepath.Join(dir, fmt.Sprintf("%s-%s.png", name, sz.name))
 		if err := os.WriteFile(p, png, 0o600); err != nil {

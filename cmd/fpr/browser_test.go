@@ -10,7 +10,10 @@ package main
 // testdata/artifacts/ or FPR_ARTIFACTS_DIR.
 
 import (
+	"fmt"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -77,6 +80,13 @@ func TestBrowser_Site(t *testing.T) {
 		adaName     = "Ada Lovelace"
 		adaPassword = "Turnip-orchard-Lantern-42"
 	)
+	// The other people, made with `fpr user add` as an operator would.
+	pat := siteUser{"pat@example.test", "Pat Producer", "Meadow-tractor-Sorrel-19"}
+	admin := siteUser{"root@example.test", "Site Admin", "Granary-kestrel-Button-88"}
+	mo := siteUser{"mo@example.test", "Mo Derator", "Parsnip-lighthouse-Quarry-7"}
+	site.mustAddUser(t, pat, "producer")
+	site.mustAddUser(t, admin, "admin")
+	site.mustAddUser(t, mo, "moderator")
 
 	must := func(ok bool) {
 		t.Helper()
@@ -175,14 +185,12 @@ func TestBrowser_Site(t *testing.T) {
 	t.Run("KeyboardLogin", func(t *testing.T) {
 		// A moderator made with `fpr user add` logs in with only the
 		// keyboard: Tab to each field, type, Enter to submit.
-		const email, password = "mo@example.test", "Parsnip-lighthouse-Quarry-7"
-		site.mustRun(t, password+"\n", "user", "add", "--email", email, "--role", "moderator", "--display-name", "Mo Derator", "--password-stdin")
 		tb := b.newTab(t, site)
 		tb.visit("/login?next=/account", 200)
 		tb.tabTo("email", 30)
-		tb.do("type e-mail", chromedp.KeyEvent(email))
+		tb.do("type e-mail", chromedp.KeyEvent(mo.email))
 		tb.tabTo("password", 3)
-		tb.do("type password", chromedp.KeyEvent(password))
+		tb.do("type password", chromedp.KeyEvent(mo.password))
 		tb.submit("press Enter", 200, chromedp.KeyEvent(kb.Enter))
 		if got := tb.path(); got != "/account" {
 			t.Errorf("after a keyboard-only log-in the browser is at %s, want /account", got)
@@ -194,4 +202,367 @@ func TestBrowser_Site(t *testing.T) {
 			t.Errorf("after a keyboard-only log-in: %d log-out buttons, want 1", n)
 		}
 	})
+
+	// The producer builds the catalogue through the farm pages.
+	patTab := b.newTab(t, site)
+	var productID string
+	const productName = "Raw milk cheddar"
+	must(t.Run("ProducerAddsFarmAndProduct", func(t *testing.T) {
+		tb := patTab.use(t)
+		tb.login(pat, "/admin")
+		if got := tb.text("#admin-heading"); got != "Your farms" {
+			t.Errorf("producer's /admin heading = %q, want %q", got, "Your farms")
+		}
+		tb.fill("#name", "Hillside Dairy")
+		tb.fill("#region", "Somerset")
+		tb.fill("#description", "A family dairy on the Mendip hills.")
+		tb.submit("add farm", 200, chromedp.Click(chromedp.CSS("#farm-submit"), chromedp.NodeVisible))
+		if got := tb.text("#farm-heading"); got != "Hillside Dairy" {
+			t.Errorf("farm page heading = %q, want Hillside Dairy", got)
+		}
+		tb.axe("farm admin")
+
+		// A product without a name is refused beside the field.
+		tb.do("choose category", chromedp.SetValue(chromedp.CSS("#category"), "dairy"))
+		tb.fill("#unit", "per 500 g")
+		tb.submit("add product without a name", 422, chromedp.Click(chromedp.CSS("#product-submit"), chromedp.NodeVisible))
+		if got := tb.text("#name-error"); got == "" {
+			t.Errorf("no error beside the product name")
+		}
+		if got := tb.value("#unit"); got != "per 500 g" {
+			t.Errorf("unit after a refused form = %q, want it kept", got)
+		}
+		tb.fill("#name", productName)
+		tb.fill("#description", "Clothbound cheddar from raw milk, aged twelve months.")
+		tb.submit("add product", 200, chromedp.Click(chromedp.CSS("#product-submit"), chromedp.NodeVisible))
+		if got := tb.texts("#product-table tbody td:first-child"); !slices.Contains(got, productName) {
+			t.Fatalf("farm's products = %q, want %q", got, productName)
+		}
+		tb.submit("open product", 200, chromedp.Click(chromedp.CSS("#product-table tbody td:first-child a"), chromedp.NodeVisible))
+		p := tb.path()
+		if !strings.HasPrefix(p, "/products/") {
+			t.Fatalf("product link led to %s, want /products/{id}", p)
+		}
+		productID = strings.TrimPrefix(p, "/products/")
+	}))
+
+	t.Run("AdminPages", func(t *testing.T) {
+		tb := b.newTab(t, site).use(t)
+		tb.login(admin, "/admin")
+		if got := tb.text("#admin-heading"); got != "Administration" {
+			t.Errorf("admin's /admin heading = %q, want Administration", got)
+		}
+		if got := tb.texts("#farm-table tbody td:first-child"); !slices.Contains(got, "Hillside Dairy") {
+			t.Errorf("admin's farm list = %q, want Hillside Dairy", got)
+		}
+		tb.axe("admin")
+		tb.screenshots("admin")
+		tb.submit("users and roles", 200, chromedp.Click(chromedp.CSS("#admin-users-link"), chromedp.NodeVisible))
+		if got := tb.texts("#user-table tbody td:nth-child(2)"); !slices.Contains(got, pat.email) {
+			t.Errorf("admin's user list = %q, want %s", got, pat.email)
+		}
+		tb.axe("admin users")
+		tb.screenshots("admin-users")
+	})
+
+	t.Run("Home", func(t *testing.T) {
+		tb := anon.use(t)
+		tb.visit("/", 200)
+		if got := tb.text("#home-heading"); got == "" {
+			t.Errorf("home page has no heading")
+		}
+		if n := tb.count("#nav-login"); n != 1 {
+			t.Errorf("signed-out home: %d log-in links, want 1", n)
+		}
+		tb.axe("home, signed out")
+		tb.screenshots("home")
+	})
+
+	must(t.Run("Search", func(t *testing.T) {
+		tb := ada.use(t)
+		tb.visit("/", 200)
+		tb.fill("#site-search", "cheddar")
+		tb.submit("search", 200, chromedp.SendKeys(chromedp.CSS("#site-search"), kb.Enter))
+		if got := tb.path(); got != "/products?q=cheddar" {
+			t.Errorf("search led to %s, want /products?q=cheddar", got)
+		}
+		if got := tb.texts("#product-list .card-title"); !slices.Equal(got, []string{productName}) {
+			t.Errorf("search results = %q, want [%q]", got, productName)
+		}
+		tb.axe("search results")
+		tb.screenshots("search")
+
+		tb.visit("/products?q=zucchini", 200)
+		if n := tb.count("#product-list .card-title"); n != 0 {
+			t.Errorf("search for zucchini found %d products, want 0", n)
+		}
+		if got := tb.text("#no-products"); got == "" {
+			t.Errorf("an empty search says nothing")
+		}
+
+		tb.visit("/products?q=cheddar", 200)
+		tb.submit("open product", 200, chromedp.Click(chromedp.CSS("#product-list .card-title a"), chromedp.NodeVisible))
+		if got := tb.path(); got != "/products/"+productID {
+			t.Fatalf("search result led to %s, want /products/%s", got, productID)
+		}
+		if got := tb.text("#product-name"); got != productName {
+			t.Errorf("product heading = %q, want %q", got, productName)
+		}
+		if got := tb.text("#product-farm"); got != "Hillside Dairy" {
+			t.Errorf("product farm = %q, want Hillside Dairy", got)
+		}
+	}))
+
+	t.Run("ProductSignedOut", func(t *testing.T) {
+		tb := anon.use(t)
+		tb.visit("/products/"+productID, 200)
+		if got := tb.text("#login-to-review"); got == "" {
+			t.Errorf("signed-out product page does not offer to log in to review")
+		}
+		if n := tb.count("#review-form"); n != 0 {
+			t.Errorf("signed-out product page shows a review form")
+		}
+		if got := tb.histogram(); got != [5]int{} {
+			t.Errorf("histogram of an unreviewed product = %v, want all 0", got)
+		}
+		tb.axe("product, signed out")
+	})
+
+	var reviewID string
+	must(t.Run("WriteReview", func(t *testing.T) {
+		tb := ada.use(t)
+		tb.visit("/products/"+productID, 200)
+		tb.do("choose 4 stars", chromedp.Click(chromedp.CSS("#rating-4"), chromedp.NodeVisible))
+		tb.fill("#title", "Sharp and creamy")
+		tb.fill("#body", "Crumbly, with a long nutty finish. Lovely on toast.")
+		tb.submit("publish review", 200, chromedp.Click(chromedp.CSS("#review-submit"), chromedp.NodeVisible))
+		if got := tb.path(); got != "/products/"+productID {
+			t.Errorf("after publishing the browser is at %s, want the product page", got)
+		}
+		reviewID = tb.reviewIDBy(adaName)
+		if reviewID == "" {
+			t.Fatalf("Ada's review is not in the list: %q", tb.texts("#review-list .review"))
+		}
+		if got := tb.text("#review-" + reviewID + "-title"); got != "Sharp and creamy" {
+			t.Errorf("review title = %q, want %q", got, "Sharp and creamy")
+		}
+		if got := tb.histogram(); got != [5]int{0, 0, 0, 1, 0} {
+			t.Errorf("histogram after a 4-star review = %v, want [0 0 0 1 0]", got)
+		}
+		if got := tb.text("#rating-count"); got != "1 review" {
+			t.Errorf("rating count = %q, want %q", got, "1 review")
+		}
+		if got := tb.text("#rating-average"); !strings.HasPrefix(got, "4") {
+			t.Errorf("rating average = %q, want 4", got)
+		}
+		// The JSON-LD for search engines follows the reviews.
+		ld := runValue(tb, "JSON-LD", chromedp.Evaluate[map[string]any](`JSON.parse(document.getElementById('product-jsonld').textContent)`))
+		if ld["@type"] != "Product" || ld["name"] != productName {
+			t.Errorf("JSON-LD = %v, want a Product named %q", ld, productName)
+		}
+		if ar, _ := ld["aggregateRating"].(map[string]any); ar == nil || fmt.Sprint(ar["reviewCount"]) != "1" && fmt.Sprint(ar["ratingCount"]) != "1" {
+			t.Errorf("JSON-LD aggregateRating = %v, want a count of 1", ld["aggregateRating"])
+		}
+		tb.axe("product, signed in")
+		tb.screenshots("product")
+	}))
+
+	t.Run("EditReview", func(t *testing.T) {
+		tb := ada.use(t)
+		tb.visit("/products/"+productID, 200)
+		if got := tb.text("#review-submit"); got != "Save changes" {
+			t.Errorf("with a review written the form button says %q, want Save changes", got)
+		}
+		if got := tb.value("#title"); got != "Sharp and creamy" {
+			t.Errorf("edit form title = %q, want the review's title", got)
+		}
+		tb.do("choose 2 stars", chromedp.Click(chromedp.CSS("#rating-2"), chromedp.NodeVisible))
+		tb.fill("#body", "A second wedge was chalky and bland.")
+		tb.submit("save review", 200, chromedp.Click(chromedp.CSS("#review-submit"), chromedp.NodeVisible))
+		if got := tb.text("#review-" + reviewID + " .review-body"); got != "A second wedge was chalky and bland." {
+			t.Errorf("review body after editing = %q", got)
+		}
+		if got := tb.histogram(); got != [5]int{0, 1, 0, 0, 0} {
+			t.Errorf("histogram after editing to 2 stars = %v, want [0 1 0 0 0]", got)
+		}
+		if got := tb.text("#rating-count"); got != "1 review" {
+			t.Errorf("rating count after editing = %q, want %q", got, "1 review")
+		}
+		tb.visit("/account", 200)
+		if n := tb.count("#my-review-" + reviewID); n != 1 {
+			t.Errorf("account lists the review %d times, want 1", n)
+		}
+	})
+
+	bea := b.newTab(t, site)
+	t.Run("VoteHelpful", func(t *testing.T) {
+		tb := bea.use(t)
+		tb.register(siteUser{"bea@example.test", "Bea Keeper", "Hazelnut-ferry-Window-31"})
+		tb.visit("/products/"+productID, 200)
+		vote := "#vote-form-" + reviewID + " button"
+		if got := runValue(tb, "aria-pressed", chromedp.AttributeValue(chromedp.CSS(vote), "aria-pressed")); got.Value != "false" {
+			t.Errorf("vote button aria-pressed = %q before voting, want false", got.Value)
+		}
+		tb.submit("vote helpful", 200, chromedp.Click(chromedp.CSS(vote), chromedp.NodeVisible))
+		if got := tb.text("#review-" + reviewID + "-helpful"); got != "1 person found this helpful" {
+			t.Errorf("helpful count = %q, want %q", got, "1 person found this helpful")
+		}
+		if got := runValue(tb, "aria-pressed", chromedp.AttributeValue(chromedp.CSS(vote), "aria-pressed")); got.Value != "true" {
+			t.Errorf("vote button aria-pressed = %q after voting, want true", got.Value)
+		}
+		// The author cannot vote for her own review.
+		ada.use(t).visit("/products/"+productID, 200)
+		if n := ada.count("#vote-form-" + reviewID); n != 0 {
+			t.Errorf("the author is offered a helpful vote on her own review")
+		}
+	})
+
+	t.Run("ProducerReplies", func(t *testing.T) {
+		tb := patTab.use(t)
+		tb.visit("/products/"+productID, 200)
+		form := "#reply-" + reviewID + "-form"
+		tb.do("open reply", chromedp.Click(chromedp.CSS("#review-"+reviewID+" details.reply-edit summary"), chromedp.NodeVisible))
+		tb.fill("#reply-"+reviewID+"-body", "Sorry to hear it. That batch was young; please ask us for a replacement.")
+		tb.submit("save reply", 200, chromedp.Click(chromedp.CSS(form+" button[type=submit]"), chromedp.NodeVisible))
+		if got := tb.text("#review-" + reviewID + "-reply .review-body"); !strings.HasPrefix(got, "Sorry to hear it.") {
+			t.Errorf("reply shown = %q, want the producer's reply", got)
+		}
+		anon.use(t).visit("/products/"+productID, 200)
+		if got := anon.text("#review-" + reviewID + "-reply .reply-title"); !strings.Contains(got, "Hillside Dairy") {
+			t.Errorf("reply title for visitors = %q, want it to name the farm", got)
+		}
+		// A member cannot reply.
+		bea.use(t).visit("/products/"+productID, 200)
+		if n := bea.count("#reply-" + reviewID + "-form"); n != 0 {
+			t.Errorf("a member is offered the farm's reply form")
+		}
+	})
+
+	t.Run("ModeratorRemoves", func(t *testing.T) {
+		// Bea reports the review; Mo removes it from the queue.
+		tb := bea.use(t)
+		tb.visit("/products/"+productID, 200)
+		fid := "flag-" + reviewID
+		tb.do("open report", chromedp.Click(chromedp.CSS("#review-"+reviewID+" details.flag summary"), chromedp.NodeVisible))
+		tb.do("choose reason", chromedp.Click(chromedp.CSS("#"+fid+"-reason-fake"), chromedp.NodeVisible))
+		tb.fill("#"+fid+"-note", "The author works for a rival dairy.")
+		tb.submit("send report", 200, chromedp.Click(chromedp.CSS("#"+fid+"-form button[type=submit]"), chromedp.NodeVisible))
+
+		mod := b.newTab(t, site).use(t)
+		mod.login(mo, "/moderation")
+		item := "#queue-" + reviewID
+		if n := mod.count(item); n != 1 {
+			t.Fatalf("the flagged review is in the queue %d times, want 1; queue: %q", n, mod.texts("#queue .queue-item"))
+		}
+		if got := mod.text(item + "-flags"); !strings.Contains(got, "fake") {
+			t.Errorf("queue flags = %q, want the reason fake", got)
+		}
+		mod.axe("moderation queue")
+		mod.screenshots("moderation")
+		did := "#decide-" + reviewID
+		mod.do("choose remove", chromedp.Click(chromedp.CSS(did+"-action-remove"), chromedp.NodeVisible))
+		mod.fill(did+"-note", "Undisclosed conflict of interest.")
+		mod.submit("record decision", 200, chromedp.Click(chromedp.CSS(did+"-submit"), chromedp.NodeVisible))
+		if n := mod.count(item); n != 0 {
+			t.Errorf("the removed review is still in the queue")
+		}
+
+		av := anon.use(t)
+		av.visit("/products/"+productID, 200)
+		if n := av.count("#review-" + reviewID); n != 0 {
+			t.Errorf("the removed review is still on the product page")
+		}
+		if got := av.histogram(); got != [5]int{} {
+			t.Errorf("histogram after removal = %v, want all 0", got)
+		}
+		if got := av.text("#rating-count"); got != "No reviews yet" {
+			t.Errorf("rating count after removal = %q, want %q", got, "No reviews yet")
+		}
+	})
+
+	t.Run("LogOut", func(t *testing.T) {
+		tb := ada.use(t)
+		tb.visit("/account", 200)
+		tb.submit("log out", 200, chromedp.Click(chromedp.CSS("#logout-button"), chromedp.NodeVisible))
+		if got := tb.path(); got != "/" {
+			t.Errorf("after logging out the browser is at %s, want /", got)
+		}
+		if n := tb.count("#logout-button"); n != 0 {
+			t.Errorf("after logging out the page still offers to log out")
+		}
+		if got := tb.cookies(); slices.Contains(got, "fpr_session") {
+			t.Errorf("cookies after logging out = %q, want no fpr_session", got)
+		}
+		tb.visit("/account", 200)
+		if got := tb.path(); !strings.HasPrefix(got, "/login") {
+			t.Errorf("/account after logging out ends at %s, want the log-in page", got)
+		}
+	})
+}
+
+// siteUser is a person with an account on the test site.
+type siteUser struct {
+	email, name, password string
+}
+
+// mustAddUser creates u with role through `fpr user add --password-stdin`.
+func (s *e2eSite) mustAddUser(t *testing.T, u siteUser, role string) {
+	t.Helper()
+	s.mustRun(t, u.password+"\n", "user", "add", "--email", u.email, "--role", role, "--display-name", u.name, "--password-stdin")
+}
+
+// login logs u in through the log-in page and checks where it lands.
+func (tb *tab) login(u siteUser, next string) {
+	tb.t.Helper()
+	tb.visit("/login?next="+url.QueryEscape(next), 200)
+	tb.fill("#email", u.email)
+	tb.fill("#password", u.password)
+	tb.submit("log in as "+u.email, 200, chromedp.Click(chromedp.CSS("#login-submit"), chromedp.NodeVisible))
+	if got := tb.path(); got != next {
+		tb.t.Fatalf("logging in as %s led to %s, want %s", u.email, got, next)
+	}
+}
+
+// register creates u through the registration page.
+func (tb *tab) register(u siteUser) {
+	tb.t.Helper()
+	tb.visit("/register", 200)
+	tb.fill("#email", u.email)
+	tb.fill("#display_name", u.name)
+	tb.fill("#password", u.password)
+	tb.submit("register "+u.email, 200, chromedp.Click(chromedp.CSS("#register-submit"), chromedp.NodeVisible))
+	if got := tb.path(); got != "/account" {
+		tb.t.Fatalf("registering %s led to %s, want /account", u.email, got)
+	}
+}
+
+// histogram returns the product page's review counts for 1 to 5 stars.
+func (tb *tab) histogram() [5]int {
+	tb.t.Helper()
+	var h [5]int
+	for i := range h {
+		sel := fmt.Sprintf("#histogram li[data-stars='%d'] .hist-count", i+1)
+		got := tb.texts(sel)
+		if len(got) != 1 {
+			tb.t.Fatalf("histogram: %d elements match %s, want 1", len(got), sel)
+		}
+		n, err := strconv.Atoi(got[0])
+		if err != nil {
+			tb.t.Fatalf("histogram count %s = %q: %v", sel, got[0], err)
+		}
+		h[i] = n
+	}
+	return h
+}
+
+// reviewIDBy returns the ID of the review by the named author in the
+// product page's list, or "".
+func (tb *tab) reviewIDBy(author string) string {
+	tb.t.Helper()
+	return runValue(tb, "review by "+author, chromedp.Evaluate[string](fmt.Sprintf(`(() => {
+		for (const a of document.querySelectorAll('#review-list article.review')) {
+			if (a.querySelector('.review-author').textContent.trim() === %s) return a.id.replace(/^review-/, '');
+		}
+		return '';
+	})()`, jsString(author))))
 }

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/fpr-team/fpr"
 	"github.com/fpr-team/fpr/internal/ops"
@@ -26,6 +27,9 @@ type Config struct {
 	SMTPURL         string
 	LogFormat       string
 	Moderation      fpr.ModerationMode
+	// AlertEvalInterval and AlertFlushInterval pace the 5xx ratio alert;
+	// zero takes the defaults (10 s and 2 s). Tests shorten them.
+	AlertEvalInterval, AlertFlushInterval time.Duration
 }
 
 // loadConfig reads defaults and FPR_* variables.

@@ -7,16 +7,21 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/fpr-team/fpr"
 	"github.com/fpr-team/fpr/internal/apitest"
+	"github.com/fpr-team/fpr/internal/auth"
+	"github.com/fpr-team/fpr/internal/store"
 	"github.com/fpr-team/fpr/internal/storetest"
 )
 
@@ -116,7 +121,13 @@ func startInstance(t *testing.T, bin, dbURL, name string) (*instance, error) {
 			env = append(env, kv)
 		}
 	}
-	cmd.Env = append(env, "FPR_ENV=development", "FPR_LOG_FORMAT=json", "FPR_DATABASE_URL="+dbURL,
+	// Small pools: three instances and the test itself share the server's
+	// max_connections with the other test packages running meanwhile.
+	sep := "?"
+	if strings.Contains(dbURL, "?") {
+		sep = "&"
+	}
+	cmd.Env = append(env, "FPR_ENV=development", "FPR_LOG_FORMAT=json", "FPR_DATABASE_URL="+dbURL+sep+"pool_max_conns=8",
 		"FPR_RELEASE=multi-instance-test")
 	logs := newLockedBuffer()
 	cmd.Stderr = logs
@@ -241,6 +252,8 @@ func TestMultiInstance_Postgres(t *testing.T) {
 		}
 	})
 
+	t.Run("Reviews", func(t *testing.T) { testMultiInstanceReviews(t, c) })
+
 	t.Run("TokenWorksEverywhereLogoutRevokesEverywhere", func(t *testing.T) {
 		a, b := c.instances[0], c.instances[1]
 		creds := map[string]string{"email": "ann@example.org", "password": "Orchard-ladder-42-bramble"}
@@ -272,4 +285,232 @@ func TestMultiInstance_Postgres(t *testing.T) {
 			}
 		}
 	})
+}
+
+// arrange opens the cluster's database from the test, to set up what the
+// cases need (a product, many signed-in users) faster than the API would:
+// the API's argon2 hashing would dominate the test.
+type arrange struct {
+	db   *store.DB
+	auth *auth.Service
+}
+
+func (c *cluster) arrange(t *testing.T) *arrange {
+	t.Helper()
+	db, err := store.Open(context.Background(), c.dbURL, store.Options{MaxOpenConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return &arrange{db: db, auth: auth.New(db)}
+}
+
+// users creates n members and returns their API tokens.
+func (a *arrange) users(t *testing.T, prefix string, n int) []string {
+	t.Helper()
+	ctx := context.Background()
+	tokens := make([]string, n)
+	for i := range n {
+		u := &fpr.User{Email: fmt.Sprintf("%s%d@example.test", prefix, i), DisplayName: fmt.Sprintf("%s %d", prefix, i)}
+		if err := a.db.CreateUser(ctx, u, "not-a-real-hash"); err != nil {
+			t.Fatal(err)
+		}
+		sess, err := a.auth.OpenSession(ctx, u.ID, fpr.SessionAPI)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens[i] = sess.Token
+	}
+	return tokens
+}
+
+// product creates a producer's farm with one product.
+func (a *arrange) product(t *testing.T, name string) string {
+	t.Helper()
+	ctx := context.Background()
+	p := &fpr.User{Email: "producer-" + strings.ToLower(name) + "@example.test", DisplayName: "Producer", Role: fpr.RoleProducer}
+	if err := a.db.CreateUser(ctx, p, "not-a-real-hash"); err != nil {
+		t.Fatal(err)
+	}
+	farm := &fpr.Farm{Name: name + " Farm", Region: "Test"}
+	if err := a.db.CreateFarm(fpr.NewContextWithUser(ctx, p), farm); err != nil {
+		t.Fatal(err)
+	}
+	prod := &fpr.Product{FarmID: farm.ID, Name: name, Category: "fruit", Unit: "per kg"}
+	if err := a.db.CreateProduct(fpr.NewContextWithUser(ctx, p), prod); err != nil {
+		t.Fatalf("create product: %v %v", err, fpr.ErrorFields(err))
+	}
+	return prod.ID
+}
+
+// concurrently runs fn(i) for i in [0, n) at once, each on instance i%3.
+func (c *cluster) concurrently(n int, fn func(i int, in *instance)) {
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			fn(i, c.instances[i%len(c.instances)])
+		})
+	}
+	close(start)
+	wg.Wait()
+}
+
+type apiRating struct {
+	Average   *float64       `json:"average"`
+	Count     int            `json:"count"`
+	Histogram map[string]int `json:"histogram"`
+}
+
+func testMultiInstanceReviews(t *testing.T, c *cluster) {
+	a := c.arrange(t)
+
+	t.Run("OneUserSixtySubmissionsOneCreated", func(t *testing.T) {
+		product := a.product(t, "Quince")
+		token := a.users(t, "eager", 1)[0]
+		statuses := make([]int, 60)
+		c.concurrently(len(statuses), func(i int, in *instance) {
+			statuses[i], _ = c.do(t, in, "POST", "/api/v1/products/"+product+"/reviews", token,
+				map[string]any{"rating": 1 + i%5, "title": "Mine", "body": fmt.Sprintf("Attempt %d.", i)})
+		})
+		count := map[int]int{}
+		for _, st := range statuses {
+			count[st]++
+		}
+		if count[http.StatusCreated] != 1 || count[http.StatusConflict] != len(statuses)-1 {
+			t.Errorf("60 concurrent submissions of one user's review over 3 instances gave %v, want one 201 and 59 409", count)
+		}
+		for _, in := range c.instances {
+			if r := c.rating(t, in, product); r.Count != 1 {
+				t.Errorf("rating count on %s = %d, want 1", in.name, r.Count)
+			}
+		}
+	})
+
+	t.Run("TwoHundredUsersSummaryEqualsRecount", func(t *testing.T) {
+		product := a.product(t, "Medlar")
+		tokens := a.users(t, "crowd", 200)
+		statuses := make([]int, len(tokens))
+		c.concurrently(len(tokens), func(i int, in *instance) {
+			statuses[i], _ = c.do(t, in, "POST", "/api/v1/products/"+product+"/reviews", tokens[i],
+				map[string]any{"rating": 1 + (i*7)%5, "body": "Tried it."})
+		})
+		want := apiRating{Histogram: map[string]int{"1": 0, "2": 0, "3": 0, "4": 0, "5": 0}}
+		sum := 0
+		for i, st := range statuses {
+			if st != http.StatusCreated {
+				t.Errorf("review %d: status %d, want 201", i, st)
+				continue
+			}
+			stars := 1 + (i*7)%5
+			want.Count++
+			sum += stars
+			want.Histogram[fmt.Sprint(stars)]++
+		}
+		avg := math.Round(float64(sum)/float64(want.Count)*100) / 100
+		want.Average = &avg
+		// The summary every instance serves equals both what was sent and a
+		// recount of the published reviews in the database.
+		for _, in := range c.instances {
+			if got := c.rating(t, in, product); !reflect.DeepEqual(got, want) {
+				t.Errorf("rating on %s = %+v (average %v), want %+v (average %v)", in.name, got, deref(got.Average), want, avg)
+			}
+		}
+		p, err := a.db.FindProductByID(context.Background(), product)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recount := fpr.Rating{}
+		f := fpr.ReviewFilter{ProductID: &product, Page: fpr.Page{Limit: fpr.MaxLimit}}
+		for {
+			rs, next, err := a.db.FindReviews(context.Background(), f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rs {
+				recount.Count++
+				recount.Sum += r.Rating
+				recount.Histogram[r.Rating-1]++
+			}
+			if next == "" {
+				break
+			}
+			f.Cursor = next
+		}
+		if p.Rating != recount {
+			t.Errorf("stored summary %+v, recount %+v", p.Rating, recount)
+		}
+	})
+
+	t.Run("ConcurrentHelpfulVotesCountedExactly", func(t *testing.T) {
+		product := a.product(t, "Sloe")
+		author := a.users(t, "author", 1)[0]
+		st, body := c.do(t, c.instances[0], "POST", "/api/v1/products/"+product+"/reviews", author,
+			map[string]any{"rating": 4, "body": "Tart, good in gin."})
+		if st != http.StatusCreated {
+			t.Fatalf("create review = %d %s", st, body)
+		}
+		var created struct {
+			Review struct {
+				ID string `json:"id"`
+			} `json:"review"`
+		}
+		if err := json.Unmarshal(body, &created); err != nil {
+			t.Fatal(err)
+		}
+		voters := a.users(t, "voter", 120)
+		// Every voter votes twice, on two instances, at once; the first 20
+		// then withdraw their vote.
+		statuses := make([]int, 2*len(voters))
+		c.concurrently(len(statuses), func(i int, in *instance) {
+			statuses[i], _ = c.do(t, in, "PUT", "/api/v1/reviews/"+created.Review.ID+"/helpful", voters[i/2], nil)
+		})
+		c.concurrently(20, func(i int, in *instance) {
+			if st, body := c.do(t, in, "DELETE", "/api/v1/reviews/"+created.Review.ID+"/helpful", voters[i], nil); st != http.StatusNoContent {
+				t.Errorf("withdraw vote %d = %d %s", i, st, body)
+			}
+		})
+		for i, st := range statuses {
+			if st != http.StatusNoContent {
+				t.Errorf("vote %d = %d, want 204", i, st)
+			}
+		}
+		for _, in := range c.instances {
+			st, body := c.do(t, in, "GET", "/api/v1/reviews/"+created.Review.ID, "", nil)
+			var got struct {
+				Review struct {
+					HelpfulCount int `json:"helpful_count"`
+				} `json:"review"`
+			}
+			if err := json.Unmarshal(body, &got); st != http.StatusOK || err != nil {
+				t.Fatalf("GET review on %s = %d %s", in.name, st, body)
+			}
+			if got.Review.HelpfulCount != len(voters)-20 {
+				t.Errorf("helpful_count on %s = %d, want %d", in.name, got.Review.HelpfulCount, len(voters)-20)
+			}
+		}
+	})
+}
+
+// rating reads a product's rating summary through instance in.
+func (c *cluster) rating(t *testing.T, in *instance, productID string) apiRating {
+	t.Helper()
+	st, body := c.do(t, in, "GET", "/api/v1/products/"+productID, "", nil)
+	var out struct {
+		Product struct {
+			Rating apiRating `json:"rating"`
+		} `json:"product"`
+	}
+	if err := json.Unmarshal(body, &out); st != http.StatusOK || err != nil {
+		t.Fatalf("GET product on %s = %d %s (%v)", in.name, st, body, err)
+	}
+	return out.Product.Rating
+}
+
+func deref(f *float64) any {
+	if f == nil {
+		return nil
+	}
+	return *f
 }

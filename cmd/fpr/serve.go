@@ -36,10 +36,19 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer db.Close()
-	_ = demo // TODO(#3): load the demo catalogue
+	if *demo {
+		if err := loadDemo(ctx, db, auth.New(db), stdout, log); err != nil {
+			return err
+		}
+	}
 
 	srv := newServer(cfg, db, log)
+	mon, err := startMonitor(ctx, cfg, db, srv, log)
+	if err != nil {
+		return err
+	}
 	if err := srv.Open(cfg.Addr); err != nil {
+		_ = mon.Close(ctx)
 		return err
 	}
 	stopCleanup := startCleanup(ctx, db, log, cleanupInterval)
@@ -51,7 +60,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return srv.Close(shutdownCtx)
+	err = srv.Close(shutdownCtx)
+	return errors.Join(err, mon.Close(shutdownCtx))
 }
 
 // openDB opens and migrates the configured database.
@@ -69,9 +79,11 @@ func openDB(ctx context.Context, cfg Config, log *slog.Logger) (*store.DB, error
 
 // newServer wires the HTTP server to the services.
 func newServer(cfg Config, db *store.DB, log *slog.Logger) *fprhttp.Server {
+	build := buildInfo()
+	build.Release = cfg.Release // FPR_RELEASE wins over the build's VCS revision
 	return &fprhttp.Server{
 		Log:     log,
-		Build:   buildInfo(),
+		Build:   build,
 		Env:     cfg.Env,
 		BaseURL: cfg.BaseURL,
 

@@ -168,7 +168,7 @@ var contractCases = []contractCase{
 	{name: "ErrTimestampNotUTC", method: "GET", path: "/reviews/r1", status: 200, body: review(`"created_at": "2024-05-10T08:00:00Z"`, `"created_at": "2024-05-10T10:00:00+02:00"`)},
 	{name: "ErrNotJSON", method: "GET", path: "/reviews/r1", status: 200,
 		header: http.Header{"X-Request-Id": {"req-1"}, "Content-Type": {"text/html"}}, body: "<p>hello</p>"},
-	{name: "ErrUndocumentedPath", method: "GET", path: "/ops/errors", status: 200, body: `{"items": [], "next_cursor": null}`},
+	{name: "ErrUndocumentedPath", method: "GET", path: "/undocumented", status: 200, body: `{"items": [], "next_cursor": null}`},
 	{name: "ErrUndocumentedMethod", method: "DELETE", path: "/me", status: 204, header: http.Header{"X-Request-Id": {"req-1"}}},
 	{name: "ErrAcceptedBadInput", method: "POST", path: "/products/p1/reviews", reqBody: `{"rating": 6, "body": "x"}`,
 		status: 201, body: review("", "")},

@@ -212,7 +212,12 @@ func (s *Service) Login(ctx context.Context, c fpr.Credentials) (*fpr.Session, *
 	// Overlong input gets the same answer as a wrong password, without
 	// hashing 1 MB of it.
 	email := fpr.NormalizeEmail(c.Email)
-	if len(email) > fpr.MaxEmailLength || len(c.Password) > 4*fpr.MaxPasswordLength {
+	if len(email) > fpr.MaxEmailLength {
+		// No account has such an address; count it against the client
+		// only, rather than store a key of up to 64 KB.
+		return nil, nil, s.loginFailed(ctx, "", address)
+	}
+	if len(c.Password) > 4*fpr.MaxPasswordLength {
 		return nil, nil, s.loginFailed(ctx, account, address)
 	}
 	u, encoded, err := s.DB.FindUserCredentials(ctx, email)
@@ -274,11 +279,13 @@ func humanMinutes(secs int) string {
 	return fmt.Sprintf("%d minutes", m)
 }
 
-// loginFailed counts a failure against the account and the address and
-// returns the one answer for bad credentials.
+// loginFailed counts a failure against the account and the address (each
+// when not "") and returns the one answer for bad credentials.
 func (s *Service) loginFailed(ctx context.Context, account, address string) error {
-	if _, err := s.DB.RecordLoginFailure(ctx, account, s.AccountLimit, s.ThrottleWindow); err != nil {
-		return err
+	if account != "" {
+		if _, err := s.DB.RecordLoginFailure(ctx, account, s.AccountLimit, s.ThrottleWindow); err != nil {
+			return err
+		}
 	}
 	if address != "" {
 		if _, err := s.DB.RecordLoginFailure(ctx, address, s.AddrLimit, s.ThrottleWindow); err != nil {

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -292,5 +293,36 @@ func TestService_ChangePassword_Throttled(t *testing.T) {
 	}
 	if err := s.ChangePassword(ctx, annPassword, "Lantern-gravel-88-turnip"); fpr.ErrorCode(err) != fpr.CodeRateLimited {
 		t.Errorf("ChangePassword after 2 wrong = %v, want rate_limited", err)
+	}
+}
+
+// TestService_Login_Overlong: absurd input is refused like a wrong
+// password, without hashing it and without storing a huge throttle key.
+func TestService_Login_Overlong(t *testing.T) {
+	t.Parallel()
+	s, _ := mustServiceAt(t)
+	mustRegister(t, s)
+	ctx := context.Background()
+	before := s.hashes.Load()
+	for name, c := range map[string]fpr.Credentials{
+		"Email":    {Email: strings.Repeat("a", 300) + "@example.org", Password: annPassword, ClientAddr: "192.0.2.9"},
+		"Password": {Email: annEmail, Password: strings.Repeat("p", 2000), ClientAddr: "192.0.2.9"},
+	} {
+		if _, _, err := s.Login(ctx, c); fpr.ErrorCode(err) != fpr.CodeUnauthenticated || fpr.ErrorMessage(err) != "The e-mail or password is not right." {
+			t.Errorf("%s: Login = %v, want the one unauthenticated answer", name, err)
+		}
+	}
+	if got := s.hashes.Load() - before; got != 0 {
+		t.Errorf("overlong logins computed %d hashes, want 0", got)
+	}
+	if d, err := s.DB.LoginLockedFor(ctx, "addr:192.0.2.9"); err != nil || d != 0 {
+		t.Errorf("LoginLockedFor = %v, %v", d, err)
+	}
+	// Both counted against the address: 18 more failures lock it.
+	for i := range 18 {
+		_, _, _ = s.Login(ctx, fpr.Credentials{Email: fmt.Sprintf("x%d@example.org", i), Password: strings.Repeat("p", 2000), ClientAddr: "192.0.2.9"})
+	}
+	if d, err := s.DB.LoginLockedFor(ctx, "addr:192.0.2.9"); err != nil || d != 15*time.Minute {
+		t.Errorf("LoginLockedFor after 20 failures = %v, %v; want 15m", d, err)
 	}
 }

@@ -160,6 +160,9 @@ func wireServices(srv *fprhttp.Server, db *store.DB) {
 	if s, ok := v.(fpr.IdempotencyService); ok {
 		srv.Idempotency = s
 	}
+	if s, ok := v.(fpr.OpsService); ok {
+		srv.Ops = s
+	}
 }
 
 // OpenDB opens a fresh, migrated database of backend (SQLite or Postgres),

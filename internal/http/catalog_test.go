@@ -81,6 +81,22 @@ func TestCataloguePages(t *testing.T) {
 		checkFieldError(t, p, "min_rating", "Must be a number from 1 to 5.")
 	})
 
+	t.Run("Person", func(t *testing.T) {
+		p := b.get("/users/" + u.ID)
+		if p.StatusCode != http.StatusOK || p.text("h1#person-name") != u.DisplayName {
+			t.Fatalf("GET /users/{id} = %d %q", p.StatusCode, p.text("h1#person-name"))
+		}
+		if got := p.text("#person-reviews .person-review h3"); got != "Free-range eggs" {
+			t.Errorf("person's review of %q, want Free-range eggs", got)
+		}
+		if strings.Contains(p.text("main"), u.Email) {
+			t.Errorf("the public page shows the e-mail address")
+		}
+		if p := b.get("/users/nobody"); p.StatusCode != http.StatusNotFound {
+			t.Errorf("unknown user = %d, want 404", p.StatusCode)
+		}
+	})
+
 	t.Run("Farm", func(t *testing.T) {
 		p := b.get("/farms/" + c.farm.ID)
 		if p.StatusCode != http.StatusOK || p.text("h1#farm-name") != c.farm.Name {

@@ -26,6 +26,9 @@ func TestModerationPages(t *testing.T) {
 	member := env.MustUser(t, fpr.RoleMember)
 
 	anon := newBrowser(t, env)
+	if n := anon.get("/users/" + author.ID).find(".person-review").Length(); n != 0 {
+		t.Errorf("the author's public page shows %d pending reviews", n)
+	}
 	if p := anon.get("/moderation"); p.StatusCode != http.StatusSeeOther || p.header("Location") != "/login?next=%2Fmoderation" {
 		t.Errorf("anonymous GET /moderation = %d to %q, want 303 to log in", p.StatusCode, p.header("Location"))
 	}
@@ -40,9 +43,18 @@ func TestModerationPages(t *testing.T) {
 		t.Errorf("member POST decision = %d, want 403", p.StatusCode)
 	}
 
+	// Under pre-moderation a review from the page waits, and says so.
+	p := m.follow(m.post("/products/"+c.product.ID+"/reviews", url.Values{"rating": {"5"}, "body": {"Great flour."}}))
+	if got := p.text("#flash"); got != "Thank you! Your review will appear once a moderator has read it." {
+		t.Errorf("flash after a pre-moderated review = %q", got)
+	}
+	if got := p.text("#your-review .status"); got != "Waiting for moderation" {
+		t.Errorf("the author's review status = %q, want Waiting for moderation", got)
+	}
+
 	b := newBrowser(t, env)
 	b.login(mod)
-	p := b.get("/moderation")
+	p = b.get("/moderation")
 	if p.StatusCode != http.StatusOK {
 		t.Fatalf("moderator GET /moderation = %d, want 200", p.StatusCode)
 	}

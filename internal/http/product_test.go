@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -356,5 +357,43 @@ func TestProductPage_Pagination(t *testing.T) {
 	}
 	if got := parseLD(t, b.get("/products/"+c.product.ID)).AggregateRating; got == nil || got.ReviewCount != n {
 		t.Errorf("JSON-LD aggregateRating = %+v, want %d reviews", got, n)
+	}
+}
+
+// BenchmarkProductPage serves GET /products/{id} with 20 reviews on the
+// page over loopback HTTP, SQLite behind: the whole page's cost.
+func BenchmarkProductPage(b *testing.B) {
+	env := fprtest.New(b)
+	producer := env.MustUser(b, fpr.RoleProducer)
+	farm := &fpr.Farm{Name: "Bench Farm", Region: "Kent"}
+	if err := env.DB.CreateFarm(env.Ctx(producer.User), farm); err != nil {
+		b.Fatal(err)
+	}
+	prod := &fpr.Product{FarmID: farm.ID, Name: "Bench cheese", Category: "dairy", Unit: "per kg"}
+	if err := env.DB.CreateProduct(env.Ctx(producer.User), prod); err != nil {
+		b.Fatal(err)
+	}
+	for i := range 30 {
+		u := &fpr.User{Email: fmt.Sprintf("bench%d@example.test", i), DisplayName: fmt.Sprintf("Bench %d", i)}
+		if err := env.DB.CreateUser(context.Background(), u, "x"); err != nil {
+			b.Fatal(err)
+		}
+		if err := env.DB.CreateReview(env.Ctx(u), &fpr.Review{ProductID: prod.ID, Rating: i%5 + 1, Title: "Title", Body: strings.Repeat("Good cheese. ", 20)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	client := &http.Client{}
+	url := env.URL + "/products/" + prod.ID
+	b.ReportAllocs()
+	for b.Loop() {
+		resp, err := client.Get(url)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("status %d", resp.StatusCode)
+		}
 	}
 }

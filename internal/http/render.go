@@ -107,6 +107,7 @@ var pageTypes = map[string]any{
 	"products":          productsPage{},
 	"product":           productPage{},
 	"farm":              farmPage{},
+	"user":              userPage{},
 	"moderation":        moderationPage{},
 	"moderation_review": moderationReviewPage{},
 	"admin":             adminPage{},
@@ -153,11 +154,12 @@ func (s *Server) base(w http.ResponseWriter, r *http.Request, title string) base
 		Staging:   s.Env == "staging",
 		Path:      r.URL.Path,
 		RequestID: fpr.RequestIDFromContext(r.Context()),
-		Next:      r.URL.RequestURI(),
+		Next:      comeBackTo(r),
 	}
 }
 
-// web holds the parsed templates and static files; built once by loadWeb.
+// webFiles holds the parsed templates and static files; built once by
+// mustLoadWeb.
 type webFiles struct {
 	pages  map[string]*template.Template
 	static map[string]staticFile // by file name
@@ -169,10 +171,10 @@ type staticFile struct {
 	contentType string
 }
 
-// loadWeb parses every template and fingerprints every static file. It
+// mustLoadWeb parses every template and fingerprints every static file. It
 // panics on an error: the files are embedded, so an error is a programmer's
 // mistake that must stop the start.
-func (s *Server) loadWeb() {
+func (s *Server) mustLoadWeb() {
 	wf, err := parseWeb(web.FS, s.funcs)
 	if err != nil {
 		panic(err)
@@ -350,7 +352,7 @@ func (s *Server) renderErrorPage(w http.ResponseWriter, r *http.Request, status 
 	}
 }
 
-// notFound is the error of an unknown page.
+// errNoPage is the error of an unknown page.
 var errNoPage = fpr.Errorf(fpr.CodeNotFound, "There is no page at this address. It may have moved, or the link may be wrong.")
 
 // handleNotFound answers every path no route matches.
@@ -485,6 +487,7 @@ type fieldView struct {
 	ID, Name, Label, Value, Error, Hint string
 	Type, Autocomplete                  string
 	Required                            bool
+	Filter                              bool // a search filter: neither required nor marked optional
 	Rows, MaxLength                     int
 	Options                             []option
 }
@@ -628,7 +631,8 @@ func pct(part, total int) int {
 // field builds a fieldView: name, label, the current value (string or
 // fmt.Stringer-like), the form's error map, then options as "key:value"
 // strings: id:, type:, autocomplete:, hint:, rows:, maxlength:, and the
-// bare word required.
+// bare words required and filter (a search filter, which is neither
+// required nor marked "optional").
 func field(name, label string, value any, errs map[string]string, opts ...string) (fieldView, error) {
 	f := fieldView{ID: name, Name: name, Label: label, Type: "text", Error: errs[name]}
 	switch v := value.(type) {
@@ -657,6 +661,8 @@ func field(name, label string, value any, errs map[string]string, opts ...string
 			f.Hint = v
 		case "required":
 			f.Required = true
+		case "filter":
+			f.Filter = true
 		case "rows":
 			f.Rows, _ = strconv.Atoi(v)
 		case "maxlength":

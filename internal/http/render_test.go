@@ -1,16 +1,21 @@
 package http
 
 import (
+	"flag"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path"
+	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/fpr-team/fpr"
 	"github.com/fpr-team/fpr/web"
@@ -73,6 +78,8 @@ var pageSamples = map[string]any{
 	"admin_product": &adminProductPage{basePage: sampleBase, Product: sampleProduct, Form: productForm{Name: "P", Category: "eggs", Unit: "dozen", formState: sampleForm}},
 	"admin_users": &adminUsersPage{basePage: sampleBase, Query: "ann", Role: "member", Users: []*fpr.User{sampleUser}, NextURL: "/admin/users?cursor=x",
 		RoleForm: roleForm{UserID: "u1", Role: "boss", formState: formState{Message: "Unknown role.", Errors: map[string]string{"role": "Choose a role."}}}},
+	"user": &userPage{basePage: sampleBase, Person: fpr.Author{ID: "u2", DisplayName: "Bob"}, Since: "November 2026",
+		Reviews: []namedReview{{Review: sampleReview, ProductName: "Cheese"}}, NextURL: "/users/u2?cursor=x"},
 	"farm": &farmPage{basePage: sampleBase, Farm: sampleFarm, Products: []*fpr.Product{sampleProduct}, NextURL: "/farms/f1?cursor=x", CanManage: true},
 }
 
@@ -83,7 +90,7 @@ var sampleFarm = &fpr.Farm{ID: "f1", OwnerID: "u3", Name: "Green Acre", Slug: "g
 // function argument fails here rather than on a visitor's request.
 func TestTemplates(t *testing.T) {
 	s := &Server{Build: fpr.BuildInfo{Release: "r1"}, Now: func() time.Time { return sampleTime.Add(72 * time.Hour) }}
-	s.loadWeb()
+	s.mustLoadWeb()
 
 	files, err := fs.Glob(web.FS, "templates/*.html")
 	if err != nil {
@@ -162,6 +169,14 @@ func checkLabels(t *testing.T, doc *goquery.Document) {
 			t.Errorf("form control #%s has no label", id)
 		}
 	})
+	// A required select whose empty choice is picked blocks a form the
+	// browser validates: filters must use the "filter" option instead.
+	doc.Find("form:not([novalidate]) select[required]").Each(func(_ int, el *goquery.Selection) {
+		if v, ok := el.Find("option").First().Attr("value"); ok && v == "" {
+			id, _ := el.Attr("id")
+			t.Errorf("select #%s is required but offers an empty choice in a form the browser validates", id)
+		}
+	})
 	seen := map[string]bool{}
 	doc.Find("[id]").Each(func(_ int, el *goquery.Selection) {
 		id, _ := el.Attr("id")
@@ -217,6 +232,72 @@ func TestTemplateFuncs(t *testing.T) {
 	} {
 		if got := safeNext(tc.in); got != tc.want {
 			t.Errorf("safeNext(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// BenchmarkRender_ProductPage renders a product page of 20 reviews, each
+// with its forms, from data: the cost of the template alone.
+func BenchmarkRender_ProductPage(b *testing.B) {
+	s := &Server{Build: fpr.BuildInfo{Release: "r1"}, Now: func() time.Time { return sampleTime }}
+	s.mustLoadWeb()
+	p := *pageSamples["product"].(*productPage)
+	p.Reviews = nil
+	for range fpr.DefaultLimit {
+		p.Reviews = append(p.Reviews, productReview{Review: sampleReview, CanVote: true})
+	}
+	r := httptest.NewRequest(http.MethodGet, "/products/p1", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		if err := s.render(w, r, http.StatusOK, "product", &p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden")
+
+// TestGoldenPages compares key pages, rendered from their samples, with
+// testdata/<page>.golden; -update rewrites them. Static file hashes are
+// normalized, so a CSS change alone does not touch them.
+func TestGoldenPages(t *testing.T) {
+	s := &Server{Build: fpr.BuildInfo{Release: "r1"}, Now: func() time.Time { return sampleTime.Add(72 * time.Hour) }}
+	s.mustLoadWeb()
+	hashes := regexp.MustCompile(`/static/[0-9a-f]{12}/`)
+	for _, name := range []string{"product", "register", "error"} {
+		t.Run(name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			if err := s.render(w, httptest.NewRequest(http.MethodGet, "/", nil), http.StatusOK, name, pageSamples[name]); err != nil {
+				t.Fatal(err)
+			}
+			got := hashes.ReplaceAll(w.Body.Bytes(), []byte("/static/HASH/"))
+			file := filepath.Join("testdata", name+".golden")
+			if *update {
+				if err := os.WriteFile(file, got, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if diff := cmp.Diff(string(want), string(got)); diff != "" {
+				t.Errorf("%s differs from %s (-want +got; -update rewrites it):\n%s", name, file, diff)
+			}
+		})
+	}
+}
+
+func TestCookieSecure(t *testing.T) {
+	for _, tc := range []struct {
+		base string
+		want bool
+	}{{"https://fpr.example", true}, {"http://127.0.0.1:8080", false}} {
+		c := (&Server{BaseURL: tc.base}).cookie(SessionCookie, "v", 0)
+		if c.Secure != tc.want || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" {
+			t.Errorf("cookie with base URL %s = %+v, want Secure %v, HttpOnly, SameSite=Lax, Path=/", tc.base, c, tc.want)
 		}
 	}
 }

@@ -17,6 +17,7 @@ func (s *Server) routes() http.Handler {
 	handle("GET /readyz", http.HandlerFunc(s.handleReadyz))
 	handle("GET /version", http.HandlerFunc(s.handleVersion))
 	handle("GET /api/v1/openapi.json", http.HandlerFunc(s.handleOpenAPI))
+	handle("GET /metrics", http.HandlerFunc(s.handleMetrics))
 
 	// API: accounts.
 	handle("POST /api/v1/auth/register", s.api(s.handleAPIRegister))
@@ -39,13 +40,31 @@ func (s *Server) routes() http.Handler {
 	handle("DELETE /api/v1/products/{id}", s.api(s.handleAPIProductDelete))
 
 	// API: reviews, votes, flags, replies.
+	handle("GET /api/v1/products/{id}/reviews", s.api(s.handleAPIProductReviews))
+	handle("POST /api/v1/products/{id}/reviews", s.api(s.handleAPIReviewCreate))
+	handle("GET /api/v1/reviews/{id}", s.api(s.handleAPIReview))
+	handle("PATCH /api/v1/reviews/{id}", s.api(s.handleAPIReviewUpdate))
+	handle("DELETE /api/v1/reviews/{id}", s.api(s.handleAPIReviewDelete))
+	handle("PUT /api/v1/reviews/{id}/helpful", s.api(s.handleAPIHelpfulSet))
+	handle("DELETE /api/v1/reviews/{id}/helpful", s.api(s.handleAPIHelpfulDelete))
+	handle("POST /api/v1/reviews/{id}/flags", s.api(s.handleAPIFlagCreate))
+	handle("PUT /api/v1/reviews/{id}/reply", s.api(s.handleAPIReplySet))
+	handle("GET /api/v1/users/{id}/reviews", s.api(s.handleAPIUserReviews))
 
 	// API: moderation and administration.
+	handle("GET /api/v1/moderation/queue", s.api(s.handleAPIModerationQueue))
+	handle("POST /api/v1/moderation/reviews/{id}", s.api(s.handleAPIModerate))
+	handle("GET /api/v1/moderation/reviews/{id}/log", s.api(s.handleAPIModerationLog))
 
 	// API: operations (error groups, releases).
+	handle("GET /api/v1/ops/errors", s.api(s.handleAPIErrorGroups))
+	handle("GET /api/v1/ops/errors/{fingerprint}", s.api(s.handleAPIErrorGroup))
+	handle("POST /api/v1/ops/errors/{fingerprint}/resolve", s.api(s.handleAPIResolveErrorGroup))
+	handle("GET /api/v1/ops/releases", s.api(s.handleAPIReleases))
+	handle("GET /api/v1/ops/requests/{request_id}", s.api(s.handleAPIErrorByRequest))
 
 	// Pages: handlers in <resource>.go, the render system in render.go.
-	s.loadWeb()
+	s.mustLoadWeb()
 	page := func(pattern string, h pageFunc) { handle(pattern, s.page(h)) }
 	page("GET /static/{hash}/{name}", s.handleStatic)
 	page("GET /{$}", s.handleHome)
@@ -65,6 +84,7 @@ func (s *Server) routes() http.Handler {
 	page("POST /reviews/{id}/flag", s.handleFlag)
 	page("POST /reviews/{id}/reply", s.handleReply)
 	page("GET /farms/{id}", s.handleFarm)
+	page("GET /users/{id}", s.handleUser)
 	page("GET /moderation", s.handleModeration)
 	page("GET /moderation/reviews/{id}", s.handleModerationReview)
 	page("POST /moderation/reviews/{id}", s.handleModerate)

@@ -32,6 +32,11 @@ type Server struct {
 	Reviews     fpr.ReviewService
 	Moderation  fpr.ModerationService
 	Idempotency fpr.IdempotencyService
+	// Ops serves the operations API and pages (error groups, releases,
+	// alerts).
+	Ops fpr.OpsService
+	// Metrics serves GET /metrics; nil answers 404.
+	Metrics http.Handler
 
 	// Ready reports whether the database answers and migrations are
 	// current; /readyz calls it.

@@ -463,3 +463,20 @@ func TestStagingBanner(t *testing.T) {
 		}
 	}
 }
+
+func TestLoginThrottled(t *testing.T) {
+	t.Parallel()
+	env := fprtest.New(t)
+	u := env.MustUser(t, fpr.RoleMember)
+	b := newBrowser(t, env)
+	var p page
+	for range env.Auth.AccountLimit + 1 {
+		p = b.post("/login", url.Values{"email": {u.User.Email}, "password": {"wrong-password-1"}})
+	}
+	if p.StatusCode != http.StatusTooManyRequests || p.header("Retry-After") == "" {
+		t.Fatalf("login after %d failures = %d, Retry-After %q; want 429 with Retry-After", env.Auth.AccountLimit, p.StatusCode, p.header("Retry-After"))
+	}
+	if p.text(".error-summary p") == "" || p.attr("#email", "value") != u.User.Email {
+		t.Errorf("the throttled form shows message %q and e-mail %q", p.text(".error-summary p"), p.attr("#email", "value"))
+	}
+}

@@ -32,7 +32,6 @@ type bulkTable struct {
 	stmt   *sql.Stmt // the INSERT of a full batch, prepared once
 }
 
-
 // Columns of the tables the loader writes.
 var bulkColumns = map[string][]string{
 	"users":          {"id", "email", "email_key", "display_name", "role", "password_hash", "probe", "created_at"},

@@ -32,6 +32,7 @@ func TestPostgresTSQuery(t *testing.T) {
 		{"Hyphen", "free-range", "free & range:*"},
 		{"Accents kept for the SQL fold", "Château", "Château:*"},
 		{"Digits", "jar 340g", "jar & 340g:*"},
+		{"CombiningAccentDropped", "cre\u0301me frai\u0302che", "creme & fraiche:*"},
 		{"Nothing", " -- !! ", ""},
 		{"Empty", "", ""},
 	}
@@ -48,5 +49,26 @@ func TestPostgresTSQuery(t *testing.T) {
 	}
 	if got := postgresTSQuery(long); len(got) > 16*len("word & ")+2 {
 		t.Errorf("postgresTSQuery(40 words) = %q, want at most %d words", got, maxSearchTerms)
+	}
+}
+
+func TestTakePoolSize(t *testing.T) {
+	tests := []struct {
+		name, in, wantURL string
+		wantN             int
+		wantErr           bool
+	}{
+		{"Absent", "postgres://u@h/db?sslmode=disable", "postgres://u@h/db?sslmode=disable", 0, false},
+		{"Taken", "postgres://u@h/db?pool_max_conns=5&sslmode=disable", "postgres://u@h/db?sslmode=disable", 5, false},
+		{"Zero", "postgres://u@h/db?pool_max_conns=0", "", 0, true},
+		{"NotANumber", "postgres://u@h/db?pool_max_conns=many", "", 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, n, err := takePoolSize(tt.in)
+			if (err != nil) != tt.wantErr || got != tt.wantURL || n != tt.wantN {
+				t.Errorf("takePoolSize(%q) = %q, %d, %v; want %q, %d, error %v", tt.in, got, n, err, tt.wantURL, tt.wantN, tt.wantErr)
+			}
+		})
 	}
 }

@@ -192,7 +192,8 @@ func (db *DB) ModerateReview(ctx context.Context, id string, action fpr.Moderati
 	return r, nil
 }
 
-// FindModerationLog returns a review's audit log, oldest first. The log
+// FindModerationLog returns a review's audit log, oldest first (by time:
+// IDs order only to the millisecond). The log
 // outlives a deleted review. Moderators and admins only: unauthenticated,
 // forbidden; not_found when there is neither such a review nor a log.
 func (db *DB) FindModerationLog(ctx context.Context, reviewID string) ([]*fpr.ModerationEntry, error) {
@@ -203,7 +204,7 @@ func (db *DB) FindModerationLog(ctx context.Context, reviewID string) ([]*fpr.Mo
 	err := db.inTx(ctx, false, func(tx *Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT m.id, m.review_id, m.moderator_id, u.display_name, m.action, m.note, m.created_at
 			FROM moderation_log m JOIN users u ON u.id = m.moderator_id
-			WHERE m.review_id = $1 ORDER BY m.id`, reviewID)
+			WHERE m.review_id = $1 ORDER BY m.created_at, m.id`, reviewID)
 		if err != nil {
 			return err
 		}

@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/fpr-team/fpr"
@@ -83,17 +85,58 @@ func (postgresDialect) translate(err error) error {
 	return err
 }
 
-func openPostgres(url string, maxOpen int) (*sql.DB, error) {
-	db, err := sql.Open("pgx", url)
+// defaultPostgresConns is the pool size of one instance unless the URL's
+// pool_max_conns or Options.MaxOpenConns says otherwise. Several instances
+// share the server's max_connections (100 by default): size pools so that
+// instances × pool stays below it.
+const defaultPostgresConns = 20
+
+// openPostgres opens a pool on dsn. The URL parameter pool_max_conns (the
+// name pgxpool gives it) sets the pool size, so operators tune it with the
+// database URL; maxOpen, when positive, wins.
+func openPostgres(dsn string, maxOpen int) (*sql.DB, error) {
+	dsn, fromURL, err := takePoolSize(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("open postgres %s: %w", redactURL(url), err)
+		return nil, err
 	}
 	if maxOpen <= 0 {
-		maxOpen = 20
+		maxOpen = fromURL
+	}
+	if maxOpen <= 0 {
+		maxOpen = defaultPostgresConns
+	}
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres %s: %w", redactURL(dsn), err)
 	}
 	db.SetMaxOpenConns(maxOpen)
 	db.SetMaxIdleConns(maxOpen)
+	// Connections are recycled now and then, so a restarted server or a
+	// changed DNS entry behind a proxy is picked up without a restart.
+	db.SetConnMaxLifetime(30 * time.Minute)
 	return db, nil
+}
+
+// takePoolSize removes pool_max_conns from a postgres:// URL (the server
+// would refuse it as an unknown setting) and returns its value, 0 when
+// absent.
+func takePoolSize(dsn string) (string, int, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", 0, fmt.Errorf("database url %s: %w", redactURL(dsn), err)
+	}
+	q := u.Query()
+	v := q.Get("pool_max_conns")
+	if v == "" {
+		return dsn, 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return "", 0, fmt.Errorf("database url: pool_max_conns=%q: want a positive number", v)
+	}
+	q.Del("pool_max_conns")
+	u.RawQuery = q.Encode()
+	return u.String(), n, nil
 }
 
 // Full-text search on PostgreSQL: the tsvector column products.search
@@ -130,6 +173,14 @@ func (postgresDialect) productSearch(terms []string, arg func(any) string) (join
 // fpr_search_fold to the result, as the migration does to the documents.
 // It returns "" when q has no words.
 func postgresTSQuery(q string) string {
+	// Combining accents are dropped, not split on ("cre\u0301me" is one
+	// word), as fpr_search_fold drops them from documents.
+	q = strings.Map(func(r rune) rune {
+		if unicode.Is(unicode.Mn, r) {
+			return -1
+		}
+		return r
+	}, q)
 	terms := strings.FieldsFunc(q, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 	if len(terms) == 0 {
 		return ""

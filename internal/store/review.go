@@ -138,7 +138,8 @@ func (db *DB) FindReviewByID(ctx context.Context, id string) (*fpr.Review, error
 // review by the acting user and updates the product's rating summary in the
 // same transaction. The unique index on (product_id, author_id) decides a
 // second review, so concurrent submissions give exactly one.
-// unauthenticated, not_found (product), validation_failed, conflict.
+// unauthenticated, not_found (product), validation_failed, forbidden (the
+// owner of the product's farm), conflict.
 func (db *DB) CreateReview(ctx context.Context, r *fpr.Review) error {
 	actor := fpr.UserFromContext(ctx)
 	if actor == nil {
@@ -156,12 +157,16 @@ func (db *DB) CreateReview(ctx context.Context, r *fpr.Review) error {
 	r.HelpfulCount = 0
 	r.Reply = nil
 	err := db.inTx(ctx, true, func(tx *Tx) error {
-		var one int
-		err := tx.QueryRowContext(ctx, `SELECT 1 FROM products WHERE id = $1`, r.ProductID).Scan(&one)
+		var ownerID string
+		err := tx.QueryRowContext(ctx, `SELECT f.owner_id FROM products p JOIN farms f ON f.id = p.farm_id WHERE p.id = $1`,
+			r.ProductID).Scan(&ownerID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("product")
 		} else if err != nil {
 			return err
+		}
+		if ownerID == actor.ID {
+			return fpr.Errorf(fpr.CodeForbidden, "You cannot review your own farm's products.")
 		}
 		r.ID = db.NewID(tx.now)
 		r.CreatedAt = fromMicros(micros(tx.now))
@@ -400,6 +405,25 @@ func (tx *Tx) findReviews(ctx context.Context, f fpr.ReviewFilter, after *cursor
 // not nil) after (afterHelpful, afterID), newest first or by helpful_count
 // when f.Sort is helpful.
 func (tx *Tx) queryReviews(ctx context.Context, f fpr.ReviewFilter, rating *int, afterID *string, afterHelpful *int64, limit int) ([]*fpr.Review, error) {
+	q, args := reviewQuery(fpr.UserIDFromContext(ctx), f, rating, afterID, afterHelpful, limit)
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*fpr.Review
+	for rows.Next() {
+		r, err := scanReview(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// reviewQuery builds the SQL of queryReviews for the acting user viewerID.
+func reviewQuery(viewerID string, f fpr.ReviewFilter, rating *int, afterID *string, afterHelpful *int64, limit int) (string, []any) {
 	var (
 		where []string
 		args  []any
@@ -411,7 +435,7 @@ func (tx *Tx) queryReviews(ctx context.Context, f fpr.ReviewFilter, rating *int,
 	if f.ProductID != nil {
 		where = append(where, `r.product_id = `+arg(*f.ProductID))
 	}
-	own := f.AuthorID != nil && *f.AuthorID == fpr.UserIDFromContext(ctx) && *f.AuthorID != ""
+	own := f.AuthorID != nil && *f.AuthorID == viewerID && viewerID != ""
 	if f.AuthorID != nil {
 		where = append(where, `r.author_id = `+arg(*f.AuthorID))
 	}
@@ -435,20 +459,7 @@ func (tx *Tx) queryReviews(ctx context.Context, f fpr.ReviewFilter, rating *int,
 		q += ` WHERE ` + strings.Join(where, ` AND `)
 	}
 	q += ` ORDER BY ` + order + ` LIMIT ` + arg(limit)
-	rows, err := tx.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*fpr.Review
-	for rows.Next() {
-		r, err := scanReview(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return q, args
 }
 
 // fillViewerHelpful sets ViewerHelpful on reviews for the acting user, in

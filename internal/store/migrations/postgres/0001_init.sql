@@ -146,7 +146,8 @@ CREATE INDEX moderation_log_review ON moderation_log(review_id, id);
 -- description (C), mirroring SQLite's products_fts (unicode61 with
 -- remove_diacritics 2) without extensions: unaccent is not installed
 -- everywhere, so fpr_search_fold folds the accented Latin letters that
--- Unicode decomposes (é→e, ç→c; not ø, ß or æ, as SQLite's tokenizer) and
+-- Unicode decomposes (é→e, ç→c; not ø, ß or æ, as SQLite's tokenizer),
+-- drops combining accents (e + U+0301, as typed on some systems) and
 -- ASCII punctuation becomes a space, so "free-range", "www.farm.org" and
 -- "farmer's" split into words as SQLite splits them. The 'simple' config
 -- lowercases and does not stem, again like SQLite. Triggers keep search up
@@ -155,9 +156,9 @@ CREATE INDEX moderation_log_review ON moderation_log(review_id, id);
 -- tsquery with the same fold.
 CREATE FUNCTION fpr_search_fold(s text) RETURNS text
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    AS $$ SELECT translate(lower(s),
+    AS $$ SELECT regexp_replace(translate(lower(s),
         'àáâãäåçèéêëìíîïñòóôõöùúûüýÿāăąćĉċčďēĕėęěĝğġģĥĩīĭįĵķĺļľńņňōŏőŕŗřśŝşšţťũūŭůűųŵŷźżžÀÁÂÃÄÅÇÈÉÊËÌÍÎÏÑÒÓÔÕÖÙÚÛÜÝŸĀĂĄĆĈĊČĎĒĔĖĘĚĜĞĠĢĤĨĪĬĮĴĶĹĻĽŃŅŇŌŎŐŔŖŘŚŜŞŠŢŤŨŪŬŮŰŲŴŶŹŻŽ',
-        'aaaaaaceeeeiiiinooooouuuuyyaaaccccdeeeeegggghiiiijklllnnnooorrrssssttuuuuuuwyzzzaaaaaaceeeeiiiinooooouuuuyyaaaccccdeeeeegggghiiiijklllnnnooorrrssssttuuuuuuwyzzz') $$;
+        'aaaaaaceeeeiiiinooooouuuuyyaaaccccdeeeeegggghiiiijklllnnnooorrrssssttuuuuuuwyzzzaaaaaaceeeeiiiinooooouuuuyyaaaccccdeeeeegggghiiiijklllnnnooorrrssssttuuuuuuwyzzz'), '[\u0300-\u036f]+', '', 'g') $$;
 
 CREATE FUNCTION fpr_search_document(name text, farm_name text, description text) RETURNS tsvector
     LANGUAGE sql IMMUTABLE PARALLEL SAFE

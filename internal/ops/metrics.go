@@ -1,0 +1,170 @@
+package ops
+
+import (
+	"database/sql"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/fpr-team/fpr"
+)
+
+// The routes of the two critical flows, API and page, with the statuses
+// that mean success: 201 from the API, 303 (post, redirect, get) from a form.
+var (
+	RegistrationRoutes = []string{"POST /api/v1/auth/register", "POST /register"}
+	ReviewRoutes       = []string{"POST /api/v1/products/{id}/reviews", "POST /products/{id}/reviews"}
+)
+
+// Metrics are the Prometheus series of one server, on a registry it owns
+// (no package globals, so tests may build several servers in one process).
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	requests      *prometheus.CounterVec
+	duration      *prometheus.HistogramVec
+	errors        *prometheus.CounterVec
+	registrations prometheus.Counter
+	reviews       prometheus.Counter
+	dropped       *prometheus.CounterVec
+	alerts        *prometheus.CounterVec
+
+	critical map[string]prometheus.Counter
+}
+
+// NewMetrics registers FPR's series, the Go and process collectors, build
+// information and, when dbStats is not nil, the database pool figures it
+// returns (read at each scrape).
+func NewMetrics(build fpr.BuildInfo, dbStats func() sql.DBStats) *Metrics {
+	reg := prometheus.NewRegistry()
+	m := &Metrics{
+		Registry: reg,
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fpr_http_requests_total",
+			Help: "HTTP requests served, by route pattern, method and status.",
+		}, []string{"route", "method", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "fpr_http_request_duration_seconds",
+			Help:    "Time to serve HTTP requests, by route pattern and method.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"route", "method"}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fpr_errors_total",
+			Help: "Internal errors and panics, by error group fingerprint.",
+		}, []string{"fingerprint"}),
+		registrations: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "fpr_registrations_total",
+			Help: "Successful registrations (API and web form).",
+		}),
+		reviews: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "fpr_reviews_submitted_total",
+			Help: "Successfully submitted reviews (API and web form).",
+		}),
+		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fpr_error_events_dropped_total",
+			Help: "Error events not stored: queue full, or the database refused them.",
+		}, []string{"reason"}),
+		alerts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fpr_alerts_total",
+			Help: "Alerts this instance sent to the webhook, by kind and result (sent, failed, unconfigured).",
+		}, []string{"kind", "result"}),
+	}
+	m.critical = map[string]prometheus.Counter{}
+	for _, r := range RegistrationRoutes {
+		m.critical[r] = m.registrations
+	}
+	for _, r := range ReviewRoutes {
+		m.critical[r] = m.reviews
+	}
+	reg.MustRegister(m.requests, m.duration, m.errors, m.registrations, m.reviews, m.dropped, m.alerts,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name:        "fpr_build_info",
+			Help:        "Always 1; the labels name the running build.",
+			ConstLabels: prometheus.Labels{"release": build.Release, "commit": build.Commit, "go": build.Go},
+		}, func() float64 { return 1 }),
+	)
+	if dbStats != nil {
+		reg.MustRegister(newDBStatsCollector(dbStats))
+	}
+	return m
+}
+
+// Handler serves the registry in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
+}
+
+// ObserveRequest counts one request; its signature is fprhttp.Server's
+// AfterRequest hook. route is the pattern, never the raw path, so label
+// values stay few.
+func (m *Metrics) ObserveRequest(r *http.Request, route string, status int, d time.Duration) {
+	m.requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
+	m.duration.WithLabelValues(route, r.Method).Observe(d.Seconds())
+	if c, ok := m.critical[route]; ok && (status == http.StatusCreated || status == http.StatusSeeOther) {
+		c.Inc()
+	}
+}
+
+// errorRecorded counts one error event of a group.
+func (m *Metrics) errorRecorded(fingerprint string) {
+	if m != nil {
+		m.errors.WithLabelValues(fingerprint).Inc()
+	}
+}
+
+// eventsDropped counts n error events not stored.
+func (m *Metrics) eventsDropped(reason string, n int) {
+	if m != nil {
+		m.dropped.WithLabelValues(reason).Add(float64(n))
+	}
+}
+
+// alertSent counts one alert send outcome.
+func (m *Metrics) alertSent(kind fpr.AlertKind, result string) {
+	if m != nil {
+		m.alerts.WithLabelValues(string(kind), result).Inc()
+	}
+}
+
+// dbStatsCollector reports sql.DBStats at each scrape.
+type dbStatsCollector struct {
+	stats                                        func() sql.DBStats
+	maxOpen, open, inUse, idle, waitCount, waitS *prometheus.Desc
+}
+
+func newDBStatsCollector(stats func() sql.DBStats) *dbStatsCollector {
+	d := func(name, help string) *prometheus.Desc { return prometheus.NewDesc(name, help, nil, nil) }
+	return &dbStatsCollector{
+		stats:     stats,
+		maxOpen:   d("fpr_db_max_open_connections", "Maximum number of open connections to the database."),
+		open:      d("fpr_db_open_connections", "Established connections, in use and idle."),
+		inUse:     d("fpr_db_in_use_connections", "Connections in use."),
+		idle:      d("fpr_db_idle_connections", "Idle connections."),
+		waitCount: d("fpr_db_wait_count_total", "Times a query waited for a free connection."),
+		waitS:     d("fpr_db_wait_duration_seconds_total", "Total time spent waiting for a free connection."),
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (c *dbStatsCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.maxOpen, c.open, c.inUse, c.idle, c.waitCount, c.waitS} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c *dbStatsCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.stats()
+	ch <- prometheus.MustNewConstMetric(c.maxOpen, prometheus.GaugeValue, float64(s.MaxOpenConnections))
+	ch <- prometheus.MustNewConstMetric(c.open, prometheus.GaugeValue, float64(s.OpenConnections))
+	ch <- prometheus.MustNewConstMetric(c.inUse, prometheus.GaugeValue, float64(s.InUse))
+	ch <- prometheus.MustNewConstMetric(c.idle, prometheus.GaugeValue, float64(s.Idle))
+	ch <- prometheus.MustNewConstMetric(c.waitCount, prometheus.CounterValue, float64(s.WaitCount))
+	ch <- prometheus.MustNewConstMetric(c.waitS, prometheus.CounterValue, s.WaitDuration.Seconds())
+}

@@ -1,0 +1,62 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/fpr-team/fpr"
+)
+
+// TestReviewQuery_UsesIndexes checks, with SQLite's EXPLAIN QUERY PLAN,
+// that every public review list is a seek on an index in the list's order:
+// no table scan and no sort, so a page after a deep cursor reads only its
+// own rows (BenchmarkFindReviews measures it).
+func TestReviewQuery_UsesIndexes(t *testing.T) {
+	t.Parallel()
+	db := mustOpenInternal(t)
+	ctx := context.Background()
+	product, author := "p1", "u1"
+	id, helpful := "06h0000000000000000000000", int64(3)
+	for _, tc := range []struct {
+		name         string
+		f            fpr.ReviewFilter
+		rating       *int
+		afterID      *string
+		afterHelpful *int64
+		index        string
+	}{
+		{"newest", fpr.ReviewFilter{ProductID: &product, Sort: fpr.ReviewSortNewest}, nil, nil, nil, "reviews_product_newest"},
+		{"newest/after", fpr.ReviewFilter{ProductID: &product, Sort: fpr.ReviewSortNewest}, nil, &id, nil, "reviews_product_newest"},
+		{"helpful", fpr.ReviewFilter{ProductID: &product, Sort: fpr.ReviewSortHelpful}, nil, nil, nil, "reviews_product_helpful"},
+		{"helpful/after", fpr.ReviewFilter{ProductID: &product, Sort: fpr.ReviewSortHelpful}, nil, &id, &helpful, "reviews_product_helpful"},
+		{"stars/after", fpr.ReviewFilter{ProductID: &product, Sort: fpr.ReviewSortHighest}, new(4), &id, nil, "reviews_product_rating"},
+		{"author/after", fpr.ReviewFilter{AuthorID: &author, Sort: fpr.ReviewSortNewest}, nil, &id, nil, "reviews_author_status"},
+		{"all/after", fpr.ReviewFilter{Sort: fpr.ReviewSortNewest}, nil, &id, nil, "reviews_status"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			q, args := reviewQuery("", tc.f, tc.rating, tc.afterID, tc.afterHelpful, 21)
+			rows, err := db.read.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var plan []string
+			for rows.Next() {
+				var id, parent, notused int
+				var detail string
+				if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+					t.Fatal(err)
+				}
+				plan = append(plan, detail)
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			got := strings.Join(plan, "; ")
+			if !strings.Contains(got, "SEARCH r USING INDEX "+tc.index) || strings.Contains(got, "SCAN") || strings.Contains(got, "TEMP B-TREE") {
+				t.Errorf("plan = %s\nwant a search of r on %s, no scan, no sort", got, tc.index)
+			}
+		})
+	}
+}
