@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"log/slog"
 	"path/filepath"
 	"regexp"
@@ -40,10 +41,20 @@ func digest(t *testing.T, db *sql.DB) string {
 			rating_1, rating_2, rating_3, rating_4, rating_5, rating_score FROM products ORDER BY id`,
 		`SELECT id, product_id, author_id, rating, title, body, status, created_at FROM reviews ORDER BY id`,
 	} {
-		rows, err := db.Query(q)
-		if err != nil {
-			t.Fatal(err)
-		}
+		digestRows(t, db, q, h)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// digestRows writes the rows of q to h.
+func digestRows(t *testing.T, db *sql.DB, q string, h io.Writer) {
+	t.Helper()
+	rows, err := db.Query(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	{
 		cols, _ := rows.Columns()
 		vals := make([]any, len(cols))
 		ptrs := make([]any, len(cols))
@@ -56,11 +67,10 @@ func digest(t *testing.T, db *sql.DB) string {
 			}
 			fmt.Fprintln(h, vals...)
 		}
-		if err := rows.Close(); err != nil {
+		if err := rows.Err(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return hex.EncodeToString(h.Sum(nil))
 }
 
 // mustConsistentSummaries checks every product's rating summary against its
