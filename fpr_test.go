@@ -68,3 +68,24 @@ func TestRegistrationValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestRegistrationValidate_Probe(t *testing.T) {
+	for _, tt := range []struct {
+		email string
+		want  bool
+	}{
+		{"ann@example.org", false},
+		{"probe-1@probe.fpr.invalid", true},
+		{"Probe-2@PROBE.fpr.invalid", true},
+		{"ann@probe.fpr.invalid.example.org", false},
+		{"ann@notprobe.fpr.invalid", false},
+	} {
+		r := fpr.Registration{Email: tt.email, Password: "a long password", DisplayName: "Ann"}
+		if err := r.Validate(); err != nil {
+			t.Fatalf("Validate(%q) = %v", tt.email, err)
+		}
+		if r.Probe != tt.want {
+			t.Errorf("Validate(%q) set Probe = %v, want %v", tt.email, r.Probe, tt.want)
+		}
+	}
+}

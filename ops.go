@@ -2,8 +2,21 @@ package fpr
 
 import (
 	"context"
+	"strings"
 	"time"
 )
+
+// ProbeEmailDomain is the reserved domain of the accounts `fpr probe`
+// registers. An account there is a probe: its reviews stay out of public
+// lists and rating summaries. Anyone may register such an address, which
+// only hides their own content; the .invalid top-level domain can receive
+// no mail.
+const ProbeEmailDomain = "probe.fpr.invalid"
+
+// IsProbeEmail reports whether email is at ProbeEmailDomain.
+func IsProbeEmail(email string) bool {
+	return strings.HasSuffix(NormalizeEmail(email), "@"+ProbeEmailDomain)
+}
 
 // ErrorStatus is the triage state of an error group.
 type ErrorStatus string
@@ -124,6 +137,7 @@ const (
 	AlertRatio         AlertKind = "ratio"          // a route's 5xx ratio passed the threshold
 	AlertRatioResolved AlertKind = "ratio_resolved" // and fell back
 	AlertProbe         AlertKind = "probe"          // fpr probe failed
+	AlertProbeResolved AlertKind = "probe_resolved" // and passed again
 )
 
 // Alert is one message to the alert webhook. Key makes it unique across

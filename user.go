@@ -77,12 +77,13 @@ type Registration struct {
 }
 
 // Validate checks the rules that need no I/O: e-mail syntax, password
-// length, display name. Password strength (common or similar passwords) is
+// length, display name. It marks an account at ProbeEmailDomain as a probe. Password strength (common or similar passwords) is
 // checked by the AuthService, which owns the dictionaries.
 func (r *Registration) Validate() error {
 	f := FieldErrors{}
 	r.Email = strings.TrimSpace(r.Email)
 	r.DisplayName = strings.TrimSpace(r.DisplayName)
+	r.Probe = r.Probe || IsProbeEmail(r.Email)
 	if msg := ValidateEmail(r.Email); msg != "" {
 		f.Add("email", msg)
 	}

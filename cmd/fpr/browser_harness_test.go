@@ -206,15 +206,15 @@ func mustStartSite(t *testing.T, env map[string]string, extraArgs ...string) *e2
 	return s
 }
 
-// mustRun runs another fpr command (user add, seed, ...) against the
-// site's database, with stdin, and returns its stdout.
-func (s *e2eSite) mustRun(t *testing.T, stdin string, args ...string) string {
-	t.Helper()
+// runCommand runs another fpr command (user add, seed, ...) against the
+// site's database, with stdin, and returns its stdout. It is safe to call
+// from several goroutines.
+func (s *e2eSite) runCommand(stdin string, args ...string) (string, error) {
 	stdout, stderr := newLockedBuffer(), newLockedBuffer()
 	if err := run(context.Background(), args, s.getenv, strings.NewReader(stdin), stdout, stderr); err != nil {
-		t.Fatalf("fpr %s: %v\nstderr:\n%s", strings.Join(args, " "), err, stderr.String())
+		return "", fmt.Errorf("fpr %s: %w\nstderr:\n%s", strings.Join(args, " "), err, stderr.String())
 	}
-	return stdout.String()
+	return stdout.String(), nil
 }
 
 // lockedBuffer is an io.Writer safe for concurrent use that tells waiters

@@ -22,14 +22,9 @@ import (
 	"github.com/chromedp/chromedp/kb"
 )
 
-// TestBrowser_Harness proves the harness sees what it must fail on: a
-// script the Content-Security-Policy blocks and an uncaught exception.
-func TestBrowser_Harness(t *testing.T) {
-	tl := mustBrowserTools(t)
-	site := mustStartSite(t, nil)
-	b := mustStartBrowser(t, tl)
-	tb := b.newTab(t, site)
-
+// testPageReports proves the harness sees what it must fail on: a script
+// the Content-Security-Policy blocks and an uncaught exception.
+func testPageReports(t *testing.T, tb *tab) {
 	tb.visit("/healthz", 200)
 	if got := tb.text("body"); got != "ok" {
 		t.Errorf("/healthz body = %q, want %q", got, "ok")
@@ -65,13 +60,36 @@ func TestBrowser_Harness(t *testing.T) {
 	}
 }
 
-// TestBrowser_Site walks the site as its users do, on one server and one
+// TestBrowser walks the site as its users do, on one server and one
 // browser: each person has their own tab (own cookies). Steps that build
 // on earlier ones stop the test when those fail.
-func TestBrowser_Site(t *testing.T) {
+func TestBrowser(t *testing.T) {
 	tl := mustBrowserTools(t)
+	start := time.Now()
 	site := mustStartSite(t, nil)
+	t.Logf("fpr serve started in %v", time.Since(start).Round(time.Millisecond))
+
+	// The other people, made with `fpr user add` as an operator would,
+	// while chromium starts.
+	pat := siteUser{"pat@example.test", "Pat Producer", "Meadow-tractor-Sorrel-19"}
+	admin := siteUser{"root@example.test", "Site Admin", "Granary-kestrel-Button-88"}
+	mo := siteUser{"mo@example.test", "Mo Derator", "Parsnip-lighthouse-Quarry-7"}
+	added := make(chan error, 3)
+	for u, role := range map[siteUser]string{pat: "producer", admin: "admin", mo: "moderator"} {
+		go func() { added <- site.addUser(u, role) }()
+	}
+
+	start = time.Now()
 	b := mustStartBrowser(t, tl)
+	t.Logf("chromium started in %v", time.Since(start).Round(time.Millisecond))
+	for range 3 {
+		if err := <-added; err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("chromium started and 3 users added in %v", time.Since(start).Round(time.Millisecond))
+
+	t.Run("PageReports", func(t *testing.T) { testPageReports(t, b.newTab(t, site)) })
 
 	anon := b.newTab(t, site)
 	ada := b.newTab(t, site)
@@ -80,13 +98,6 @@ func TestBrowser_Site(t *testing.T) {
 		adaName     = "Ada Lovelace"
 		adaPassword = "Turnip-orchard-Lantern-42"
 	)
-	// The other people, made with `fpr user add` as an operator would.
-	pat := siteUser{"pat@example.test", "Pat Producer", "Meadow-tractor-Sorrel-19"}
-	admin := siteUser{"root@example.test", "Site Admin", "Granary-kestrel-Button-88"}
-	mo := siteUser{"mo@example.test", "Mo Derator", "Parsnip-lighthouse-Quarry-7"}
-	site.mustAddUser(t, pat, "producer")
-	site.mustAddUser(t, admin, "admin")
-	site.mustAddUser(t, mo, "moderator")
 
 	must := func(ok bool) {
 		t.Helper()
@@ -326,6 +337,18 @@ func TestBrowser_Site(t *testing.T) {
 			t.Errorf("histogram of an unreviewed product = %v, want all 0", got)
 		}
 		tb.axe("product, signed out")
+
+		tb.submit("open farm", 200, chromedp.Click(chromedp.CSS("#product-farm"), chromedp.NodeVisible))
+		if got := tb.text("#farm-name"); got != "Hillside Dairy" {
+			t.Errorf("farm page heading = %q, want Hillside Dairy", got)
+		}
+		if got := tb.texts("#product-list .card-title"); !slices.Equal(got, []string{productName}) {
+			t.Errorf("farm page products = %q, want [%q]", got, productName)
+		}
+		if n := tb.count("#manage-farm-link"); n != 0 {
+			t.Errorf("a visitor is offered to manage the farm")
+		}
+		tb.axe("farm page")
 	})
 
 	var reviewID string
@@ -505,10 +528,10 @@ type siteUser struct {
 	email, name, password string
 }
 
-// mustAddUser creates u with role through `fpr user add --password-stdin`.
-func (s *e2eSite) mustAddUser(t *testing.T, u siteUser, role string) {
-	t.Helper()
-	s.mustRun(t, u.password+"\n", "user", "add", "--email", u.email, "--role", role, "--display-name", u.name, "--password-stdin")
+// addUser creates u with role through `fpr user add --password-stdin`.
+func (s *e2eSite) addUser(u siteUser, role string) error {
+	_, err := s.runCommand(u.password+"\n", "user", "add", "--email", u.email, "--role", role, "--display-name", u.name, "--password-stdin")
+	return err
 }
 
 // login logs u in through the log-in page and checks where it lands.

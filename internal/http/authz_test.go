@@ -1,6 +1,7 @@
 package http_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -211,6 +212,29 @@ var authzCases = []authzCase{
 	{route: "GET /api/v1/moderation/reviews/{id}/log", path: func(fx *authzFixture) string { return "/api/v1/moderation/reviews/" + fx.reviewID + "/log" },
 		prepare: hideReview,
 		want:    [numActors]int{s401, s403, s403, s403, s403, s200, s200}},
+
+	// Operations: admins only.
+	{route: "GET /api/v1/ops/errors", path: fixed("/api/v1/ops/errors"), want: adminOnly},
+	{route: "GET /api/v1/ops/errors/{fingerprint}", path: func(fx *authzFixture) string { return "/api/v1/ops/errors/" + fx.reviewID },
+		prepare: recordError, want: adminOnly},
+	{route: "POST /api/v1/ops/errors/{fingerprint}/resolve", path: func(fx *authzFixture) string { return "/api/v1/ops/errors/" + fx.reviewID + "/resolve" },
+		prepare: recordError, want: adminOnly},
+	{route: "GET /api/v1/ops/releases", path: fixed("/api/v1/ops/releases"), want: adminOnly},
+	{route: "GET /api/v1/ops/requests/{request_id}", path: func(fx *authzFixture) string { return "/api/v1/ops/requests/req-" + fx.reviewID },
+		prepare: recordError, want: adminOnly},
+}
+
+// recordError stores an error event whose fingerprint is the fixture's
+// review ID and whose request ID is "req-" and that ID.
+func recordError(t *testing.T, fx *authzFixture) {
+	t.Helper()
+	_, err := fx.w.env.DB.RecordErrorEvents(context.Background(), []*fpr.ErrorEvent{{
+		Fingerprint: fx.reviewID, RequestID: "req-" + fx.reviewID, Route: "GET /x", Type: "*errors.errorString",
+		Message: "boom", Stack: "goroutine 1", Release: "test", Instance: "i1",
+	}}, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // password returns the password of the fixture's acting user.

@@ -36,7 +36,7 @@ type Payload struct {
 func NewPayload(a *fpr.Alert, env, baseURL string) Payload {
 	status, icon := "firing", ":rotating_light:"
 	switch a.Kind {
-	case fpr.AlertRatioResolved, fpr.AlertErrorResolved:
+	case fpr.AlertRatioResolved, fpr.AlertErrorResolved, fpr.AlertProbeResolved:
 		status, icon = "resolved", ":white_check_mark:"
 	}
 	link := ""
