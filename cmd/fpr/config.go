@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"runtime"
 	"runtime/debug"
@@ -30,6 +31,10 @@ type Config struct {
 	// AlertEvalInterval and AlertFlushInterval pace the 5xx ratio alert;
 	// zero takes the defaults (10 s and 2 s). Tests shorten them.
 	AlertEvalInterval, AlertFlushInterval time.Duration
+	// TrustedProxies lists the load balancers (CIDRs or addresses) whose
+	// X-Forwarded-For header names the client (FPR_TRUSTED_PROXIES).
+	TrustedProxies []netip.Prefix
+	trustedProxies string
 }
 
 // loadConfig reads defaults and FPR_* variables.
@@ -44,6 +49,7 @@ func loadConfig(getenv func(string) string) Config {
 		SMTPURL:         getenv("FPR_SMTP_URL"),
 		LogFormat:       getenv("FPR_LOG_FORMAT"),
 		Moderation:      fpr.ModerationMode(or(getenv("FPR_MODERATION"), string(fpr.ModerationPost))),
+		trustedProxies:  getenv("FPR_TRUSTED_PROXIES"),
 	}
 	return c
 }
@@ -111,6 +117,15 @@ func (c *Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Sprintf("FPR_MODERATION %q: want post or pre", c.Moderation))
 	}
+	c.TrustedProxies = nil
+	for _, p := range strings.FieldsFunc(c.trustedProxies, func(r rune) bool { return r == ',' || r == ' ' }) {
+		prefix, err := parsePrefix(p)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("FPR_TRUSTED_PROXIES %q: want addresses or CIDRs such as 10.0.0.0/8", p))
+			continue
+		}
+		c.TrustedProxies = append(c.TrustedProxies, prefix)
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("configuration:\n  %s", strings.Join(errs, "\n  "))
 	}
@@ -145,6 +160,19 @@ func (c *Config) CheckDeploy() error {
 	return nil
 }
 
+// parsePrefix reads a CIDR, or a single address as a one-address prefix.
+func parsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		return p.Masked(), err
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
+}
+
 func isLoopback(host string) bool {
 	return host == "localhost" || host == "::1" || strings.HasPrefix(host, "127.")
 }
@@ -162,6 +190,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("smtp_url", redact(c.SMTPURL)),
 		slog.String("log_format", c.LogFormat),
 		slog.String("moderation", string(c.Moderation)),
+		slog.String("trusted_proxies", c.trustedProxies),
 	)
 }
 

@@ -87,6 +87,8 @@ func newServer(cfg Config, db *store.DB, log *slog.Logger) *fprhttp.Server {
 		Env:     cfg.Env,
 		BaseURL: cfg.BaseURL,
 
+		TrustedProxies: cfg.TrustedProxies,
+
 		Auth:        auth.New(db),
 		Users:       db,
 		Farms:       db,

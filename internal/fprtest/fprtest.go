@@ -182,7 +182,13 @@ func OpenDB(t testing.TB, backend string) *store.DB {
 	default:
 		t.Fatalf("fprtest: unknown backend %q (want %q or %q)", backend, SQLite, Postgres)
 	}
-	db, err := store.Open(ctx, dbURL, store.Options{})
+	var opt store.Options
+	if backend == Postgres {
+		// Test packages run in parallel against one server, whose
+		// max_connections (100) they share: a small pool each.
+		opt.MaxOpenConns = 6
+	}
+	db, err := store.Open(ctx, dbURL, opt)
 	if err != nil {
 		t.Fatalf("fprtest: open %s: %v", backend, err)
 	}

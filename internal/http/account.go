@@ -99,7 +99,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	}
 	f := loginForm{Email: r.PostForm.Get("email"), Next: safeNext(r.PostForm.Get("next"))}
 	sess, _, err := s.Auth.Login(r.Context(), fpr.Credentials{
-		Email: f.Email, Password: r.PostForm.Get("password"), ClientAddr: clientAddr(r), Kind: fpr.SessionWeb,
+		Email: f.Email, Password: r.PostForm.Get("password"), ClientAddr: s.clientAddr(r), Kind: fpr.SessionWeb,
 	})
 	if err != nil {
 		status, st, ok := formFailure(err)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/fpr-team/fpr"
@@ -54,14 +56,45 @@ func requireUser(ctx context.Context) (*fpr.User, error) {
 var errNotLoggedIn = fpr.Errorf(fpr.CodeUnauthenticated, "Please log in to do this.")
 
 // clientAddr is the client's IP address, for login throttling. It is the
-// peer address: a proxy in front must be configured to pass the client's
-// connection through, since forwarded headers can be forged.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+// peer address, unless the peer is one of TrustedProxies (the load
+// balancers in front of several instances): then it is the rightmost
+// X-Forwarded-For entry that is not a trusted proxy. Entries left of that
+// were written by the client and can be forged, so they are never used.
+func (s *Server) clientAddr(r *http.Request) string {
+	peer := r.RemoteAddr
+	if host, _, err := net.SplitHostPort(peer); err == nil {
+		peer = host
 	}
-	return host
+	if !s.trusted(peer) {
+		return peer
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop := strings.TrimSpace(hops[i])
+		if _, err := netip.ParseAddr(hop); err != nil {
+			break // a malformed hop: stop at the last address we trust
+		}
+		if !s.trusted(hop) {
+			return hop
+		}
+		peer = hop
+	}
+	return peer
+}
+
+// trusted reports whether addr is in one of TrustedProxies.
+func (s *Server) trusted(addr string) bool {
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		return false
+	}
+	a = a.Unmap()
+	for _, p := range s.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // handleAPIRegister handles POST /api/v1/auth/register.
@@ -94,7 +127,7 @@ func (s *Server) handleAPILogin(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	sess, u, err := s.Auth.Login(r.Context(), fpr.Credentials{
-		Email: in.Email, Password: in.Password, ClientAddr: clientAddr(r), Kind: fpr.SessionAPI,
+		Email: in.Email, Password: in.Password, ClientAddr: s.clientAddr(r), Kind: fpr.SessionAPI,
 	})
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/fpr-team/fpr"
@@ -22,6 +23,9 @@ type Server struct {
 	Build fpr.BuildInfo
 	// Env is development, staging or production.
 	Env string
+	// TrustedProxies are the load balancers whose X-Forwarded-For header
+	// names the client, for per-address login throttling.
+	TrustedProxies []netip.Prefix
 	// BaseURL is the public URL, e.g. https://fpr.example.
 	BaseURL string
 

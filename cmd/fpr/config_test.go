@@ -1,0 +1,85 @@
+package main
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+)
+
+func TestConfig_Validate(t *testing.T) {
+	env := func(kv ...string) func(string) string {
+		m := map[string]string{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return func(k string) string { return m[k] }
+	}
+	for _, tt := range []struct {
+		name    string
+		getenv  func(string) string
+		wantErr string
+	}{
+		{"Defaults", env(), ""},
+		{"ErrEnv", env("FPR_ENV", "prod"), "FPR_ENV"},
+		{"ErrDatabase", env("FPR_DATABASE_URL", "mysql://x"), "FPR_DATABASE_URL"},
+		{"ErrModeration", env("FPR_MODERATION", "later"), "FPR_MODERATION"},
+		{"ErrLogFormat", env("FPR_LOG_FORMAT", "xml"), "FPR_LOG_FORMAT"},
+		{"ErrWebhook", env("FPR_ALERT_WEBHOOK_URL", "ftp://x"), "FPR_ALERT_WEBHOOK_URL"},
+		{"ErrSMTP", env("FPR_SMTP_URL", "http://mail"), "FPR_SMTP_URL"},
+		{"TrustedProxies", env("FPR_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7"), ""},
+		{"ErrTrustedProxies", env("FPR_TRUSTED_PROXIES", "10.0.0.0/33"), "FPR_TRUSTED_PROXIES"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := loadConfig(tt.getenv)
+			err := c.finish()
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("finish() = %v, want nil", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("finish() = %v, want an error naming %s", err, tt.wantErr)
+			}
+		})
+	}
+
+	c := loadConfig(env("FPR_TRUSTED_PROXIES", "10.0.0.0/8,192.0.2.7"))
+	if err := c.finish(); err != nil {
+		t.Fatal(err)
+	}
+	want := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.7/32")}
+	if len(c.TrustedProxies) != 2 || c.TrustedProxies[0] != want[0] || c.TrustedProxies[1] != want[1] {
+		t.Errorf("TrustedProxies = %v, want %v", c.TrustedProxies, want)
+	}
+}
+
+func TestConfig_CheckDeploy(t *testing.T) {
+	c := loadConfig(func(k string) string {
+		return map[string]string{"FPR_ENV": "production", "FPR_BASE_URL": "http://fpr.example"}[k]
+	})
+	if err := c.finish(); err != nil {
+		t.Fatal(err)
+	}
+	err := c.CheckDeploy()
+	if err == nil || !strings.Contains(err.Error(), "https") || !strings.Contains(err.Error(), "FPR_ALERT_WEBHOOK_URL") {
+		t.Errorf("CheckDeploy() = %v, want refusals of the http base URL and the missing webhook", err)
+	}
+	c.BaseURL, c.AlertWebhookURL = "https://fpr.example", "https://hooks.example/fpr"
+	if err := c.CheckDeploy(); err != nil {
+		t.Errorf("CheckDeploy() of a sound production config = %v, want nil", err)
+	}
+}
+
+func TestConfig_LogValueRedactsSecrets(t *testing.T) {
+	c := loadConfig(func(k string) string {
+		return map[string]string{
+			"FPR_DATABASE_URL": "postgres://fpr:s3cret-db@db:5432/fpr",
+			"FPR_SMTP_URL":     "smtp://mailer:s3cret-mail@mail:587",
+		}[k]
+	})
+	if err := c.finish(); err != nil {
+		t.Fatal(err)
+	}
+	got := c.LogValue().String()
+	if strings.Contains(got, "s3cret") {
+		t.Errorf("Config.LogValue() = %s, leaks a password", got)
+	}
+}
