@@ -50,6 +50,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runMigrate(ctx, args, getenv, stdout, stderr)
 	case "user":
 		return runUser(ctx, args, getenv, stdin, stdout, stderr)
+	case "seed":
+		return runSeed(ctx, args, getenv, stdout, stderr)
 	case "probe":
 		return runProbe(ctx, args, getenv, stdout, stderr)
 	case "check":

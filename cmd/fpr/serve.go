@@ -36,7 +36,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer db.Close()
-	_ = demo // TODO(#3): load the demo catalogue
+	if *demo {
+		if err := loadDemo(ctx, db, auth.New(db), stdout, log); err != nil {
+			return err
+		}
+	}
 
 	srv := newServer(cfg, db, log)
 	mon, err := startMonitor(ctx, cfg, db, srv, log)

@@ -191,3 +191,18 @@ func postgresTSQuery(q string) string {
 	terms[len(terms)-1] += ":*"
 	return strings.Join(terms, " & ")
 }
+
+func (postgresDialect) bulkVar(i int) string { return "$" + strconv.Itoa(i) }
+
+// bulkCache has nothing to do on PostgreSQL, whose cache is the server's.
+func (postgresDialect) bulkCache(context.Context, execer, bool) error { return nil }
+
+// bulkDropIndexes keeps the indexes on PostgreSQL: dropping them would
+// block every other instance's queries on the table until the load ends.
+func (postgresDialect) bulkDropIndexes(context.Context, *Tx, string) ([]string, error) {
+	return nil, nil
+}
+
+// bulkRows on PostgreSQL: one round trip per 500 rows, keeping a statement
+// (at most 16 columns here) far under the limit of 65535 bind parameters.
+func (postgresDialect) bulkRows() int { return 500 }

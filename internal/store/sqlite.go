@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 
 	"github.com/fpr-team/fpr"
@@ -163,3 +164,63 @@ func (sqliteDialect) productSearch(terms []string, arg func(any) string) (join, 
 		`products_fts MATCH ` + arg(b.String()),
 		`bm25(products_fts, 0.0, 10.0, 1.0, 4.0)`, nil
 }
+
+// bulkVar is "?" on SQLite: the driver looks each $n name up in a list
+// that grows with the statement, which makes binding thousands of $n
+// values quadratic; positional "?" values are bound directly.
+func (sqliteDialect) bulkVar(int) string { return "?" }
+
+// bulkCache gives a bulk load up to 1 GiB of page cache and keeps
+// statement journals in memory: loading a million reviews inserts into
+// several indexes in random order, and with the default 2 MB cache each
+// insert would read and spill pages; and each multi-row INSERT in the
+// transaction journals the pages it changes (to undo itself alone on
+// failure) in a temporary file by default.
+func (sqliteDialect) bulkCache(ctx context.Context, ex execer, on bool) error {
+	size, temp := -2000, "DEFAULT" // SQLite's defaults; the size is in KiB
+	if on {
+		size, temp = -1<<20, "MEMORY"
+	}
+	for _, q := range []string{"PRAGMA cache_size = " + strconv.Itoa(size), "PRAGMA temp_store = " + temp} {
+		if _, err := ex.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("bulk pragmas: %w", err)
+		}
+	}
+	return nil
+}
+
+// bulkDropIndexes drops table's named indexes (those of constraints stay),
+// returning their CREATE statements from the schema: building an index
+// from a million rows at the end sorts once, while keeping it means a
+// random insert per row.
+func (sqliteDialect) bulkDropIndexes(ctx context.Context, tx *Tx, table string) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL ORDER BY name`, table)
+	if err != nil {
+		return nil, fmt.Errorf("list indexes of %s: %w", table, err)
+	}
+	defer rows.Close()
+	var names, creates []string
+	for rows.Next() {
+		var name, create string
+		if err := rows.Scan(&name, &create); err != nil {
+			return nil, fmt.Errorf("list indexes of %s: %w", table, err)
+		}
+		names, creates = append(names, name), append(creates, create)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list indexes of %s: %w", table, err)
+	}
+	for _, name := range names {
+		if _, err := tx.ExecContext(ctx, `DROP INDEX "`+strings.ReplaceAll(name, `"`, `""`)+`"`); err != nil {
+			return nil, fmt.Errorf("drop index %s: %w", name, err)
+		}
+	}
+	return creates, nil
+}
+
+// bulkRows is 1 on SQLite: in a transaction, a multi-row INSERT first
+// copies every existing page it will change into a statement journal (to
+// undo itself alone on a constraint failure), which costs more than it
+// saves; a prepared one-row INSERT needs no statement journal, and
+// in-process calls are cheap.
+func (sqliteDialect) bulkRows() int { return 1 }

@@ -170,6 +170,25 @@ type dialect interface {
 	// are plain words (searchTerms), never empty; arg adds a bind value
 	// and returns its placeholder.
 	productSearch(terms []string, arg func(any) string) (join, cond, rank string, err error)
+
+	// bulkVar returns the placeholder of the i-th (from 1) bind value of
+	// a bulk INSERT with thousands of values (bulk.go).
+	bulkVar(i int) string
+	// bulkRows is the number of rows per bulk INSERT statement.
+	bulkRows() int
+	// bulkCache sets the write connection's page cache for a bulk load
+	// (on) and back to the default (off), through ex (a *Tx or the write
+	// pool, which has one connection on SQLite).
+	bulkCache(ctx context.Context, ex execer, on bool) error
+	// bulkDropIndexes drops the secondary indexes of table that a bulk
+	// load is better off building at the end, and returns the statements
+	// that build them again (none when the dialect keeps them).
+	bulkDropIndexes(ctx context.Context, tx *Tx, table string) ([]string, error)
+}
+
+// execer runs a statement: a *Tx or a *sql.DB.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
 // redactURL hides a password in a database URL for messages and logs.

@@ -1,0 +1,241 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/fpr-team/fpr"
+	"github.com/fpr-team/fpr/internal/auth"
+	"github.com/fpr-team/fpr/internal/store"
+)
+
+// openRaw opens the SQLite file at path for checking what a command wrote.
+func openRaw(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// digest hashes the key rows of every catalogue table in ID order.
+func digest(t *testing.T, db *sql.DB) string {
+	t.Helper()
+	h := sha256.New()
+	for _, q := range []string{
+		`SELECT id, email, display_name, role, password_hash, created_at FROM users ORDER BY id`,
+		`SELECT id, owner_id, name, slug, region, description, created_at FROM farms ORDER BY id`,
+		`SELECT id, farm_id, name, slug, category, description, unit, created_at, rating_count, rating_sum,
+			rating_1, rating_2, rating_3, rating_4, rating_5, rating_score FROM products ORDER BY id`,
+		`SELECT id, product_id, author_id, rating, title, body, status, created_at FROM reviews ORDER BY id`,
+	} {
+		digestRows(t, db, q, h)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// digestRows writes the rows of q to h.
+func digestRows(t *testing.T, db *sql.DB, q string, h io.Writer) {
+	t.Helper()
+	rows, err := db.Query(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	{
+		cols, _ := rows.Columns()
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		for rows.Next() {
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintln(h, vals...)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// mustConsistentSummaries checks every product's rating summary against its
+// published, non-probe reviews, the Bayesian score included, and that each
+// product has one search entry.
+func mustConsistentSummaries(t *testing.T, db *sql.DB) {
+	t.Helper()
+	var bad int
+	err := db.QueryRow(`SELECT COUNT(*) FROM products p WHERE
+		rating_count <> (SELECT COUNT(*) FROM reviews r WHERE r.product_id = p.id AND r.status = 'published' AND NOT r.probe)
+		OR rating_sum <> (SELECT COALESCE(SUM(rating), 0) FROM reviews r WHERE r.product_id = p.id AND r.status = 'published' AND NOT r.probe)
+		OR rating_5 <> (SELECT COUNT(*) FROM reviews r WHERE r.product_id = p.id AND r.status = 'published' AND NOT r.probe AND r.rating = 5)
+		OR rating_1 <> (SELECT COUNT(*) FROM reviews r WHERE r.product_id = p.id AND r.status = 'published' AND NOT r.probe AND r.rating = 1)
+		OR rating_1 + rating_2 + rating_3 + rating_4 + rating_5 <> rating_count
+		OR rating_score <> (CAST(rating_sum AS REAL) + 35) / (rating_count + 10)`).Scan(&bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bad != 0 {
+		t.Errorf("%d products have a rating summary that disagrees with their reviews", bad)
+	}
+	var products, fts int
+	if err := db.QueryRow(`SELECT (SELECT COUNT(*) FROM products), (SELECT COUNT(*) FROM products_fts)`).Scan(&products, &fts); err != nil {
+		t.Fatal(err)
+	}
+	if products == 0 || fts != products {
+		t.Errorf("products = %d, search entries = %d, want equal and not 0", products, fts)
+	}
+}
+
+func TestSeed_Deterministic(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	args := []string{"seed", "--farms", "4", "--products", "60", "--users", "40", "--reviews", "900"}
+	seedDB := func(name string, seed string) *sql.DB {
+		path := filepath.Join(dir, name)
+		out, errOut, err := runFPR(t, path, "", append(args, "--seed", seed)...)
+		if err != nil {
+			t.Fatalf("seed: %v\n%s", err, errOut)
+		}
+		if !strings.Contains(out, "seeded 40 users, 4 farms, 60 products, 900 reviews") {
+			t.Errorf("seed printed %q", out)
+		}
+		return openRaw(t, path)
+	}
+	a, b, c := seedDB("a.db", "7"), seedDB("b.db", "7"), seedDB("c.db", "8")
+	da, db, dc := digest(t, a), digest(t, b), digest(t, c)
+	if da != db {
+		t.Errorf("same seed, different data: %s vs %s", da, db)
+	}
+	if da == dc {
+		t.Errorf("seeds 7 and 8 gave the same data")
+	}
+	for _, raw := range []*sql.DB{a, c} {
+		mustConsistentSummaries(t, raw)
+		var reviews, published, producers int
+		if err := raw.QueryRow(`SELECT COUNT(*), SUM(status = 'published') FROM reviews`).Scan(&reviews, &published); err != nil {
+			t.Fatal(err)
+		}
+		if err := raw.QueryRow(`SELECT COUNT(*) FROM users WHERE role = 'producer'`).Scan(&producers); err != nil {
+			t.Fatal(err)
+		}
+		if reviews != 900 || published < 850 || producers != 4 {
+			t.Errorf("reviews = %d (%d published), producers = %d; want 900 (most published), 4", reviews, published, producers)
+		}
+	}
+
+	// The seeded data serves: search, paging and a login attempt that is
+	// refused (not an error).
+	sdb := openUsers(t, filepath.Join(dir, "a.db"))
+	q := "apples"
+	ps, _, err := sdb.FindProducts(context.Background(), fpr.ProductFilter{Query: &q})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range ps {
+		if !strings.Contains(strings.ToLower(p.Name+p.Description+p.FarmName), "apple") {
+			t.Errorf("search apples found %q", p.Name)
+		}
+	}
+	a2 := auth.New(sdb)
+	a2.Params = auth.TestParams
+	if _, _, err := a2.Login(context.Background(), fpr.Credentials{Email: "user5@seed.example.net", Password: "anything-at-all-1"}); fpr.ErrorCode(err) != fpr.CodeUnauthenticated {
+		t.Errorf("login as a seeded user = %v, want unauthenticated", err)
+	}
+}
+
+func TestSeed_Errors(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "fpr.db")
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"too many reviews", []string{"--farms", "1", "--products", "2", "--users", "3", "--reviews", "7"}, "cannot fit"},
+		{"products without farms", []string{"--farms", "0", "--products", "2", "--users", "3", "--reviews", "0"}, "farm"},
+		{"negative", []string{"--farms", "-1"}, "negative"},
+	} {
+		_, _, err := runFPR(t, path, "", append([]string{"seed"}, tt.args...)...)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: seed = %v, want an error about %q", tt.name, err, tt.want)
+		}
+	}
+	if _, errOut, err := runFPR(t, path, "", "seed", "--farms", "1", "--products", "3", "--users", "3", "--reviews", "5"); err != nil {
+		t.Fatalf("seed: %v\n%s", err, errOut)
+	}
+	before := digest(t, openRaw(t, path))
+	if _, _, err := runFPR(t, path, "", "seed", "--farms", "1", "--products", "3", "--users", "3", "--reviews", "5", "--seed", "2"); err == nil ||
+		!strings.Contains(err.Error(), "already has farms") {
+		t.Errorf("seed on a seeded database = %v, want a refusal", err)
+	}
+	if after := digest(t, openRaw(t, path)); after != before {
+		t.Errorf("a refused seed changed the data")
+	}
+}
+
+func TestDemo_LoadsOnceAndAdminLogsIn(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "fpr.db")
+	db, err := store.Open(context.Background(), "sqlite:"+path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	if _, err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	a := auth.New(db)
+	a.Params = auth.TestParams
+	log := slog.New(slog.DiscardHandler)
+
+	var out bytes.Buffer
+	if err := loadDemo(context.Background(), db, a, &out, log); err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`admin login (\S+) / (\S+)`).FindStringSubmatch(out.String())
+	if m == nil || !strings.Contains(out.String(), "loaded 8 farms") {
+		t.Fatalf("demo printed %q, want the counts and an admin login", out.String())
+	}
+	_, u, err := a.Login(context.Background(), fpr.Credentials{Email: m[1], Password: m[2]})
+	if err != nil || u.Role != fpr.RoleAdmin {
+		t.Errorf("login with the printed admin login = %v, %v; want an admin", u, err)
+	}
+	raw := openRaw(t, path)
+	mustConsistentSummaries(t, raw)
+	var farms, products, reviews, replies, ratings int
+	if err := raw.QueryRow(`SELECT (SELECT COUNT(*) FROM farms), (SELECT COUNT(*) FROM products), (SELECT COUNT(*) FROM reviews),
+		(SELECT COUNT(*) FROM review_replies), (SELECT COUNT(DISTINCT rating) FROM reviews)`).Scan(&farms, &products, &reviews, &replies, &ratings); err != nil {
+		t.Fatal(err)
+	}
+	if farms != 8 || products < 30 || reviews < 140 || replies == 0 || ratings != 5 {
+		t.Errorf("demo has %d farms, %d products, %d reviews (%d star values), %d replies", farms, products, reviews, ratings, replies)
+	}
+	before := digest(t, raw)
+
+	out.Reset()
+	if err := loadDemo(context.Background(), db, a, &out, log); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "nothing loaded") || strings.Contains(out.String(), "admin login") {
+		t.Errorf("second demo printed %q, want that nothing was loaded", out.String())
+	}
+	if after := digest(t, raw); after != before {
+		t.Errorf("the second demo load changed the data")
+	}
+}

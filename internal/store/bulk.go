@@ -1,0 +1,228 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/fpr-team/fpr"
+)
+
+// Loader inserts many rows fast, in one transaction, for `fpr seed` and the
+// demo catalogue: rows are buffered and written by multi-row INSERTs through
+// prepared statements. It writes exactly what it is given (IDs, times,
+// rating summaries) and checks no permissions: it is for the operator's
+// commands, never for requests.
+type Loader struct {
+	tx     *Tx
+	ctx    context.Context
+	tables map[string]*bulkTable
+	// products is set when products were added, so their search entries
+	// are written at the end.
+	products bool
+}
+
+// bulkTable buffers the rows of one INSERT.
+type bulkTable struct {
+	prefix string // INSERT INTO t (cols) VALUES
+	ncols  int
+	batch  int // rows per statement
+	buf    []any
+	stmt   *sql.Stmt // the INSERT of a full batch, prepared once
+}
+
+// Columns of the tables the loader writes.
+var bulkColumns = map[string][]string{
+	"users":          {"id", "email", "email_key", "display_name", "role", "password_hash", "probe", "created_at"},
+	"farms":          {"id", "owner_id", "name", "slug", "region", "description", "created_at"},
+	"products":       {"id", "farm_id", "name", "slug", "category", "description", "unit", "created_at", "rating_count", "rating_sum", "rating_1", "rating_2", "rating_3", "rating_4", "rating_5", "rating_score"},
+	"reviews":        {"id", "product_id", "author_id", "rating", "title", "body", "status", "helpful_count", "probe", "created_at", "updated_at"},
+	"review_replies": {"review_id", "author_id", "body", "created_at", "updated_at"},
+}
+
+// Load runs fn with a Loader in one write transaction; when fn returns nil
+// it flushes the buffered rows, writes the search entries of the added
+// products, and commits. Nothing is written when fn fails.
+func (db *DB) Load(ctx context.Context, fn func(l *Loader) error) error {
+	// Before BEGIN: SQLite decides where statement journals go when the
+	// transaction starts. (The write pool has one connection on SQLite.)
+	if err := db.dialect.bulkCache(ctx, db.write, true); err != nil {
+		return fmt.Errorf("bulk load: %w", err)
+	}
+	err := db.inTx(ctx, true, func(tx *Tx) error {
+		l := &Loader{tx: tx, ctx: ctx, tables: map[string]*bulkTable{}}
+		rebuild, err := db.dialect.bulkDropIndexes(ctx, tx, "reviews")
+		if err != nil {
+			return err
+		}
+		if err := fn(l); err != nil {
+			return err
+		}
+		// Parents before children, for the foreign keys.
+		for _, t := range []string{"users", "farms", "products", "reviews", "review_replies"} {
+			if err := l.flush(t); err != nil {
+				return err
+			}
+		}
+		for _, q := range rebuild {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("rebuild index: %w", err)
+			}
+		}
+		if l.products {
+			return db.dialect.indexProducts(ctx, tx, "1=1")
+		}
+		return nil
+	})
+	// The write connection is pooled: give its cache back, after the
+	// commit (or rollback), so the dirty pages are written first.
+	if cerr := db.dialect.bulkCache(context.WithoutCancel(ctx), db.write, false); cerr != nil && err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("bulk load: %w", err)
+	}
+	return nil
+}
+
+// add buffers one row of table, writing a full batch.
+func (l *Loader) add(table string, values ...any) error {
+	t := l.tables[table]
+	if t == nil {
+		cols := bulkColumns[table]
+		t = &bulkTable{prefix: `INSERT INTO ` + table + ` (` + strings.Join(cols, ", ") + `) VALUES `,
+			ncols: len(cols), batch: l.tx.db.dialect.bulkRows()}
+		stmt, err := l.tx.PrepareContext(l.ctx, t.sql(l.tx.db.dialect, t.batch))
+		if err != nil {
+			return fmt.Errorf("bulk %s: %w", table, err)
+		}
+		t.stmt = stmt
+		l.tables[table] = t
+	}
+	if len(values) != t.ncols {
+		return fmt.Errorf("bulk %s: %d values for %d columns", table, len(values), t.ncols)
+	}
+	// Parents first: a child row may only be written after its parents.
+	for _, parent := range bulkParents[table] {
+		if err := l.flush(parent); err != nil {
+			return err
+		}
+	}
+	t.buf = append(t.buf, values...)
+	if len(t.buf) == t.batch*t.ncols {
+		if _, err := t.stmt.ExecContext(l.ctx, t.buf...); err != nil {
+			return fmt.Errorf("bulk %s: %w", table, err)
+		}
+		t.buf = t.buf[:0]
+	}
+	return nil
+}
+
+// bulkParents lists the tables each table's foreign keys point to.
+var bulkParents = map[string][]string{
+	"farms":          {"users"},
+	"products":       {"farms"},
+	"reviews":        {"products", "users"},
+	"review_replies": {"reviews", "users"},
+}
+
+// flush writes the buffered rows of table.
+func (l *Loader) flush(table string) error {
+	t := l.tables[table]
+	if t == nil || len(t.buf) == 0 {
+		return nil
+	}
+	if _, err := l.tx.ExecContext(l.ctx, t.sql(l.tx.db.dialect, len(t.buf)/t.ncols), t.buf...); err != nil {
+		return fmt.Errorf("bulk %s: %w", table, err)
+	}
+	t.buf = t.buf[:0]
+	return nil
+}
+
+// sql returns the INSERT of n rows, with d's placeholders.
+func (t *bulkTable) sql(d dialect, n int) string {
+	var b strings.Builder
+	b.WriteString(t.prefix)
+	p := 1
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('(')
+		for j := range t.ncols {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(d.bulkVar(p))
+			p++
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+// AddUser adds u with the given password hash; u.ID and u.CreatedAt must
+// be set.
+func (l *Loader) AddUser(u *fpr.User, passwordHash string) error {
+	return l.add("users", u.ID, u.Email, fpr.NormalizeEmail(u.Email), u.DisplayName, string(u.Role), passwordHash, u.Probe, micros(u.CreatedAt))
+}
+
+// AddFarm adds f as given (ID, owner, slug, time).
+func (l *Loader) AddFarm(f *fpr.Farm) error {
+	return l.add("farms", f.ID, f.OwnerID, f.Name, f.Slug, f.Region, f.Description, micros(f.CreatedAt))
+}
+
+// AddProduct adds p with its rating summary, which must agree with the
+// published, non-probe reviews added for it (or be zero, with Recount
+// called after adding the reviews). Its search entry is written at the end
+// of Load.
+func (l *Loader) AddProduct(p *fpr.Product) error {
+	r := p.Rating
+	h := r.Histogram
+	l.products = true
+	return l.add("products", p.ID, p.FarmID, p.Name, p.Slug, string(p.Category), p.Description, p.Unit, micros(p.CreatedAt),
+		r.Count, r.Sum, h[0], h[1], h[2], h[3], h[4], r.BayesianAverage())
+}
+
+// AddReview adds r as given (ID, status, times, helpful count).
+func (l *Loader) AddReview(r *fpr.Review) error {
+	return l.add("reviews", r.ID, r.ProductID, r.Author.ID, r.Rating, r.Title, r.Body, string(r.Status), r.HelpfulCount, r.Probe,
+		micros(r.CreatedAt), micros(r.UpdatedAt))
+}
+
+// AddReply adds the farm's reply to review reviewID.
+func (l *Loader) AddReply(reviewID string, rp *fpr.Reply) error {
+	return l.add("review_replies", reviewID, rp.Author.ID, rp.Body, micros(rp.CreatedAt), micros(rp.UpdatedAt))
+}
+
+// RecountRatings writes what has been added so far and rebuilds every
+// product's rating summary from its reviews.
+func (l *Loader) RecountRatings() error {
+	for _, t := range []string{"users", "farms", "products", "reviews", "review_replies"} {
+		if err := l.flush(t); err != nil {
+			return err
+		}
+	}
+	return l.tx.recountRatings(l.ctx)
+}
+
+// HasProducts reports whether the catalogue has any product.
+func (db *DB) HasProducts(ctx context.Context) (bool, error) {
+	var n int
+	err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM products LIMIT 1) AS p`).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("has products: %w", err)
+	}
+	return n > 0, nil
+}
+
+// HasFarms reports whether the catalogue has any farm.
+func (db *DB) HasFarms(ctx context.Context) (bool, error) {
+	var n int
+	err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM farms LIMIT 1) AS f`).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("has farms: %w", err)
+	}
+	return n > 0, nil
+}
