@@ -115,8 +115,8 @@ func newOpsList[T, D any](items []D, next string, conv func(D) T) opsList[T] {
 	return l
 }
 
-// opsPage reads ?limit= and ?cursor=.
-func opsPage(r *http.Request) (fpr.Page, error) {
+// opsPageParams reads ?limit= and ?cursor=.
+func opsPageParams(r *http.Request) (fpr.Page, error) {
 	p := fpr.Page{Cursor: r.URL.Query().Get("cursor")}
 	if s := r.URL.Query().Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -134,7 +134,7 @@ func opsPage(r *http.Request) (fpr.Page, error) {
 
 // handleAPIErrorGroups handles GET /api/v1/ops/errors.
 func (s *Server) handleAPIErrorGroups(w http.ResponseWriter, r *http.Request) error {
-	p, err := opsPage(r)
+	p, err := opsPageParams(r)
 	if err != nil {
 		return err
 	}
@@ -177,7 +177,7 @@ func (s *Server) handleAPIResolveErrorGroup(w http.ResponseWriter, r *http.Reque
 
 // handleAPIReleases handles GET /api/v1/ops/releases.
 func (s *Server) handleAPIReleases(w http.ResponseWriter, r *http.Request) error {
-	p, err := opsPage(r)
+	p, err := opsPageParams(r)
 	if err != nil {
 		return err
 	}

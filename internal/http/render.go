@@ -114,6 +114,10 @@ var pageTypes = map[string]any{
 	"admin_farm":        adminFarmPage{},
 	"admin_product":     adminProductPage{},
 	"admin_users":       adminUsersPage{},
+	"ops":               opsPage{},
+	"ops_group":         opsGroupPage{},
+	"ops_releases":      opsReleasesPage{},
+	"ops_alerts":        opsAlertsPage{},
 }
 
 // basePage is what every page's data carries, for the layout.
@@ -398,6 +402,7 @@ var flashes = map[string]string{
 	"product-updated":  "The product is updated.",
 	"product-deleted":  "The product is deleted.",
 	"role-changed":     "The role is changed.",
+	"error-resolved":   "The error is marked resolved. If it happens again, it reopens and alerts.",
 }
 
 // redirect answers a successful form post: 303 to url with a flash.

@@ -80,8 +80,18 @@ var pageSamples = map[string]any{
 		RoleForm: roleForm{UserID: "u1", Role: "boss", formState: formState{Message: "Unknown role.", Errors: map[string]string{"role": "Choose a role."}}}},
 	"user": &userPage{basePage: sampleBase, Person: fpr.Author{ID: "u2", DisplayName: "Bob"}, Since: "November 2026",
 		Reviews: []namedReview{{Review: sampleReview, ProductName: "Cheese"}}, NextURL: "/users/u2?cursor=x"},
+	"ops": &opsPage{basePage: sampleBase, Status: "open", NextURL: "/ops?cursor=x", Groups: []*fpr.ErrorGroup{sampleGroup}},
+	"ops_group": &opsGroupPage{basePage: sampleBase, Group: sampleGroup, RequestID: "q1",
+		Events: []*fpr.ErrorEvent{{ID: "e1", Fingerprint: "fp1", RequestID: "q1", Route: "POST /register", Type: "panic", Message: "boom", Stack: "goroutine 1", Release: "r1", Instance: "i1", Time: sampleTime}}},
+	"ops_releases": &opsReleasesPage{basePage: sampleBase, NextURL: "/ops/releases?cursor=x",
+		Releases: []*fpr.ReleaseSummary{{Release: "r1", Commit: "c1", StartedAt: sampleTime, Starts: 2, NewGroups: 1, GroupsSince: 3}}},
+	"ops_alerts": &opsAlertsPage{basePage: sampleBase, NextURL: "/ops/alerts?cursor=x",
+		Alerts: []*fpr.Alert{{ID: "a1", Key: "k", Kind: fpr.AlertNewError, Fingerprint: "fp1", Message: "New error.", Created: sampleTime, SendError: "timeout"}}},
 	"farm": &farmPage{basePage: sampleBase, Farm: sampleFarm, Products: []*fpr.Product{sampleProduct}, NextURL: "/farms/f1?cursor=x", CanManage: true},
 }
+
+var sampleGroup = &fpr.ErrorGroup{Fingerprint: "fp1", Type: "panic", Message: "boom", Route: "POST /register", Stack: "goroutine 1",
+	Count: 3, FirstSeen: sampleTime, LastSeen: sampleTime, FirstRelease: "r1", LastRelease: "r2", Status: fpr.ErrorOpen, Regressed: true}
 
 var sampleFarm = &fpr.Farm{ID: "f1", OwnerID: "u3", Name: "Green Acre", Slug: "green-acre", Region: "Somerset", Description: "Cows.", CreatedAt: sampleTime}
 
