@@ -28,9 +28,10 @@ type Config struct {
 	SMTPURL         string
 	LogFormat       string
 	Moderation      fpr.ModerationMode
-	// AlertEvalInterval and AlertFlushInterval pace the 5xx ratio alert;
-	// zero takes the defaults (10 s and 2 s). Tests shorten them.
-	AlertEvalInterval, AlertFlushInterval time.Duration
+	// AlertEvalInterval, AlertFlushInterval and AlertWindow pace the 5xx
+	// ratio alert; zero takes the defaults (10 s, 2 s and the last minute).
+	// Tests shorten them.
+	AlertEvalInterval, AlertFlushInterval, AlertWindow time.Duration
 	// TrustedProxies lists the load balancers (CIDRs or addresses) whose
 	// X-Forwarded-For header names the client (FPR_TRUSTED_PROXIES).
 	TrustedProxies []netip.Prefix

@@ -19,7 +19,7 @@ func startMonitor(ctx context.Context, cfg Config, db *store.DB, srv *fprhttp.Se
 	mon := ops.NewMonitor(ops.MonitorConfig{
 		Ops: db, Log: log, Build: srv.Build, Instance: instance, Env: cfg.Env, BaseURL: cfg.BaseURL,
 		WebhookURL: cfg.AlertWebhookURL, DBStats: db.Stats,
-		EvalInterval: cfg.AlertEvalInterval, FlushInterval: cfg.AlertFlushInterval,
+		EvalInterval: cfg.AlertEvalInterval, FlushInterval: cfg.AlertFlushInterval, Window: cfg.AlertWindow,
 	})
 	srv.Ops = ops.Service{OpsService: db, Alerts: mon.Alerts}
 	srv.Metrics = mon.Metrics.Handler()

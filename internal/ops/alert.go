@@ -51,7 +51,7 @@ type Alerter struct {
 	EvalInterval  time.Duration // default 10 s
 	FlushInterval time.Duration // default 2 s
 	Window        time.Duration // default 60 s
-	Bucket        time.Duration // default 10 s
+	Bucket        time.Duration // default Window / 6 (10 s)
 	Threshold     float64       // default 0.05
 	MinErrors     int64         // default 5
 	Now           func() time.Time
@@ -94,7 +94,7 @@ func (a *Alerter) setup() {
 			a.Window = time.Minute
 		}
 		if a.Bucket <= 0 {
-			a.Bucket = 10 * time.Second
+			a.Bucket = a.Window / 6
 		}
 		if a.Threshold <= 0 {
 			a.Threshold = 0.05

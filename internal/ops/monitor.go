@@ -83,6 +83,7 @@ type MonitorConfig struct {
 
 	EvalInterval  time.Duration
 	FlushInterval time.Duration
+	Window        time.Duration
 	Threshold     float64
 	MinErrors     int64
 }
@@ -94,7 +95,8 @@ func NewMonitor(c MonitorConfig) *Monitor {
 	m.Alerts = &Alerter{
 		Ops: c.Ops, Webhook: &Webhook{URL: c.WebhookURL, Client: &http.Client{}}, Log: c.Log, Metrics: m.Metrics,
 		Release: c.Build.Release, Instance: c.Instance, Env: c.Env, BaseURL: c.BaseURL,
-		EvalInterval: c.EvalInterval, FlushInterval: c.FlushInterval, Threshold: c.Threshold, MinErrors: c.MinErrors,
+		EvalInterval: c.EvalInterval, FlushInterval: c.FlushInterval, Window: c.Window, Threshold: c.Threshold,
+		MinErrors: c.MinErrors,
 	}
 	m.Errors = &Recorder{
 		Ops: c.Ops, Log: c.Log, Release: c.Build.Release, Instance: c.Instance, Metrics: m.Metrics, Alerts: m.Alerts,
