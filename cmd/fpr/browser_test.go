@@ -12,6 +12,7 @@ package main
 import (
 	"fmt"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -66,8 +67,8 @@ func testPageReports(t *testing.T, tb *tab) {
 func TestBrowser(t *testing.T) {
 	tl := mustBrowserTools(t)
 	start := time.Now()
-	site := mustStartSite(t, nil)
-	t.Logf("fpr serve started in %v", time.Since(start).Round(time.Millisecond))
+	site := mustStartSite(t, nil, "--demo")
+	t.Logf("fpr serve --demo started in %v", time.Since(start).Round(time.Millisecond))
 
 	// The other people, made with `fpr user add` as an operator would,
 	// while chromium starts.
@@ -217,7 +218,8 @@ func TestBrowser(t *testing.T) {
 	// The producer builds the catalogue through the farm pages.
 	patTab := b.newTab(t, site)
 	var productID string
-	const productName = "Raw milk cheddar"
+	// A name no demo product has, so searches find exactly this one.
+	const productName = "Zennor raw milk cheddar"
 	must(t.Run("ProducerAddsFarmAndProduct", func(t *testing.T) {
 		tb := patTab.use(t)
 		tb.login(pat, "/admin")
@@ -263,8 +265,8 @@ func TestBrowser(t *testing.T) {
 		if got := tb.text("#admin-heading"); got != "Administration" {
 			t.Errorf("admin's /admin heading = %q, want Administration", got)
 		}
-		if got := tb.texts("#farm-table tbody td:first-child"); !slices.Contains(got, "Hillside Dairy") {
-			t.Errorf("admin's farm list = %q, want Hillside Dairy", got)
+		if n := tb.count("#farm-table tbody tr"); n < 2 {
+			t.Errorf("admin's farm list has %d farms, want the demo farms and Hillside Dairy", n)
 		}
 		tb.axe("admin")
 		tb.screenshots("admin")
@@ -285,17 +287,60 @@ func TestBrowser(t *testing.T) {
 		if n := tb.count("#nav-login"); n != 1 {
 			t.Errorf("signed-out home: %d log-in links, want 1", n)
 		}
+		// The demo catalogue fills both lists.
+		if n := tb.count("#top-rated .product-card"); n == 0 {
+			t.Errorf("home shows no top-rated products on the demo catalogue")
+		}
+		if n := tb.count("#recent-reviews .recent-review"); n == 0 {
+			t.Errorf("home shows no recent reviews on the demo catalogue")
+		}
 		tb.axe("home, signed out")
 		tb.screenshots("home")
+	})
+
+	t.Run("DemoCatalogue", func(t *testing.T) {
+		// `fpr serve --demo` printed an admin login once; it works.
+		m := regexp.MustCompile(`admin login (\S+) / (\S+)`).FindStringSubmatch(site.Stdout.String())
+		if m == nil {
+			t.Fatalf("fpr serve --demo printed no admin login:\n%s", site.Stdout.String())
+		}
+		tb := b.newTab(t, site)
+		tb.login(siteUser{email: m[1], password: m[2]}, "/account")
+		if got := tb.text("#account-role"); got != "admin" {
+			t.Errorf("demo admin's role = %q, want admin", got)
+		}
+
+		// The top-rated demo product: its histogram, count, list and
+		// JSON-LD agree.
+		tb.visit("/", 200)
+		tb.submit("open top-rated product", 200, chromedp.Click(chromedp.CSS("#top-rated .product-card .card-title a"), chromedp.NodeVisible))
+		h := tb.histogram()
+		sum := h[0] + h[1] + h[2] + h[3] + h[4]
+		if sum == 0 {
+			t.Fatalf("top-rated demo product has an empty histogram")
+		}
+		if got, want := tb.text("#rating-count"), fmt.Sprintf("%d reviews", sum); got != want && !(sum == 1 && got == "1 review") {
+			t.Errorf("rating count = %q, histogram %v sums to %d", got, h, sum)
+		}
+		if n := tb.count("#review-list article.review"); n == 0 || n > sum {
+			t.Errorf("review list shows %d reviews, histogram counts %d", n, sum)
+		}
+		ld := runValue(tb, "JSON-LD", chromedp.Evaluate[map[string]any](`JSON.parse(document.getElementById('product-jsonld').textContent)`))
+		ar, _ := ld["aggregateRating"].(map[string]any)
+		if ar == nil || fmt.Sprint(ar["reviewCount"]) != fmt.Sprint(sum) && fmt.Sprint(ar["ratingCount"]) != fmt.Sprint(sum) {
+			t.Errorf("JSON-LD aggregateRating = %v, want a count of %d", ld["aggregateRating"], sum)
+		}
+		tb.axe("product with demo reviews, signed in as admin")
+		tb.screenshots("product-demo")
 	})
 
 	must(t.Run("Search", func(t *testing.T) {
 		tb := ada.use(t)
 		tb.visit("/", 200)
-		tb.fill("#site-search", "cheddar")
+		tb.fill("#site-search", "zennor")
 		tb.submit("search", 200, chromedp.SendKeys(chromedp.CSS("#site-search"), kb.Enter))
-		if got := tb.path(); got != "/products?q=cheddar" {
-			t.Errorf("search led to %s, want /products?q=cheddar", got)
+		if got := tb.path(); got != "/products?q=zennor" {
+			t.Errorf("search led to %s, want /products?q=zennor", got)
 		}
 		if got := tb.texts("#product-list .card-title"); !slices.Equal(got, []string{productName}) {
 			t.Errorf("search results = %q, want [%q]", got, productName)
@@ -303,15 +348,15 @@ func TestBrowser(t *testing.T) {
 		tb.axe("search results")
 		tb.screenshots("search")
 
-		tb.visit("/products?q=zucchini", 200)
+		tb.visit("/products?q=xylophone", 200)
 		if n := tb.count("#product-list .card-title"); n != 0 {
-			t.Errorf("search for zucchini found %d products, want 0", n)
+			t.Errorf("search for xylophone found %d products, want 0", n)
 		}
 		if got := tb.text("#no-products"); got == "" {
 			t.Errorf("an empty search says nothing")
 		}
 
-		tb.visit("/products?q=cheddar", 200)
+		tb.visit("/products?q=zennor", 200)
 		tb.submit("open product", 200, chromedp.Click(chromedp.CSS("#product-list .card-title a"), chromedp.NodeVisible))
 		if got := tb.path(); got != "/products/"+productID {
 			t.Fatalf("search result led to %s, want /products/%s", got, productID)
