@@ -157,7 +157,6 @@ func TestDrill_Postmortem20240510(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = db.Close() })
 	srv := newServer(cfg, db, log)
-	srv.Build.Release = cfg.Release
 	srv.Auth.(*auth.Service).Params = auth.TestParams
 	ty := &typo{}
 	srv.Auth = typoAuth{srv.Auth, ty}

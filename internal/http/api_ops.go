@@ -2,8 +2,6 @@ package http
 
 import (
 	"net/http"
-	"strconv"
-	"time"
 
 	"github.com/fpr-team/fpr"
 )
@@ -27,16 +25,14 @@ type apiErrorGroupJSON struct {
 	Regressed    bool            `json:"regressed"`
 }
 
-func opsTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
-
 func apiErrorGroup(g *fpr.ErrorGroup) apiErrorGroupJSON {
 	j := apiErrorGroupJSON{
 		Fingerprint: g.Fingerprint, Type: g.Type, Message: g.Message, Route: g.Route, Count: g.Count,
-		FirstSeen: opsTime(g.FirstSeen), LastSeen: opsTime(g.LastSeen), FirstRelease: g.FirstRelease,
+		FirstSeen: apiTime(g.FirstSeen), LastSeen: apiTime(g.LastSeen), FirstRelease: g.FirstRelease,
 		LastRelease: g.LastRelease, Status: g.Status, Regressed: g.Regressed,
 	}
 	if !g.ResolvedAt.IsZero() {
-		t := opsTime(g.ResolvedAt)
+		t := apiTime(g.ResolvedAt)
 		j.ResolvedAt = &t
 	}
 	return j
@@ -59,7 +55,7 @@ type apiErrorEventJSON struct {
 func apiErrorEvent(e *fpr.ErrorEvent) apiErrorEventJSON {
 	return apiErrorEventJSON{
 		ID: e.ID, Fingerprint: e.Fingerprint, RequestID: e.RequestID, Route: e.Route, Type: e.Type,
-		Message: e.Message, Stack: e.Stack, Release: e.Release, Instance: e.Instance, Time: opsTime(e.Time),
+		Message: e.Message, Stack: e.Stack, Release: e.Release, Instance: e.Instance, Time: apiTime(e.Time),
 	}
 }
 
@@ -94,7 +90,7 @@ type apiReleaseJSON struct {
 }
 
 func apiRelease(r *fpr.ReleaseSummary) apiReleaseJSON {
-	return apiReleaseJSON{Release: r.Release, Commit: r.Commit, StartedAt: opsTime(r.StartedAt), Starts: r.Starts,
+	return apiReleaseJSON{Release: r.Release, Commit: r.Commit, StartedAt: apiTime(r.StartedAt), Starts: r.Starts,
 		NewGroups: r.NewGroups, GroupsSince: r.GroupsSince}
 }
 
@@ -105,36 +101,16 @@ type opsList[T any] struct {
 }
 
 func newOpsList[T, D any](items []D, next string, conv func(D) T) opsList[T] {
-	l := opsList[T]{Items: make([]T, 0, len(items))}
+	l := opsList[T]{Items: make([]T, 0, len(items)), NextCursor: nextCursor(next)}
 	for _, it := range items {
 		l.Items = append(l.Items, conv(it))
-	}
-	if next != "" {
-		l.NextCursor = &next
 	}
 	return l
 }
 
-// opsPageParams reads ?limit= and ?cursor=.
-func opsPageParams(r *http.Request) (fpr.Page, error) {
-	p := fpr.Page{Cursor: r.URL.Query().Get("cursor")}
-	if s := r.URL.Query().Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			return p, &fpr.Error{Code: fpr.CodeValidationFailed, Message: "The limit must be a whole number.",
-				Fields: map[string]string{"limit": "Must be between 1 and 100."}}
-		}
-		if n == 0 {
-			n = -1 // "limit=0" is out of range, not "default"
-		}
-		p.Limit = n
-	}
-	return p, nil
-}
-
 // handleAPIErrorGroups handles GET /api/v1/ops/errors.
 func (s *Server) handleAPIErrorGroups(w http.ResponseWriter, r *http.Request) error {
-	p, err := opsPageParams(r)
+	p, err := pageFromQuery(r)
 	if err != nil {
 		return err
 	}
@@ -177,7 +153,7 @@ func (s *Server) handleAPIResolveErrorGroup(w http.ResponseWriter, r *http.Reque
 
 // handleAPIReleases handles GET /api/v1/ops/releases.
 func (s *Server) handleAPIReleases(w http.ResponseWriter, r *http.Request) error {
-	p, err := opsPageParams(r)
+	p, err := pageFromQuery(r)
 	if err != nil {
 		return err
 	}
