@@ -113,7 +113,7 @@ var seedIDEncoding = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").With
 func (g *seedGen) id(t time.Time) string {
 	var b [16]byte
 	binary.BigEndian.PutUint64(b[:8], uint64(t.UnixMilli())<<16)
-	binary.BigEndian.PutUint16(b[6:8], uint16(g.ids.Uint32()))   //nolint:gosec // 16 random bits
+	binary.BigEndian.PutUint16(b[6:8], uint16(g.ids.Uint32())) //nolint:gosec // 16 random bits
 	binary.BigEndian.PutUint64(b[8:], g.ids.Uint64())
 	return seedIDEncoding.EncodeToString(b[:])
 }
