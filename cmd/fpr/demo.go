@@ -260,18 +260,18 @@ var demoReviewTexts = [5][]demoReview{
 	},
 	{
 		{"Disappointing this time", "I've had better {p} from this farm before. This batch was underwhelming and the delivery was late."},
-		{"Overpriced for what it is", "Decent enough {p}, but it really doesn't justify the price compared with the market."},
-		{"Packaging let it down", "The {p} itself was fine, but a lot of it was damaged because of the flimsy packaging."},
+		{"Overpriced for what it is", "Decent enough {p}, but the price is hard to justify compared with the market."},
+		{"Packaging let it down", "Nothing wrong with the {p} itself, but a lot of the order was damaged because of the flimsy packaging."},
 	},
 	{
-		{"Good, not great", "Perfectly decent {p}. Nothing wrong with it, but nothing that made me stop and notice either."},
-		{"Fine, a bit variable", "Some of the {p} was excellent and some was ordinary. Delivery was quick and the farm was friendly."},
-		{"Okay for everyday use", "Reasonable {p} for the price. I'd buy again if it was convenient, but I wouldn't go out of my way."},
-		{"Mixed feelings", "The flavour of the {p} was good, but the quantity felt a little mean for the price."},
+		{"Good, not great", "Perfectly decent {p}. Nothing wrong, but nothing that made me stop and notice either."},
+		{"Fine, a bit variable", "Parts of my order of {p} were excellent and parts ordinary. Delivery was quick and the farm was friendly."},
+		{"Okay for everyday use", "Reasonable {p} for the price. I'd buy again if it were convenient, but I wouldn't go out of my way."},
+		{"Mixed feelings", "Good flavour from the {p}, but the quantity felt a little mean for the price."},
 	},
 	{
 		{"Very good indeed", "Really good {p}, clearly fresh and well looked after. Knocked off a star only because delivery took an extra day."},
-		{"Solid and reliable", "This is my third order of the {p} and it has been consistently good each time."},
+		{"Solid and reliable", "This is my third order of the {p} and every one has been consistently good."},
 		{"Lovely, will buy again", "We enjoyed the {p} very much. Well packed, arrived quickly, and the note from the farm was a nice touch."},
 		{"Great quality", "Excellent {p}, much better than anything in the supermarket. A little pricey but worth it for a treat."},
 		{"Nearly perfect", "Beautiful {p}. My only wish is that they sold a larger size."},
@@ -279,9 +279,9 @@ var demoReviewTexts = [5][]demoReview{
 	{
 		{"Absolutely delicious", "The best {p} I have had in years. You can taste the care that goes into it. Already ordered more."},
 		{"Worth every penny", "Fantastic {p}. Fresh, full of flavour and beautifully packed. This is now a regular order in our house."},
-		{"Outstanding", "We had friends round and everyone asked where the {p} came from. Exceptional quality."},
+		{"Outstanding", "We had friends round and everyone asked which farm sold us the {p}. Exceptional quality."},
 		{"A new favourite", "I bought the {p} on a whim and now I can't go back. Friendly farm, quick delivery, perfect condition."},
-		{"Just like it used to be", "This {p} reminds me of my grandparents' farm. Proper food, made properly."},
+		{"Just like it used to be", "Buying {p} from this farm takes me back to my grandparents' kitchen garden. Proper food, made properly."},
 		{"Five stars, no question", "Superb {p}. Arrived the day after I ordered and kept well all week."},
 	},
 }

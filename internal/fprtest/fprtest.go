@@ -313,28 +313,11 @@ func (e *Env) Do(t testing.TB, method, path, token string, body any) (*http.Resp
 	return resp, data
 }
 
-// Clock is a settable clock for WithClock.
-type Clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+// Clock is a settable clock for WithClock: the conformance suite's.
+type Clock = storetest.Clock
 
 // NewClock returns a clock stopped at t.
-func NewClock(t time.Time) *Clock { return &Clock{now: t.UTC()} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock forward by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+func NewClock(t time.Time) *Clock { return storetest.NewClock(t) }
 
 // syncBuffer is a bytes.Buffer safe for concurrent writes, for logs.
 type syncBuffer struct {
