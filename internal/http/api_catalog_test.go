@@ -116,16 +116,7 @@ func TestAPI_Farms(t *testing.T) {
 		}](t, body).Items)
 	}
 	before := countFarms()
-	for _, tt := range []struct {
-		name   string
-		method string
-		path   string
-		token  string
-		body   any
-		status int
-		code   string
-		fields []string
-	}{
+	runRefusals(t, e.Env, []refusal{
 		{"create anonymous", "POST", "/api/v1/farms", "", map[string]string{"name": "A", "region": "B", "description": ""}, 401, "unauthenticated", nil},
 		{"create member", "POST", "/api/v1/farms", e.member.Token, map[string]string{"name": "A", "region": "B", "description": ""}, 403, "forbidden", nil},
 		{"create empty fields", "POST", "/api/v1/farms", e.producer.Token, map[string]string{"name": " ", "region": "", "description": ""}, 422, "validation_failed", []string{"name", "region"}},
@@ -141,23 +132,7 @@ func TestAPI_Farms(t *testing.T) {
 		{"list bad limit", "GET", "/api/v1/farms?limit=abc", "", nil, 422, "validation_failed", []string{"limit"}},
 		{"list big limit", "GET", "/api/v1/farms?limit=101", "", nil, 422, "validation_failed", []string{"limit"}},
 		{"list bad cursor", "GET", "/api/v1/farms?cursor=xyz", "", nil, 422, "validation_failed", []string{"cursor"}},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			resp, body := e.Do(t, tt.method, tt.path, tt.token, tt.body)
-			env := mustEnvelope(t, body)
-			if resp.StatusCode != tt.status || env.Error.Code != tt.code {
-				t.Fatalf("%s %s = %d %s, want %d %s", tt.method, tt.path, resp.StatusCode, body, tt.status, tt.code)
-			}
-			for _, f := range tt.fields {
-				if env.Error.Fields[f] == "" {
-					t.Errorf("fields = %v, want a message for %q", env.Error.Fields, f)
-				}
-			}
-			if len(tt.fields) != len(env.Error.Fields) {
-				t.Errorf("fields = %v, want exactly %v", env.Error.Fields, tt.fields)
-			}
-		})
-	}
+	})
 	if after := countFarms(); after != before {
 		t.Errorf("farms after refused requests = %d, want %d", after, before)
 	}
@@ -255,16 +230,7 @@ func TestAPI_Products(t *testing.T) {
 		}
 		return m
 	}
-	for _, tt := range []struct {
-		name   string
-		method string
-		path   string
-		token  string
-		body   any
-		status int
-		code   string
-		fields []string
-	}{
+	runRefusals(t, e.Env, []refusal{
 		{"create anonymous", "POST", "/api/v1/products", "", valid(nil), 401, "unauthenticated", nil},
 		{"create member", "POST", "/api/v1/products", e.member.Token, valid(nil), 403, "forbidden", nil},
 		{"create other producer", "POST", "/api/v1/products", e.other.Token, valid(nil), 403, "forbidden", nil},
@@ -283,23 +249,7 @@ func TestAPI_Products(t *testing.T) {
 		{"delete anonymous", "DELETE", "/api/v1/products/" + p.ID, "", nil, 401, "unauthenticated", nil},
 		{"delete unknown", "DELETE", "/api/v1/products/nope", e.admin.Token, nil, 404, "not_found", nil},
 		{"get unknown", "GET", "/api/v1/products/nope", "", nil, 404, "not_found", nil},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			resp, body := e.Do(t, tt.method, tt.path, tt.token, tt.body)
-			env := mustEnvelope(t, body)
-			if resp.StatusCode != tt.status || env.Error.Code != tt.code {
-				t.Fatalf("%s %s = %d %s, want %d %s", tt.method, tt.path, resp.StatusCode, body, tt.status, tt.code)
-			}
-			for _, f := range tt.fields {
-				if env.Error.Fields[f] == "" {
-					t.Errorf("fields = %v, want a message for %q", env.Error.Fields, f)
-				}
-			}
-			if len(tt.fields) != len(env.Error.Fields) {
-				t.Errorf("fields = %v, want exactly %v", env.Error.Fields, tt.fields)
-			}
-		})
-	}
+	})
 	if after := countProducts(); after != before {
 		t.Errorf("products after refused requests = %d, want %d", after, before)
 	}
@@ -414,5 +364,40 @@ func TestAPI_ProductsQuery(t *testing.T) {
 	resp, body = e.Do(t, http.MethodGet, "/api/v1/products?min_rating=4", "", nil)
 	if resp.StatusCode != 200 || len(mustDecode[productListJSON](t, body).Items) != 0 {
 		t.Errorf("min_rating=4 without reviews = %d %s, want an empty list", resp.StatusCode, body)
+	}
+}
+
+// refusal is a request the API must refuse with status and code, naming
+// exactly the given fields.
+type refusal struct {
+	name   string
+	method string
+	path   string
+	token  string
+	body   any
+	status int
+	code   string
+	fields []string
+}
+
+// runRefusals sends each request and checks its error envelope.
+func runRefusals(t *testing.T, e *fprtest.Env, cases []refusal) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := e.Do(t, tt.method, tt.path, tt.token, tt.body)
+			env := mustEnvelope(t, body)
+			if resp.StatusCode != tt.status || env.Error.Code != tt.code {
+				t.Fatalf("%s %s = %d %s, want %d %s", tt.method, tt.path, resp.StatusCode, body, tt.status, tt.code)
+			}
+			for _, f := range tt.fields {
+				if env.Error.Fields[f] == "" {
+					t.Errorf("fields = %v, want a message for %q", env.Error.Fields, f)
+				}
+			}
+			if len(tt.fields) != len(env.Error.Fields) {
+				t.Errorf("fields = %v, want exactly %v", env.Error.Fields, tt.fields)
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"embed"
 	"fmt"
 	"io/fs"
 	"sort"
@@ -10,6 +11,20 @@ import (
 	"strings"
 	"time"
 )
+
+// migrationFS holds each dialect's numbered .sql files, one folder each.
+//
+//go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
+var migrationFS embed.FS
+
+// migrationsFor returns the migrations folder of a dialect.
+func migrationsFor(dialect string) fs.FS {
+	sub, err := fs.Sub(migrationFS, "migrations/"+dialect)
+	if err != nil {
+		panic(err) // the embedded paths are fixed at build time
+	}
+	return sub
+}
 
 // Migration is one numbered schema change and whether it has been applied.
 type Migration struct {

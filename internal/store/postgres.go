@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -18,20 +17,11 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 )
 
-//go:embed migrations/postgres/*.sql
-var postgresMigrations embed.FS
-
 type postgresDialect struct{}
 
 func (postgresDialect) name() string { return "postgres" }
 
-func (postgresDialect) migrations() fs.FS {
-	sub, err := fs.Sub(postgresMigrations, "migrations/postgres")
-	if err != nil {
-		panic(err) // the embedded path is fixed at build time
-	}
-	return sub
-}
+func (postgresDialect) migrations() fs.FS { return migrationsFor("postgres") }
 
 // migrationLockID is the advisory lock key that serializes migrations when
 // several instances start at once ("fpr" in ASCII).

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -19,20 +18,11 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-//go:embed migrations/sqlite/*.sql
-var sqliteMigrations embed.FS
-
 type sqliteDialect struct{}
 
 func (sqliteDialect) name() string { return "sqlite" }
 
-func (sqliteDialect) migrations() fs.FS {
-	sub, err := fs.Sub(sqliteMigrations, "migrations/sqlite")
-	if err != nil {
-		panic(err) // the embedded path is fixed at build time
-	}
-	return sub
-}
+func (sqliteDialect) migrations() fs.FS { return migrationsFor("sqlite") }
 
 // lockMigrations needs nothing on SQLite: every migration runs on the
 // single write connection in a BEGIN IMMEDIATE transaction, which other
