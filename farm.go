@@ -40,15 +40,6 @@ func (f *Farm) Validate() error {
 	return fe.Err()
 }
 
-// CanManageFarm reports whether u may edit farm f and its products: its
-// owner (a producer) or an admin.
-func CanManageFarm(u *User, f *Farm) bool {
-	if u == nil || f == nil {
-		return false
-	}
-	return u.IsAdmin() || (u.Role == RoleProducer && u.ID == f.OwnerID)
-}
-
 // FarmUpdate holds the fields of a PATCH; nil means "not given".
 type FarmUpdate struct {
 	Name        *string

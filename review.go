@@ -90,24 +90,6 @@ func ValidateReplyBody(body string) error {
 	return fe.Err()
 }
 
-// CanSeeReview reports whether u may read r: anyone when it is published,
-// else its author and moderators.
-func CanSeeReview(u *User, r *Review) bool {
-	return r.Status == StatusPublished || (u != nil && u.ID == r.Author.ID) || u.CanModerate()
-}
-
-// CanEditReview reports whether u may change r's rating, title or body: its
-// author only.
-func CanEditReview(u *User, r *Review) bool {
-	return u != nil && u.ID == r.Author.ID
-}
-
-// CanDeleteReview reports whether u may delete r: its author, moderators
-// and admins.
-func CanDeleteReview(u *User, r *Review) bool {
-	return CanEditReview(u, r) || u.CanModerate()
-}
-
 // ReviewUpdate holds the fields of a PATCH; nil means "not given".
 type ReviewUpdate struct {
 	Rating *int
@@ -160,10 +142,6 @@ func (fr FlagReason) Valid() bool {
 	}
 	return false
 }
-
-// FlagsToUnpublish is how many distinct users' flags send a published review
-// back to pending under post-moderation.
-const FlagsToUnpublish = 3
 
 // MaxFlagNoteLength limits a flag's note.
 const MaxFlagNoteLength = 1000
@@ -264,6 +242,22 @@ func (a ModerationAction) Status() ReviewStatus {
 	}
 }
 
+// MaxModerationNoteLength limits the note of a moderation decision.
+const MaxModerationNoteLength = 1000
+
+// ValidateModeration checks a moderator's decision: a known action and a
+// note of at most MaxModerationNoteLength characters (after trimming).
+func ValidateModeration(action ModerationAction, note string) error {
+	fe := FieldErrors{}
+	if !action.Valid() {
+		fe.Add("action", "Choose publish, reject or remove.")
+	}
+	if utf8.RuneCountInString(strings.TrimSpace(note)) > MaxModerationNoteLength {
+		fe.Add("note", "Use at most 1000 characters.")
+	}
+	return fe.Err()
+}
+
 // ModerationItem is one entry of the moderation queue.
 type ModerationItem struct {
 	Review      *Review
@@ -287,6 +281,20 @@ type ModerationEntry struct {
 type ModerationFilter struct {
 	Status string
 	Page
+}
+
+// Validate applies the default limit and checks the queue's status and
+// limit: validation_failed naming the first bad one.
+func (f *ModerationFilter) Validate() error {
+	if err := f.Normalize(); err != nil {
+		return err
+	}
+	switch f.Status {
+	case "", "pending", "flagged":
+		return nil
+	}
+	return &Error{Code: CodeValidationFailed, Message: "That queue does not exist.",
+		Fields: map[string]string{"status": "Use pending or flagged, or leave it out for both."}}
 }
 
 // ModerationService is the moderators' queue and decisions.

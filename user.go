@@ -47,11 +47,6 @@ type User struct {
 // IsAdmin reports whether u is an admin. A nil user is not.
 func (u *User) IsAdmin() bool { return u != nil && u.Role == RoleAdmin }
 
-// CanModerate reports whether u may use the moderation queue.
-func (u *User) CanModerate() bool {
-	return u != nil && (u.Role == RoleModerator || u.Role == RoleAdmin)
-}
-
 // Limits on account fields.
 const (
 	MinPasswordLength    = 10

@@ -89,7 +89,6 @@ var (
 	// so the answer does not tell which accounts exist.
 	errBadCredentials = fpr.Errorf(fpr.CodeUnauthenticated, "The e-mail or password is not right.")
 	errNoSession      = fpr.Errorf(fpr.CodeUnauthenticated, "Your session has ended or is not valid. Please log in.")
-	errNotLoggedIn    = fpr.Errorf(fpr.CodeUnauthenticated, "Please log in to do this.")
 )
 
 // withHashSlot runs fn once a hashing slot is free, waiting no longer than
@@ -365,9 +364,9 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 // validation_failed on current_password and counts as a failed login for
 // the account, so a stolen session cannot be used to guess the password.
 func (s *Service) ChangePassword(ctx context.Context, current, next string) error {
-	actor := fpr.UserFromContext(ctx)
-	if actor == nil {
-		return errNotLoggedIn
+	actor, err := fpr.RequireUser(ctx)
+	if err != nil {
+		return err
 	}
 	account, _ := throttleKeys(actor.Email, "")
 	if err := s.checkThrottle(ctx, account); err != nil {

@@ -90,27 +90,22 @@ func (db *DB) FindFarms(ctx context.Context, f fpr.FarmFilter) ([]*fpr.Farm, str
 // to own the farm. The slug comes from the name; a taken slug gets -2, -3…
 // unauthenticated, forbidden, validation_failed.
 func (db *DB) CreateFarm(ctx context.Context, f *fpr.Farm) error {
-	actor := fpr.UserFromContext(ctx)
-	switch {
-	case actor == nil:
-		return fpr.Errorf(fpr.CodeUnauthenticated, "Please log in to create a farm.")
-	case actor.IsAdmin():
-		if f.OwnerID == "" {
-			f.OwnerID = actor.ID
-		}
-	case actor.Role == fpr.RoleProducer:
-		f.OwnerID = actor.ID
-	default:
+	actor, err := fpr.RequireUser(ctx)
+	if err != nil {
+		return err
+	}
+	if !fpr.CanCreateFarm(actor) {
 		return fpr.Errorf(fpr.CodeForbidden, "Only producers and admins may create farms.")
 	}
+	f.OwnerID = fpr.FarmOwnerID(actor, f.OwnerID)
 	if err := f.Validate(); err != nil {
 		return err
 	}
-	err := db.inTx(ctx, true, func(tx *Tx) error {
+	err = db.inTx(ctx, true, func(tx *Tx) error {
 		if f.OwnerID != actor.ID {
 			var role fpr.Role
 			err := tx.QueryRowContext(ctx, `SELECT role FROM users WHERE id = $1`, f.OwnerID).Scan(&role)
-			if errors.Is(err, sql.ErrNoRows) || (err == nil && role != fpr.RoleProducer) {
+			if errors.Is(err, sql.ErrNoRows) || (err == nil && !fpr.CanOwnFarm(role)) {
 				return &fpr.Error{Code: fpr.CodeValidationFailed, Message: "Some fields need another look.",
 					Fields: map[string]string{"owner_id": "The owner must be an existing producer."}}
 			}
@@ -140,12 +135,12 @@ func (db *DB) CreateFarm(ctx context.Context, f *fpr.Farm) error {
 // search index of the farm's products in the same transaction.
 // unauthenticated, forbidden, not_found, validation_failed.
 func (db *DB) UpdateFarm(ctx context.Context, id string, upd fpr.FarmUpdate) (*fpr.Farm, error) {
-	actor := fpr.UserFromContext(ctx)
-	if actor == nil {
-		return nil, fpr.Errorf(fpr.CodeUnauthenticated, "Please log in to change a farm.")
+	actor, err := fpr.RequireUser(ctx)
+	if err != nil {
+		return nil, err
 	}
 	var farm *fpr.Farm
-	err := db.inTx(ctx, true, func(tx *Tx) error {
+	err = db.inTx(ctx, true, func(tx *Tx) error {
 		var err error
 		farm, err = scanFarm(tx.QueryRowContext(ctx, `SELECT `+farmColumns+` FROM farms WHERE id = $1`, id))
 		if errors.Is(err, sql.ErrNoRows) {

@@ -4,20 +4,16 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/fpr-team/fpr"
 )
 
-// maxModerationNoteLength limits the note of a moderation decision.
-const maxModerationNoteLength = 1000
-
 // requireModerator returns the acting user when they may moderate:
 // unauthenticated for an anonymous caller, forbidden for others.
 func requireModerator(ctx context.Context) (*fpr.User, error) {
-	u := fpr.UserFromContext(ctx)
-	if u == nil {
-		return nil, fpr.Errorf(fpr.CodeUnauthenticated, "Please log in as a moderator.")
+	u, err := fpr.RequireUser(ctx)
+	if err != nil {
+		return nil, err
 	}
 	if !u.CanModerate() {
 		return nil, fpr.Errorf(fpr.CodeForbidden, "Only moderators and admins may do this.")
@@ -43,18 +39,12 @@ func (db *DB) FindModerationQueue(ctx context.Context, f fpr.ModerationFilter) (
 	if _, err := requireModerator(ctx); err != nil {
 		return nil, "", err
 	}
-	if err := f.Normalize(); err != nil {
+	if err := f.Validate(); err != nil {
 		return nil, "", err
 	}
-	var source string
-	switch f.Status {
-	case "":
+	source := queueSources[f.Status]
+	if f.Status == "" {
 		source = queueSources["pending"] + ` UNION ` + queueSources["flagged"]
-	case "pending", "flagged":
-		source = queueSources[f.Status]
-	default:
-		return nil, "", &fpr.Error{Code: fpr.CodeValidationFailed, Message: "That queue does not exist.",
-			Fields: map[string]string{"status": "Use pending or flagged, or leave it out for both."}}
 	}
 	after, err := decodeCursor(f.Cursor, "moderation:"+f.Status)
 	if err != nil {
@@ -149,17 +139,10 @@ func (db *DB) ModerateReview(ctx context.Context, id string, action fpr.Moderati
 	if err != nil {
 		return nil, err
 	}
-	fe := fpr.FieldErrors{}
-	if !action.Valid() {
-		fe.Add("action", "Choose publish, reject or remove.")
-	}
-	note = strings.TrimSpace(note)
-	if utf8.RuneCountInString(note) > maxModerationNoteLength {
-		fe.Add("note", "Use at most 1000 characters.")
-	}
-	if err := fe.Err(); err != nil {
+	if err := fpr.ValidateModeration(action, note); err != nil {
 		return nil, err
 	}
+	note = strings.TrimSpace(note)
 	var r *fpr.Review
 	err = db.inTx(ctx, true, func(tx *Tx) error {
 		var err error

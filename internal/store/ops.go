@@ -21,11 +21,11 @@ import (
 // requireAdmin returns unauthenticated or forbidden unless the acting user
 // is an admin.
 func requireAdmin(ctx context.Context) error {
-	u := fpr.UserFromContext(ctx)
-	if u == nil {
-		return fpr.Errorf(fpr.CodeUnauthenticated, "Log in to see this.")
+	u, err := fpr.RequireUser(ctx)
+	if err != nil {
+		return err
 	}
-	if !u.IsAdmin() {
+	if !fpr.CanSeeOperations(u) {
 		return fpr.Errorf(fpr.CodeForbidden, "Only admins may see operations data.")
 	}
 	return nil

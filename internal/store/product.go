@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"unicode"
@@ -121,11 +120,8 @@ var productOrders = map[fpr.ProductSort]productOrder{
 // relevance (the default when f.Query has words). validation_failed, with
 // every bad field, for a bad sort, category, min_rating, limit or cursor.
 func (db *DB) FindProducts(ctx context.Context, f fpr.ProductFilter) ([]*fpr.Product, string, error) {
-	fe := fpr.FieldErrors{}
-	if err := f.Normalize(); err != nil {
-		for k, v := range fpr.ErrorFields(err) {
-			fe.Add(k, v)
-		}
+	if err := f.Validate(); err != nil {
+		return nil, "", err
 	}
 	var terms []string
 	if f.Query != nil {
@@ -138,19 +134,7 @@ func (db *DB) FindProducts(ctx context.Context, f fpr.ProductFilter) ([]*fpr.Pro
 			sort = fpr.ProductSortRelevance
 		}
 	}
-	order, ok := productOrders[sort]
-	if !ok {
-		fe.Add("sort", "Use newest, top_rated, most_reviewed or name.")
-	}
-	if f.Category != nil && !f.Category.Valid() {
-		fe.Add("category", "Choose one of the listed categories.")
-	}
-	if f.MinRating != nil && (math.IsNaN(*f.MinRating) || *f.MinRating < 1 || *f.MinRating > 5) {
-		fe.Add("min_rating", "Must be a number from 1 to 5.")
-	}
-	if err := fe.Err(); err != nil {
-		return nil, "", err
-	}
+	order := productOrders[sort] // every valid sort has one
 	after, err := decodeCursor(f.Cursor, string(sort))
 	if err != nil {
 		return nil, "", err
@@ -252,8 +236,8 @@ func (tx *Tx) manageableFarm(ctx context.Context, farmID string) (*fpr.Farm, err
 // farm's owner or an admin. unauthenticated, validation_failed (an empty
 // farm_id among them), not_found (farm), forbidden.
 func (db *DB) CreateProduct(ctx context.Context, p *fpr.Product) error {
-	if fpr.UserFromContext(ctx) == nil {
-		return fpr.Errorf(fpr.CodeUnauthenticated, "Please log in to add a product.")
+	if _, err := fpr.RequireUser(ctx); err != nil {
+		return err
 	}
 	if p.FarmID == "" {
 		err := p.Validate()
@@ -292,8 +276,8 @@ func (db *DB) CreateProduct(ctx context.Context, p *fpr.Product) error {
 // or unit, and its search entry. The farm's owner or an admin.
 // unauthenticated, not_found, forbidden, validation_failed.
 func (db *DB) UpdateProduct(ctx context.Context, id string, upd fpr.ProductUpdate) (*fpr.Product, error) {
-	if fpr.UserFromContext(ctx) == nil {
-		return nil, fpr.Errorf(fpr.CodeUnauthenticated, "Please log in to change a product.")
+	if _, err := fpr.RequireUser(ctx); err != nil {
+		return nil, err
 	}
 	var p *fpr.Product
 	err := db.inTx(ctx, true, func(tx *Tx) error {
@@ -343,8 +327,8 @@ func (db *DB) UpdateProduct(ctx context.Context, id string, upd fpr.ProductUpdat
 // cascade) its reviews with their votes, flags and replies. The farm's
 // owner or an admin. unauthenticated, not_found, forbidden.
 func (db *DB) DeleteProduct(ctx context.Context, id string) error {
-	if fpr.UserFromContext(ctx) == nil {
-		return fpr.Errorf(fpr.CodeUnauthenticated, "Please log in to delete a product.")
+	if _, err := fpr.RequireUser(ctx); err != nil {
+		return err
 	}
 	err := db.inTx(ctx, true, func(tx *Tx) error {
 		var farmID string

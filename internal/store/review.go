@@ -98,6 +98,17 @@ func (tx *Tx) lockVisibleReview(ctx context.Context, id string) (*fpr.Review, er
 	return r, nil
 }
 
+// farmOfProduct reads the farm selling product productID; not_found
+// (product) when there is no such product.
+func (tx *Tx) farmOfProduct(ctx context.Context, productID string) (*fpr.Farm, error) {
+	farm, err := scanFarm(tx.QueryRowContext(ctx, `SELECT `+farmColumns+` FROM farms
+		WHERE id = (SELECT farm_id FROM products WHERE id = $1)`, productID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("product")
+	}
+	return farm, err
+}
+
 // setReviewStatus changes a locked review's status and moves it in or out
 // of the rating summary.
 func (tx *Tx) setReviewStatus(ctx context.Context, r *fpr.Review, status fpr.ReviewStatus) error {
@@ -141,31 +152,24 @@ func (db *DB) FindReviewByID(ctx context.Context, id string) (*fpr.Review, error
 // unauthenticated, not_found (product), validation_failed, forbidden (the
 // owner of the product's farm), conflict.
 func (db *DB) CreateReview(ctx context.Context, r *fpr.Review) error {
-	actor := fpr.UserFromContext(ctx)
-	if actor == nil {
-		return fpr.Errorf(fpr.CodeUnauthenticated, "Please log in to write a review.")
+	actor, err := fpr.RequireUser(ctx)
+	if err != nil {
+		return err
 	}
 	if err := r.Validate(); err != nil {
 		return err
 	}
 	r.Author = fpr.Author{ID: actor.ID, DisplayName: actor.DisplayName}
 	r.Probe = actor.Probe
-	r.Status = fpr.StatusPublished
-	if db.Moderation == fpr.ModerationPre {
-		r.Status = fpr.StatusPending
-	}
+	r.Status = fpr.ReviewStartStatus(db.Moderation, actor)
 	r.HelpfulCount = 0
 	r.Reply = nil
-	err := db.inTx(ctx, true, func(tx *Tx) error {
-		var ownerID string
-		err := tx.QueryRowContext(ctx, `SELECT f.owner_id FROM products p JOIN farms f ON f.id = p.farm_id WHERE p.id = $1`,
-			r.ProductID).Scan(&ownerID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("product")
-		} else if err != nil {
+	err = db.inTx(ctx, true, func(tx *Tx) error {
+		farm, err := tx.farmOfProduct(ctx, r.ProductID)
+		if err != nil {
 			return err
 		}
-		if ownerID == actor.ID {
+		if !fpr.CanReviewProduct(actor, farm) {
 			return fpr.Errorf(fpr.CodeForbidden, "You cannot review your own farm's products.")
 		}
 		r.ID = db.NewID(tx.now)
@@ -192,12 +196,12 @@ func (db *DB) CreateReview(ctx context.Context, r *fpr.Review) error {
 // the same transaction. not_found when the acting user may not see it,
 // forbidden for anyone but the author, validation_failed.
 func (db *DB) UpdateReview(ctx context.Context, id string, upd fpr.ReviewUpdate) (*fpr.Review, error) {
-	actor := fpr.UserFromContext(ctx)
-	if actor == nil {
-		return nil, fpr.Errorf(fpr.CodeUnauthenticated, "Please log in to edit your review.")
+	actor, err := fpr.RequireUser(ctx)
+	if err != nil {
+		return nil, err
 	}
 	var r *fpr.Review
-	err := db.inTx(ctx, true, func(tx *Tx) error {
+	err = db.inTx(ctx, true, func(tx *Tx) error {
 		var err error
 		if r, err = tx.lockVisibleReview(ctx, id); err != nil {
 			return err
@@ -227,6 +231,9 @@ func (db *DB) UpdateReview(ctx context.Context, id string, upd fpr.ReviewUpdate)
 		if err := tx.applyRatingDelta(ctx, r.ProductID, oldRating, r.Rating, c, c); err != nil {
 			return err
 		}
+		if err := tx.setReviewStatus(ctx, r, fpr.ReviewStatusAfterEdit(db.Moderation, r.Status)); err != nil {
+			return err
+		}
 		return tx.fillViewerHelpful(ctx, []*fpr.Review{r})
 	})
 	if err != nil {
@@ -239,11 +246,11 @@ func (db *DB) UpdateReview(ctx context.Context, id string, upd fpr.ReviewUpdate)
 // author, moderators or admins. The rating summary follows in the same
 // transaction. not_found when the acting user may not see it, forbidden.
 func (db *DB) DeleteReview(ctx context.Context, id string) error {
-	actor := fpr.UserFromContext(ctx)
-	if actor == nil {
-		return fpr.Errorf(fpr.CodeUnauthenticated, "Please log in to delete a review.")
+	actor, err := fpr.RequireUser(ctx)
+	if err != nil {
+		return err
 	}
-	err := db.inTx(ctx, true, func(tx *Tx) error {
+	err = db.inTx(ctx, true, func(tx *Tx) error {
 		r, err := tx.lockVisibleReview(ctx, id)
 		if err != nil {
 			return err
@@ -262,12 +269,6 @@ func (db *DB) DeleteReview(ctx context.Context, id string) error {
 	return nil
 }
 
-// reviewSorts are the keyset orders of FindReviews.
-var reviewSorts = map[fpr.ReviewSort]bool{
-	fpr.ReviewSortNewest: true, fpr.ReviewSortHelpful: true,
-	fpr.ReviewSortHighest: true, fpr.ReviewSortLowest: true,
-}
-
 // FindReviews lists reviews by f.Sort: newest (id desc), helpful
 // (helpful_count desc, id desc), highest (rating desc, id desc) or lowest
 // (rating asc, id desc), with keyset cursors. Lists show published,
@@ -275,20 +276,8 @@ var reviewSorts = map[fpr.ReviewSort]bool{
 // user), who sees every status. not_found for an unknown product or
 // author; validation_failed for a bad sort, rating, limit or cursor.
 func (db *DB) FindReviews(ctx context.Context, f fpr.ReviewFilter) ([]*fpr.Review, string, error) {
-	if err := f.Normalize(); err != nil {
+	if err := f.Validate(); err != nil {
 		return nil, "", err
-	}
-	if f.Sort == "" {
-		f.Sort = fpr.ReviewSortNewest
-	}
-	if !reviewSorts[f.Sort] {
-		return nil, "", &fpr.Error{Code: fpr.CodeValidationFailed, Message: "That sort does not exist.",
-			Fields: map[string]string{"sort": "Use newest, helpful, highest or lowest."}}
-	}
-	if f.Rating != nil {
-		if msg := fpr.ValidateRating(*f.Rating); msg != "" {
-			return nil, "", &fpr.Error{Code: fpr.CodeValidationFailed, Message: msg, Fields: map[string]string{"rating": msg}}
-		}
 	}
 	after, err := decodeCursor(f.Cursor, "reviews:"+string(f.Sort))
 	if err != nil {

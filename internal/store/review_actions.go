@@ -14,16 +14,16 @@ import (
 // repeated votes keep it exact. unauthenticated, not_found, forbidden on
 // one's own review.
 func (db *DB) SetHelpful(ctx context.Context, reviewID string, helpful bool) error {
-	actor := fpr.UserFromContext(ctx)
-	if actor == nil {
-		return fpr.Errorf(fpr.CodeUnauthenticated, "Please log in to vote.")
+	actor, err := fpr.RequireUser(ctx)
+	if err != nil {
+		return err
 	}
-	err := db.inTx(ctx, true, func(tx *Tx) error {
+	err = db.inTx(ctx, true, func(tx *Tx) error {
 		r, err := tx.lockVisibleReview(ctx, reviewID)
 		if err != nil {
 			return err
 		}
-		if r.Author.ID == actor.ID {
+		if !fpr.CanVoteOnReview(actor, r) {
 			return fpr.Errorf(fpr.CodeForbidden, "You cannot vote for your own review.")
 		}
 		q, delta := `DELETE FROM review_votes WHERE review_id = $1 AND user_id = $2`, -1
@@ -57,19 +57,19 @@ func (db *DB) SetHelpful(ctx context.Context, reviewID string, helpful bool) err
 // summary, in the same transaction. unauthenticated, validation_failed,
 // not_found, forbidden (one's own review), conflict.
 func (db *DB) FlagReview(ctx context.Context, f *fpr.Flag) error {
-	actor := fpr.UserFromContext(ctx)
-	if actor == nil {
-		return fpr.Errorf(fpr.CodeUnauthenticated, "Please log in to flag a review.")
+	actor, err := fpr.RequireUser(ctx)
+	if err != nil {
+		return err
 	}
 	if err := f.Validate(); err != nil {
 		return err
 	}
-	err := db.inTx(ctx, true, func(tx *Tx) error {
+	err = db.inTx(ctx, true, func(tx *Tx) error {
 		r, err := tx.lockVisibleReview(ctx, f.ReviewID)
 		if err != nil {
 			return err
 		}
-		if r.Author.ID == actor.ID {
+		if !fpr.CanFlagReview(actor, r) {
 			return fpr.Errorf(fpr.CodeForbidden, "You cannot flag your own review.")
 		}
 		f.ID = db.NewID(tx.now)
@@ -83,18 +83,12 @@ func (db *DB) FlagReview(ctx context.Context, f *fpr.Flag) error {
 			}
 			return err
 		}
-		if db.Moderation != fpr.ModerationPost || r.Status != fpr.StatusPublished {
-			return nil
-		}
 		var open int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM review_flags WHERE review_id = $1 AND resolved = FALSE`,
 			r.ID).Scan(&open); err != nil {
 			return err
 		}
-		if open >= fpr.FlagsToUnpublish {
-			return tx.setReviewStatus(ctx, r, fpr.StatusPending)
-		}
-		return nil
+		return tx.setReviewStatus(ctx, r, fpr.ReviewStatusAfterFlag(db.Moderation, r.Status, open))
 	})
 	if err != nil {
 		return fmt.Errorf("flag review: %w", err)
@@ -106,26 +100,25 @@ func (db *DB) FlagReview(ctx context.Context, f *fpr.Flag) error {
 // producer owning the product's farm, or an admin. unauthenticated,
 // validation_failed, not_found (a review the user may not see), forbidden.
 func (db *DB) SetReply(ctx context.Context, reviewID, body string) (*fpr.Review, error) {
-	actor := fpr.UserFromContext(ctx)
-	if actor == nil {
-		return nil, fpr.Errorf(fpr.CodeUnauthenticated, "Please log in to reply.")
+	actor, err := fpr.RequireUser(ctx)
+	if err != nil {
+		return nil, err
 	}
 	if err := fpr.ValidateReplyBody(body); err != nil {
 		return nil, err
 	}
 	body = strings.TrimSpace(body)
 	var r *fpr.Review
-	err := db.inTx(ctx, true, func(tx *Tx) error {
+	err = db.inTx(ctx, true, func(tx *Tx) error {
 		var err error
 		if r, err = tx.lockVisibleReview(ctx, reviewID); err != nil {
 			return err
 		}
-		var ownerID string
-		if err := tx.QueryRowContext(ctx, `SELECT f.owner_id FROM products p JOIN farms f ON f.id = p.farm_id WHERE p.id = $1`,
-			r.ProductID).Scan(&ownerID); err != nil {
-			return fmt.Errorf("find farm owner: %w", err)
+		farm, err := tx.farmOfProduct(ctx, r.ProductID)
+		if err != nil {
+			return err
 		}
-		if !fpr.CanManageFarm(actor, &fpr.Farm{OwnerID: ownerID}) {
+		if !fpr.CanReplyToReview(actor, farm) {
 			return fpr.Errorf(fpr.CodeForbidden, "Only the farm that sells this product may reply.")
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO review_replies (review_id, author_id, body, created_at, updated_at)

@@ -86,7 +86,7 @@ func (db *DB) FindUserCredentials(ctx context.Context, email string) (*fpr.User,
 // (forbidden otherwise). f.Query matches the e-mail or the display name,
 // case-insensitively, anywhere in them.
 func (db *DB) FindUsers(ctx context.Context, f fpr.UserFilter) ([]*fpr.User, string, error) {
-	if !fpr.UserFromContext(ctx).IsAdmin() {
+	if !fpr.CanManageUsers(fpr.UserFromContext(ctx)) {
 		return nil, "", fpr.Errorf(fpr.CodeForbidden, "Only admins may list users.")
 	}
 	if err := f.Normalize(); err != nil {
@@ -151,14 +151,14 @@ var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 // user.
 func (db *DB) SetUserRole(ctx context.Context, id string, role fpr.Role) (*fpr.User, error) {
 	actor := fpr.UserFromContext(ctx)
-	if !actor.IsAdmin() {
+	if !fpr.CanManageUsers(actor) {
 		return nil, fpr.Errorf(fpr.CodeForbidden, "Only admins may change roles.")
 	}
 	if !role.Valid() {
 		return nil, &fpr.Error{Code: fpr.CodeValidationFailed, Message: "That role does not exist.",
 			Fields: map[string]string{"role": "Use member, producer, moderator or admin."}}
 	}
-	if id == actor.ID && role != fpr.RoleAdmin {
+	if !fpr.CanChangeRole(actor, id, role) {
 		return nil, fpr.Errorf(fpr.CodeForbidden, "You cannot remove your own admin role; ask another admin.")
 	}
 	return db.SetUserRoleUnchecked(ctx, id, role)
