@@ -22,7 +22,7 @@ func requireProducer(r *http.Request) (*fpr.User, error) {
 	if err != nil {
 		return nil, err
 	}
-	if u.Role != fpr.RoleProducer && !u.IsAdmin() {
+	if !fpr.CanCreateFarm(u) {
 		return nil, errNotProducer
 	}
 	return u, nil

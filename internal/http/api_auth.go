@@ -27,7 +27,7 @@ type apiUserJSON struct {
 // the user themselves and for admins.
 func apiUser(u, viewer *fpr.User) apiUserJSON {
 	j := apiUserJSON{ID: u.ID, DisplayName: u.DisplayName, Role: u.Role, CreatedAt: apiTime(u.CreatedAt)}
-	if viewer != nil && (viewer.ID == u.ID || viewer.IsAdmin()) {
+	if fpr.CanSeeEmail(viewer, u) {
 		j.Email = u.Email
 	}
 	return j
@@ -47,13 +47,8 @@ type apiLoginJSON struct {
 // request. Handlers that need a user call it first; what the user may do
 // is still the service's decision.
 func requireUser(ctx context.Context) (*fpr.User, error) {
-	if u := fpr.UserFromContext(ctx); u != nil {
-		return u, nil
-	}
-	return nil, errNotLoggedIn
+	return fpr.RequireUser(ctx)
 }
-
-var errNotLoggedIn = fpr.Errorf(fpr.CodeUnauthenticated, "Please log in to do this.")
 
 // clientAddr is the client's IP address, for login throttling. It is the
 // peer address, unless the peer is one of TrustedProxies (the load
@@ -141,7 +136,7 @@ func (s *Server) handleAPILogin(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) handleAPILogout(w http.ResponseWriter, r *http.Request) error {
 	si, ok := sessionFromContext(r.Context())
 	if !ok {
-		return errNotLoggedIn
+		return fpr.ErrUnauthenticated
 	}
 	if err := s.Auth.Logout(r.Context(), si.token); err != nil {
 		return err

@@ -34,11 +34,11 @@ type apiFarmListJSON struct {
 
 // handleAPIFarms handles GET /api/v1/farms: farms by name.
 func (s *Server) handleAPIFarms(w http.ResponseWriter, r *http.Request) error {
-	limit, err := limitFromQuery(r)
+	page, err := pageFromQuery(r)
 	if err != nil {
 		return err
 	}
-	farms, next, err := s.Farms.FindFarms(r.Context(), fpr.FarmFilter{Page: fpr.Page{Limit: limit, Cursor: r.URL.Query().Get("cursor")}})
+	farms, next, err := s.Farms.FindFarms(r.Context(), fpr.FarmFilter{Page: page})
 	if err != nil {
 		return err
 	}

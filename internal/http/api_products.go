@@ -1,9 +1,7 @@
 package http
 
 import (
-	"math"
 	"net/http"
-	"strconv"
 
 	"github.com/fpr-team/fpr"
 )
@@ -65,58 +63,10 @@ type apiProductListJSON struct {
 	NextCursor *string          `json:"next_cursor"`
 }
 
-// limitFromQuery reads ?limit= as a number, leaving 0 (the default) when
-// it is absent; the services check its range.
-func limitFromQuery(r *http.Request) (int, error) {
-	s := r.URL.Query().Get("limit")
-	if s == "" {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n == 0 {
-		return 0, &fpr.Error{Code: fpr.CodeValidationFailed, Message: "The limit must be a whole number between 1 and 100.",
-			Fields: map[string]string{"limit": "Must be between 1 and 100."}}
-	}
-	return n, nil
-}
-
-// productFilterFromQuery reads GET /products' query. Values that do not
-// parse are validation_failed here; the service checks the rest (sort,
-// category, ranges, cursor).
-func productFilterFromQuery(r *http.Request) (fpr.ProductFilter, error) {
-	q := r.URL.Query()
-	f := fpr.ProductFilter{Sort: fpr.ProductSort(q.Get("sort")), Page: fpr.Page{Cursor: q.Get("cursor")}}
-	fe := fpr.FieldErrors{}
-	limit, err := limitFromQuery(r)
-	if err != nil {
-		fe.Add("limit", fpr.ErrorFields(err)["limit"])
-	}
-	f.Limit = limit
-	if v := q.Get("q"); v != "" {
-		f.Query = &v
-	}
-	if v := q.Get("category"); v != "" {
-		c := fpr.Category(v)
-		f.Category = &c
-	}
-	if v := q.Get("farm_id"); v != "" {
-		f.FarmID = &v
-	}
-	if v := q.Get("min_rating"); v != "" {
-		n, err := strconv.ParseFloat(v, 64)
-		if err != nil || math.IsNaN(n) || math.IsInf(n, 0) {
-			fe.Add("min_rating", "Must be a number from 1 to 5.")
-		} else {
-			f.MinRating = &n
-		}
-	}
-	return f, fe.Err()
-}
-
 // handleAPIProducts handles GET /api/v1/products?q=&category=&farm_id=
 // &min_rating=&sort=&limit=&cursor=.
 func (s *Server) handleAPIProducts(w http.ResponseWriter, r *http.Request) error {
-	f, err := productFilterFromQuery(r)
+	f, err := fpr.ParseProductQuery(r.URL.Query())
 	if err != nil {
 		return err
 	}

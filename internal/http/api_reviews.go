@@ -2,7 +2,6 @@ package http
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/fpr-team/fpr"
 )
@@ -87,31 +86,10 @@ type apiFlagEnvelope struct {
 	Flag apiFlagJSON `json:"flag"`
 }
 
-// reviewFilterFromQuery reads ?sort=, ?rating=, ?limit= and ?cursor=. A
-// rating that is not a number is validation_failed; the store checks the
-// rest.
-func reviewFilterFromQuery(r *http.Request) (fpr.ReviewFilter, error) {
-	page, err := pageFromQuery(r)
-	if err != nil {
-		return fpr.ReviewFilter{}, err
-	}
-	q := r.URL.Query()
-	f := fpr.ReviewFilter{Sort: fpr.ReviewSort(q.Get("sort")), Page: page}
-	if s := q.Get("rating"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			msg := fpr.ValidateRating(0)
-			return f, &fpr.Error{Code: fpr.CodeValidationFailed, Message: msg, Fields: map[string]string{"rating": msg}}
-		}
-		f.Rating = &n
-	}
-	return f, nil
-}
-
 // handleAPIProductReviews handles GET /api/v1/products/{id}/reviews: the
 // product's published reviews, sorted and filtered by star value.
 func (s *Server) handleAPIProductReviews(w http.ResponseWriter, r *http.Request) error {
-	f, err := reviewFilterFromQuery(r)
+	f, err := fpr.ParseReviewQuery(r.URL.Query())
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package http
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/fpr-team/fpr"
 )
@@ -12,20 +11,10 @@ type apiUserListJSON struct {
 	NextCursor *string       `json:"next_cursor"`
 }
 
-// pageFromQuery reads ?limit= and ?cursor=. A limit that is not a number
-// is validation_failed, as one out of range is (fpr.Page.Normalize).
+// pageFromQuery reads ?limit= and ?cursor= (fpr.ParsePage): a limit that
+// is not a whole number from 1 to 100 is validation_failed.
 func pageFromQuery(r *http.Request) (fpr.Page, error) {
-	q := r.URL.Query()
-	p := fpr.Page{Cursor: q.Get("cursor")}
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 { // 0 would mean "default" to Normalize
-			return p, &fpr.Error{Code: fpr.CodeValidationFailed, Message: "The limit must be a whole number between 1 and 100.",
-				Fields: map[string]string{"limit": "Must be between 1 and 100."}}
-		}
-		p.Limit = n
-	}
-	return p, p.Normalize()
+	return fpr.ParsePage(r.URL.Query())
 }
 
 // nextCursor is the JSON of a next page cursor: null on the last page.

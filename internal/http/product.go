@@ -68,46 +68,34 @@ func (s *Server) handleProducts(w http.ResponseWriter, r *http.Request) error {
 		MinRating: q.Get("min_rating"),
 		Sort:      q.Get("sort"),
 	}
-	f := fpr.ProductFilter{Sort: fpr.ProductSort(p.Sort), Page: fpr.Page{Cursor: q.Get("cursor")}}
-	if p.Query != "" {
-		f.Query = &p.Query
-	}
-	if p.Category != "" {
-		c := fpr.Category(p.Category)
-		f.Category = &c
-	}
+	// A bad filter is shown beside its field, with the form kept, rather
+	// than as an error page.
 	status := http.StatusOK
-	if p.MinRating != "" {
-		v, err := strconv.ParseFloat(p.MinRating, 64)
-		if err != nil {
-			// The same words as the service's message for a rating out of range.
-			p.Filters = formState{Message: "Some fields need another look.", Errors: map[string]string{"min_rating": "Must be a number from 1 to 5."}}
-		} else {
-			f.MinRating = &v
-		}
+	f, err := fpr.ParseProductQuery(q)
+	var (
+		products []*fpr.Product
+		next     string
+	)
+	if err == nil {
+		products, next, err = s.Products.FindProducts(r.Context(), f)
 	}
-	if p.Filters.Errors == nil {
-		products, next, err := s.Products.FindProducts(r.Context(), f)
-		if err != nil {
-			st, fs, ok := formFailure(err)
-			if !ok {
-				return err
-			}
-			status, p.Filters = st, fs
+	if err != nil {
+		st, fs, ok := formFailure(err)
+		if !ok {
+			return err
 		}
-		p.Products = products
-		if next != "" {
-			v := url.Values{}
-			for _, k := range []string{"q", "category", "min_rating", "sort"} {
-				if q.Get(k) != "" {
-					v.Set(k, q.Get(k))
-				}
+		status, p.Filters = st, fs
+	}
+	p.Products = products
+	if next != "" {
+		v := url.Values{}
+		for _, k := range []string{"q", "category", "min_rating", "sort", "limit"} {
+			if q.Get(k) != "" {
+				v.Set(k, q.Get(k))
 			}
-			v.Set("cursor", next)
-			p.NextURL = "/products?" + v.Encode()
 		}
-	} else {
-		status = http.StatusUnprocessableEntity
+		v.Set("cursor", next)
+		p.NextURL = "/products?" + v.Encode()
 	}
 	p.basePage = s.base(w, r, p.Heading())
 	return s.render(w, r, status, "products", p)
@@ -140,8 +128,8 @@ type histBar struct {
 // productReview is a review on the product page with the visitor's forms.
 type productReview struct {
 	*fpr.Review
-	IsMine    bool
 	CanVote   bool
+	CanFlag   bool
 	FlagForm  flagForm
 	ReplyForm replyForm
 }
@@ -198,7 +186,11 @@ func (p productPage) SortOptions() []option {
 
 // StarOptions are the choices of the star filter.
 func (p productPage) StarOptions() []option {
-	return options(strconv.Itoa(p.Star), "0=All ratings", "5=5 stars", "4=4 stars", "3=3 stars", "2=2 stars", "1=1 star")
+	star := ""
+	if p.Star != 0 {
+		star = strconv.Itoa(p.Star)
+	}
+	return options(star, "=All ratings", "5=5 stars", "4=4 stars", "3=3 stars", "2=2 stars", "1=1 star")
 }
 
 // handleProduct handles GET /products/{id}?sort=&rating=&cursor=.
@@ -223,19 +215,14 @@ func (s *Server) productPage(w http.ResponseWriter, r *http.Request, id string) 
 		return nil, err
 	}
 	q := r.URL.Query()
-	p := &productPage{Product: product, Farm: farm, Sort: q.Get("sort")}
-	if p.Sort == "" {
-		p.Sort = string(fpr.ReviewSortNewest)
+	f, err := fpr.ParseReviewQuery(q)
+	if err != nil {
+		return nil, err
 	}
-	f := fpr.ReviewFilter{ProductID: &product.ID, Sort: fpr.ReviewSort(p.Sort), Page: fpr.Page{Cursor: q.Get("cursor")}}
-	if v := q.Get("rating"); v != "" && v != "0" {
-		star, err := strconv.Atoi(v)
-		if err != nil || star < 1 || star > 5 {
-			return nil, &fpr.Error{Code: fpr.CodeValidationFailed, Message: "Choose a rating from 1 to 5 stars.",
-				Fields: map[string]string{"rating": "Choose a rating from 1 to 5 stars."}}
-		}
-		p.Star = star
-		f.Rating = &star
+	f.ProductID = &product.ID
+	p := &productPage{Product: product, Farm: farm, Sort: string(f.Sort)}
+	if f.Rating != nil {
+		p.Star = *f.Rating
 	}
 	reviews, next, err := s.Reviews.FindReviews(ctx, f)
 	if err != nil {
@@ -251,11 +238,10 @@ func (s *Server) productPage(w http.ResponseWriter, r *http.Request, id string) 
 			p.Mine = mine[0]
 			p.ReviewForm = reviewForm{Rating: p.Mine.Rating, Title: p.Mine.Title, Body: p.Mine.Body}
 		}
-		p.CanReply = fpr.CanManageFarm(u, farm)
+		p.CanReply = fpr.CanReplyToReview(u, farm)
 	}
 	for _, rv := range reviews {
-		pr := productReview{Review: rv, IsMine: u != nil && u.ID == rv.Author.ID}
-		pr.CanVote = u != nil && !pr.IsMine
+		pr := productReview{Review: rv, CanVote: fpr.CanVoteOnReview(u, rv), CanFlag: fpr.CanFlagReview(u, rv)}
 		if rv.Reply != nil {
 			pr.ReplyForm.Body = rv.Reply.Body
 		}
@@ -269,6 +255,9 @@ func (s *Server) productPage(w http.ResponseWriter, r *http.Request, id string) 
 		}
 		if star != 0 {
 			v.Set("rating", strconv.Itoa(star))
+		}
+		if f.Limit != fpr.DefaultLimit {
+			v.Set("limit", strconv.Itoa(f.Limit))
 		}
 		if cursor != "" {
 			v.Set("cursor", cursor)

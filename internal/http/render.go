@@ -144,7 +144,7 @@ func (b basePage) LoginURL() string {
 
 // IsProducer reports whether the visitor manages farms (producer or admin).
 func (b basePage) IsProducer() bool {
-	return b.User != nil && (b.User.Role == fpr.RoleProducer || b.User.Role == fpr.RoleAdmin)
+	return fpr.CanCreateFarm(b.User)
 }
 
 // base fills the common page data and consumes the flash cookie.
