@@ -79,6 +79,11 @@ func TestCataloguePages(t *testing.T) {
 			t.Fatalf("min_rating=lots = %d, want 422", p.StatusCode)
 		}
 		checkFieldError(t, p, "min_rating", "Must be a number from 1 to 5.")
+		for _, q := range []string{"min_rating=0.5", "min_rating=NaN", "sort=cheapest", "category=cars", "limit=abc"} {
+			if p := b.get("/products?" + q); p.StatusCode != http.StatusUnprocessableEntity || p.text(".error-summary") == "" {
+				t.Errorf("GET /products?%s = %d with summary %q, want 422 with the error shown", q, p.StatusCode, p.text(".error-summary"))
+			}
+		}
 	})
 
 	t.Run("Person", func(t *testing.T) {

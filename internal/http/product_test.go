@@ -188,6 +188,9 @@ func TestProductPage(t *testing.T) {
 	if p.find("#review-list article#review-"+annReview+" .vote-form").Length() != 0 {
 		t.Errorf("the author can vote on their own review")
 	}
+	if p.find("#flag-"+annReview+"-form").Length() != 0 {
+		t.Errorf("the author can flag their own review")
+	}
 	if p.find("script:not([src]):not([type='application/ld+json'])").Length() != 0 {
 		t.Errorf("the review body became a script element")
 	}
@@ -295,6 +298,21 @@ func TestProductPage(t *testing.T) {
 	}
 	if got := p.attr("#histogram li[data-stars='2'] a", "aria-current"); got != "true" {
 		t.Errorf("the 2-star bar is not marked current")
+	}
+	// Another reader may vote and flag; the list honours ?limit= and keeps
+	// it on the next page.
+	p = b.get(path + "?limit=1&sort=highest")
+	if p.find("#review-list .vote-form").Length() != 1 || p.find("#review-list details.flag form").Length() != 1 {
+		t.Errorf("another reader is not offered the vote and flag forms")
+	}
+	if next := p.attr(".pager a", "href"); !strings.Contains(next, "limit=1") || !strings.Contains(next, "cursor=") {
+		t.Errorf("next page link = %q, want limit=1 kept with a cursor", next)
+	}
+	// Bad list parameters are refused as the API refuses them.
+	for _, q := range []string{"rating=0", "rating=7", "rating=two", "sort=oldest", "limit=0", "limit=101"} {
+		if p := anon.get(path + "?" + q); p.StatusCode != http.StatusUnprocessableEntity {
+			t.Errorf("GET %s?%s = %d, want 422", path, q, p.StatusCode)
+		}
 	}
 
 	// Ann deletes her review.

@@ -60,7 +60,7 @@ var pageSamples = map[string]any{
 		Products: []*fpr.Product{sampleProduct}, NextURL: "/products?cursor=x", Filters: formState{Errors: map[string]string{"min_rating": "Bad."}}},
 	"product": &productPage{basePage: sampleBase, Product: sampleProduct, Farm: sampleFarm,
 		Bars:    []histBar{{Stars: 5, Count: 1, Pct: 35, URL: "/products/p1?rating=5#reviews", Current: true}, {Stars: 1, URL: "/products/p1?rating=1#reviews"}},
-		Reviews: []productReview{{Review: sampleReview, CanVote: true, FlagForm: flagForm{Reason: "spam", formState: sampleForm}, ReplyForm: replyForm{Body: "Thanks", formState: sampleForm}}},
+		Reviews: []productReview{{Review: sampleReview, CanVote: true, CanFlag: true, FlagForm: flagForm{Reason: "spam", formState: sampleForm}, ReplyForm: replyForm{Body: "Thanks", formState: sampleForm}}},
 		Sort:    "helpful", Star: 5, NextURL: "/products/p1?cursor=x", Mine: sampleReview,
 		ReviewForm: reviewForm{Rating: 4, Title: "T", Body: "B", formState: formState{Errors: map[string]string{"rating": "Choose."}}},
 		CanReply:   true, JSONLD: (&Server{}).productLD(sampleProduct, sampleFarm, []*fpr.Review{sampleReview})},
@@ -254,7 +254,7 @@ func BenchmarkRender_ProductPage(b *testing.B) {
 	p := *pageSamples["product"].(*productPage)
 	p.Reviews = nil
 	for range fpr.DefaultLimit {
-		p.Reviews = append(p.Reviews, productReview{Review: sampleReview, CanVote: true})
+		p.Reviews = append(p.Reviews, productReview{Review: sampleReview, CanVote: true, CanFlag: true})
 	}
 	r := httptest.NewRequest(http.MethodGet, "/products/p1", nil)
 	b.ReportAllocs()
