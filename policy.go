@@ -61,13 +61,17 @@ func FarmOwnerID(u *User, requested string) string {
 // admin: producers only.
 func CanOwnFarm(r Role) bool { return r == RoleProducer }
 
+// CanManageEveryFarm reports whether u manages every farm, not only their
+// own: admins.
+func CanManageEveryFarm(u *User) bool { return u.IsAdmin() }
+
 // CanManageFarm reports whether u may edit farm f and add, change or
 // delete its products: its owner (a producer) or an admin.
 func CanManageFarm(u *User, f *Farm) bool {
 	if u == nil || f == nil {
 		return false
 	}
-	return u.IsAdmin() || (u.Role == RoleProducer && u.ID == f.OwnerID)
+	return CanManageEveryFarm(u) || (u.Role == RoleProducer && u.ID == f.OwnerID)
 }
 
 // CanReviewProduct reports whether u may review a product of farm: any

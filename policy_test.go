@@ -195,6 +195,15 @@ func TestCanManageFarm(t *testing.T) {
 	})
 }
 
+func TestCanManageEveryFarm(t *testing.T) {
+	checkPolicy(t, []policyRow{
+		{"Anonymous", fpr.CanManageEveryFarm(nil), false},
+		{"Producer", fpr.CanManageEveryFarm(producer), false},
+		{"Moderator", fpr.CanManageEveryFarm(moderator), false},
+		{"Admin", fpr.CanManageEveryFarm(admin), true},
+	})
+}
+
 func TestCanManageUsers(t *testing.T) {
 	checkPolicy(t, []policyRow{
 		{"Anonymous", fpr.CanManageUsers(nil), false},

@@ -76,7 +76,7 @@ func (s *Server) adminPage(w http.ResponseWriter, r *http.Request) (*adminPage, 
 		return nil, err
 	}
 	f := fpr.FarmFilter{Page: fpr.Page{Cursor: r.URL.Query().Get("cursor")}}
-	if !u.IsAdmin() {
+	if !fpr.CanManageEveryFarm(u) {
 		f.OwnerID = &u.ID
 	}
 	farms, next, err := s.Farms.FindFarms(r.Context(), f)
