@@ -130,6 +130,13 @@ func ReviewStatusAfterEdit(_ ModerationMode, current ReviewStatus) ReviewStatus 
 	return current
 }
 
+// CountsInRating reports whether a review in status, by a probe account or
+// not, counts in its product's rating summary: published reviews by real
+// people only.
+func CountsInRating(status ReviewStatus, probe bool) bool {
+	return status == StatusPublished && !probe
+}
+
 // FlagsToUnpublish is how many distinct users' unresolved flags send a
 // published review back to pending under post-moderation.
 const FlagsToUnpublish = 3

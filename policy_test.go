@@ -297,6 +297,16 @@ func TestReviewStatusAfterFlag(t *testing.T) {
 	}
 }
 
+func TestCountsInRating(t *testing.T) {
+	checkPolicy(t, []policyRow{
+		{"Published", fpr.CountsInRating(fpr.StatusPublished, false), true},
+		{"PublishedProbe", fpr.CountsInRating(fpr.StatusPublished, true), false},
+		{"Pending", fpr.CountsInRating(fpr.StatusPending, false), false},
+		{"Rejected", fpr.CountsInRating(fpr.StatusRejected, false), false},
+		{"Removed", fpr.CountsInRating(fpr.StatusRemoved, false), false},
+	})
+}
+
 func TestValidateRating(t *testing.T) {
 	for _, tt := range []struct {
 		name  string

@@ -14,12 +14,6 @@ import (
 // through applyRatingDelta, so readers never see a summary that disagrees
 // with the reviews list.
 
-// ratingCounted reports whether a review in status, made by a probe account
-// or not, counts in its product's rating summary.
-func ratingCounted(status fpr.ReviewStatus, probe bool) bool {
-	return status == fpr.StatusPublished && !probe
-}
-
 // scoreSQL computes the Bayesian average of fpr.Rating.BayesianAverage from
 // a count and a sum expression. The CAST makes both engines divide in IEEE
 // doubles ((sum + 35) / (count + 10)), exactly as Go does, so a score
@@ -41,7 +35,7 @@ var applyRatingDeltaSQL = `UPDATE products SET
 
 // applyRatingDelta moves one review in productID's rating summary: out of
 // it with oldRating when oldCounted, into it with newRating when
-// newCounted (see ratingCounted). Examples: a new published review is
+// newCounted (see fpr.CountsInRating). Examples: a new published review is
 // (0, r, false, true); an edit from 2 to 5 stars is (2, 5, true, true); a
 // review rejected by a moderator is (r, r, true, false).
 //

@@ -182,7 +182,7 @@ func TestRecountRatings(t *testing.T) {
 				VALUES ($1, $2, $3, $4, 'b', $5, $6, 0, 0)`, db.NewID(tx.now), ids[0], uid, r.rating, r.status, r.probe); err != nil {
 					return fmt.Errorf("review %d: %w", i, err)
 				}
-				if ratingCounted(r.status, r.probe) {
+				if fpr.CountsInRating(r.status, r.probe) {
 					want.Count++
 					want.Sum += r.rating
 					want.Histogram[r.rating-1]++

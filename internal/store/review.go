@@ -118,7 +118,7 @@ func (tx *Tx) setReviewStatus(ctx context.Context, r *fpr.Review, status fpr.Rev
 	if _, err := tx.ExecContext(ctx, `UPDATE reviews SET status = $1 WHERE id = $2`, string(status), r.ID); err != nil {
 		return fmt.Errorf("set review status: %w", err)
 	}
-	if err := tx.applyRatingDelta(ctx, r.ProductID, r.Rating, r.Rating, ratingCounted(r.Status, r.Probe), ratingCounted(status, r.Probe)); err != nil {
+	if err := tx.applyRatingDelta(ctx, r.ProductID, r.Rating, r.Rating, fpr.CountsInRating(r.Status, r.Probe), fpr.CountsInRating(status, r.Probe)); err != nil {
 		return err
 	}
 	r.Status = status
@@ -184,7 +184,7 @@ func (db *DB) CreateReview(ctx context.Context, r *fpr.Review) error {
 			}
 			return err
 		}
-		return tx.applyRatingDelta(ctx, r.ProductID, 0, r.Rating, false, ratingCounted(r.Status, r.Probe))
+		return tx.applyRatingDelta(ctx, r.ProductID, 0, r.Rating, false, fpr.CountsInRating(r.Status, r.Probe))
 	})
 	if err != nil {
 		return fmt.Errorf("create review: %w", err)
@@ -227,7 +227,7 @@ func (db *DB) UpdateReview(ctx context.Context, id string, upd fpr.ReviewUpdate)
 			r.Rating, r.Title, r.Body, micros(tx.now), r.ID); err != nil {
 			return err
 		}
-		c := ratingCounted(r.Status, r.Probe)
+		c := fpr.CountsInRating(r.Status, r.Probe)
 		if err := tx.applyRatingDelta(ctx, r.ProductID, oldRating, r.Rating, c, c); err != nil {
 			return err
 		}
@@ -261,7 +261,7 @@ func (db *DB) DeleteReview(ctx context.Context, id string) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM reviews WHERE id = $1`, r.ID); err != nil {
 			return err
 		}
-		return tx.applyRatingDelta(ctx, r.ProductID, r.Rating, 0, ratingCounted(r.Status, r.Probe), false)
+		return tx.applyRatingDelta(ctx, r.ProductID, r.Rating, 0, fpr.CountsInRating(r.Status, r.Probe), false)
 	})
 	if err != nil {
 		return fmt.Errorf("delete review: %w", err)
