@@ -13,21 +13,6 @@ import (
 // check every permission; the pages also refuse visitors who could do
 // nothing there, so a member gets the 403 page rather than empty forms.
 
-var errNotProducer = fpr.Errorf(fpr.CodeForbidden, "Only producers and admins can manage farms.")
-
-// requireProducer returns the acting user when they are a producer or an
-// admin.
-func requireProducer(r *http.Request) (*fpr.User, error) {
-	u, err := requireUser(r.Context())
-	if err != nil {
-		return nil, err
-	}
-	if u.Role != fpr.RoleProducer && !u.IsAdmin() {
-		return nil, errNotProducer
-	}
-	return u, nil
-}
-
 type farmForm struct {
 	Name        string
 	Region      string

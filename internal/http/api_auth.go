@@ -1,18 +1,13 @@
 package http
 
 import (
-	"context"
 	"net"
 	"net/http"
 	"net/netip"
 	"strings"
-	"time"
 
 	"github.com/fpr-team/fpr"
 )
-
-// apiTime formats a time for JSON: RFC 3339 in UTC.
-func apiTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // apiUserJSON is the API's User.
 type apiUserJSON struct {
@@ -42,18 +37,6 @@ type apiLoginJSON struct {
 	ExpiresAt string      `json:"expires_at"`
 	User      apiUserJSON `json:"user"`
 }
-
-// requireUser returns the acting user, or unauthenticated for an anonymous
-// request. Handlers that need a user call it first; what the user may do
-// is still the service's decision.
-func requireUser(ctx context.Context) (*fpr.User, error) {
-	if u := fpr.UserFromContext(ctx); u != nil {
-		return u, nil
-	}
-	return nil, errNotLoggedIn
-}
-
-var errNotLoggedIn = fpr.Errorf(fpr.CodeUnauthenticated, "Please log in to do this.")
 
 // clientAddr is the client's IP address, for login throttling. It is the
 // peer address, unless the peer is one of TrustedProxies (the load

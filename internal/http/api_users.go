@@ -2,7 +2,6 @@ package http
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/fpr-team/fpr"
 )
@@ -10,30 +9,6 @@ import (
 type apiUserListJSON struct {
 	Items      []apiUserJSON `json:"items"`
 	NextCursor *string       `json:"next_cursor"`
-}
-
-// pageFromQuery reads ?limit= and ?cursor=. A limit that is not a number
-// is validation_failed, as one out of range is (fpr.Page.Normalize).
-func pageFromQuery(r *http.Request) (fpr.Page, error) {
-	q := r.URL.Query()
-	p := fpr.Page{Cursor: q.Get("cursor")}
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 { // 0 would mean "default" to Normalize
-			return p, &fpr.Error{Code: fpr.CodeValidationFailed, Message: "The limit must be a whole number between 1 and 100.",
-				Fields: map[string]string{"limit": "Must be between 1 and 100."}}
-		}
-		p.Limit = n
-	}
-	return p, p.Normalize()
-}
-
-// nextCursor is the JSON of a next page cursor: null on the last page.
-func nextCursor(c string) *string {
-	if c == "" {
-		return nil
-	}
-	return &c
 }
 
 // handleAPIUsers handles GET /api/v1/admin/users?q=: users, newest first,

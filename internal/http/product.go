@@ -386,3 +386,10 @@ func (s *Server) handleFarm(w http.ResponseWriter, r *http.Request) error {
 	}
 	return s.render(w, r, http.StatusOK, "farm", p)
 }
+
+// reviewView is what the "product-review" template of product.html gets:
+// the page (for the visitor and the farm) and the review.
+type reviewView struct {
+	Page   *productPage
+	Review productReview
+}
