@@ -10,8 +10,9 @@ import (
 	"github.com/fpr-team/fpr"
 )
 
-// The catalogue pages: product search, the product page with its reviews
-// and forms, and the farm page.
+// The catalogue pages: product search and the product page with its
+// reviews and forms (the review forms' handlers are in review.go, the farm
+// page in farm.go).
 
 type productsPage struct {
 	basePage
@@ -358,33 +359,6 @@ func (s *Server) productLD(p *fpr.Product, farm *fpr.Farm, reviews []*fpr.Review
 		})
 	}
 	return ld
-}
-
-type farmPage struct {
-	basePage
-	Farm      *fpr.Farm
-	Products  []*fpr.Product
-	NextURL   string
-	CanManage bool
-}
-
-// handleFarm handles GET /farms/{id}: the farm and its products.
-func (s *Server) handleFarm(w http.ResponseWriter, r *http.Request) error {
-	ctx := r.Context()
-	farm, err := s.Farms.FindFarmByID(ctx, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	products, next, err := s.Products.FindProducts(ctx, fpr.ProductFilter{FarmID: &farm.ID, Sort: fpr.ProductSortName, Page: fpr.Page{Cursor: r.URL.Query().Get("cursor")}})
-	if err != nil {
-		return err
-	}
-	p := &farmPage{basePage: s.base(w, r, farm.Name), Farm: farm, Products: products,
-		CanManage: fpr.CanManageFarm(fpr.UserFromContext(ctx), farm)}
-	if next != "" {
-		p.NextURL = "/farms/" + url.PathEscape(farm.ID) + "?cursor=" + url.QueryEscape(next)
-	}
-	return s.render(w, r, http.StatusOK, "farm", p)
 }
 
 // reviewView is what the "product-review" template of product.html gets:

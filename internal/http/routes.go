@@ -63,7 +63,7 @@ func (s *Server) routes() http.Handler {
 	handle("GET /api/v1/ops/releases", s.api(s.handleAPIReleases))
 	handle("GET /api/v1/ops/requests/{request_id}", s.api(s.handleAPIErrorByRequest))
 
-	// Pages: handlers in <resource>.go, the render system in render.go.
+	// Pages: handlers in <resource>.go, the render system in templates.go.
 	s.mustLoadWeb()
 	page := func(pattern string, h pageFunc) { handle(pattern, s.page(h)) }
 	page("GET /static/{hash}/{name}", s.handleStatic)

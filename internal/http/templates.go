@@ -22,7 +22,7 @@ package http
 //	}
 //
 //  3. Add the page to pageTypes below ("ops_errors": opsErrorsPage{}) and
-//     a filled example to pageSamples in render_test.go: TestTemplates
+//     a filled example to pageSamples in templates_test.go: TestTemplates
 //     renders every page with its zero value and the example, and fails
 //     while a template has no entry, so a typo in a template fails a test
 //     instead of a visitor's request.
