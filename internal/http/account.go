@@ -70,12 +70,12 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) error {
 	password := r.PostForm.Get("password")
 	u, err := s.Auth.Register(r.Context(), fpr.Registration{Email: f.Email, Password: password, DisplayName: f.DisplayName})
 	if err != nil {
-		status, st, ok := formFailure(err)
-		if !ok {
-			return err
-		}
-		f.formState = st
-		return s.render(w, r, status, "register", &registerPage{basePage: s.base(w, r, "Create an account"), Form: f})
+		return formFailed(s, w, r, err, "register", func() (*registerPage, error) {
+			return &registerPage{basePage: s.base(w, r, "Create an account")}, nil
+		}, func(p *registerPage, st formState) {
+			f.formState = st
+			p.Form = f
+		})
 	}
 	sess, err := s.Auth.OpenSession(r.Context(), u.ID, fpr.SessionWeb)
 	if err != nil {
@@ -102,18 +102,17 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 		Email: f.Email, Password: r.PostForm.Get("password"), ClientAddr: s.clientAddr(r), Kind: fpr.SessionWeb,
 	})
 	if err != nil {
-		status, st, ok := formFailure(err)
-		switch {
-		case ok:
-			setRetryAfter(w, err)
-		case fpr.ErrorCode(err) == fpr.CodeUnauthenticated:
-			// One message whether the e-mail or the password was wrong.
-			status, st = http.StatusUnprocessableEntity, formState{Message: fpr.ErrorMessage(err)}
-		default:
-			return err
+		if _, _, ok := formFailure(err); !ok && fpr.ErrorCode(err) == fpr.CodeUnauthenticated {
+			// A wrong e-mail or password: one message above the form (422),
+			// whichever it was.
+			err = fpr.Errorf(fpr.CodeValidationFailed, "%s", fpr.ErrorMessage(err))
 		}
-		f.formState = st
-		return s.render(w, r, status, "login", &loginPage{basePage: s.base(w, r, "Log in"), Form: f})
+		return formFailed(s, w, r, err, "login", func() (*loginPage, error) {
+			return &loginPage{basePage: s.base(w, r, "Log in")}, nil
+		}, func(p *loginPage, st formState) {
+			f.formState = st
+			p.Form = f
+		})
 	}
 	s.startSession(w, r, sess)
 	return s.redirect(w, r, f.Next, "logged-in")
@@ -173,16 +172,8 @@ func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	if err := s.Auth.ChangePassword(r.Context(), r.PostForm.Get("current_password"), r.PostForm.Get("new_password")); err != nil {
-		status, st, ok := formFailure(err)
-		if !ok {
-			return err
-		}
-		p, perr := s.accountPage(w, r)
-		if perr != nil {
-			return perr
-		}
-		p.Password = st
-		return s.render(w, r, status, "account", p)
+		return formFailed(s, w, r, err, "account", func() (*accountPage, error) { return s.accountPage(w, r) },
+			func(p *accountPage, st formState) { p.Password = st })
 	}
 	sess, err := s.Auth.OpenSession(r.Context(), u.ID, fpr.SessionWeb)
 	if err != nil {

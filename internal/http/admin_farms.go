@@ -75,17 +75,11 @@ func (s *Server) handleCreateFarm(w http.ResponseWriter, r *http.Request) error 
 		err = s.Farms.CreateFarm(r.Context(), farm)
 	}
 	if err != nil {
-		status, st, ok := formFailure(err)
-		if !ok {
-			return err
-		}
-		p, perr := s.adminPage(w, r)
-		if perr != nil {
-			return perr
-		}
-		f.formState = st
-		p.FarmForm = f
-		return s.render(w, r, status, "admin", p)
+		return formFailed(s, w, r, err, "admin", func() (*adminPage, error) { return s.adminPage(w, r) },
+			func(p *adminPage, st formState) {
+				f.formState = st
+				p.FarmForm = f
+			})
 	}
 	return s.redirect(w, r, "/admin/farms/"+url.PathEscape(farm.ID), "farm-created")
 }
@@ -180,14 +174,5 @@ func (s *Server) handleUpdateFarm(w http.ResponseWriter, r *http.Request) error 
 
 // adminFarmFailure re-renders the farm's admin page after a failed form.
 func (s *Server) adminFarmFailure(w http.ResponseWriter, r *http.Request, id string, err error, set func(*adminFarmPage, formState)) error {
-	status, st, ok := formFailure(err)
-	if !ok {
-		return err
-	}
-	p, perr := s.adminFarmPage(w, r, id)
-	if perr != nil {
-		return perr
-	}
-	set(p, st)
-	return s.render(w, r, status, "admin_farm", p)
+	return formFailed(s, w, r, err, "admin_farm", func() (*adminFarmPage, error) { return s.adminFarmPage(w, r, id) }, set)
 }

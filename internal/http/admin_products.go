@@ -101,17 +101,11 @@ func (s *Server) handleUpdateProduct(w http.ResponseWriter, r *http.Request) err
 	cat := fpr.Category(f.Category)
 	prod, err := s.Products.UpdateProduct(r.Context(), id, fpr.ProductUpdate{Name: &f.Name, Category: &cat, Description: &f.Description, Unit: &f.Unit})
 	if err != nil {
-		status, st, ok := formFailure(err)
-		if !ok {
-			return err
-		}
-		p, perr := s.adminProductPage(w, r, id)
-		if perr != nil {
-			return perr
-		}
-		f.formState = st
-		p.Form = f
-		return s.render(w, r, status, "admin_product", p)
+		return formFailed(s, w, r, err, "admin_product", func() (*adminProductPage, error) { return s.adminProductPage(w, r, id) },
+			func(p *adminProductPage, st formState) {
+				f.formState = st
+				p.Form = f
+			})
 	}
 	return s.redirect(w, r, "/products/"+url.PathEscape(prod.ID), "product-updated")
 }

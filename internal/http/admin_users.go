@@ -113,21 +113,16 @@ func (s *Server) handleSetRole(w http.ResponseWriter, r *http.Request) error {
 	f := roleForm{UserID: id, Role: r.PostForm.Get("role")}
 	next := safeNext(r.PostForm.Get("next"))
 	if _, err := s.Users.SetUserRole(r.Context(), id, fpr.Role(f.Role)); err != nil {
-		status, st, ok := formFailure(err)
-		if !ok {
-			return err
-		}
-		var q url.Values
-		if u, perr := url.Parse(next); perr == nil {
-			q = u.Query()
-		}
-		p, perr := s.adminUsersPage(w, r, q)
-		if perr != nil {
-			return perr
-		}
-		f.formState = st
-		p.RoleForm = f
-		return s.render(w, r, status, "admin_users", p)
+		return formFailed(s, w, r, err, "admin_users", func() (*adminUsersPage, error) {
+			var q url.Values // the list the form was on
+			if u, perr := url.Parse(next); perr == nil {
+				q = u.Query()
+			}
+			return s.adminUsersPage(w, r, q)
+		}, func(p *adminUsersPage, st formState) {
+			f.formState = st
+			p.RoleForm = f
+		})
 	}
 	return s.redirect(w, r, next, "role-changed")
 }

@@ -60,6 +60,27 @@ func formFailure(err error) (int, formState, bool) {
 	return 0, formState{}, false
 }
 
+// formFailed answers a form post the service refused with err. When err
+// is one a form shows its user (see formFailure), it builds the form's
+// page again with page, lets set put the user's input and the form state
+// (a message, errors by field) in place, and renders template name with
+// the error's status: 422, 409, or 429 with Retry-After. Any other error
+// is returned as it is, for the page adapter. Every form page answers a
+// failed post through it.
+func formFailed[P any](s *Server, w http.ResponseWriter, r *http.Request, err error, name string, page func() (P, error), set func(P, formState)) error {
+	status, st, ok := formFailure(err)
+	if !ok {
+		return err
+	}
+	p, perr := page()
+	if perr != nil {
+		return perr
+	}
+	set(p, st)
+	setRetryAfter(w, err)
+	return s.render(w, r, status, name, p)
+}
+
 // fieldView is what the "field" partial needs to draw one labelled input.
 type fieldView struct {
 	ID, Name, Label, Value, Error, Hint string

@@ -165,29 +165,22 @@ func (s *Server) handleModerate(w http.ResponseWriter, r *http.Request) error {
 	f := moderationForm{Action: r.PostForm.Get("action"), Note: r.PostForm.Get("note")}
 	next := safeNext(r.PostForm.Get("next"))
 	if _, err := s.Moderation.ModerateReview(r.Context(), id, fpr.ModerationAction(f.Action), f.Note); err != nil {
-		status, st, ok := formFailure(err)
-		if !ok {
-			return err
-		}
-		f.formState = st
 		if next == "/moderation/reviews/"+id {
-			p, perr := s.moderationReviewPage(w, r, id)
-			if perr != nil {
-				return perr
-			}
-			p.Form = f
-			return s.render(w, r, status, "moderation_review", p)
+			return formFailed(s, w, r, err, "moderation_review", func() (*moderationReviewPage, error) { return s.moderationReviewPage(w, r, id) },
+				func(p *moderationReviewPage, st formState) {
+					f.formState = st
+					p.Form = f
+				})
 		}
-		p, perr := s.moderationPage(w, r)
-		if perr != nil {
-			return perr
-		}
-		for i := range p.Items {
-			if p.Items[i].Review.ID == id {
-				p.Items[i].Form = f
-			}
-		}
-		return s.render(w, r, status, "moderation", p)
+		return formFailed(s, w, r, err, "moderation", func() (*moderationPage, error) { return s.moderationPage(w, r) },
+			func(p *moderationPage, st formState) {
+				f.formState = st
+				for i := range p.Items {
+					if p.Items[i].Review.ID == id {
+						p.Items[i].Form = f
+					}
+				}
+			})
 	}
 	return s.redirect(w, r, next, "moderated")
 }

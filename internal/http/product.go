@@ -77,26 +77,20 @@ func (s *Server) handleProducts(w http.ResponseWriter, r *http.Request) error {
 		c := fpr.Category(p.Category)
 		f.Category = &c
 	}
-	status := http.StatusOK
+	var err error
 	if p.MinRating != "" {
-		v, err := strconv.ParseFloat(p.MinRating, 64)
-		if err != nil {
+		v, perr := strconv.ParseFloat(p.MinRating, 64)
+		if perr != nil {
 			// The same words as the service's message for a rating out of range.
-			p.Filters = formState{Message: "Some fields need another look.", Errors: map[string]string{"min_rating": "Must be a number from 1 to 5."}}
+			err = &fpr.Error{Code: fpr.CodeValidationFailed, Message: "Some fields need another look.",
+				Fields: map[string]string{"min_rating": "Must be a number from 1 to 5."}}
 		} else {
 			f.MinRating = &v
 		}
 	}
-	if p.Filters.Errors == nil {
-		products, next, err := s.Products.FindProducts(r.Context(), f)
-		if err != nil {
-			st, fs, ok := formFailure(err)
-			if !ok {
-				return err
-			}
-			status, p.Filters = st, fs
-		}
-		p.Products = products
+	if err == nil {
+		var next string
+		p.Products, next, err = s.Products.FindProducts(r.Context(), f)
 		if next != "" {
 			v := url.Values{}
 			for _, k := range []string{"q", "category", "min_rating", "sort"} {
@@ -107,11 +101,16 @@ func (s *Server) handleProducts(w http.ResponseWriter, r *http.Request) error {
 			v.Set("cursor", next)
 			p.NextURL = "/products?" + v.Encode()
 		}
-	} else {
-		status = http.StatusUnprocessableEntity
+	}
+	if err != nil {
+		// The filters are a form: a bad one is shown beside its field.
+		return formFailed(s, w, r, err, "products", func() (*productsPage, error) {
+			p.basePage = s.base(w, r, p.Heading())
+			return p, nil
+		}, func(p *productsPage, st formState) { p.Filters = st })
 	}
 	p.basePage = s.base(w, r, p.Heading())
-	return s.render(w, r, status, "products", p)
+	return s.render(w, r, http.StatusOK, "products", p)
 }
 
 type productPage struct {

@@ -142,16 +142,10 @@ func (s *Server) handleReply(w http.ResponseWriter, r *http.Request) error {
 // and the form state (message, errors by field) in place. Other errors go
 // to the page adapter.
 func (s *Server) productFormFailure(w http.ResponseWriter, r *http.Request, productID string, err error, set func(p *productPage, st formState)) error {
-	status, st, ok := formFailure(err)
-	if !ok || productID == "" {
+	if productID == "" {
 		return err
 	}
-	p, perr := s.productPage(w, r, productID)
-	if perr != nil {
-		return perr
-	}
-	set(p, st)
-	return s.render(w, r, status, "product", p)
+	return formFailed(s, w, r, err, "product", func() (*productPage, error) { return s.productPage(w, r, productID) }, set)
 }
 
 // setOnReview returns a setter for the forms of one review on the page.
