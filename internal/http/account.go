@@ -55,14 +55,14 @@ type namedReview struct {
 	ProductName string
 }
 
-// handleRegisterForm handles GET /register.
-func (s *Server) handleRegisterForm(w http.ResponseWriter, r *http.Request) error {
+// handleAuthRegisterForm handles GET /register.
+func (s *Server) handleAuthRegisterForm(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, r, http.StatusOK, "register", &registerPage{basePage: s.base(w, r, "Create an account")})
 }
 
-// handleRegister handles POST /register: creates the account and logs the
+// handleAuthRegister handles POST /register: creates the account and logs the
 // new member in.
-func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleAuthRegister(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
@@ -85,15 +85,15 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) error {
 	return s.redirect(w, r, "/account", "registered")
 }
 
-// handleLoginForm handles GET /login?next=….
-func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) error {
+// handleAuthLoginForm handles GET /login?next=….
+func (s *Server) handleAuthLoginForm(w http.ResponseWriter, r *http.Request) error {
 	f := loginForm{Next: safeNext(r.URL.Query().Get("next"))}
 	return s.render(w, r, http.StatusOK, "login", &loginPage{basePage: s.base(w, r, "Log in"), Form: f})
 }
 
-// handleLogin handles POST /login: opens a new web session and goes back
+// handleAuthLogin handles POST /login: opens a new web session and goes back
 // to the page the visitor came from.
-func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleAuthLogin(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
@@ -118,8 +118,8 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	return s.redirect(w, r, f.Next, "logged-in")
 }
 
-// handleLogout handles POST /logout.
-func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) error {
+// handleAuthLogout handles POST /logout.
+func (s *Server) handleAuthLogout(w http.ResponseWriter, r *http.Request) error {
 	if si, ok := sessionFromContext(r.Context()); ok && !si.bearer {
 		if err := s.Auth.Logout(r.Context(), si.token); err != nil {
 			return err
@@ -129,9 +129,9 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) error {
 	return s.redirect(w, r, "/", "logged-out")
 }
 
-// handleAccount handles GET /account: the visitor's reviews, every status,
+// handleAccountShow handles GET /account: the visitor's reviews, every status,
 // newest first, and the change-password form.
-func (s *Server) handleAccount(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleAccountShow(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.accountPage(w, r)
 	if err != nil {
 		return err
@@ -160,10 +160,10 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) (*accountPa
 	return p, nil
 }
 
-// handleChangePassword handles POST /account/password: checks the current
+// handlePasswordUpdate handles POST /account/password: checks the current
 // password, sets the new one, revokes every session of the user and opens
 // a new one for this browser.
-func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handlePasswordUpdate(w http.ResponseWriter, r *http.Request) error {
 	u, err := requireUser(r.Context())
 	if err != nil {
 		return err

@@ -30,9 +30,9 @@ type adminPage struct {
 	FarmForm farmForm
 }
 
-// handleAdmin handles GET /admin: the farms the visitor manages and the
+// handleAdminFarmList handles GET /admin: the farms the visitor manages and the
 // new-farm form; admins also get the link to users.
-func (s *Server) handleAdmin(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleAdminFarmList(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.adminPage(w, r)
 	if err != nil {
 		return err
@@ -60,8 +60,8 @@ func (s *Server) adminPage(w http.ResponseWriter, r *http.Request) (*adminPage, 
 	return p, nil
 }
 
-// handleCreateFarm handles POST /admin/farms.
-func (s *Server) handleCreateFarm(w http.ResponseWriter, r *http.Request) error {
+// handleAdminFarmCreate handles POST /admin/farms.
+func (s *Server) handleAdminFarmCreate(w http.ResponseWriter, r *http.Request) error {
 	if _, err := requireProducer(r); err != nil {
 		return err
 	}
@@ -117,9 +117,9 @@ type adminFarmPage struct {
 	ProductForm productForm
 }
 
-// handleAdminFarm handles GET /admin/farms/{id}: the farm's form, its
+// handleAdminFarmShow handles GET /admin/farms/{id}: the farm's form, its
 // products and the new-product form.
-func (s *Server) handleAdminFarm(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleAdminFarmShow(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.adminFarmPage(w, r, r.PathValue("id"))
 	if err != nil {
 		return err
@@ -152,8 +152,8 @@ func (s *Server) adminFarmPage(w http.ResponseWriter, r *http.Request, id string
 	return p, nil
 }
 
-// handleUpdateFarm handles POST /admin/farms/{id}.
-func (s *Server) handleUpdateFarm(w http.ResponseWriter, r *http.Request) error {
+// handleAdminFarmUpdate handles POST /admin/farms/{id}.
+func (s *Server) handleAdminFarmUpdate(w http.ResponseWriter, r *http.Request) error {
 	if _, err := requireProducer(r); err != nil {
 		return err
 	}

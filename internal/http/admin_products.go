@@ -32,8 +32,8 @@ func productFormFrom(r *http.Request) productForm {
 		Description: r.PostForm.Get("description"), Unit: r.PostForm.Get("unit")}
 }
 
-// handleCreateProduct handles POST /admin/farms/{id}/products.
-func (s *Server) handleCreateProduct(w http.ResponseWriter, r *http.Request) error {
+// handleAdminProductCreate handles POST /admin/farms/{id}/products.
+func (s *Server) handleAdminProductCreate(w http.ResponseWriter, r *http.Request) error {
 	if _, err := requireProducer(r); err != nil {
 		return err
 	}
@@ -58,9 +58,9 @@ type adminProductPage struct {
 	Form    productForm
 }
 
-// handleAdminProduct handles GET /admin/products/{id}: the product's form
+// handleAdminProductShow handles GET /admin/products/{id}: the product's form
 // and its delete button.
-func (s *Server) handleAdminProduct(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleAdminProductShow(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.adminProductPage(w, r, r.PathValue("id"))
 	if err != nil {
 		return err
@@ -88,8 +88,8 @@ func (s *Server) adminProductPage(w http.ResponseWriter, r *http.Request, id str
 		Form: productForm{Name: prod.Name, Category: string(prod.Category), Description: prod.Description, Unit: prod.Unit}}, nil
 }
 
-// handleUpdateProduct handles POST /admin/products/{id}.
-func (s *Server) handleUpdateProduct(w http.ResponseWriter, r *http.Request) error {
+// handleAdminProductUpdate handles POST /admin/products/{id}.
+func (s *Server) handleAdminProductUpdate(w http.ResponseWriter, r *http.Request) error {
 	if _, err := requireProducer(r); err != nil {
 		return err
 	}
@@ -110,8 +110,8 @@ func (s *Server) handleUpdateProduct(w http.ResponseWriter, r *http.Request) err
 	return s.redirect(w, r, "/products/"+url.PathEscape(prod.ID), "product-updated")
 }
 
-// handleDeleteProduct handles POST /admin/products/{id}/delete.
-func (s *Server) handleDeleteProduct(w http.ResponseWriter, r *http.Request) error {
+// handleAdminProductDelete handles POST /admin/products/{id}/delete.
+func (s *Server) handleAdminProductDelete(w http.ResponseWriter, r *http.Request) error {
 	if _, err := requireProducer(r); err != nil {
 		return err
 	}

@@ -60,8 +60,8 @@ func roleOptions(current fpr.Role) []option {
 	return out
 }
 
-// handleAdminUsers handles GET /admin/users?q=&role=&cursor=.
-func (s *Server) handleAdminUsers(w http.ResponseWriter, r *http.Request) error {
+// handleAdminUserList handles GET /admin/users?q=&role=&cursor=.
+func (s *Server) handleAdminUserList(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.adminUsersPage(w, r, r.URL.Query())
 	if err != nil {
 		return err
@@ -101,8 +101,8 @@ func (s *Server) adminUsersPage(w http.ResponseWriter, r *http.Request, q url.Va
 	return p, nil
 }
 
-// handleSetRole handles POST /admin/users/{id}/role.
-func (s *Server) handleSetRole(w http.ResponseWriter, r *http.Request) error {
+// handleAdminUserRoleUpdate handles POST /admin/users/{id}/role.
+func (s *Server) handleAdminUserRoleUpdate(w http.ResponseWriter, r *http.Request) error {
 	if _, err := requireUser(r.Context()); err != nil {
 		return err
 	}

@@ -80,8 +80,8 @@ func (s *Server) trusted(addr string) bool {
 	return false
 }
 
-// handleAPIRegister handles POST /api/v1/auth/register.
-func (s *Server) handleAPIRegister(w http.ResponseWriter, r *http.Request) error {
+// handleAPIAuthRegister handles POST /api/v1/auth/register.
+func (s *Server) handleAPIAuthRegister(w http.ResponseWriter, r *http.Request) error {
 	return s.idempotent(w, r, func(w http.ResponseWriter, r *http.Request) error {
 		var in struct {
 			Email       string `json:"email"`
@@ -100,8 +100,8 @@ func (s *Server) handleAPIRegister(w http.ResponseWriter, r *http.Request) error
 	})
 }
 
-// handleAPILogin handles POST /api/v1/auth/login.
-func (s *Server) handleAPILogin(w http.ResponseWriter, r *http.Request) error {
+// handleAPIAuthLogin handles POST /api/v1/auth/login.
+func (s *Server) handleAPIAuthLogin(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		Email    string `json:"email"`
 		Password string `json:"password"`
@@ -119,9 +119,9 @@ func (s *Server) handleAPILogin(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// handleAPILogout handles POST /api/v1/auth/logout: it revokes the token
+// handleAPIAuthLogout handles POST /api/v1/auth/logout: it revokes the token
 // or session the request came with.
-func (s *Server) handleAPILogout(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleAPIAuthLogout(w http.ResponseWriter, r *http.Request) error {
 	si, ok := sessionFromContext(r.Context())
 	if !ok {
 		return errNotLoggedIn
@@ -136,8 +136,8 @@ func (s *Server) handleAPILogout(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// handleAPIMe handles GET /api/v1/me.
-func (s *Server) handleAPIMe(w http.ResponseWriter, r *http.Request) error {
+// handleAPIMeShow handles GET /api/v1/me.
+func (s *Server) handleAPIMeShow(w http.ResponseWriter, r *http.Request) error {
 	u, err := requireUser(r.Context())
 	if err != nil {
 		return err
@@ -146,9 +146,9 @@ func (s *Server) handleAPIMe(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// handleAPIPasswordChange handles POST /api/v1/me/password. Every session
+// handleAPIPasswordUpdate handles POST /api/v1/me/password. Every session
 // of the user ends, the one of this request included.
-func (s *Server) handleAPIPasswordChange(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleAPIPasswordUpdate(w http.ResponseWriter, r *http.Request) error {
 	if _, err := requireUser(r.Context()); err != nil {
 		return err
 	}

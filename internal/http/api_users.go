@@ -11,9 +11,9 @@ type apiUserListJSON struct {
 	NextCursor *string       `json:"next_cursor"`
 }
 
-// handleAPIUsers handles GET /api/v1/admin/users?q=: users, newest first,
+// handleAPIUserList handles GET /api/v1/admin/users?q=: users, newest first,
 // with their e-mail. Admins only.
-func (s *Server) handleAPIUsers(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleAPIUserList(w http.ResponseWriter, r *http.Request) error {
 	viewer, err := requireUser(r.Context())
 	if err != nil {
 		return err
@@ -38,9 +38,9 @@ func (s *Server) handleAPIUsers(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// handleAPIUserRole handles PATCH /api/v1/admin/users/{id} {role}. Admins
+// handleAPIUserRoleUpdate handles PATCH /api/v1/admin/users/{id} {role}. Admins
 // only; an admin cannot change their own role.
-func (s *Server) handleAPIUserRole(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleAPIUserRoleUpdate(w http.ResponseWriter, r *http.Request) error {
 	viewer, err := requireUser(r.Context())
 	if err != nil {
 		return err

@@ -75,5 +75,5 @@ func (s *Server) renderErrorPage(w http.ResponseWriter, r *http.Request, status 
 // errNoPage is the error of an unknown page.
 var errNoPage = fpr.Errorf(fpr.CodeNotFound, "There is no page at this address. It may have moved, or the link may be wrong.")
 
-// handleNotFound answers every path no route matches.
-func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) error { return errNoPage }
+// handleNotFoundShow answers every path no route matches.
+func (s *Server) handleNotFoundShow(w http.ResponseWriter, r *http.Request) error { return errNoPage }

@@ -17,8 +17,8 @@ type farmPage struct {
 	CanManage bool
 }
 
-// handleFarm handles GET /farms/{id}: the farm and its products.
-func (s *Server) handleFarm(w http.ResponseWriter, r *http.Request) error {
+// handleFarmShow handles GET /farms/{id}: the farm and its products.
+func (s *Server) handleFarmShow(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	farm, err := s.Farms.FindFarmByID(ctx, r.PathValue("id"))
 	if err != nil {

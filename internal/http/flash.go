@@ -6,11 +6,11 @@ import (
 	"strings"
 )
 
-// Flash messages. A flash is a short confirmation shown on the page after a redirect. It
-// travels in the fpr_flash cookie (HttpOnly, SameSite=Lax, one minute) as a
-// key of the flashes table below, never as free text, so nobody can make
-// the site display words of their choosing by planting a cookie. The next
-// page that renders shows it and clears the cookie.
+// Flash messages. A flash is a short confirmation shown on the page after
+// a redirect. It travels in the fpr_flash cookie (HttpOnly, SameSite=Lax,
+// one minute) as a key of the flashes table below, never as free text, so
+// nobody can make the site display words of their choosing by planting a
+// cookie. The next page that renders shows it and clears the cookie.
 
 // The flash cookie; see above.
 const flashCookie = "fpr_flash"

@@ -73,8 +73,8 @@ type flagCount struct {
 	Count  int
 }
 
-// handleModeration handles GET /moderation?status=&cursor=.
-func (s *Server) handleModeration(w http.ResponseWriter, r *http.Request) error {
+// handleModerationQueueList handles GET /moderation?status=&cursor=.
+func (s *Server) handleModerationQueueList(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.moderationPage(w, r)
 	if err != nil {
 		return err
@@ -114,9 +114,9 @@ type moderationReviewPage struct {
 	Form        moderationForm
 }
 
-// handleModerationReview handles GET /moderation/reviews/{id}: one review,
+// handleModerationReviewShow handles GET /moderation/reviews/{id}: one review,
 // its audit log and the decision form.
-func (s *Server) handleModerationReview(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleModerationReviewShow(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.moderationReviewPage(w, r, r.PathValue("id"))
 	if err != nil {
 		return err
@@ -152,9 +152,9 @@ func (s *Server) moderationReviewPage(w http.ResponseWriter, r *http.Request, id
 	return p, nil
 }
 
-// handleModerate handles POST /moderation/reviews/{id}: a decision from
+// handleReviewModerate handles POST /moderation/reviews/{id}: a decision from
 // the queue (next=/moderation…) or the review's page.
-func (s *Server) handleModerate(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleReviewModerate(w http.ResponseWriter, r *http.Request) error {
 	if _, err := requireUser(r.Context()); err != nil {
 		return err
 	}

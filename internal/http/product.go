@@ -60,8 +60,8 @@ func (p productsPage) Heading() string {
 	}
 }
 
-// handleProducts handles GET /products?q=&category=&min_rating=&sort=&cursor=.
-func (s *Server) handleProducts(w http.ResponseWriter, r *http.Request) error {
+// handleProductList handles GET /products?q=&category=&min_rating=&sort=&cursor=.
+func (s *Server) handleProductList(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	p := &productsPage{
 		Query:     strings.TrimSpace(q.Get("q")),
@@ -201,8 +201,8 @@ func (p productPage) StarOptions() []option {
 	return options(strconv.Itoa(p.Star), "0=All ratings", "5=5 stars", "4=4 stars", "3=3 stars", "2=2 stars", "1=1 star")
 }
 
-// handleProduct handles GET /products/{id}?sort=&rating=&cursor=.
-func (s *Server) handleProduct(w http.ResponseWriter, r *http.Request) error {
+// handleProductShow handles GET /products/{id}?sort=&rating=&cursor=.
+func (s *Server) handleProductShow(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.productPage(w, r, r.PathValue("id"))
 	if err != nil {
 		return err

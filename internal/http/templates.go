@@ -29,9 +29,9 @@ package http
 //  4. Write the handler as a method returning error, and route it in the
 //     "Pages" block of routes.go through the s.page adapter:
 //
-//	handle("GET /ops/errors", s.page(s.handleOpsErrors))
+//	handle("GET /ops/errors", s.page(s.handleErrorGroupList))
 //
-//	func (s *Server) handleOpsErrors(w http.ResponseWriter, r *http.Request) error {
+//	func (s *Server) handleErrorGroupList(w http.ResponseWriter, r *http.Request) error {
 //		if _, err := requireUser(r.Context()); err != nil {
 //			return err // anonymous: 303 to /login?next=…
 //		}
