@@ -63,9 +63,9 @@ type apiProductListJSON struct {
 	NextCursor *string          `json:"next_cursor"`
 }
 
-// handleAPIProducts handles GET /api/v1/products?q=&category=&farm_id=
+// handleAPIProductList handles GET /api/v1/products?q=&category=&farm_id=
 // &min_rating=&sort=&limit=&cursor=.
-func (s *Server) handleAPIProducts(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleAPIProductList(w http.ResponseWriter, r *http.Request) error {
 	f, err := fpr.ParseProductQuery(r.URL.Query())
 	if err != nil {
 		return err
@@ -82,8 +82,8 @@ func (s *Server) handleAPIProducts(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-// handleAPIProduct handles GET /api/v1/products/{id}.
-func (s *Server) handleAPIProduct(w http.ResponseWriter, r *http.Request) error {
+// handleAPIProductShow handles GET /api/v1/products/{id}.
+func (s *Server) handleAPIProductShow(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.Products.FindProductByID(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err

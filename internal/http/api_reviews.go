@@ -86,9 +86,9 @@ type apiFlagEnvelope struct {
 	Flag apiFlagJSON `json:"flag"`
 }
 
-// handleAPIProductReviews handles GET /api/v1/products/{id}/reviews: the
+// handleAPIProductReviewList handles GET /api/v1/products/{id}/reviews: the
 // product's published reviews, sorted and filtered by star value.
-func (s *Server) handleAPIProductReviews(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleAPIProductReviewList(w http.ResponseWriter, r *http.Request) error {
 	f, err := fpr.ParseReviewQuery(r.URL.Query())
 	if err != nil {
 		return err
@@ -103,9 +103,9 @@ func (s *Server) handleAPIProductReviews(w http.ResponseWriter, r *http.Request)
 	return nil
 }
 
-// handleAPIUserReviews handles GET /api/v1/users/{id}/reviews: a user's
+// handleAPIUserReviewList handles GET /api/v1/users/{id}/reviews: a user's
 // published reviews, newest first; all of them for the user themselves.
-func (s *Server) handleAPIUserReviews(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleAPIUserReviewList(w http.ResponseWriter, r *http.Request) error {
 	page, err := pageFromQuery(r)
 	if err != nil {
 		return err
@@ -143,8 +143,8 @@ func (s *Server) handleAPIReviewCreate(w http.ResponseWriter, r *http.Request) e
 	})
 }
 
-// handleAPIReview handles GET /api/v1/reviews/{id}.
-func (s *Server) handleAPIReview(w http.ResponseWriter, r *http.Request) error {
+// handleAPIReviewShow handles GET /api/v1/reviews/{id}.
+func (s *Server) handleAPIReviewShow(w http.ResponseWriter, r *http.Request) error {
 	rv, err := s.Reviews.FindReviewByID(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err

@@ -11,23 +11,9 @@ type apiUserListJSON struct {
 	NextCursor *string       `json:"next_cursor"`
 }
 
-// pageFromQuery reads ?limit= and ?cursor= (fpr.ParsePage): a limit that
-// is not a whole number from 1 to 100 is validation_failed.
-func pageFromQuery(r *http.Request) (fpr.Page, error) {
-	return fpr.ParsePage(r.URL.Query())
-}
-
-// nextCursor is the JSON of a next page cursor: null on the last page.
-func nextCursor(c string) *string {
-	if c == "" {
-		return nil
-	}
-	return &c
-}
-
-// handleAPIUsers handles GET /api/v1/admin/users?q=: users, newest first,
+// handleAPIUserList handles GET /api/v1/admin/users?q=: users, newest first,
 // with their e-mail. Admins only.
-func (s *Server) handleAPIUsers(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleAPIUserList(w http.ResponseWriter, r *http.Request) error {
 	viewer, err := requireUser(r.Context())
 	if err != nil {
 		return err
@@ -52,9 +38,9 @@ func (s *Server) handleAPIUsers(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// handleAPIUserRole handles PATCH /api/v1/admin/users/{id} {role}. Admins
+// handleAPIUserRoleUpdate handles PATCH /api/v1/admin/users/{id} {role}. Admins
 // only; an admin cannot change their own role.
-func (s *Server) handleAPIUserRole(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleAPIUserRoleUpdate(w http.ResponseWriter, r *http.Request) error {
 	viewer, err := requireUser(r.Context())
 	if err != nil {
 		return err
