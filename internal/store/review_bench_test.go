@@ -9,6 +9,7 @@ import (
 
 	"github.com/fpr-team/fpr"
 	"github.com/fpr-team/fpr/internal/store"
+	"github.com/fpr-team/fpr/internal/storetest"
 )
 
 // benchReviews is how many reviews the product of the list benchmarks has.
@@ -103,7 +104,7 @@ func BenchmarkFindReviews(b *testing.B) {
 // insert and the rating summary update in one transaction, committed with
 // synchronous=FULL) on SQLite, each by a different user.
 func BenchmarkCreateReview(b *testing.B) {
-	db := MustOpenSQLite(b)
+	db := storetest.OpenDB(b, storetest.SQLite)
 	ctx := context.Background()
 	owner := MustUser(b, db, fpr.RoleProducer)
 	product := MustProduct(b, db, owner)
