@@ -27,14 +27,7 @@ func openBenchDB(b *testing.B) *store.DB {
 	b.Helper()
 	ctx := context.Background()
 	path := filepath.Join(os.TempDir(), fmt.Sprintf("fpr-bench-reviews-%d.db", benchReviews))
-	db, err := store.Open(ctx, "sqlite:"+path, store.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
+	db := storetest.OpenURL(b, "sqlite:"+path)
 	var n int
 	if err := db.QueryRowTest(ctx, `SELECT COUNT(*) FROM reviews WHERE product_id = $1`, benchProductID).Scan(&n); err != nil {
 		b.Fatal(err)

@@ -68,14 +68,6 @@ func MustReview(t testing.TB, db *store.DB, u *fpr.User, productID string, ratin
 	return r
 }
 
-// wantCode fails unless err has code want ("" for nil).
-func wantCode(t testing.TB, what string, err error, want fpr.Code) {
-	t.Helper()
-	if got := fpr.ErrorCode(err); got != want {
-		t.Errorf("%s: code %q (%v), want %q", what, got, err, want)
-	}
-}
-
 // summary is a product's stored rating summary or a recount.
 type summary struct {
 	Count, Sum int
