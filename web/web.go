@@ -21,5 +21,5 @@ var files embed.FS
 // FS holds the page templates under templates/ (html/template files, one per
 // page plus the layout and shared partials whose names start with "_") and
 // the static assets under static/ (CSS, the small enhancement script, the
-// logo). internal/http parses and serves them; see its render.go.
+// logo). internal/http parses and serves them; see its templates.go and static.go.
 var FS fs.FS = files

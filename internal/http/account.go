@@ -55,14 +55,14 @@ type namedReview struct {
 	ProductName string
 }
 
-// handleRegisterForm handles GET /register.
-func (s *Server) handleRegisterForm(w http.ResponseWriter, r *http.Request) error {
+// handleAuthRegisterForm handles GET /register.
+func (s *Server) handleAuthRegisterForm(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, r, http.StatusOK, "register", &registerPage{basePage: s.base(w, r, "Create an account")})
 }
 
-// handleRegister handles POST /register: creates the account and logs the
+// handleAuthRegister handles POST /register: creates the account and logs the
 // new member in.
-func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleAuthRegister(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
@@ -70,12 +70,12 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) error {
 	password := r.PostForm.Get("password")
 	u, err := s.Auth.Register(r.Context(), fpr.Registration{Email: f.Email, Password: password, DisplayName: f.DisplayName})
 	if err != nil {
-		status, st, ok := formFailure(err)
-		if !ok {
-			return err
-		}
-		f.formState = st
-		return s.render(w, r, status, "register", &registerPage{basePage: s.base(w, r, "Create an account"), Form: f})
+		return formFailed(s, w, r, err, "register", func() (*registerPage, error) {
+			return &registerPage{basePage: s.base(w, r, "Create an account")}, nil
+		}, func(p *registerPage, st formState) {
+			f.formState = st
+			p.Form = f
+		})
 	}
 	sess, err := s.Auth.OpenSession(r.Context(), u.ID, fpr.SessionWeb)
 	if err != nil {
@@ -85,15 +85,15 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) error {
 	return s.redirect(w, r, "/account", "registered")
 }
 
-// handleLoginForm handles GET /login?next=….
-func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) error {
+// handleAuthLoginForm handles GET /login?next=….
+func (s *Server) handleAuthLoginForm(w http.ResponseWriter, r *http.Request) error {
 	f := loginForm{Next: safeNext(r.URL.Query().Get("next"))}
 	return s.render(w, r, http.StatusOK, "login", &loginPage{basePage: s.base(w, r, "Log in"), Form: f})
 }
 
-// handleLogin handles POST /login: opens a new web session and goes back
+// handleAuthLogin handles POST /login: opens a new web session and goes back
 // to the page the visitor came from.
-func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleAuthLogin(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
@@ -102,25 +102,24 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 		Email: f.Email, Password: r.PostForm.Get("password"), ClientAddr: s.clientAddr(r), Kind: fpr.SessionWeb,
 	})
 	if err != nil {
-		status, st, ok := formFailure(err)
-		switch {
-		case ok:
-			setRetryAfter(w, err)
-		case fpr.ErrorCode(err) == fpr.CodeUnauthenticated:
-			// One message whether the e-mail or the password was wrong.
-			status, st = http.StatusUnprocessableEntity, formState{Message: fpr.ErrorMessage(err)}
-		default:
-			return err
+		if _, _, ok := formFailure(err); !ok && fpr.ErrorCode(err) == fpr.CodeUnauthenticated {
+			// A wrong e-mail or password: one message above the form (422),
+			// whichever it was.
+			err = fpr.Errorf(fpr.CodeValidationFailed, "%s", fpr.ErrorMessage(err))
 		}
-		f.formState = st
-		return s.render(w, r, status, "login", &loginPage{basePage: s.base(w, r, "Log in"), Form: f})
+		return formFailed(s, w, r, err, "login", func() (*loginPage, error) {
+			return &loginPage{basePage: s.base(w, r, "Log in")}, nil
+		}, func(p *loginPage, st formState) {
+			f.formState = st
+			p.Form = f
+		})
 	}
 	s.startSession(w, r, sess)
 	return s.redirect(w, r, f.Next, "logged-in")
 }
 
-// handleLogout handles POST /logout.
-func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) error {
+// handleAuthLogout handles POST /logout.
+func (s *Server) handleAuthLogout(w http.ResponseWriter, r *http.Request) error {
 	if si, ok := sessionFromContext(r.Context()); ok && !si.bearer {
 		if err := s.Auth.Logout(r.Context(), si.token); err != nil {
 			return err
@@ -130,9 +129,9 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) error {
 	return s.redirect(w, r, "/", "logged-out")
 }
 
-// handleAccount handles GET /account: the visitor's reviews, every status,
+// handleAccountShow handles GET /account: the visitor's reviews, every status,
 // newest first, and the change-password form.
-func (s *Server) handleAccount(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleAccountShow(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.accountPage(w, r)
 	if err != nil {
 		return err
@@ -161,10 +160,10 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) (*accountPa
 	return p, nil
 }
 
-// handleChangePassword handles POST /account/password: checks the current
+// handlePasswordUpdate handles POST /account/password: checks the current
 // password, sets the new one, revokes every session of the user and opens
 // a new one for this browser.
-func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handlePasswordUpdate(w http.ResponseWriter, r *http.Request) error {
 	u, err := requireUser(r.Context())
 	if err != nil {
 		return err
@@ -173,16 +172,8 @@ func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	if err := s.Auth.ChangePassword(r.Context(), r.PostForm.Get("current_password"), r.PostForm.Get("new_password")); err != nil {
-		status, st, ok := formFailure(err)
-		if !ok {
-			return err
-		}
-		p, perr := s.accountPage(w, r)
-		if perr != nil {
-			return perr
-		}
-		p.Password = st
-		return s.render(w, r, status, "account", p)
+		return formFailed(s, w, r, err, "account", func() (*accountPage, error) { return s.accountPage(w, r) },
+			func(p *accountPage, st formState) { p.Password = st })
 	}
 	sess, err := s.Auth.OpenSession(r.Context(), u.ID, fpr.SessionWeb)
 	if err != nil {

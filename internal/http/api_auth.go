@@ -1,18 +1,13 @@
 package http
 
 import (
-	"context"
 	"net"
 	"net/http"
 	"net/netip"
 	"strings"
-	"time"
 
 	"github.com/fpr-team/fpr"
 )
-
-// apiTime formats a time for JSON: RFC 3339 in UTC.
-func apiTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // apiUserJSON is the API's User.
 type apiUserJSON struct {
@@ -42,18 +37,6 @@ type apiLoginJSON struct {
 	ExpiresAt string      `json:"expires_at"`
 	User      apiUserJSON `json:"user"`
 }
-
-// requireUser returns the acting user, or unauthenticated for an anonymous
-// request. Handlers that need a user call it first; what the user may do
-// is still the service's decision.
-func requireUser(ctx context.Context) (*fpr.User, error) {
-	if u := fpr.UserFromContext(ctx); u != nil {
-		return u, nil
-	}
-	return nil, errNotLoggedIn
-}
-
-var errNotLoggedIn = fpr.Errorf(fpr.CodeUnauthenticated, "Please log in to do this.")
 
 // clientAddr is the client's IP address, for login throttling. It is the
 // peer address, unless the peer is one of TrustedProxies (the load
@@ -97,8 +80,8 @@ func (s *Server) trusted(addr string) bool {
 	return false
 }
 
-// handleAPIRegister handles POST /api/v1/auth/register.
-func (s *Server) handleAPIRegister(w http.ResponseWriter, r *http.Request) error {
+// handleAPIAuthRegister handles POST /api/v1/auth/register.
+func (s *Server) handleAPIAuthRegister(w http.ResponseWriter, r *http.Request) error {
 	return s.idempotent(w, r, func(w http.ResponseWriter, r *http.Request) error {
 		var in struct {
 			Email       string `json:"email"`
@@ -117,8 +100,8 @@ func (s *Server) handleAPIRegister(w http.ResponseWriter, r *http.Request) error
 	})
 }
 
-// handleAPILogin handles POST /api/v1/auth/login.
-func (s *Server) handleAPILogin(w http.ResponseWriter, r *http.Request) error {
+// handleAPIAuthLogin handles POST /api/v1/auth/login.
+func (s *Server) handleAPIAuthLogin(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		Email    string `json:"email"`
 		Password string `json:"password"`
@@ -136,9 +119,9 @@ func (s *Server) handleAPILogin(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// handleAPILogout handles POST /api/v1/auth/logout: it revokes the token
+// handleAPIAuthLogout handles POST /api/v1/auth/logout: it revokes the token
 // or session the request came with.
-func (s *Server) handleAPILogout(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleAPIAuthLogout(w http.ResponseWriter, r *http.Request) error {
 	si, ok := sessionFromContext(r.Context())
 	if !ok {
 		return errNotLoggedIn
@@ -153,8 +136,8 @@ func (s *Server) handleAPILogout(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// handleAPIMe handles GET /api/v1/me.
-func (s *Server) handleAPIMe(w http.ResponseWriter, r *http.Request) error {
+// handleAPIMeShow handles GET /api/v1/me.
+func (s *Server) handleAPIMeShow(w http.ResponseWriter, r *http.Request) error {
 	u, err := requireUser(r.Context())
 	if err != nil {
 		return err
@@ -163,9 +146,9 @@ func (s *Server) handleAPIMe(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// handleAPIPasswordChange handles POST /api/v1/me/password. Every session
+// handleAPIPasswordUpdate handles POST /api/v1/me/password. Every session
 // of the user ends, the one of this request included.
-func (s *Server) handleAPIPasswordChange(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleAPIPasswordUpdate(w http.ResponseWriter, r *http.Request) error {
 	if _, err := requireUser(r.Context()); err != nil {
 		return err
 	}

@@ -32,8 +32,8 @@ type apiFarmListJSON struct {
 	NextCursor *string       `json:"next_cursor"`
 }
 
-// handleAPIFarms handles GET /api/v1/farms: farms by name.
-func (s *Server) handleAPIFarms(w http.ResponseWriter, r *http.Request) error {
+// handleAPIFarmList handles GET /api/v1/farms: farms by name.
+func (s *Server) handleAPIFarmList(w http.ResponseWriter, r *http.Request) error {
 	limit, err := limitFromQuery(r)
 	if err != nil {
 		return err
@@ -50,8 +50,8 @@ func (s *Server) handleAPIFarms(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// handleAPIFarm handles GET /api/v1/farms/{id}.
-func (s *Server) handleAPIFarm(w http.ResponseWriter, r *http.Request) error {
+// handleAPIFarmShow handles GET /api/v1/farms/{id}.
+func (s *Server) handleAPIFarmShow(w http.ResponseWriter, r *http.Request) error {
 	f, err := s.Farms.FindFarmByID(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err

@@ -69,9 +69,9 @@ type apiModerationLogJSON struct {
 	NextCursor *string                  `json:"next_cursor"`
 }
 
-// handleAPIModerationQueue handles GET /api/v1/moderation/queue?status=:
+// handleAPIModerationQueueList handles GET /api/v1/moderation/queue?status=:
 // pending and flagged reviews, oldest first. Moderators and admins.
-func (s *Server) handleAPIModerationQueue(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleAPIModerationQueueList(w http.ResponseWriter, r *http.Request) error {
 	if _, err := requireUser(r.Context()); err != nil {
 		return err
 	}
@@ -91,9 +91,9 @@ func (s *Server) handleAPIModerationQueue(w http.ResponseWriter, r *http.Request
 	return nil
 }
 
-// handleAPIModerate handles POST /api/v1/moderation/reviews/{id} {action,
+// handleAPIReviewModerate handles POST /api/v1/moderation/reviews/{id} {action,
 // note}: a moderator's decision, audited.
-func (s *Server) handleAPIModerate(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleAPIReviewModerate(w http.ResponseWriter, r *http.Request) error {
 	if _, err := requireUser(r.Context()); err != nil {
 		return err
 	}
@@ -112,9 +112,9 @@ func (s *Server) handleAPIModerate(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-// handleAPIModerationLog handles GET /api/v1/moderation/reviews/{id}/log:
+// handleAPIModerationLogList handles GET /api/v1/moderation/reviews/{id}/log:
 // the review's decisions, oldest first. Moderators and admins.
-func (s *Server) handleAPIModerationLog(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleAPIModerationLogList(w http.ResponseWriter, r *http.Request) error {
 	if _, err := requireUser(r.Context()); err != nil {
 		return err
 	}

@@ -108,8 +108,8 @@ func newOpsList[T, D any](items []D, next string, conv func(D) T) opsList[T] {
 	return l
 }
 
-// handleAPIErrorGroups handles GET /api/v1/ops/errors.
-func (s *Server) handleAPIErrorGroups(w http.ResponseWriter, r *http.Request) error {
+// handleAPIErrorGroupList handles GET /api/v1/ops/errors.
+func (s *Server) handleAPIErrorGroupList(w http.ResponseWriter, r *http.Request) error {
 	p, err := pageFromQuery(r)
 	if err != nil {
 		return err
@@ -127,8 +127,8 @@ func (s *Server) handleAPIErrorGroups(w http.ResponseWriter, r *http.Request) er
 	return nil
 }
 
-// handleAPIErrorGroup handles GET /api/v1/ops/errors/{fingerprint}.
-func (s *Server) handleAPIErrorGroup(w http.ResponseWriter, r *http.Request) error {
+// handleAPIErrorGroupShow handles GET /api/v1/ops/errors/{fingerprint}.
+func (s *Server) handleAPIErrorGroupShow(w http.ResponseWriter, r *http.Request) error {
 	g, events, err := s.Ops.FindErrorGroup(r.Context(), r.PathValue("fingerprint"), groupEvents)
 	if err != nil {
 		return err
@@ -139,8 +139,8 @@ func (s *Server) handleAPIErrorGroup(w http.ResponseWriter, r *http.Request) err
 	return nil
 }
 
-// handleAPIResolveErrorGroup handles POST /api/v1/ops/errors/{fingerprint}/resolve.
-func (s *Server) handleAPIResolveErrorGroup(w http.ResponseWriter, r *http.Request) error {
+// handleAPIErrorGroupResolve handles POST /api/v1/ops/errors/{fingerprint}/resolve.
+func (s *Server) handleAPIErrorGroupResolve(w http.ResponseWriter, r *http.Request) error {
 	g, err := s.Ops.ResolveErrorGroup(r.Context(), r.PathValue("fingerprint"))
 	if err != nil {
 		return err
@@ -151,8 +151,8 @@ func (s *Server) handleAPIResolveErrorGroup(w http.ResponseWriter, r *http.Reque
 	return nil
 }
 
-// handleAPIReleases handles GET /api/v1/ops/releases.
-func (s *Server) handleAPIReleases(w http.ResponseWriter, r *http.Request) error {
+// handleAPIReleaseList handles GET /api/v1/ops/releases.
+func (s *Server) handleAPIReleaseList(w http.ResponseWriter, r *http.Request) error {
 	p, err := pageFromQuery(r)
 	if err != nil {
 		return err
@@ -165,8 +165,8 @@ func (s *Server) handleAPIReleases(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-// handleAPIErrorByRequest handles GET /api/v1/ops/requests/{request_id}.
-func (s *Server) handleAPIErrorByRequest(w http.ResponseWriter, r *http.Request) error {
+// handleAPIRequestErrorShow handles GET /api/v1/ops/requests/{request_id}.
+func (s *Server) handleAPIRequestErrorShow(w http.ResponseWriter, r *http.Request) error {
 	e, g, err := s.Ops.FindErrorByRequestID(r.Context(), r.PathValue("request_id"))
 	if err != nil {
 		return err
@@ -178,8 +178,8 @@ func (s *Server) handleAPIErrorByRequest(w http.ResponseWriter, r *http.Request)
 	return nil
 }
 
-// handleMetrics handles GET /metrics: the Prometheus exposition.
-func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
+// handleMetricsShow handles GET /metrics: the Prometheus exposition.
+func (s *Server) handleMetricsShow(w http.ResponseWriter, r *http.Request) {
 	if s.Metrics == nil {
 		http.NotFound(w, r)
 		return

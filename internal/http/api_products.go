@@ -113,9 +113,9 @@ func productFilterFromQuery(r *http.Request) (fpr.ProductFilter, error) {
 	return f, fe.Err()
 }
 
-// handleAPIProducts handles GET /api/v1/products?q=&category=&farm_id=
+// handleAPIProductList handles GET /api/v1/products?q=&category=&farm_id=
 // &min_rating=&sort=&limit=&cursor=.
-func (s *Server) handleAPIProducts(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleAPIProductList(w http.ResponseWriter, r *http.Request) error {
 	f, err := productFilterFromQuery(r)
 	if err != nil {
 		return err
@@ -132,8 +132,8 @@ func (s *Server) handleAPIProducts(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-// handleAPIProduct handles GET /api/v1/products/{id}.
-func (s *Server) handleAPIProduct(w http.ResponseWriter, r *http.Request) error {
+// handleAPIProductShow handles GET /api/v1/products/{id}.
+func (s *Server) handleAPIProductShow(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.Products.FindProductByID(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err

@@ -108,9 +108,9 @@ func reviewFilterFromQuery(r *http.Request) (fpr.ReviewFilter, error) {
 	return f, nil
 }
 
-// handleAPIProductReviews handles GET /api/v1/products/{id}/reviews: the
+// handleAPIProductReviewList handles GET /api/v1/products/{id}/reviews: the
 // product's published reviews, sorted and filtered by star value.
-func (s *Server) handleAPIProductReviews(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleAPIProductReviewList(w http.ResponseWriter, r *http.Request) error {
 	f, err := reviewFilterFromQuery(r)
 	if err != nil {
 		return err
@@ -125,9 +125,9 @@ func (s *Server) handleAPIProductReviews(w http.ResponseWriter, r *http.Request)
 	return nil
 }
 
-// handleAPIUserReviews handles GET /api/v1/users/{id}/reviews: a user's
+// handleAPIUserReviewList handles GET /api/v1/users/{id}/reviews: a user's
 // published reviews, newest first; all of them for the user themselves.
-func (s *Server) handleAPIUserReviews(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleAPIUserReviewList(w http.ResponseWriter, r *http.Request) error {
 	page, err := pageFromQuery(r)
 	if err != nil {
 		return err
@@ -165,8 +165,8 @@ func (s *Server) handleAPIReviewCreate(w http.ResponseWriter, r *http.Request) e
 	})
 }
 
-// handleAPIReview handles GET /api/v1/reviews/{id}.
-func (s *Server) handleAPIReview(w http.ResponseWriter, r *http.Request) error {
+// handleAPIReviewShow handles GET /api/v1/reviews/{id}.
+func (s *Server) handleAPIReviewShow(w http.ResponseWriter, r *http.Request) error {
 	rv, err := s.Reviews.FindReviewByID(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err

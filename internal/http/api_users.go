@@ -2,7 +2,6 @@ package http
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/fpr-team/fpr"
 )
@@ -12,33 +11,9 @@ type apiUserListJSON struct {
 	NextCursor *string       `json:"next_cursor"`
 }
 
-// pageFromQuery reads ?limit= and ?cursor=. A limit that is not a number
-// is validation_failed, as one out of range is (fpr.Page.Normalize).
-func pageFromQuery(r *http.Request) (fpr.Page, error) {
-	q := r.URL.Query()
-	p := fpr.Page{Cursor: q.Get("cursor")}
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 { // 0 would mean "default" to Normalize
-			return p, &fpr.Error{Code: fpr.CodeValidationFailed, Message: "The limit must be a whole number between 1 and 100.",
-				Fields: map[string]string{"limit": "Must be between 1 and 100."}}
-		}
-		p.Limit = n
-	}
-	return p, p.Normalize()
-}
-
-// nextCursor is the JSON of a next page cursor: null on the last page.
-func nextCursor(c string) *string {
-	if c == "" {
-		return nil
-	}
-	return &c
-}
-
-// handleAPIUsers handles GET /api/v1/admin/users?q=: users, newest first,
+// handleAPIUserList handles GET /api/v1/admin/users?q=: users, newest first,
 // with their e-mail. Admins only.
-func (s *Server) handleAPIUsers(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleAPIUserList(w http.ResponseWriter, r *http.Request) error {
 	viewer, err := requireUser(r.Context())
 	if err != nil {
 		return err
@@ -63,9 +38,9 @@ func (s *Server) handleAPIUsers(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// handleAPIUserRole handles PATCH /api/v1/admin/users/{id} {role}. Admins
+// handleAPIUserRoleUpdate handles PATCH /api/v1/admin/users/{id} {role}. Admins
 // only; an admin cannot change their own role.
-func (s *Server) handleAPIUserRole(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleAPIUserRoleUpdate(w http.ResponseWriter, r *http.Request) error {
 	viewer, err := requireUser(r.Context())
 	if err != nil {
 		return err

@@ -14,15 +14,15 @@ var (
 	errCrossOrigin = fpr.Errorf(fpr.CodeForbidden, "Cross-origin requests that change data are refused.")
 )
 
-// handleHealthz handles GET /healthz: 200 while the process serves.
-func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
+// handleHealthShow handles GET /healthz: 200 while the process serves.
+func (s *Server) handleHealthShow(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = w.Write([]byte("ok\n"))
 }
 
-// handleReadyz handles GET /readyz: 200 when the database answers and the
+// handleReadinessShow handles GET /readyz: 200 when the database answers and the
 // schema is current, else 503.
-func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleReadinessShow(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if s.Ready != nil {
@@ -44,15 +44,15 @@ type versionResponse struct {
 	Env     string `json:"env"`
 }
 
-// handleVersion handles GET /version.
-func (s *Server) handleVersion(w http.ResponseWriter, r *http.Request) {
+// handleVersionShow handles GET /version.
+func (s *Server) handleVersionShow(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, versionResponse{
 		Release: s.Build.Release, Commit: s.Build.Commit, BuiltAt: s.Build.BuiltAt, Go: s.Build.Go, Env: s.Env,
 	})
 }
 
-// handleOpenAPI handles GET /api/v1/openapi.json: the API's contract.
-func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
+// handleOpenAPIShow handles GET /api/v1/openapi.json: the API's contract.
+func (s *Server) handleOpenAPIShow(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	_, _ = w.Write(web.OpenAPI)

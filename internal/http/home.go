@@ -13,9 +13,9 @@ type homePage struct {
 	Categories    []fpr.Category
 }
 
-// handleHome handles GET /: recent reviews, top-rated products and the
+// handleHomeShow handles GET /: recent reviews, top-rated products and the
 // categories.
-func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleHomeShow(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	top, _, err := s.Products.FindProducts(ctx, fpr.ProductFilter{Sort: fpr.ProductSortTopRated, Page: fpr.Page{Limit: 6}})
 	if err != nil {

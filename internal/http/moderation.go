@@ -73,8 +73,8 @@ type flagCount struct {
 	Count  int
 }
 
-// handleModeration handles GET /moderation?status=&cursor=.
-func (s *Server) handleModeration(w http.ResponseWriter, r *http.Request) error {
+// handleModerationQueueList handles GET /moderation?status=&cursor=.
+func (s *Server) handleModerationQueueList(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.moderationPage(w, r)
 	if err != nil {
 		return err
@@ -114,9 +114,9 @@ type moderationReviewPage struct {
 	Form        moderationForm
 }
 
-// handleModerationReview handles GET /moderation/reviews/{id}: one review,
+// handleModerationReviewShow handles GET /moderation/reviews/{id}: one review,
 // its audit log and the decision form.
-func (s *Server) handleModerationReview(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleModerationReviewShow(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.moderationReviewPage(w, r, r.PathValue("id"))
 	if err != nil {
 		return err
@@ -152,9 +152,9 @@ func (s *Server) moderationReviewPage(w http.ResponseWriter, r *http.Request, id
 	return p, nil
 }
 
-// handleModerate handles POST /moderation/reviews/{id}: a decision from
+// handleReviewModerate handles POST /moderation/reviews/{id}: a decision from
 // the queue (next=/moderation…) or the review's page.
-func (s *Server) handleModerate(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleReviewModerate(w http.ResponseWriter, r *http.Request) error {
 	if _, err := requireUser(r.Context()); err != nil {
 		return err
 	}
@@ -165,29 +165,22 @@ func (s *Server) handleModerate(w http.ResponseWriter, r *http.Request) error {
 	f := moderationForm{Action: r.PostForm.Get("action"), Note: r.PostForm.Get("note")}
 	next := safeNext(r.PostForm.Get("next"))
 	if _, err := s.Moderation.ModerateReview(r.Context(), id, fpr.ModerationAction(f.Action), f.Note); err != nil {
-		status, st, ok := formFailure(err)
-		if !ok {
-			return err
-		}
-		f.formState = st
 		if next == "/moderation/reviews/"+id {
-			p, perr := s.moderationReviewPage(w, r, id)
-			if perr != nil {
-				return perr
-			}
-			p.Form = f
-			return s.render(w, r, status, "moderation_review", p)
+			return formFailed(s, w, r, err, "moderation_review", func() (*moderationReviewPage, error) { return s.moderationReviewPage(w, r, id) },
+				func(p *moderationReviewPage, st formState) {
+					f.formState = st
+					p.Form = f
+				})
 		}
-		p, perr := s.moderationPage(w, r)
-		if perr != nil {
-			return perr
-		}
-		for i := range p.Items {
-			if p.Items[i].Review.ID == id {
-				p.Items[i].Form = f
-			}
-		}
-		return s.render(w, r, status, "moderation", p)
+		return formFailed(s, w, r, err, "moderation", func() (*moderationPage, error) { return s.moderationPage(w, r) },
+			func(p *moderationPage, st formState) {
+				f.formState = st
+				for i := range p.Items {
+					if p.Items[i].Review.ID == id {
+						p.Items[i].Form = f
+					}
+				}
+			})
 	}
 	return s.redirect(w, r, next, "moderated")
 }

@@ -61,8 +61,8 @@ func nextPageURL(path string, q url.Values, next string) string {
 	return path + "?" + q.Encode()
 }
 
-// handleOps handles GET /ops?status=&cursor=: the error groups.
-func (s *Server) handleOps(w http.ResponseWriter, r *http.Request) error {
+// handleErrorGroupList handles GET /ops?status=&cursor=: the error groups.
+func (s *Server) handleErrorGroupList(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	f := fpr.ErrorGroupFilter{Page: fpr.Page{Cursor: q.Get("cursor")}}
 	p := &opsPage{Status: q.Get("status")}
@@ -79,9 +79,9 @@ func (s *Server) handleOps(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, r, http.StatusOK, "ops", p)
 }
 
-// handleOpsRequest handles GET /ops/requests?id=: the group of a request's
+// handleRequestErrorShow handles GET /ops/requests?id=: the group of a request's
 // error, found by its request ID.
-func (s *Server) handleOpsRequest(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleRequestErrorShow(w http.ResponseWriter, r *http.Request) error {
 	id := strings.TrimSpace(r.URL.Query().Get("id"))
 	if id == "" {
 		return fpr.Errorf(fpr.CodeNotFound, "Enter the request ID the visitor saw.")
@@ -95,8 +95,8 @@ func (s *Server) handleOpsRequest(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-// handleOpsGroup handles GET /ops/errors/{fingerprint}?request=.
-func (s *Server) handleOpsGroup(w http.ResponseWriter, r *http.Request) error {
+// handleErrorGroupShow handles GET /ops/errors/{fingerprint}?request=.
+func (s *Server) handleErrorGroupShow(w http.ResponseWriter, r *http.Request) error {
 	g, events, err := s.Ops.FindErrorGroup(r.Context(), r.PathValue("fingerprint"), groupEvents)
 	if err != nil {
 		return err
@@ -105,8 +105,8 @@ func (s *Server) handleOpsGroup(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, r, http.StatusOK, "ops_group", p)
 }
 
-// handleOpsResolve handles POST /ops/errors/{fingerprint}/resolve.
-func (s *Server) handleOpsResolve(w http.ResponseWriter, r *http.Request) error {
+// handleErrorGroupResolve handles POST /ops/errors/{fingerprint}/resolve.
+func (s *Server) handleErrorGroupResolve(w http.ResponseWriter, r *http.Request) error {
 	g, err := s.Ops.ResolveErrorGroup(r.Context(), r.PathValue("fingerprint"))
 	if err != nil {
 		return err
@@ -114,8 +114,8 @@ func (s *Server) handleOpsResolve(w http.ResponseWriter, r *http.Request) error 
 	return s.redirect(w, r, opsGroupURL(g.Fingerprint), "error-resolved")
 }
 
-// handleOpsReleases handles GET /ops/releases?cursor=.
-func (s *Server) handleOpsReleases(w http.ResponseWriter, r *http.Request) error {
+// handleReleaseList handles GET /ops/releases?cursor=.
+func (s *Server) handleReleaseList(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	rels, next, err := s.Ops.FindReleases(r.Context(), fpr.Page{Cursor: q.Get("cursor")})
 	if err != nil {
@@ -125,8 +125,8 @@ func (s *Server) handleOpsReleases(w http.ResponseWriter, r *http.Request) error
 	return s.render(w, r, http.StatusOK, "ops_releases", p)
 }
 
-// handleOpsAlerts handles GET /ops/alerts?cursor=.
-func (s *Server) handleOpsAlerts(w http.ResponseWriter, r *http.Request) error {
+// handleAlertList handles GET /ops/alerts?cursor=.
+func (s *Server) handleAlertList(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	alerts, next, err := s.Ops.FindAlerts(r.Context(), fpr.Page{Cursor: q.Get("cursor")})
 	if err != nil {

@@ -10,8 +10,9 @@ import (
 	"github.com/fpr-team/fpr"
 )
 
-// The catalogue pages: product search, the product page with its reviews
-// and forms, and the farm page.
+// The catalogue pages: product search and the product page with its
+// reviews and forms (the review forms' handlers are in review.go, the farm
+// page in farm.go).
 
 type productsPage struct {
 	basePage
@@ -59,8 +60,8 @@ func (p productsPage) Heading() string {
 	}
 }
 
-// handleProducts handles GET /products?q=&category=&min_rating=&sort=&cursor=.
-func (s *Server) handleProducts(w http.ResponseWriter, r *http.Request) error {
+// handleProductList handles GET /products?q=&category=&min_rating=&sort=&cursor=.
+func (s *Server) handleProductList(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	p := &productsPage{
 		Query:     strings.TrimSpace(q.Get("q")),
@@ -76,26 +77,20 @@ func (s *Server) handleProducts(w http.ResponseWriter, r *http.Request) error {
 		c := fpr.Category(p.Category)
 		f.Category = &c
 	}
-	status := http.StatusOK
+	var err error
 	if p.MinRating != "" {
-		v, err := strconv.ParseFloat(p.MinRating, 64)
-		if err != nil {
+		v, perr := strconv.ParseFloat(p.MinRating, 64)
+		if perr != nil {
 			// The same words as the service's message for a rating out of range.
-			p.Filters = formState{Message: "Some fields need another look.", Errors: map[string]string{"min_rating": "Must be a number from 1 to 5."}}
+			err = &fpr.Error{Code: fpr.CodeValidationFailed, Message: "Some fields need another look.",
+				Fields: map[string]string{"min_rating": "Must be a number from 1 to 5."}}
 		} else {
 			f.MinRating = &v
 		}
 	}
-	if p.Filters.Errors == nil {
-		products, next, err := s.Products.FindProducts(r.Context(), f)
-		if err != nil {
-			st, fs, ok := formFailure(err)
-			if !ok {
-				return err
-			}
-			status, p.Filters = st, fs
-		}
-		p.Products = products
+	if err == nil {
+		var next string
+		p.Products, next, err = s.Products.FindProducts(r.Context(), f)
 		if next != "" {
 			v := url.Values{}
 			for _, k := range []string{"q", "category", "min_rating", "sort"} {
@@ -106,11 +101,16 @@ func (s *Server) handleProducts(w http.ResponseWriter, r *http.Request) error {
 			v.Set("cursor", next)
 			p.NextURL = "/products?" + v.Encode()
 		}
-	} else {
-		status = http.StatusUnprocessableEntity
+	}
+	if err != nil {
+		// The filters are a form: a bad one is shown beside its field.
+		return formFailed(s, w, r, err, "products", func() (*productsPage, error) {
+			p.basePage = s.base(w, r, p.Heading())
+			return p, nil
+		}, func(p *productsPage, st formState) { p.Filters = st })
 	}
 	p.basePage = s.base(w, r, p.Heading())
-	return s.render(w, r, status, "products", p)
+	return s.render(w, r, http.StatusOK, "products", p)
 }
 
 type productPage struct {
@@ -201,8 +201,8 @@ func (p productPage) StarOptions() []option {
 	return options(strconv.Itoa(p.Star), "0=All ratings", "5=5 stars", "4=4 stars", "3=3 stars", "2=2 stars", "1=1 star")
 }
 
-// handleProduct handles GET /products/{id}?sort=&rating=&cursor=.
-func (s *Server) handleProduct(w http.ResponseWriter, r *http.Request) error {
+// handleProductShow handles GET /products/{id}?sort=&rating=&cursor=.
+func (s *Server) handleProductShow(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.productPage(w, r, r.PathValue("id"))
 	if err != nil {
 		return err
@@ -360,29 +360,9 @@ func (s *Server) productLD(p *fpr.Product, farm *fpr.Farm, reviews []*fpr.Review
 	return ld
 }
 
-type farmPage struct {
-	basePage
-	Farm      *fpr.Farm
-	Products  []*fpr.Product
-	NextURL   string
-	CanManage bool
-}
-
-// handleFarm handles GET /farms/{id}: the farm and its products.
-func (s *Server) handleFarm(w http.ResponseWriter, r *http.Request) error {
-	ctx := r.Context()
-	farm, err := s.Farms.FindFarmByID(ctx, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	products, next, err := s.Products.FindProducts(ctx, fpr.ProductFilter{FarmID: &farm.ID, Sort: fpr.ProductSortName, Page: fpr.Page{Cursor: r.URL.Query().Get("cursor")}})
-	if err != nil {
-		return err
-	}
-	p := &farmPage{basePage: s.base(w, r, farm.Name), Farm: farm, Products: products,
-		CanManage: fpr.CanManageFarm(fpr.UserFromContext(ctx), farm)}
-	if next != "" {
-		p.NextURL = "/farms/" + url.PathEscape(farm.ID) + "?cursor=" + url.QueryEscape(next)
-	}
-	return s.render(w, r, http.StatusOK, "farm", p)
+// reviewView is what the "product-review" template of product.html gets:
+// the page (for the visitor and the farm) and the review.
+type reviewView struct {
+	Page   *productPage
+	Review productReview
 }

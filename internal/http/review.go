@@ -15,8 +15,8 @@ import (
 
 func productURL(id string) string { return "/products/" + url.PathEscape(id) }
 
-// handleCreateReview handles POST /products/{id}/reviews.
-func (s *Server) handleCreateReview(w http.ResponseWriter, r *http.Request) error {
+// handleReviewCreate handles POST /products/{id}/reviews.
+func (s *Server) handleReviewCreate(w http.ResponseWriter, r *http.Request) error {
 	if _, err := requireUser(r.Context()); err != nil {
 		return err
 	}
@@ -38,8 +38,8 @@ func (s *Server) handleCreateReview(w http.ResponseWriter, r *http.Request) erro
 	return s.redirect(w, r, productURL(rv.ProductID)+"#your-review", flash)
 }
 
-// handleUpdateReview handles POST /reviews/{id}/edit.
-func (s *Server) handleUpdateReview(w http.ResponseWriter, r *http.Request) error {
+// handleReviewUpdate handles POST /reviews/{id}/edit.
+func (s *Server) handleReviewUpdate(w http.ResponseWriter, r *http.Request) error {
 	if _, err := requireUser(r.Context()); err != nil {
 		return err
 	}
@@ -62,9 +62,9 @@ func reviewFormFrom(r *http.Request) reviewForm {
 	return reviewForm{Rating: rating, Title: r.PostForm.Get("title"), Body: r.PostForm.Get("body")}
 }
 
-// handleDeleteReview handles POST /reviews/{id}/delete, by the author or a
+// handleReviewDelete handles POST /reviews/{id}/delete, by the author or a
 // moderator; it returns to the page named by the form's next field.
-func (s *Server) handleDeleteReview(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleReviewDelete(w http.ResponseWriter, r *http.Request) error {
 	if _, err := requireUser(r.Context()); err != nil {
 		return err
 	}
@@ -77,9 +77,9 @@ func (s *Server) handleDeleteReview(w http.ResponseWriter, r *http.Request) erro
 	return s.redirect(w, r, safeNext(r.PostForm.Get("next")), "review-deleted")
 }
 
-// handleHelpful handles POST /reviews/{id}/helpful with helpful=1 to vote
+// handleHelpfulSet handles POST /reviews/{id}/helpful with helpful=1 to vote
 // and helpful=0 to withdraw the vote.
-func (s *Server) handleHelpful(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleHelpfulSet(w http.ResponseWriter, r *http.Request) error {
 	if _, err := requireUser(r.Context()); err != nil {
 		return err
 	}
@@ -98,8 +98,8 @@ func (s *Server) handleHelpful(w http.ResponseWriter, r *http.Request) error {
 	return s.redirect(w, r, safeNext(r.PostForm.Get("next"))+"#review-"+id, flash)
 }
 
-// handleFlag handles POST /reviews/{id}/flag.
-func (s *Server) handleFlag(w http.ResponseWriter, r *http.Request) error {
+// handleFlagCreate handles POST /reviews/{id}/flag.
+func (s *Server) handleFlagCreate(w http.ResponseWriter, r *http.Request) error {
 	if _, err := requireUser(r.Context()); err != nil {
 		return err
 	}
@@ -117,8 +117,8 @@ func (s *Server) handleFlag(w http.ResponseWriter, r *http.Request) error {
 	return s.redirect(w, r, productURL(r.PostForm.Get("product_id"))+"#review-"+id, "flagged")
 }
 
-// handleReply handles POST /reviews/{id}/reply: the farm's reply.
-func (s *Server) handleReply(w http.ResponseWriter, r *http.Request) error {
+// handleReplySet handles POST /reviews/{id}/reply: the farm's reply.
+func (s *Server) handleReplySet(w http.ResponseWriter, r *http.Request) error {
 	if _, err := requireUser(r.Context()); err != nil {
 		return err
 	}
@@ -142,16 +142,10 @@ func (s *Server) handleReply(w http.ResponseWriter, r *http.Request) error {
 // and the form state (message, errors by field) in place. Other errors go
 // to the page adapter.
 func (s *Server) productFormFailure(w http.ResponseWriter, r *http.Request, productID string, err error, set func(p *productPage, st formState)) error {
-	status, st, ok := formFailure(err)
-	if !ok || productID == "" {
+	if productID == "" {
 		return err
 	}
-	p, perr := s.productPage(w, r, productID)
-	if perr != nil {
-		return perr
-	}
-	set(p, st)
-	return s.render(w, r, status, "product", p)
+	return formFailed(s, w, r, err, "product", func() (*productPage, error) { return s.productPage(w, r, productID) }, set)
 }
 
 // setOnReview returns a setter for the forms of one review on the page.

@@ -4,6 +4,25 @@ import (
 	"net/http"
 )
 
+// Handler names follow one pattern: handle<Resource><Action> for pages and
+// operations endpoints, handleAPI<Resource><Action> for the JSON API.
+// Resource is singular and names the thing the path addresses (Farm,
+// Review, ErrorGroup; AdminFarm for a farm in the administration pages).
+// Action is one of:
+//
+//	List    GET of a collection          handleProductList, handleAPIFarmList
+//	Show    GET of one thing or a page   handleProductShow, handleAPIMeShow
+//	Create  POST that makes a new thing  handleReviewCreate, handleAPIFlagCreate
+//	Update  PATCH, or a POST edit form   handleReviewUpdate, handleAPIFarmUpdate
+//	Set     PUT, or a POST that sets     handleHelpfulSet, handleAPIReplySet
+//	Delete  DELETE, or a POST delete     handleReviewDelete, handleAPIProductDelete
+//	Form    GET of a form alone          handleAuthLoginForm
+//
+// or the verb of a step that is none of those (Register, Login, Logout,
+// Moderate, Resolve): handleAuthLogin, handleAPIReviewModerate,
+// handleErrorGroupResolve. A page handler and its API twin differ only by
+// the API infix: handleReviewCreate and handleAPIReviewCreate.
+
 // routes lists every route and builds the middleware chain, outermost
 // first: request ID, security headers, log (and metrics), recover,
 // cross-origin protection, auth, then the mux, whose handlers record their
@@ -13,98 +32,98 @@ func (s *Server) routes() http.Handler {
 	handle := func(pattern string, h http.Handler) { mux.Handle(pattern, withPattern(h)) }
 
 	// Operations.
-	handle("GET /healthz", http.HandlerFunc(s.handleHealthz))
-	handle("GET /readyz", http.HandlerFunc(s.handleReadyz))
-	handle("GET /version", http.HandlerFunc(s.handleVersion))
-	handle("GET /api/v1/openapi.json", http.HandlerFunc(s.handleOpenAPI))
-	handle("GET /metrics", http.HandlerFunc(s.handleMetrics))
+	handle("GET /healthz", http.HandlerFunc(s.handleHealthShow))
+	handle("GET /readyz", http.HandlerFunc(s.handleReadinessShow))
+	handle("GET /version", http.HandlerFunc(s.handleVersionShow))
+	handle("GET /api/v1/openapi.json", http.HandlerFunc(s.handleOpenAPIShow))
+	handle("GET /metrics", http.HandlerFunc(s.handleMetricsShow))
 
 	// API: accounts.
-	handle("POST /api/v1/auth/register", s.api(s.handleAPIRegister))
-	handle("POST /api/v1/auth/login", s.api(s.handleAPILogin))
-	handle("POST /api/v1/auth/logout", s.api(s.handleAPILogout))
-	handle("GET /api/v1/me", s.api(s.handleAPIMe))
-	handle("POST /api/v1/me/password", s.api(s.handleAPIPasswordChange))
-	handle("GET /api/v1/admin/users", s.api(s.handleAPIUsers))
-	handle("PATCH /api/v1/admin/users/{id}", s.api(s.handleAPIUserRole))
+	handle("POST /api/v1/auth/register", s.api(s.handleAPIAuthRegister))
+	handle("POST /api/v1/auth/login", s.api(s.handleAPIAuthLogin))
+	handle("POST /api/v1/auth/logout", s.api(s.handleAPIAuthLogout))
+	handle("GET /api/v1/me", s.api(s.handleAPIMeShow))
+	handle("POST /api/v1/me/password", s.api(s.handleAPIPasswordUpdate))
+	handle("GET /api/v1/admin/users", s.api(s.handleAPIUserList))
+	handle("PATCH /api/v1/admin/users/{id}", s.api(s.handleAPIUserRoleUpdate))
 
 	// API: catalogue (farms, products).
-	handle("GET /api/v1/farms", s.api(s.handleAPIFarms))
+	handle("GET /api/v1/farms", s.api(s.handleAPIFarmList))
 	handle("POST /api/v1/farms", s.api(s.handleAPIFarmCreate))
-	handle("GET /api/v1/farms/{id}", s.api(s.handleAPIFarm))
+	handle("GET /api/v1/farms/{id}", s.api(s.handleAPIFarmShow))
 	handle("PATCH /api/v1/farms/{id}", s.api(s.handleAPIFarmUpdate))
-	handle("GET /api/v1/products", s.api(s.handleAPIProducts))
+	handle("GET /api/v1/products", s.api(s.handleAPIProductList))
 	handle("POST /api/v1/products", s.api(s.handleAPIProductCreate))
-	handle("GET /api/v1/products/{id}", s.api(s.handleAPIProduct))
+	handle("GET /api/v1/products/{id}", s.api(s.handleAPIProductShow))
 	handle("PATCH /api/v1/products/{id}", s.api(s.handleAPIProductUpdate))
 	handle("DELETE /api/v1/products/{id}", s.api(s.handleAPIProductDelete))
 
 	// API: reviews, votes, flags, replies.
-	handle("GET /api/v1/products/{id}/reviews", s.api(s.handleAPIProductReviews))
+	handle("GET /api/v1/products/{id}/reviews", s.api(s.handleAPIProductReviewList))
 	handle("POST /api/v1/products/{id}/reviews", s.api(s.handleAPIReviewCreate))
-	handle("GET /api/v1/reviews/{id}", s.api(s.handleAPIReview))
+	handle("GET /api/v1/reviews/{id}", s.api(s.handleAPIReviewShow))
 	handle("PATCH /api/v1/reviews/{id}", s.api(s.handleAPIReviewUpdate))
 	handle("DELETE /api/v1/reviews/{id}", s.api(s.handleAPIReviewDelete))
 	handle("PUT /api/v1/reviews/{id}/helpful", s.api(s.handleAPIHelpfulSet))
 	handle("DELETE /api/v1/reviews/{id}/helpful", s.api(s.handleAPIHelpfulDelete))
 	handle("POST /api/v1/reviews/{id}/flags", s.api(s.handleAPIFlagCreate))
 	handle("PUT /api/v1/reviews/{id}/reply", s.api(s.handleAPIReplySet))
-	handle("GET /api/v1/users/{id}/reviews", s.api(s.handleAPIUserReviews))
+	handle("GET /api/v1/users/{id}/reviews", s.api(s.handleAPIUserReviewList))
 
 	// API: moderation and administration.
-	handle("GET /api/v1/moderation/queue", s.api(s.handleAPIModerationQueue))
-	handle("POST /api/v1/moderation/reviews/{id}", s.api(s.handleAPIModerate))
-	handle("GET /api/v1/moderation/reviews/{id}/log", s.api(s.handleAPIModerationLog))
+	handle("GET /api/v1/moderation/queue", s.api(s.handleAPIModerationQueueList))
+	handle("POST /api/v1/moderation/reviews/{id}", s.api(s.handleAPIReviewModerate))
+	handle("GET /api/v1/moderation/reviews/{id}/log", s.api(s.handleAPIModerationLogList))
 
 	// API: operations (error groups, releases).
-	handle("GET /api/v1/ops/errors", s.api(s.handleAPIErrorGroups))
-	handle("GET /api/v1/ops/errors/{fingerprint}", s.api(s.handleAPIErrorGroup))
-	handle("POST /api/v1/ops/errors/{fingerprint}/resolve", s.api(s.handleAPIResolveErrorGroup))
-	handle("GET /api/v1/ops/releases", s.api(s.handleAPIReleases))
-	handle("GET /api/v1/ops/requests/{request_id}", s.api(s.handleAPIErrorByRequest))
+	handle("GET /api/v1/ops/errors", s.api(s.handleAPIErrorGroupList))
+	handle("GET /api/v1/ops/errors/{fingerprint}", s.api(s.handleAPIErrorGroupShow))
+	handle("POST /api/v1/ops/errors/{fingerprint}/resolve", s.api(s.handleAPIErrorGroupResolve))
+	handle("GET /api/v1/ops/releases", s.api(s.handleAPIReleaseList))
+	handle("GET /api/v1/ops/requests/{request_id}", s.api(s.handleAPIRequestErrorShow))
 
-	// Pages: handlers in <resource>.go, the render system in render.go.
+	// Pages: handlers in <resource>.go, the render system in templates.go.
 	s.mustLoadWeb()
 	page := func(pattern string, h pageFunc) { handle(pattern, s.page(h)) }
-	page("GET /static/{hash}/{name}", s.handleStatic)
-	page("GET /{$}", s.handleHome)
-	page("GET /register", s.handleRegisterForm)
-	page("POST /register", s.handleRegister)
-	page("GET /login", s.handleLoginForm)
-	page("POST /login", s.handleLogin)
-	page("POST /logout", s.handleLogout)
-	page("GET /account", s.handleAccount)
-	page("POST /account/password", s.handleChangePassword)
-	page("GET /products", s.handleProducts)
-	page("GET /products/{id}", s.handleProduct)
-	page("POST /products/{id}/reviews", s.handleCreateReview)
-	page("POST /reviews/{id}/edit", s.handleUpdateReview)
-	page("POST /reviews/{id}/delete", s.handleDeleteReview)
-	page("POST /reviews/{id}/helpful", s.handleHelpful)
-	page("POST /reviews/{id}/flag", s.handleFlag)
-	page("POST /reviews/{id}/reply", s.handleReply)
-	page("GET /farms/{id}", s.handleFarm)
-	page("GET /users/{id}", s.handleUser)
-	page("GET /moderation", s.handleModeration)
-	page("GET /ops", s.handleOps)
-	page("GET /ops/requests", s.handleOpsRequest)
-	page("GET /ops/errors/{fingerprint}", s.handleOpsGroup)
-	page("POST /ops/errors/{fingerprint}/resolve", s.handleOpsResolve)
-	page("GET /ops/releases", s.handleOpsReleases)
-	page("GET /ops/alerts", s.handleOpsAlerts)
-	page("GET /moderation/reviews/{id}", s.handleModerationReview)
-	page("POST /moderation/reviews/{id}", s.handleModerate)
-	page("GET /admin", s.handleAdmin)
-	page("POST /admin/farms", s.handleCreateFarm)
-	page("GET /admin/farms/{id}", s.handleAdminFarm)
-	page("POST /admin/farms/{id}", s.handleUpdateFarm)
-	page("POST /admin/farms/{id}/products", s.handleCreateProduct)
-	page("GET /admin/products/{id}", s.handleAdminProduct)
-	page("POST /admin/products/{id}", s.handleUpdateProduct)
-	page("POST /admin/products/{id}/delete", s.handleDeleteProduct)
-	page("GET /admin/users", s.handleAdminUsers)
-	page("POST /admin/users/{id}/role", s.handleSetRole)
-	page("/", s.handleNotFound)
+	page("GET /static/{hash}/{name}", s.handleStaticFileShow)
+	page("GET /{$}", s.handleHomeShow)
+	page("GET /register", s.handleAuthRegisterForm)
+	page("POST /register", s.handleAuthRegister)
+	page("GET /login", s.handleAuthLoginForm)
+	page("POST /login", s.handleAuthLogin)
+	page("POST /logout", s.handleAuthLogout)
+	page("GET /account", s.handleAccountShow)
+	page("POST /account/password", s.handlePasswordUpdate)
+	page("GET /products", s.handleProductList)
+	page("GET /products/{id}", s.handleProductShow)
+	page("POST /products/{id}/reviews", s.handleReviewCreate)
+	page("POST /reviews/{id}/edit", s.handleReviewUpdate)
+	page("POST /reviews/{id}/delete", s.handleReviewDelete)
+	page("POST /reviews/{id}/helpful", s.handleHelpfulSet)
+	page("POST /reviews/{id}/flag", s.handleFlagCreate)
+	page("POST /reviews/{id}/reply", s.handleReplySet)
+	page("GET /farms/{id}", s.handleFarmShow)
+	page("GET /users/{id}", s.handleUserShow)
+	page("GET /moderation", s.handleModerationQueueList)
+	page("GET /ops", s.handleErrorGroupList)
+	page("GET /ops/requests", s.handleRequestErrorShow)
+	page("GET /ops/errors/{fingerprint}", s.handleErrorGroupShow)
+	page("POST /ops/errors/{fingerprint}/resolve", s.handleErrorGroupResolve)
+	page("GET /ops/releases", s.handleReleaseList)
+	page("GET /ops/alerts", s.handleAlertList)
+	page("GET /moderation/reviews/{id}", s.handleModerationReviewShow)
+	page("POST /moderation/reviews/{id}", s.handleReviewModerate)
+	page("GET /admin", s.handleAdminFarmList)
+	page("POST /admin/farms", s.handleAdminFarmCreate)
+	page("GET /admin/farms/{id}", s.handleAdminFarmShow)
+	page("POST /admin/farms/{id}", s.handleAdminFarmUpdate)
+	page("POST /admin/farms/{id}/products", s.handleAdminProductCreate)
+	page("GET /admin/products/{id}", s.handleAdminProductShow)
+	page("POST /admin/products/{id}", s.handleAdminProductUpdate)
+	page("POST /admin/products/{id}/delete", s.handleAdminProductDelete)
+	page("GET /admin/users", s.handleAdminUserList)
+	page("POST /admin/users/{id}/role", s.handleAdminUserRoleUpdate)
+	page("/", s.handleNotFoundShow)
 
 	for pattern, h := range s.testRoutes {
 		handle(pattern, h)

@@ -17,8 +17,8 @@ type userPage struct {
 	NextURL string
 }
 
-// handleUser handles GET /users/{id}.
-func (s *Server) handleUser(w http.ResponseWriter, r *http.Request) error {
+// handleUserShow handles GET /users/{id}.
+func (s *Server) handleUserShow(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	u, err := s.Users.FindUserByID(ctx, r.PathValue("id"))
 	if err != nil {
