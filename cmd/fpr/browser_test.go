@@ -11,10 +11,8 @@ package main
 
 import (
 	"fmt"
-	"net/url"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,44 +20,6 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 )
-
-// testPageReports proves the harness sees what it must fail on: a script
-// the Content-Security-Policy blocks and an uncaught exception.
-func testPageReports(t *testing.T, tb *tab) {
-	tb.visit("/healthz", 200)
-	if got := tb.text("body"); got != "ok" {
-		t.Errorf("/healthz body = %q, want %q", got, "ok")
-	}
-
-	// An inline script is refused by the site's CSP (script-src 'self');
-	// a thrown error in a timer is an uncaught exception.
-	tb.visit("/no-such-page", 404)
-	tb.do("break the page", chromedp.Evaluate[chromedp.Void](`
-		const s = document.createElement('script');
-		s.textContent = 'window.inlineRan = true';
-		document.body.append(s);
-		setTimeout(() => { throw new Error('harness test exception') }, 0);
-	`))
-	var got []string
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		got = tb.peekReports()
-		if len(got) >= 2 {
-			break
-		}
-	}
-	tb.takeReports()
-	var csp, exc bool
-	for _, p := range got {
-		csp = csp || strings.HasPrefix(p, "CSP violation")
-		exc = exc || strings.Contains(p, "harness test exception")
-	}
-	if !csp || !exc {
-		t.Errorf("page reports = %q, want a CSP violation and the thrown exception", got)
-	}
-	if ran := runValue(tb, "inline flag", chromedp.Evaluate[bool](`window.inlineRan === true`)); ran {
-		t.Errorf("inline script ran despite the CSP")
-	}
-}
 
 // TestBrowser walks the site as its users do, on one server and one
 // browser: each person has their own tab (own cookies). Steps that build
@@ -566,71 +526,4 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("/account after logging out ends at %s, want the log-in page", got)
 		}
 	})
-}
-
-// siteUser is a person with an account on the test site.
-type siteUser struct {
-	email, name, password string
-}
-
-// addUser creates u with role through `fpr user add --password-stdin`.
-func (s *e2eSite) addUser(u siteUser, role string) error {
-	_, err := s.runCommand(u.password+"\n", "user", "add", "--email", u.email, "--role", role, "--display-name", u.name, "--password-stdin")
-	return err
-}
-
-// login logs u in through the log-in page and checks where it lands.
-func (tb *tab) login(u siteUser, next string) {
-	tb.t.Helper()
-	tb.visit("/login?next="+url.QueryEscape(next), 200)
-	tb.fill("#email", u.email)
-	tb.fill("#password", u.password)
-	tb.submit("log in as "+u.email, 200, chromedp.Click(chromedp.CSS("#login-submit"), chromedp.NodeVisible))
-	if got := tb.path(); got != next {
-		tb.t.Fatalf("logging in as %s led to %s, want %s", u.email, got, next)
-	}
-}
-
-// register creates u through the registration page.
-func (tb *tab) register(u siteUser) {
-	tb.t.Helper()
-	tb.visit("/register", 200)
-	tb.fill("#email", u.email)
-	tb.fill("#display_name", u.name)
-	tb.fill("#password", u.password)
-	tb.submit("register "+u.email, 200, chromedp.Click(chromedp.CSS("#register-submit"), chromedp.NodeVisible))
-	if got := tb.path(); got != "/account" {
-		tb.t.Fatalf("registering %s led to %s, want /account", u.email, got)
-	}
-}
-
-// histogram returns the product page's review counts for 1 to 5 stars.
-func (tb *tab) histogram() [5]int {
-	tb.t.Helper()
-	var h [5]int
-	for i := range h {
-		sel := fmt.Sprintf("#histogram li[data-stars='%d'] .hist-count", i+1)
-		got := tb.texts(sel)
-		if len(got) != 1 {
-			tb.t.Fatalf("histogram: %d elements match %s, want 1", len(got), sel)
-		}
-		n, err := strconv.Atoi(got[0])
-		if err != nil {
-			tb.t.Fatalf("histogram count %s = %q: %v", sel, got[0], err)
-		}
-		h[i] = n
-	}
-	return h
-}
-
-// reviewIDBy returns the ID of the review by the named author in the
-// product page's list, or "".
-func (tb *tab) reviewIDBy(author string) string {
-	tb.t.Helper()
-	return runValue(tb, "review by "+author, chromedp.Evaluate[string](fmt.Sprintf(`(() => {
-		for (const a of document.querySelectorAll('#review-list article.review')) {
-			if (a.querySelector('.review-author').textContent.trim() === %s) return a.id.replace(/^review-/, '');
-		}
-		return '';
-	})()`, jsString(author))))
 }

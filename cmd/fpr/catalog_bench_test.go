@@ -10,6 +10,7 @@ import (
 
 	"github.com/fpr-team/fpr"
 	"github.com/fpr-team/fpr/internal/store"
+	"github.com/fpr-team/fpr/internal/storetest"
 )
 
 // benchSeed is the data set of the catalogue benchmarks: 10,000 products
@@ -37,18 +38,10 @@ func benchDB(b *testing.B) *store.DB {
 		for _, suffix := range []string{"", "-wal", "-shm"} {
 			_ = os.Remove(tmp + suffix)
 		}
-		ctx := context.Background()
-		db, err := store.Open(ctx, "sqlite:"+tmp, store.Options{})
-		if err != nil {
-			benchErr = err
-			return
-		}
-		if _, err := db.Migrate(ctx); err == nil {
-			err = seed(ctx, db, o)
-			benchErr = err
-		} else {
-			benchErr = err
-		}
+		db := storetest.OpenURL(b, "sqlite:"+tmp)
+		benchErr = seed(context.Background(), db, o)
+		// Closed now, before the rename; the test's cleanup closes it again,
+		// which does nothing.
 		if err := db.Close(); err != nil && benchErr == nil {
 			benchErr = err
 		}
@@ -59,12 +52,7 @@ func benchDB(b *testing.B) *store.DB {
 	if benchErr != nil {
 		b.Fatalf("build benchmark database: %v", benchErr)
 	}
-	db, err := store.Open(context.Background(), "sqlite:"+benchPath, store.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = db.Close() })
-	return db
+	return storetest.OpenURL(b, "sqlite:"+benchPath)
 }
 
 // benchProducts returns n products of the benchmark database.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/fpr-team/fpr"
 	"github.com/fpr-team/fpr/internal/apitest"
+	"github.com/fpr-team/fpr/internal/app"
 	"github.com/fpr-team/fpr/internal/auth"
 	"github.com/fpr-team/fpr/internal/ops"
 )
@@ -150,30 +151,27 @@ func TestDrill_Postmortem20240510(t *testing.T) {
 		// production defaults (10 s, 2 s, 1 min) are inside 60 s too.
 		AlertEvalInterval: time.Second, AlertFlushInterval: 200 * time.Millisecond, AlertWindow: 6 * time.Second,
 	}
-	log := cfg.newLogger(logs)
-	db, err := openDB(ctx, cfg, log)
-	if err != nil {
+	if err := cfg.finish(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = db.Close() })
-	srv := newServer(cfg, db, log)
-	srv.Auth.(*auth.Service).Params = auth.TestParams
-	ty := &typo{}
-	srv.Auth = typoAuth{srv.Auth, ty}
-	srv.Reviews = typoReviews{srv.Reviews, ty}
-	mon, err := startMonitor(ctx, cfg, db, srv, log)
+	acfg := cfg.appConfig(cfg.newLogger(logs))
+	acfg.PasswordParams = auth.TestParams
+	a, err := app.New(ctx, acfg)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Open(cfg.Addr); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
-		_ = srv.Close(sctx)
-		_ = mon.Close(sctx)
+		_ = a.Close(sctx)
 	})
+	db, srv := a.DB, a.Server
+	ty := &typo{}
+	srv.Auth = typoAuth{srv.Auth, ty}
+	srv.Reviews = typoReviews{srv.Reviews, ty}
+	if err := a.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
 	base := srv.URL()
 	client := apitest.NewClient(t)
 	call := func(method, path, token string, body any) (*reply, []byte) {

@@ -297,11 +297,7 @@ type arrange struct {
 
 func (c *cluster) arrange(t *testing.T) *arrange {
 	t.Helper()
-	db, err := store.Open(context.Background(), c.dbURL, store.Options{MaxOpenConns: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
+	db := storetest.OpenURL(t, c.dbURL)
 	return &arrange{db: db, auth: auth.New(db)}
 }
 

@@ -16,7 +16,7 @@ import (
 
 	"github.com/fpr-team/fpr"
 	"github.com/fpr-team/fpr/internal/auth"
-	"github.com/fpr-team/fpr/internal/store"
+	"github.com/fpr-team/fpr/internal/storetest"
 )
 
 // openRaw opens the SQLite file at path for checking what a command wrote.
@@ -192,14 +192,7 @@ func TestSeed_Errors(t *testing.T) {
 func TestDemo_LoadsOnceAndAdminLogsIn(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "fpr.db")
-	db, err := store.Open(context.Background(), "sqlite:"+path, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	if _, err := db.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.OpenURL(t, "sqlite:"+path)
 	a := auth.New(db)
 	a.Params = auth.TestParams
 	log := slog.New(slog.DiscardHandler)

@@ -9,8 +9,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/fpr-team/fpr/internal/auth"
-	fprhttp "github.com/fpr-team/fpr/internal/http"
+	"github.com/fpr-team/fpr/internal/app"
 	"github.com/fpr-team/fpr/internal/store"
 )
 
@@ -31,85 +30,62 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	log := cfg.newLogger(stderr)
 	log.Info("starting", "config", cfg)
 
-	db, err := openDB(ctx, cfg, log)
+	a, err := app.New(ctx, cfg.appConfig(log))
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	// Close stops the server, then the workers, then the database, within
+	// its own deadline: ctx is already cancelled when serving ends.
+	closeApp := func() error {
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return a.Close(shutdownCtx)
+	}
 	if *demo {
-		if err := loadDemo(ctx, db, auth.New(db), stdout, log); err != nil {
-			return err
+		if err := loadDemo(ctx, a.DB, a.Auth, stdout, log); err != nil {
+			return errors.Join(err, closeApp())
 		}
 	}
-
-	srv := newServer(cfg, db, log)
-	mon, err := startMonitor(ctx, cfg, db, srv, log)
-	if err != nil {
-		return err
+	if err := a.Start(ctx); err != nil {
+		return errors.Join(err, closeApp())
 	}
-	if err := srv.Open(cfg.Addr); err != nil {
-		_ = mon.Close(ctx)
-		return err
-	}
-	stopCleanup := startCleanup(ctx, db, log, cleanupInterval)
-	defer stopCleanup()
-	log.Info("serving", "url", srv.URL(), "base_url", cfg.BaseURL)
-	fmt.Fprintf(stdout, "FPR is serving at %s\n", srv.URL())
+	log.Info("serving", "url", a.Server.URL(), "base_url", cfg.BaseURL)
+	fmt.Fprintf(stdout, "FPR is serving at %s\n", a.Server.URL())
 
 	<-ctx.Done()
 	log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	err = srv.Close(shutdownCtx)
-	return errors.Join(err, mon.Close(shutdownCtx))
+	return closeApp()
 }
 
-// openDB opens and migrates the configured database.
+// appConfig converts the configuration into the application's, with build info
+// whose release is FPR_RELEASE when set (it wins over the build's VCS
+// revision).
+func (c *Config) appConfig(log *slog.Logger) app.Config {
+	build := buildInfo()
+	build.Release = c.Release
+	return app.Config{
+		DatabaseURL:        c.DatabaseURL,
+		Addr:               c.Addr,
+		Env:                c.Env,
+		BaseURL:            c.BaseURL,
+		Build:              build,
+		TrustedProxies:     c.TrustedProxies,
+		Moderation:         c.Moderation,
+		AlertWebhookURL:    c.AlertWebhookURL,
+		AlertEvalInterval:  c.AlertEvalInterval,
+		AlertFlushInterval: c.AlertFlushInterval,
+		AlertWindow:        c.AlertWindow,
+		Log:                log,
+	}
+}
+
+// openDB opens and migrates the configured database for the commands that
+// use it without serving (seed, user).
 func openDB(ctx context.Context, cfg Config, log *slog.Logger) (*store.DB, error) {
-	db, err := store.Open(ctx, cfg.DatabaseURL, store.Options{Logger: log, Moderation: cfg.Moderation})
+	db, err := app.OpenDB(ctx, cfg.DatabaseURL, log)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := db.Migrate(ctx); err != nil {
-		_ = db.Close()
-		return nil, fmt.Errorf("migrate: %w", err)
-	}
+	db.Moderation = cfg.Moderation
 	return db, nil
-}
-
-// newServer wires the HTTP server to the services.
-func newServer(cfg Config, db *store.DB, log *slog.Logger) *fprhttp.Server {
-	build := buildInfo()
-	build.Release = cfg.Release // FPR_RELEASE wins over the build's VCS revision
-	return &fprhttp.Server{
-		Log:     log,
-		Build:   build,
-		Env:     cfg.Env,
-		BaseURL: cfg.BaseURL,
-
-		TrustedProxies: cfg.TrustedProxies,
-
-		Auth:        auth.New(db),
-		Users:       db,
-		Farms:       db,
-		Products:    db,
-		Reviews:     db,
-		Moderation:  db,
-		Idempotency: db,
-
-		Ready: func(ctx context.Context) error {
-			if err := db.Ping(ctx); err != nil {
-				return fmt.Errorf("database: %w", err)
-			}
-			n, err := db.PendingMigrations(ctx)
-			if err != nil {
-				return err
-			}
-			if n > 0 {
-				return errors.New("schema is behind: " + fmt.Sprint(n) + " migrations pending")
-			}
-			return nil
-		},
-		Now: func() time.Time { return time.Now().UTC() },
-	}
 }

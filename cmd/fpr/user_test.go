@@ -11,6 +11,7 @@ import (
 	"github.com/fpr-team/fpr"
 	"github.com/fpr-team/fpr/internal/auth"
 	"github.com/fpr-team/fpr/internal/store"
+	"github.com/fpr-team/fpr/internal/storetest"
 )
 
 // runFPR runs the program in-process against the SQLite file at dbPath.
@@ -25,12 +26,7 @@ func runFPR(t *testing.T, dbPath, stdin string, args ...string) (stdout, stderr 
 // openUsers opens the database the command wrote, to check what it did.
 func openUsers(t *testing.T, dbPath string) *store.DB {
 	t.Helper()
-	db, err := store.Open(context.Background(), "sqlite:"+dbPath, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	return db
+	return storetest.OpenURL(t, "sqlite:"+dbPath)
 }
 
 func TestUser_AddWithPasswordStdin(t *testing.T) {

@@ -2,29 +2,19 @@ package auth
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/fpr-team/fpr"
-	"github.com/fpr-team/fpr/internal/store"
+	"github.com/fpr-team/fpr/internal/storetest"
 )
 
 // mustService returns a Service with cheap params over a fresh SQLite file.
 func mustService(t *testing.T) *Service {
 	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "fpr.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	s := New(db)
+	s := New(storetest.OpenDB(t, storetest.SQLite))
 	s.Params = TestParams
 	return s
 }

@@ -1,5 +1,6 @@
-// Package fprtest runs a whole FPR server for tests: a fresh migrated
-// database, the HTTP server wired as `fpr serve` wires it, served over
+// Package fprtest runs a whole FPR application for tests: a fresh migrated
+// database, the application wired by app.New as `fpr serve` wires it
+// (operations monitor, readiness check and workers included), served over
 // loopback, and helpers to make users and call the API.
 //
 //	env := fprtest.New(t)
@@ -18,9 +19,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,6 +27,7 @@ import (
 
 	"github.com/fpr-team/fpr"
 	"github.com/fpr-team/fpr/internal/apitest"
+	"github.com/fpr-team/fpr/internal/app"
 	"github.com/fpr-team/fpr/internal/auth"
 	fprhttp "github.com/fpr-team/fpr/internal/http"
 	"github.com/fpr-team/fpr/internal/ops"
@@ -36,8 +35,10 @@ import (
 	"github.com/fpr-team/fpr/internal/storetest"
 )
 
-// Env is one running server over its own database.
+// Env is one running application over its own database.
 type Env struct {
+	// App is the application, built by app.New as `fpr serve` builds it.
+	App *app.App
 	// DB is the server's database; its services are the ones the server
 	// uses, so a test can arrange data directly (with Env.Ctx as actor).
 	DB *store.DB
@@ -54,17 +55,10 @@ type Env struct {
 	logs *syncBuffer
 }
 
-// Backends a test can run on.
-const (
-	SQLite   = "sqlite"
-	Postgres = "postgres"
-)
-
 type options struct {
-	backend    string
-	moderation fpr.ModerationMode
-	now        func() time.Time
-	server     []func(*fprhttp.Server)
+	backend string
+	config  []func(*app.Config)
+	server  []func(*fprhttp.Server)
 }
 
 // An Option changes how New builds an Env.
@@ -72,19 +66,26 @@ type Option func(*options)
 
 // WithModeration sets the moderation mode (default post).
 func WithModeration(m fpr.ModerationMode) Option {
-	return func(o *options) { o.moderation = m }
+	return WithConfig(func(c *app.Config) { c.Moderation = m })
 }
 
 // WithClock makes the database and the server read time from now (see
 // Clock), so a test can expire sessions or age data.
 func WithClock(now func() time.Time) Option {
-	return func(o *options) { o.now = now }
+	return WithConfig(func(c *app.Config) { c.Now = func() time.Time { return now().UTC() } })
 }
 
-// WithBackend picks the database: SQLite (the default) or Postgres. The
-// FPR_TEST_BACKEND variable sets the default for every Env.
+// WithBackend picks the database: storetest.SQLite (the default) or
+// storetest.Postgres. The FPR_TEST_BACKEND variable sets the default for
+// every Env.
 func WithBackend(b string) Option {
 	return func(o *options) { o.backend = b }
+}
+
+// WithConfig calls fn on the application's configuration before app.New:
+// to set the alert webhook, intervals or instance name.
+func WithConfig(fn func(*app.Config)) Option {
+	return func(o *options) { o.config = append(o.config, fn) }
 }
 
 // WithServer calls fn on the server after wiring and before it builds its
@@ -93,119 +94,62 @@ func WithServer(fn func(*fprhttp.Server)) Option {
 	return func(o *options) { o.server = append(o.server, fn) }
 }
 
-// New starts a server over a fresh, migrated database and stops both when
-// the test ends.
+// New starts the application, as `fpr serve` does (app.New, then Start),
+// over a fresh, migrated database, and stops it when the test ends. It
+// differs from production only in its configuration: cheap argon2
+// parameters, a JSON log kept in memory (Env.Logs), a loopback address.
 func New(t testing.TB, opts ...Option) *Env {
 	t.Helper()
-	o := options{backend: os.Getenv("FPR_TEST_BACKEND"), moderation: fpr.ModerationPost}
+	o := options{backend: storetest.DefaultBackend()}
 	for _, opt := range opts {
 		opt(&o)
-	}
-	if o.backend == "" {
-		o.backend = SQLite
 	}
 	logs := &syncBuffer{}
 	log := slog.New(ops.ContextHandler{Handler: slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})})
 
-	db := OpenDB(t, o.backend)
-	db.Moderation = o.moderation
-	if o.now != nil {
-		db.Now = func() time.Time { return o.now().UTC() }
+	cfg := app.Config{
+		DB:             storetest.OpenDB(t, o.backend),
+		Addr:           "127.0.0.1:0",
+		Env:            "development",
+		BaseURL:        "http://127.0.0.1",
+		Build:          fpr.BuildInfo{Release: "test", Commit: "test", Go: "test"},
+		Instance:       "test",
+		Moderation:     fpr.ModerationPost,
+		PasswordParams: auth.TestParams,
+		Log:            log,
 	}
-
-	a := auth.New(db)
-	a.Params = auth.TestParams
-
-	srv := &fprhttp.Server{
-		Log:     log,
-		Build:   fpr.BuildInfo{Release: "test", Commit: "test", Go: "test"},
-		Env:     "development",
-		Auth:    a,
-		Ready:   func(ctx context.Context) error { return db.Ping(ctx) },
-		Now:     db.Now,
-		BaseURL: "http://127.0.0.1",
+	for _, fn := range o.config {
+		fn(&cfg)
 	}
-	wireServices(srv, db)
+	ctx := context.Background()
+	a, err := app.New(ctx, cfg)
+	if err != nil {
+		t.Fatalf("fprtest: %v", err)
+	}
 	for _, fn := range o.server {
-		fn(srv)
+		fn(a.Server)
 	}
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(ts.Close)
-	srv.BaseURL = ts.URL
+	// Cleanups run last-registered first: this one runs after the test's
+	// own (registered later) and before the database's (registered
+	// earlier) closes it.
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := a.Close(ctx); err != nil {
+			t.Errorf("fprtest: close: %v", err)
+		}
+	})
+	if err := a.Start(ctx); err != nil {
+		t.Fatalf("fprtest: start: %v", err)
+	}
+	url := a.Server.URL()
+	if cfg.BaseURL == "http://127.0.0.1" {
+		a.Server.BaseURL = url
+	}
 
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	t.Cleanup(base.CloseIdleConnections)
-	return &Env{DB: db, Auth: a, Server: srv, URL: ts.URL, base: base, logs: logs}
-}
-
-// wireServices sets every service field of srv that *store.DB implements,
-// as cmd/fpr's newServer does; a service not yet built stays nil.
-func wireServices(srv *fprhttp.Server, db *store.DB) {
-	var v any = db
-	if s, ok := v.(fpr.UserService); ok {
-		srv.Users = s
-	}
-	if s, ok := v.(fpr.FarmService); ok {
-		srv.Farms = s
-	}
-	if s, ok := v.(fpr.ProductService); ok {
-		srv.Products = s
-	}
-	if s, ok := v.(fpr.ReviewService); ok {
-		srv.Reviews = s
-	}
-	if s, ok := v.(fpr.ModerationService); ok {
-		srv.Moderation = s
-	}
-	if s, ok := v.(fpr.IdempotencyService); ok {
-		srv.Idempotency = s
-	}
-	if s, ok := v.(fpr.OpsService); ok {
-		srv.Ops = s
-	}
-}
-
-// OpenDB opens a fresh, migrated database of backend (SQLite or Postgres),
-// closed (and for PostgreSQL dropped) when the test ends. SQLite lives in
-// t.TempDir(). Postgres needs FPR_TEST_POSTGRES_URL, a URL of a role that
-// may create schemas in its database; without it the test is skipped, and
-// with FPR_REQUIRE_POSTGRES=1 it fails.
-func OpenDB(t testing.TB, backend string) *store.DB {
-	t.Helper()
-	ctx := context.Background()
-	var dbURL string
-	switch backend {
-	case SQLite:
-		dbURL = "sqlite:" + filepath.Join(t.TempDir(), "fpr.db")
-	case Postgres:
-		dbURL = freshPostgres(t)
-	default:
-		t.Fatalf("fprtest: unknown backend %q (want %q or %q)", backend, SQLite, Postgres)
-	}
-	var opt store.Options
-	if backend == Postgres {
-		// Test packages run in parallel against one server, whose
-		// max_connections (100) they share: a small pool each.
-		opt.MaxOpenConns = 6
-	}
-	db, err := store.Open(ctx, dbURL, opt)
-	if err != nil {
-		t.Fatalf("fprtest: open %s: %v", backend, err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatalf("fprtest: migrate %s: %v", backend, err)
-	}
-	return db
-}
-
-// freshPostgres returns the URL of an empty schema of its own in the
-// database of FPR_TEST_POSTGRES_URL, dropped when the test ends: as good as
-// a fresh database for the store, at a tenth of the cost. Without the
-// variable the test is skipped, or fails under FPR_REQUIRE_POSTGRES=1.
-func freshPostgres(t testing.TB) string {
-	t.Helper()
-	return storetest.FreshPostgresSchemaURL(t, "")
+	return &Env{App: a, DB: a.DB, Auth: a.Auth, Server: a.Server, URL: url, base: base, logs: logs}
 }
 
 // Client returns an HTTP client for this server: it keeps cookies, does not

@@ -14,6 +14,7 @@ import (
 	"github.com/fpr-team/fpr/internal/fprtest"
 	"github.com/fpr-team/fpr/internal/ops"
 	"github.com/fpr-team/fpr/internal/store"
+	"github.com/fpr-team/fpr/internal/storetest"
 )
 
 // newInstance is one instance's alerter on a shared database, on a test
@@ -30,97 +31,94 @@ func newInstance(db *store.DB, hookURL, name string, now func() time.Time) *ops.
 // alert is sent, and one resolved message when the ratio falls back.
 func TestAlerter_RatioOncePerIncident(t *testing.T) {
 	t.Parallel()
-	for _, backend := range []string{fprtest.SQLite, fprtest.Postgres} {
-		t.Run(backend, func(t *testing.T) {
-			t.Parallel()
-			db := fprtest.OpenDB(t, backend)
-			hook := newReceiver(t)
-			clock := fprtest.NewClock(time.Date(2024, 5, 10, 14, 30, 0, 0, time.UTC))
-			a1 := newInstance(db, hook.URL, "i1", clock.Now)
-			a2 := newInstance(db, hook.URL, "i2", clock.Now)
-			t.Cleanup(func() {
-				for _, a := range []*ops.Alerter{a1, a2} {
-					if err := a.Close(context.Background()); err != nil {
-						t.Error(err)
-					}
-				}
-			})
-			route := "POST /api/v1/auth/register"
-			evaluateBoth := func() {
-				t.Helper()
-				var wg sync.WaitGroup
-				for _, a := range []*ops.Alerter{a1, a2} {
-					wg.Go(func() {
-						if err := a.Evaluate(context.Background()); err != nil {
-							t.Error(err)
-						}
-					})
-				}
-				wg.Wait()
-			}
-			serve := func(a *ops.Alerter, ok, failed int) {
-				for range ok {
-					a.CountRequest(route, http.StatusCreated)
-				}
-				for range failed {
-					a.CountRequest(route, http.StatusInternalServerError)
-				}
-				a.CountRequest("GET /healthz", http.StatusOK)
-				a.Flush()
-			}
-
-			// 4 errors of 40: under the 5-error minimum.
-			serve(a1, 18, 2)
-			serve(a2, 18, 2)
-			evaluateBoth()
-			// 2 more on one instance: 6 of 42, over 5% and 5 errors.
-			serve(a1, 0, 2)
-			evaluateBoth()
-			evaluateBoth() // still firing: no second alert
-			p := hook.wait(t, fpr.AlertRatio, 5*time.Second)
-			if p.Route != route || p.Status != "firing" || !strings.Contains(p.Text, "6 of 42") {
-				t.Errorf("ratio alert = %+v, want route %s, firing, 6 of 42 in text", p, route)
-			}
-
-			// A minute later the route serves well: resolved, once.
-			clock.Advance(70 * time.Second)
-			serve(a1, 10, 0)
-			evaluateBoth()
-			evaluateBoth()
-			r := hook.wait(t, fpr.AlertRatioResolved, 5*time.Second)
-			if r.Route != route || r.Status != "resolved" {
-				t.Errorf("resolved alert = %+v, want route %s, resolved", r, route)
-			}
-
-			// A second incident is a new alert.
-			clock.Advance(70 * time.Second)
-			serve(a2, 0, 5)
-			evaluateBoth()
+	storetest.ForEachBackend(t, func(t *testing.T, backend string) {
+		db := storetest.OpenDB(t, backend)
+		hook := newReceiver(t)
+		clock := fprtest.NewClock(time.Date(2024, 5, 10, 14, 30, 0, 0, time.UTC))
+		a1 := newInstance(db, hook.URL, "i1", clock.Now)
+		a2 := newInstance(db, hook.URL, "i2", clock.Now)
+		t.Cleanup(func() {
 			for _, a := range []*ops.Alerter{a1, a2} {
 				if err := a.Close(context.Background()); err != nil {
-					t.Fatal(err)
+					t.Error(err)
 				}
-			}
-			if diff := cmp.Diff([]string{"ratio", "ratio_resolved", "ratio"}, hook.kinds()); diff != "" {
-				t.Errorf("alerts received from two instances (-want +got):\n%s", diff)
-			}
-			alerts, _, err := db.FindAlerts(fpr.NewContextWithUser(context.Background(), &fpr.User{Role: fpr.RoleAdmin}), fpr.Page{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var keys []string
-			for _, a := range alerts {
-				keys = append(keys, a.Key)
-				if a.SentAt.IsZero() {
-					t.Errorf("alert %s not marked sent (error %q)", a.Key, a.SendError)
-				}
-			}
-			wantKeys := []string{"ratio:" + route + ":2", "ratio_resolved:" + route + ":1", "ratio:" + route + ":1"}
-			if diff := cmp.Diff(wantKeys, keys); diff != "" {
-				t.Errorf("alert keys, newest first (-want +got):\n%s", diff)
 			}
 		})
-	}
+		route := "POST /api/v1/auth/register"
+		evaluateBoth := func() {
+			t.Helper()
+			var wg sync.WaitGroup
+			for _, a := range []*ops.Alerter{a1, a2} {
+				wg.Go(func() {
+					if err := a.Evaluate(context.Background()); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+			wg.Wait()
+		}
+		serve := func(a *ops.Alerter, ok, failed int) {
+			for range ok {
+				a.CountRequest(route, http.StatusCreated)
+			}
+			for range failed {
+				a.CountRequest(route, http.StatusInternalServerError)
+			}
+			a.CountRequest("GET /healthz", http.StatusOK)
+			a.Flush()
+		}
+
+		// 4 errors of 40: under the 5-error minimum.
+		serve(a1, 18, 2)
+		serve(a2, 18, 2)
+		evaluateBoth()
+		// 2 more on one instance: 6 of 42, over 5% and 5 errors.
+		serve(a1, 0, 2)
+		evaluateBoth()
+		evaluateBoth() // still firing: no second alert
+		p := hook.wait(t, fpr.AlertRatio, 5*time.Second)
+		if p.Route != route || p.Status != "firing" || !strings.Contains(p.Text, "6 of 42") {
+			t.Errorf("ratio alert = %+v, want route %s, firing, 6 of 42 in text", p, route)
+		}
+
+		// A minute later the route serves well: resolved, once.
+		clock.Advance(70 * time.Second)
+		serve(a1, 10, 0)
+		evaluateBoth()
+		evaluateBoth()
+		r := hook.wait(t, fpr.AlertRatioResolved, 5*time.Second)
+		if r.Route != route || r.Status != "resolved" {
+			t.Errorf("resolved alert = %+v, want route %s, resolved", r, route)
+		}
+
+		// A second incident is a new alert.
+		clock.Advance(70 * time.Second)
+		serve(a2, 0, 5)
+		evaluateBoth()
+		for _, a := range []*ops.Alerter{a1, a2} {
+			if err := a.Close(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if diff := cmp.Diff([]string{"ratio", "ratio_resolved", "ratio"}, hook.kinds()); diff != "" {
+			t.Errorf("alerts received from two instances (-want +got):\n%s", diff)
+		}
+		alerts, _, err := db.FindAlerts(fpr.NewContextWithUser(context.Background(), &fpr.User{Role: fpr.RoleAdmin}), fpr.Page{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var keys []string
+		for _, a := range alerts {
+			keys = append(keys, a.Key)
+			if a.SentAt.IsZero() {
+				t.Errorf("alert %s not marked sent (error %q)", a.Key, a.SendError)
+			}
+		}
+		wantKeys := []string{"ratio:" + route + ":2", "ratio_resolved:" + route + ":1", "ratio:" + route + ":1"}
+		if diff := cmp.Diff(wantKeys, keys); diff != "" {
+			t.Errorf("alert keys, newest first (-want +got):\n%s", diff)
+		}
+	})
 }
 
 // TestWebhook_Retries retries with backoff until the receiver takes it,

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fpr-team/fpr"
 	"github.com/fpr-team/fpr/internal/fprtest"
+	"github.com/fpr-team/fpr/internal/storetest"
 )
 
 type groupJSON struct {
@@ -211,7 +212,7 @@ func TestRecorder_Panic(t *testing.T) {
 // TestMonitor_Postgres runs the error path on PostgreSQL too.
 func TestMonitor_Postgres(t *testing.T) {
 	t.Parallel()
-	env := newMonitorEnv(t, "", fprtest.WithBackend(fprtest.Postgres))
+	env := newMonitorEnv(t, "", fprtest.WithBackend(storetest.Postgres))
 	admin := env.MustUser(t, fpr.RoleAdmin)
 	env.auth.set("typo")
 	_, rid := env.register(t, 1)

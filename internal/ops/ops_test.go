@@ -13,10 +13,10 @@ import (
 	"time"
 
 	"github.com/fpr-team/fpr"
+	"github.com/fpr-team/fpr/internal/app"
 	"github.com/fpr-team/fpr/internal/fprtest"
 	fprhttp "github.com/fpr-team/fpr/internal/http"
 	"github.com/fpr-team/fpr/internal/ops"
-	"github.com/fpr-team/fpr/internal/store"
 )
 
 // receiver is a real webhook endpoint that keeps what it receives.
@@ -84,8 +84,8 @@ func (rc *receiver) kinds() []string {
 	return ks
 }
 
-// monitorEnv is a server over fprtest with the incident tooling wired as
-// cmd/fpr wires it, with fast alert intervals, and a fault switch on
+// monitorEnv is a server over fprtest (so with the incident tooling wired
+// by app.New, as for `fpr serve`), with fast alert intervals, and a fault switch on
 // registration.
 type monitorEnv struct {
 	*fprtest.Env
@@ -132,12 +132,18 @@ func (e *errFault) Error() string { return "fault: " + e.what }
 func newMonitorEnv(t *testing.T, webhookURL string, opts ...fprtest.Option) *monitorEnv {
 	t.Helper()
 	me := &monitorEnv{}
-	opts = append(opts, fprtest.WithServer(func(srv *fprhttp.Server) {
+	opts = append(opts, fprtest.WithConfig(func(c *app.Config) {
+		c.AlertWebhookURL = webhookURL
+		c.Instance = "i1"
+		c.AlertEvalInterval = 200 * time.Millisecond
+		c.AlertFlushInterval = 100 * time.Millisecond
+		c.AlertRetryBackoff = 10 * time.Millisecond
+	}), fprtest.WithServer(func(srv *fprhttp.Server) {
 		me.auth = &faultyAuth{AuthService: srv.Auth}
 		srv.Auth = me.auth
-		me.Monitor = MustStartMonitor(t, srv.Ops.(*store.DB), srv, webhookURL, "i1")
 	}))
 	me.Env = fprtest.New(t, opts...)
+	me.Monitor = me.App.Monitor
 	return me
 }
 
@@ -147,32 +153,4 @@ func (me *monitorEnv) register(t *testing.T, n int) (int, string) {
 	resp, _ := me.Do(t, http.MethodPost, "/api/v1/auth/register", "", map[string]string{
 		"email": fmt.Sprintf("ann%d@example.org", n), "password": "Tomato-harvest-Orchard-9", "display_name": "Ann"})
 	return resp.StatusCode, resp.Header.Get("X-Request-ID")
-}
-
-// MustStartMonitor wires a monitor into srv as cmd/fpr does, with fast
-// intervals, and closes it when the test ends (after the server, whose
-// cleanup was registered later).
-func MustStartMonitor(t testing.TB, db *store.DB, srv *fprhttp.Server, webhookURL, instance string) *ops.Monitor {
-	t.Helper()
-	mon := ops.NewMonitor(ops.MonitorConfig{
-		Ops: db, Build: srv.Build, Instance: instance, Env: "test", BaseURL: "http://fpr.test",
-		WebhookURL: webhookURL, DBStats: db.Stats, Log: srv.Log,
-		EvalInterval: 200 * time.Millisecond, FlushInterval: 100 * time.Millisecond,
-	})
-	mon.Alerts.Webhook.Backoff = 10 * time.Millisecond
-	srv.Ops = ops.Service{OpsService: db, Alerts: mon.Alerts}
-	srv.Metrics = mon.Metrics.Handler()
-	srv.AfterRequest = mon.AfterRequest
-	srv.OnError = mon.OnError
-	if err := mon.Start(context.Background(), db, &fpr.Release{Release: srv.Build.Release, Commit: srv.Build.Commit, Instance: instance}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := mon.Close(ctx); err != nil {
-			t.Errorf("close monitor: %v", err)
-		}
-	})
-	return mon
 }

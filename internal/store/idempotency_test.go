@@ -8,6 +8,7 @@ import (
 
 	"github.com/fpr-team/fpr"
 	"github.com/fpr-team/fpr/internal/store"
+	"github.com/fpr-team/fpr/internal/storetest"
 )
 
 // testClock is a settable clock for db.Now.
@@ -29,7 +30,8 @@ func setClock(db *store.DB) *testClock {
 
 func TestIdempotency(t *testing.T) {
 	t.Parallel()
-	forEachBackend(t, func(t *testing.T, db *store.DB) {
+	storetest.ForEachBackend(t, func(t *testing.T, backend string) {
+		db := storetest.OpenDB(t, backend)
 		clk := setClock(db)
 		ctx := context.Background()
 		const scope = "POST /api/v1/auth/register anon"
@@ -111,7 +113,8 @@ func TestIdempotency(t *testing.T) {
 // exactly one holds the claim.
 func TestIdempotency_ConcurrentClaims(t *testing.T) {
 	t.Parallel()
-	forEachBackend(t, func(t *testing.T, db *store.DB) {
+	storetest.ForEachBackend(t, func(t *testing.T, backend string) {
+		db := storetest.OpenDB(t, backend)
 		ctx := context.Background()
 		var mu sync.Mutex
 		claims, conflicts := 0, 0

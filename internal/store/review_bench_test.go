@@ -9,6 +9,7 @@ import (
 
 	"github.com/fpr-team/fpr"
 	"github.com/fpr-team/fpr/internal/store"
+	"github.com/fpr-team/fpr/internal/storetest"
 )
 
 // benchReviews is how many reviews the product of the list benchmarks has.
@@ -26,14 +27,7 @@ func openBenchDB(b *testing.B) *store.DB {
 	b.Helper()
 	ctx := context.Background()
 	path := filepath.Join(os.TempDir(), fmt.Sprintf("fpr-bench-reviews-%d.db", benchReviews))
-	db, err := store.Open(ctx, "sqlite:"+path, store.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
+	db := storetest.OpenURL(b, "sqlite:"+path)
 	var n int
 	if err := db.QueryRowTest(ctx, `SELECT COUNT(*) FROM reviews WHERE product_id = $1`, benchProductID).Scan(&n); err != nil {
 		b.Fatal(err)
@@ -103,7 +97,7 @@ func BenchmarkFindReviews(b *testing.B) {
 // insert and the rating summary update in one transaction, committed with
 // synchronous=FULL) on SQLite, each by a different user.
 func BenchmarkCreateReview(b *testing.B) {
-	db := MustOpenSQLite(b)
+	db := storetest.OpenDB(b, storetest.SQLite)
 	ctx := context.Background()
 	owner := MustUser(b, db, fpr.RoleProducer)
 	product := MustProduct(b, db, owner)

@@ -8,21 +8,8 @@ import (
 	"testing"
 
 	"github.com/fpr-team/fpr"
-	"github.com/fpr-team/fpr/internal/fprtest"
 	"github.com/fpr-team/fpr/internal/store"
 )
-
-// forEachBackend runs fn on a fresh SQLite database and, when
-// FPR_TEST_POSTGRES_URL is set, on a fresh PostgreSQL one.
-func forEachBackend(t *testing.T, fn func(t *testing.T, db *store.DB)) {
-	t.Helper()
-	for _, backend := range []string{fprtest.SQLite, fprtest.Postgres} {
-		t.Run(backend, func(t *testing.T) {
-			t.Parallel()
-			fn(t, fprtest.OpenDB(t, backend))
-		})
-	}
-}
 
 var seq atomic.Int64
 
@@ -81,14 +68,6 @@ func MustReview(t testing.TB, db *store.DB, u *fpr.User, productID string, ratin
 	return r
 }
 
-// wantCode fails unless err has code want ("" for nil).
-func wantCode(t testing.TB, what string, err error, want fpr.Code) {
-	t.Helper()
-	if got := fpr.ErrorCode(err); got != want {
-		t.Errorf("%s: code %q (%v), want %q", what, got, err, want)
-	}
-}
-
 // summary is a product's stored rating summary or a recount.
 type summary struct {
 	Count, Sum int
@@ -136,22 +115,4 @@ func checkSummary(t testing.TB, db *store.DB, productID, when string) {
 	}
 }
 
-// reviewCount counts the rows of reviews of a product, whatever their status.
-func reviewCount(t testing.TB, db *store.DB, productID string) int {
-	t.Helper()
-	var n int
-	if err := db.QueryRowTest(context.Background(), `SELECT COUNT(*) FROM reviews WHERE product_id = $1`, productID).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
-// helpfulCount reads a review's stored helpful_count and recounts its votes.
-func helpfulCount(t testing.TB, db *store.DB, reviewID string) (stored, votes int) {
-	t.Helper()
-	if err := db.QueryRowTest(context.Background(), `SELECT helpful_count, (SELECT COUNT(*) FROM review_votes WHERE review_id = $1)
-		FROM reviews WHERE id = $1`, reviewID).Scan(&stored, &votes); err != nil {
-		t.Fatal(err)
-	}
-	return stored, votes
-}
+func ptr[T any](v T) *T { return &v }

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/fpr-team/fpr"
-	"github.com/fpr-team/fpr/internal/store"
+	"github.com/fpr-team/fpr/internal/storetest"
 )
 
 // TestRatingSummary_RandomOperations runs a fixed-seed random sequence of
@@ -18,7 +18,8 @@ import (
 // summary equals a recount of its published, non-probe reviews.
 func TestRatingSummary_RandomOperations(t *testing.T) {
 	t.Parallel()
-	forEachBackend(t, func(t *testing.T, db *store.DB) {
+	storetest.ForEachBackend(t, func(t *testing.T, backend string) {
+		db := storetest.OpenDB(t, backend)
 		rng := rand.New(rand.NewPCG(42, 7))
 		producer := MustUser(t, db, fpr.RoleProducer)
 		products := []string{MustProduct(t, db, producer), MustProduct(t, db, producer)}
@@ -125,7 +126,8 @@ func TestRatingSummary_RandomOperations(t *testing.T) {
 // a recount at the end.
 func TestRatingSummary_Concurrent(t *testing.T) {
 	t.Parallel()
-	forEachBackend(t, func(t *testing.T, db *store.DB) {
+	storetest.ForEachBackend(t, func(t *testing.T, backend string) {
+		db := storetest.OpenDB(t, backend)
 		product := MustProduct(t, db, MustUser(t, db, fpr.RoleProducer))
 		mod := MustUser(t, db, fpr.RoleModerator)
 		const n = 50
@@ -199,7 +201,8 @@ func TestRatingSummary_Concurrent(t *testing.T) {
 // here, with and without a rating filter.
 func TestReviewService_FindReviews_Order(t *testing.T) {
 	t.Parallel()
-	forEachBackend(t, func(t *testing.T, db *store.DB) {
+	storetest.ForEachBackend(t, func(t *testing.T, backend string) {
+		db := storetest.OpenDB(t, backend)
 		product := MustProduct(t, db, MustUser(t, db, fpr.RoleProducer))
 		other := MustProduct(t, db, MustUser(t, db, fpr.RoleProducer))
 		rng := rand.New(rand.NewPCG(1, 2))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/fpr-team/fpr"
 	"github.com/fpr-team/fpr/internal/store"
+	"github.com/fpr-team/fpr/internal/storetest"
 )
 
 // The Seeded benchmarks measure the pages that matter on a large database
@@ -33,11 +34,7 @@ func openSeeded(b *testing.B) (*store.DB, *fpr.Product) {
 		b.Skip("set FPR_BENCH_DATABASE_URL to a database filled by fpr seed (see seeded_bench_test.go)")
 	}
 	ctx := context.Background()
-	db, err := store.Open(ctx, url, store.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = db.Close() })
+	db := storetest.OpenURL(b, url)
 	top, _, err := db.FindProducts(ctx, fpr.ProductFilter{Sort: fpr.ProductSortMostReviewed, Page: fpr.Page{Limit: 1}})
 	if err != nil || len(top) == 0 {
 		b.Fatalf("find the most reviewed product: %v (%d products)", err, len(top))

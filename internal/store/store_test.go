@@ -10,20 +10,11 @@ import (
 	"github.com/fpr-team/fpr/internal/storetest"
 )
 
-func TestConformance_SQLite(t *testing.T) {
+// TestConformance runs the conformance suite on SQLite and, when
+// FPR_TEST_POSTGRES_URL is set, on PostgreSQL.
+func TestConformance(t *testing.T) {
 	t.Parallel()
-	storetest.Run(t, func(t *testing.T) *store.DB { return MustOpenSQLite(t) })
-}
-
-// TestConformance_Postgres runs the suite on PostgreSQL when
-// FPR_TEST_POSTGRES_URL is set: on a fresh database, each subtest in a
-// fresh schema of it.
-func TestConformance_Postgres(t *testing.T) {
-	t.Parallel()
-	dbURL := storetest.FreshPostgresURL(t)
-	storetest.Run(t, func(t *testing.T) *store.DB {
-		return storetest.MustOpen(t, storetest.FreshPostgresSchemaURL(t, dbURL))
-	})
+	storetest.ForEachBackend(t, storetest.Run)
 }
 
 // TestMigrate_ConcurrentProcesses_Postgres: several processes starting at
@@ -91,22 +82,6 @@ func testConcurrentMigrate(t *testing.T, url string) {
 			t.Errorf("PendingMigrations on handle %d = %d, %v; want 0, nil", i, p, err)
 		}
 	}
-}
-
-// MustOpenSQLite opens and migrates a fresh SQLite database in a temporary
-// folder, closed when the test ends.
-func MustOpenSQLite(t testing.TB) *store.DB {
-	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "fpr.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return db
 }
 
 func TestMigrate_OnceAndRecorded(t *testing.T) {

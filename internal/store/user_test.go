@@ -7,12 +7,13 @@ import (
 	"time"
 
 	"github.com/fpr-team/fpr"
-	"github.com/fpr-team/fpr/internal/store"
+	"github.com/fpr-team/fpr/internal/storetest"
 )
 
 func TestUsers_FindAndRoles(t *testing.T) {
 	t.Parallel()
-	forEachBackend(t, func(t *testing.T, db *store.DB) {
+	storetest.ForEachBackend(t, func(t *testing.T, backend string) {
+		db := storetest.OpenDB(t, backend)
 		clk := setClock(db)
 		ctx := context.Background()
 		var users []*fpr.User
@@ -103,7 +104,8 @@ func TestUsers_FindAndRoles(t *testing.T) {
 
 func TestSessions_HashAndPassword(t *testing.T) {
 	t.Parallel()
-	forEachBackend(t, func(t *testing.T, db *store.DB) {
+	storetest.ForEachBackend(t, func(t *testing.T, backend string) {
+		db := storetest.OpenDB(t, backend)
 		clk := setClock(db)
 		ctx := context.Background()
 		u := &fpr.User{Email: "ann@example.org", DisplayName: "Ann"}
@@ -153,7 +155,8 @@ func TestSessions_HashAndPassword(t *testing.T) {
 
 func TestLoginThrottle(t *testing.T) {
 	t.Parallel()
-	forEachBackend(t, func(t *testing.T, db *store.DB) {
+	storetest.ForEachBackend(t, func(t *testing.T, backend string) {
+		db := storetest.OpenDB(t, backend)
 		clk := setClock(db)
 		ctx := context.Background()
 		const window = 15 * time.Minute

@@ -1,29 +1,21 @@
-package main
+package app
 
 import (
 	"bytes"
 	"context"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fpr-team/fpr"
-	"github.com/fpr-team/fpr/internal/store"
+	"github.com/fpr-team/fpr/internal/storetest"
 )
 
 func TestCleanupOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "fpr.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.OpenDB(t, storetest.SQLite)
 	u := &fpr.User{Email: "ann@example.org", DisplayName: "Ann"}
 	if err := db.CreateUser(ctx, u, "hash"); err != nil {
 		t.Fatal(err)
@@ -55,14 +47,7 @@ func TestCleanupOnce(t *testing.T) {
 func TestStartCleanup_Stops(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "fpr.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.OpenDB(t, storetest.SQLite)
 	stop := startCleanup(ctx, db, slog.New(slog.DiscardHandler), time.Millisecond)
 	time.Sleep(20 * time.Millisecond)
 	done := make(chan struct{})

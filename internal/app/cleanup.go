@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -8,9 +8,6 @@ import (
 
 	"github.com/fpr-team/fpr/internal/store"
 )
-
-// cleanupInterval is how often serve removes expired rows.
-const cleanupInterval = time.Hour
 
 // startCleanup removes expired sessions, stale login failure counts and
 // expired idempotency keys now and every interval, until the returned stop

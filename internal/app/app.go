@@ -1,0 +1,255 @@
+// Package app wires FPR: the store, the AuthService, the operations monitor
+// (metrics, error events, alerts, the release record), the HTTP server and
+// the background workers (alert evaluation, error recording, cleanup of
+// expired rows). It is the one place that does so: `fpr serve`, the test
+// harness (internal/fprtest) and the drill all build the application with
+// New, so what runs in tests is what runs in production.
+//
+//	a, err := app.New(ctx, app.Config{DatabaseURL: "sqlite:fpr.db", Addr: "127.0.0.1:8080", ...})
+//	if err != nil { ... }
+//	defer a.Close(ctx)
+//	if err := a.Start(ctx); err != nil { ... }
+//
+// Between New and Start the caller may still change the server's fields
+// (tests put fault switches in front of a service); the handler is built
+// on first use.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/fpr-team/fpr"
+	"github.com/fpr-team/fpr/internal/auth"
+	fprhttp "github.com/fpr-team/fpr/internal/http"
+	"github.com/fpr-team/fpr/internal/ops"
+	"github.com/fpr-team/fpr/internal/store"
+)
+
+// Config is everything New needs, as plain values. cmd/fpr builds it from
+// its environment and flags; tests build it directly.
+type Config struct {
+	// DB is an opened, migrated database to use; the App does not close
+	// it. When nil, New opens and migrates DatabaseURL, and Close closes
+	// it.
+	DB          *store.DB
+	DatabaseURL string
+	// Addr is where Start listens, e.g. "127.0.0.1:8080" (":0" or
+	// "127.0.0.1:0" picks a free port).
+	Addr string
+
+	// Env is development, staging or production.
+	Env string
+	// BaseURL is the public URL, e.g. https://fpr.example.
+	BaseURL string
+	// Build names the running release; Start records it.
+	Build fpr.BuildInfo
+	// Instance names this process among those sharing the database; ""
+	// picks ops.InstanceID().
+	Instance string
+	// TrustedProxies are the load balancers whose X-Forwarded-For header
+	// names the client.
+	TrustedProxies []netip.Prefix
+	// Moderation decides whether new reviews publish at once ("" is post).
+	Moderation fpr.ModerationMode
+
+	// AlertWebhookURL receives alerts; "" sends none (they are still
+	// recorded).
+	AlertWebhookURL string
+	// AlertEvalInterval, AlertFlushInterval and AlertWindow pace the 5xx
+	// ratio alert; zero takes the defaults (10 s, 2 s and the last minute).
+	AlertEvalInterval, AlertFlushInterval, AlertWindow time.Duration
+	// AlertRetryBackoff is the webhook's wait after a failed attempt,
+	// doubled after each further one; zero takes the default (1 s).
+	AlertRetryBackoff time.Duration
+
+	// PasswordParams are the argon2id costs of new password hashes; zero
+	// takes auth.DefaultParams (tests use auth.TestParams).
+	PasswordParams auth.Params
+	// CleanupInterval is how often expired sessions, login failure counts
+	// and idempotency keys are removed; zero is an hour.
+	CleanupInterval time.Duration
+
+	// Log receives every log line; nil discards them.
+	Log *slog.Logger
+	// Now is the clock of the store and the server; nil is the real clock
+	// in UTC.
+	Now func() time.Time
+}
+
+// App is the wired application.
+type App struct {
+	// DB is the database; its services are the server's.
+	DB *store.DB
+	// Auth is the server's AuthService.
+	Auth *auth.Service
+	// Monitor holds the metrics, the error recorder and the alerter.
+	Monitor *ops.Monitor
+	// Server is the HTTP server, listening once Start has returned.
+	Server *fprhttp.Server
+
+	cfg     Config
+	ownDB   bool
+	release *fpr.Release
+
+	mu           sync.Mutex
+	started      bool
+	stopCleanup  func()
+	monitorStart bool
+}
+
+// New opens and migrates the database (unless Config.DB is given) and
+// builds the AuthService, the monitor and the HTTP server with every
+// service set. Nothing runs yet: Start records the release, starts the
+// workers and listens.
+func New(ctx context.Context, cfg Config) (*App, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = func() time.Time { return time.Now().UTC() }
+	}
+	if cfg.Moderation == "" {
+		cfg.Moderation = fpr.ModerationPost
+	}
+	if cfg.Instance == "" {
+		cfg.Instance = ops.InstanceID()
+	}
+	if cfg.CleanupInterval == 0 {
+		cfg.CleanupInterval = time.Hour
+	}
+	a := &App{cfg: cfg, DB: cfg.DB}
+	if a.DB == nil {
+		db, err := OpenDB(ctx, cfg.DatabaseURL, cfg.Log)
+		if err != nil {
+			return nil, err
+		}
+		a.DB, a.ownDB = db, true
+	}
+	db := a.DB
+	db.Moderation = cfg.Moderation
+	db.Now = cfg.Now
+
+	a.Auth = auth.New(db)
+	if cfg.PasswordParams != (auth.Params{}) {
+		a.Auth.Params = cfg.PasswordParams
+	}
+
+	a.Monitor = ops.NewMonitor(ops.MonitorConfig{
+		Ops: db, Log: cfg.Log, Build: cfg.Build, Instance: cfg.Instance, Env: cfg.Env, BaseURL: cfg.BaseURL,
+		WebhookURL: cfg.AlertWebhookURL, DBStats: db.Stats,
+		EvalInterval: cfg.AlertEvalInterval, FlushInterval: cfg.AlertFlushInterval, Window: cfg.AlertWindow,
+	})
+	if cfg.AlertRetryBackoff != 0 {
+		a.Monitor.Alerts.Webhook.Backoff = cfg.AlertRetryBackoff
+	}
+	a.release = &fpr.Release{Release: cfg.Build.Release, Commit: cfg.Build.Commit, Instance: cfg.Instance}
+
+	a.Server = &fprhttp.Server{
+		Log:            cfg.Log,
+		Build:          cfg.Build,
+		Env:            cfg.Env,
+		BaseURL:        cfg.BaseURL,
+		TrustedProxies: cfg.TrustedProxies,
+
+		Auth:        a.Auth,
+		Users:       db,
+		Farms:       db,
+		Products:    db,
+		Reviews:     db,
+		Moderation:  db,
+		Idempotency: db,
+		Ops:         ops.Service{OpsService: db, Alerts: a.Monitor.Alerts},
+		Metrics:     a.Monitor.Metrics.Handler(),
+
+		Ready:        func(ctx context.Context) error { return ready(ctx, db) },
+		AfterRequest: a.Monitor.AfterRequest,
+		OnError:      a.Monitor.OnError,
+		Now:          cfg.Now,
+	}
+	return a, nil
+}
+
+// OpenDB opens and migrates the database at url, for New and for the
+// commands that use the database without serving (seed, user).
+func OpenDB(ctx context.Context, url string, log *slog.Logger) (*store.DB, error) {
+	db, err := store.Open(ctx, url, store.Options{Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	return db, nil
+}
+
+// ready is the readiness check: the database answers and its schema is
+// current.
+func ready(ctx context.Context, db *store.DB) error {
+	if err := db.Ping(ctx); err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	n, err := db.PendingMigrations(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return fmt.Errorf("schema is behind: %d migrations pending", n)
+	}
+	return nil
+}
+
+// Handler returns the server's root handler, for callers that serve it
+// themselves.
+func (a *App) Handler() http.Handler { return a.Server.Handler() }
+
+// Start records this start of the release, starts the background workers
+// and listens on Config.Addr. Stop it all with Close.
+func (a *App) Start(ctx context.Context) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.started {
+		return errors.New("app: already started")
+	}
+	a.started = true
+	if err := a.Monitor.Start(ctx, a.DB, a.release); err != nil {
+		return fmt.Errorf("record release: %w", err)
+	}
+	a.monitorStart = true
+	a.cfg.Log.Info("release recorded", "instance", a.cfg.Instance, "commit", a.cfg.Build.Commit)
+	a.stopCleanup = startCleanup(context.WithoutCancel(ctx), a.DB, a.cfg.Log, a.cfg.CleanupInterval)
+	if err := a.Server.Open(a.cfg.Addr); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Close stops the server (waiting for requests up to ctx's deadline), then
+// the workers (storing the last requests' error events and flushing the
+// alert counters), then closes the database if New opened it. It may be
+// called after a failed Start, or without Start.
+func (a *App) Close(ctx context.Context) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	err := a.Server.Close(ctx)
+	if a.stopCleanup != nil {
+		a.stopCleanup()
+		a.stopCleanup = nil
+	}
+	if a.monitorStart {
+		err = errors.Join(err, a.Monitor.Close(ctx))
+		a.monitorStart = false
+	}
+	if a.ownDB {
+		err = errors.Join(err, a.DB.Close())
+		a.ownDB = false
+	}
+	return err
+}

@@ -1,0 +1,123 @@
+package app_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fpr-team/fpr"
+	"github.com/fpr-team/fpr/internal/app"
+	"github.com/fpr-team/fpr/internal/auth"
+	"github.com/fpr-team/fpr/internal/storetest"
+)
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url) //nolint:noctx // a plain GET of the test server, no context needed
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(body)
+}
+
+// TestApp_StartServeClose: New opens and migrates the database, Start
+// records the release and serves readiness, metrics and the pages; Close
+// stops serving and closes the database it opened.
+func TestApp_StartServeClose(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a, err := app.New(ctx, app.Config{
+		DatabaseURL: "sqlite:" + filepath.Join(t.TempDir(), "fpr.db"), Addr: "127.0.0.1:0",
+		Env: "development", BaseURL: "http://127.0.0.1", Build: fpr.BuildInfo{Release: "r1", Commit: "c1"},
+		Instance: "i1", PasswordParams: auth.TestParams,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Auth.Params != auth.TestParams {
+		t.Errorf("password params = %+v, want the configured %+v", a.Auth.Params, auth.TestParams)
+	}
+	if err := a.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(ctx); err == nil {
+		t.Error("second Start = nil, want an error")
+	}
+	url := a.Server.URL()
+	if st, body := get(t, url+"/readyz"); st != http.StatusOK {
+		t.Errorf("GET /readyz = %d %s, want 200", st, body)
+	}
+	if st, body := get(t, url+"/"); st != http.StatusOK {
+		t.Errorf("GET / = %d, want 200\n%s", st, body)
+	}
+	// The request above is counted once the monitor has seen it.
+	if st, body := get(t, url+"/metrics"); st != http.StatusOK || !strings.Contains(body, "fpr_http_requests_total") {
+		t.Errorf("GET /metrics = %d, want 200 with the request counter\n%s", st, body)
+	}
+	rels, _, err := a.DB.FindReleases(fpr.NewContextWithUser(ctx, &fpr.User{ID: "admin", Role: fpr.RoleAdmin}), fpr.Page{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rels) != 1 || rels[0].Release != "r1" || rels[0].Commit != "c1" || rels[0].Starts != 1 {
+		t.Errorf("releases = %+v, want r1 (c1) started once", rels)
+	}
+
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := a.Close(cctx); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if resp, err := http.Get(url + "/healthz"); err == nil { //nolint:noctx // a plain GET of the test server, no context needed
+		resp.Body.Close()
+		t.Error("GET /healthz after Close answered, want a refused connection")
+	}
+	if err := a.DB.Ping(ctx); err == nil {
+		t.Error("database answers after Close, want it closed (New opened it)")
+	}
+}
+
+// TestApp_StartFailsOnBusyAddress: a bind error comes back from Start;
+// Close then stops the workers Start began and leaves alone a database
+// the caller opened.
+func TestApp_StartFailsOnBusyAddress(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	db := storetest.OpenDB(t, storetest.SQLite)
+	a, err := app.New(ctx, app.Config{DB: db, Addr: ln.Addr().String(), Env: "development", BaseURL: "http://127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(ctx); err == nil || !strings.Contains(err.Error(), "listen") {
+		t.Fatalf("Start on a busy address = %v, want a listen error", err)
+	}
+	if err := a.Close(ctx); err != nil {
+		t.Errorf("Close after a failed Start: %v", err)
+	}
+	if err := db.Ping(ctx); err != nil {
+		t.Errorf("the caller's database was closed: %v", err)
+	}
+}
+
+// TestApp_NewRefusesABadDatabase: an unknown URL or an unreachable
+// database is an error from New, with nothing left running.
+func TestApp_NewRefusesABadDatabase(t *testing.T) {
+	t.Parallel()
+	if _, err := app.New(context.Background(), app.Config{DatabaseURL: "mysql://nowhere"}); err == nil {
+		t.Error("New(mysql://) = nil error, want one")
+	}
+}
