@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/fpr-team/fpr"
 )
@@ -19,6 +21,17 @@ type catalog struct {
 func newCatalog(t testing.TB, db *DB) *catalog {
 	t.Helper()
 	c := &catalog{db: db}
+	// Each transaction a millisecond after the last: IDs made in one
+	// millisecond order by their random part, so "newest first" would
+	// have no fixed order between rows a test makes quickly.
+	var mu sync.Mutex
+	now := db.Now()
+	db.Now = func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		now = now.Add(time.Millisecond)
+		return now
+	}
 	for _, u := range []struct {
 		p    **fpr.User
 		role fpr.Role
