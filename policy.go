@@ -114,10 +114,29 @@ func (u *User) CanModerate() bool {
 
 func isAuthor(u *User, r *Review) bool { return u != nil && r != nil && u.ID == r.Author.ID }
 
-// ReviewStartStatus is the status a new review by u starts in: published
-// under post-moderation, pending (until a moderator reads it) under
-// pre-moderation.
-func ReviewStartStatus(mode ModerationMode, _ *User) ReviewStatus {
+// ReviewStartStatus is the status a new review by u starts in: under
+// post-moderation published, or pending while u's e-mail is not verified
+// (HeldUntilVerified); under pre-moderation pending until a moderator
+// reads it.
+func ReviewStartStatus(mode ModerationMode, u *User) ReviewStatus {
+	if mode == ModerationPre || HeldUntilVerified(u) {
+		return StatusPending
+	}
+	return StatusPublished
+}
+
+// HeldUntilVerified reports whether a new review by u waits for u's e-mail
+// to be verified: SPEC section 7, reviews by accounts whose e-mail is not
+// verified wait as pending. Probe accounts are not held (their reviews
+// never count anyway, and the probe must read its review back).
+func HeldUntilVerified(u *User) bool {
+	return u != nil && !u.EmailVerified && !u.Probe
+}
+
+// ReviewStatusOnVerified is the status a review held by HeldUntilVerified
+// takes when its author verifies their e-mail: published under
+// post-moderation; under pre-moderation it still waits for a moderator.
+func ReviewStatusOnVerified(mode ModerationMode) ReviewStatus {
 	if mode == ModerationPre {
 		return StatusPending
 	}

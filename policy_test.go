@@ -10,12 +10,12 @@ import (
 // The cast of the policy tables: one user of each role, the producer owning
 // farm, the member writing review.
 var (
-	member    = &fpr.User{ID: "member", Role: fpr.RoleMember}
+	member    = &fpr.User{ID: "member", Role: fpr.RoleMember, EmailVerified: true}
 	author    = &fpr.User{ID: "author", Role: fpr.RoleMember}
 	producer  = &fpr.User{ID: "producer", Role: fpr.RoleProducer}
 	otherProd = &fpr.User{ID: "other-producer", Role: fpr.RoleProducer}
 	moderator = &fpr.User{ID: "moderator", Role: fpr.RoleModerator}
-	admin     = &fpr.User{ID: "admin", Role: fpr.RoleAdmin}
+	admin     = &fpr.User{ID: "admin", Role: fpr.RoleAdmin, EmailVerified: true}
 	farm      = &fpr.Farm{ID: "farm", OwnerID: "producer"}
 )
 
@@ -241,6 +241,18 @@ func TestCanSeeEmail(t *testing.T) {
 	})
 }
 
+var unverified = &fpr.User{ID: "unverified", Role: fpr.RoleMember}
+
+func TestReviewStatusOnVerified(t *testing.T) {
+	checkPolicy(t, []policyRow{
+		{"PostPublishes", fpr.ReviewStatusOnVerified(fpr.ModerationPost) == fpr.StatusPublished, true},
+		{"PreStillWaits", fpr.ReviewStatusOnVerified(fpr.ModerationPre) == fpr.StatusPending, true},
+		{"HeldUnverified", fpr.HeldUntilVerified(unverified), true},
+		{"NotHeldVerified", fpr.HeldUntilVerified(member), false},
+		{"NotHeldAnonymous", fpr.HeldUntilVerified(nil), false},
+	})
+}
+
 func TestReviewStartStatus(t *testing.T) {
 	for _, tt := range []struct {
 		name string
@@ -252,6 +264,9 @@ func TestReviewStartStatus(t *testing.T) {
 		{"PostAdmin", fpr.ModerationPost, admin, fpr.StatusPublished},
 		{"PreMember", fpr.ModerationPre, member, fpr.StatusPending},
 		{"PreModerator", fpr.ModerationPre, moderator, fpr.StatusPending},
+		{"PostUnverified", fpr.ModerationPost, unverified, fpr.StatusPending},
+		{"PostUnverifiedProbe", fpr.ModerationPost, &fpr.User{Role: fpr.RoleMember, Probe: true}, fpr.StatusPublished},
+		{"PreUnverified", fpr.ModerationPre, unverified, fpr.StatusPending},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := fpr.ReviewStartStatus(tt.mode, tt.u); got != tt.want {

@@ -40,8 +40,11 @@ type User struct {
 	Role        Role
 	// Probe marks accounts made by `fpr probe`; their content is kept out
 	// of public lists and statistics.
-	Probe     bool
-	CreatedAt time.Time
+	Probe bool
+	// EmailVerified is true once the person has followed the link mailed
+	// to Email (or an operator created the account: `fpr user add`).
+	EmailVerified bool
+	CreatedAt     time.Time
 }
 
 // IsAdmin reports whether u is an admin. A nil user is not.
@@ -69,6 +72,10 @@ type Registration struct {
 	DisplayName string
 	// Probe marks the account as made by the synthetic probe.
 	Probe bool
+	// Verified creates the account with its e-mail already verified: for
+	// accounts an operator vouches for (`fpr user add`, the demo). The
+	// HTTP surfaces never set it.
+	Verified bool
 }
 
 // Validate checks the rules that need no I/O: e-mail syntax, password
@@ -85,13 +92,22 @@ func (r *Registration) Validate() error {
 	if msg := ValidatePasswordLength(r.Password); msg != "" {
 		f.Add("password", msg)
 	}
-	switch n := utf8.RuneCountInString(r.DisplayName); {
-	case n == 0:
-		f.Add("display_name", "Enter a display name.")
-	case n > MaxDisplayNameLength:
-		f.Add("display_name", "Use at most 60 characters.")
+	if msg := ValidateDisplayName(r.DisplayName); msg != "" {
+		f.Add("display_name", msg)
 	}
 	return f.Err()
+}
+
+// ValidateDisplayName returns a user-facing message when name (already
+// trimmed) is empty or too long, else "".
+func ValidateDisplayName(name string) string {
+	switch n := utf8.RuneCountInString(name); {
+	case n == 0:
+		return "Enter a display name."
+	case n > MaxDisplayNameLength:
+		return "Use at most 60 characters."
+	}
+	return ""
 }
 
 // ValidateEmail returns a user-facing message when email is not a plain

@@ -15,7 +15,7 @@ import (
 //go:embed openapi.json
 var OpenAPI []byte
 
-//go:embed templates/*.html static
+//go:embed templates/*.html templates/mail/* static
 var files embed.FS
 
 // FS holds the page templates under templates/ (html/template files, one per

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/mail"
 	"net/netip"
 	"net/url"
 	"runtime"
@@ -26,6 +27,7 @@ type Config struct {
 	Release         string
 	AlertWebhookURL string
 	SMTPURL         string
+	MailFrom        string
 	LogFormat       string
 	Moderation      fpr.ModerationMode
 	// AlertEvalInterval, AlertFlushInterval and AlertWindow pace the 5xx
@@ -48,6 +50,7 @@ func loadConfig(getenv func(string) string) Config {
 		Release:         getenv("FPR_RELEASE"),
 		AlertWebhookURL: getenv("FPR_ALERT_WEBHOOK_URL"),
 		SMTPURL:         getenv("FPR_SMTP_URL"),
+		MailFrom:        getenv("FPR_MAIL_FROM"),
 		LogFormat:       getenv("FPR_LOG_FORMAT"),
 		Moderation:      fpr.ModerationMode(or(getenv("FPR_MODERATION"), string(fpr.ModerationPost))),
 		trustedProxies:  getenv("FPR_TRUSTED_PROXIES"),
@@ -104,8 +107,13 @@ func (c *Config) Validate() error {
 		}
 	}
 	if c.SMTPURL != "" {
-		if u, err := url.Parse(c.SMTPURL); err != nil || u.Scheme != "smtp" || u.Host == "" {
-			errs = append(errs, "FPR_SMTP_URL: want smtp://user:pass@host:port")
+		if u, err := url.Parse(c.SMTPURL); err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Host == "" {
+			errs = append(errs, "FPR_SMTP_URL: want smtp://user:pass@host:port or smtps://user:pass@host:port")
+		}
+	}
+	if c.MailFrom != "" {
+		if _, err := mail.ParseAddress(c.MailFrom); err != nil {
+			errs = append(errs, fmt.Sprintf("FPR_MAIL_FROM %q: want an address such as FPR <fpr@example.org>", c.MailFrom))
 		}
 	}
 	switch c.LogFormat {
@@ -145,6 +153,9 @@ func (c *Config) CheckDeploy() error {
 		}
 		if c.LogFormat != "json" {
 			errs = append(errs, "FPR_LOG_FORMAT must be json outside development")
+		}
+		if c.SMTPURL == "" {
+			errs = append(errs, "FPR_SMTP_URL must be set outside development: without it mail only goes to the log")
 		}
 		if u, err := url.Parse(c.DatabaseURL); err == nil && strings.HasPrefix(c.DatabaseURL, "postgres") {
 			if q := u.Query().Get("sslmode"); q == "disable" && !isLoopback(u.Hostname()) {
@@ -189,6 +200,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("release", c.Release),
 		slog.Bool("alert_webhook", c.AlertWebhookURL != ""),
 		slog.String("smtp_url", redact(c.SMTPURL)),
+		slog.String("mail_from", c.MailFrom),
 		slog.String("log_format", c.LogFormat),
 		slog.String("moderation", string(c.Moderation)),
 		slog.String("trusted_proxies", c.trustedProxies),

@@ -62,7 +62,7 @@ func TestConfig_CheckDeploy(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "https") || !strings.Contains(err.Error(), "FPR_ALERT_WEBHOOK_URL") {
 		t.Errorf("CheckDeploy() = %v, want refusals of the http base URL and the missing webhook", err)
 	}
-	c.BaseURL, c.AlertWebhookURL = "https://fpr.example", "https://hooks.example/fpr"
+	c.BaseURL, c.AlertWebhookURL, c.SMTPURL = "https://fpr.example", "https://hooks.example/fpr", "smtps://mailer:pw@mail.example"
 	if err := c.CheckDeploy(); err != nil {
 		t.Errorf("CheckDeploy() of a sound production config = %v, want nil", err)
 	}

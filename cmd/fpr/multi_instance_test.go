@@ -307,7 +307,7 @@ func (a *arrange) users(t *testing.T, prefix string, n int) []string {
 	ctx := context.Background()
 	tokens := make([]string, n)
 	for i := range n {
-		u := &fpr.User{Email: fmt.Sprintf("%s%d@example.test", prefix, i), DisplayName: fmt.Sprintf("%s %d", prefix, i)}
+		u := &fpr.User{Email: fmt.Sprintf("%s%d@example.test", prefix, i), DisplayName: fmt.Sprintf("%s %d", prefix, i), EmailVerified: true}
 		if err := a.db.CreateUser(ctx, u, "not-a-real-hash"); err != nil {
 			t.Fatal(err)
 		}
@@ -324,7 +324,7 @@ func (a *arrange) users(t *testing.T, prefix string, n int) []string {
 func (a *arrange) product(t *testing.T, name string) string {
 	t.Helper()
 	ctx := context.Background()
-	p := &fpr.User{Email: "producer-" + strings.ToLower(name) + "@example.test", DisplayName: "Producer", Role: fpr.RoleProducer}
+	p := &fpr.User{Email: "producer-" + strings.ToLower(name) + "@example.test", DisplayName: "Producer", Role: fpr.RoleProducer, EmailVerified: true}
 	if err := a.db.CreateUser(ctx, p, "not-a-real-hash"); err != nil {
 		t.Fatal(err)
 	}

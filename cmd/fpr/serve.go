@@ -75,6 +75,8 @@ func (c *Config) appConfig(log *slog.Logger) app.Config {
 		AlertEvalInterval:  c.AlertEvalInterval,
 		AlertFlushInterval: c.AlertFlushInterval,
 		AlertWindow:        c.AlertWindow,
+		SMTPURL:            c.SMTPURL,
+		MailFrom:           c.MailFrom,
 		Log:                log,
 	}
 }

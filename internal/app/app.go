@@ -16,20 +16,25 @@
 package app
 
 import (
+	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"sync"
 	"time"
 
 	"github.com/fpr-team/fpr"
 	"github.com/fpr-team/fpr/internal/auth"
 	fprhttp "github.com/fpr-team/fpr/internal/http"
+	"github.com/fpr-team/fpr/internal/mail"
 	"github.com/fpr-team/fpr/internal/ops"
 	"github.com/fpr-team/fpr/internal/store"
+	"github.com/fpr-team/fpr/web"
 )
 
 // Config is everything New needs, as plain values. cmd/fpr builds it from
@@ -76,6 +81,20 @@ type Config struct {
 	// and idempotency keys are removed; zero is an hour.
 	CleanupInterval time.Duration
 
+	// SMTPURL is where mail goes: smtp://user:pass@host:port (STARTTLS
+	// when offered) or smtps://… (implicit TLS). "" writes mail to the log.
+	SMTPURL string
+	// MailFrom is the sender of every mail; "" is fpr@ the BaseURL's host.
+	MailFrom string
+	// MailPollInterval, MailRetryBase, MailMaxAttempts, MailSendTimeout
+	// and MailLease pace the mail worker; zero takes its defaults (2 s,
+	// fpr.MailRetryBase, fpr.MailMaxAttempts, 30 s, 2 min).
+	MailPollInterval, MailRetryBase, MailSendTimeout, MailLease time.Duration
+	MailMaxAttempts                                             int
+	// MailTLS, when set, is the TLS configuration of the SMTP connection
+	// (tests trust their own server's certificate).
+	MailTLS *tls.Config
+
 	// Log receives every log line; nil discards them.
 	Log *slog.Logger
 	// Now is the clock of the store and the server; nil is the real clock
@@ -93,6 +112,9 @@ type App struct {
 	Monitor *ops.Monitor
 	// Server is the HTTP server, listening once Start has returned.
 	Server *fprhttp.Server
+	// Mail is the mail worker, draining the outbox once Start has
+	// returned.
+	Mail *mail.Worker
 
 	cfg     Config
 	ownDB   bool
@@ -149,6 +171,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.AlertRetryBackoff != 0 {
 		a.Monitor.Alerts.Webhook.Backoff = cfg.AlertRetryBackoff
 	}
+	if err := a.newMailWorker(); err != nil {
+		return nil, err
+	}
 	a.release = &fpr.Release{Release: cfg.Build.Release, Commit: cfg.Build.Commit, Instance: cfg.Instance}
 
 	a.Server = &fprhttp.Server{
@@ -159,6 +184,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		TrustedProxies: cfg.TrustedProxies,
 
 		Auth:        a.Auth,
+		Accounts:    a.Auth,
+		Mail:        db,
 		Users:       db,
 		Farms:       db,
 		Products:    db,
@@ -174,6 +201,42 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Now:          cfg.Now,
 	}
 	return a, nil
+}
+
+// newMailWorker builds the mail worker: SMTP when Config.SMTPURL is set,
+// else the log.
+func (a *App) newMailWorker() error {
+	cfg := a.cfg
+	r, err := mail.NewRenderer(web.FS, cfg.BaseURL)
+	if err != nil {
+		return err
+	}
+	from := cfg.MailFrom
+	if from == "" {
+		host := "localhost"
+		if u, err := url.Parse(cfg.BaseURL); err == nil && u.Hostname() != "" {
+			host = u.Hostname()
+		}
+		from = "FPR <fpr@" + host + ">"
+	}
+	sendTimeout := cmp.Or(cfg.MailSendTimeout, 30*time.Second)
+	var sender mail.Sender = mail.Log{Log: cfg.Log}
+	if cfg.SMTPURL != "" {
+		s, err := mail.ParseSMTPURL(cfg.SMTPURL, from, sendTimeout)
+		if err != nil {
+			return err
+		}
+		s.TLSConfig = cfg.MailTLS
+		sender = s
+	}
+	w := mail.NewWorker(a.DB, sender, r, cfg.Log, cfg.Instance, a.Monitor.Metrics.Registry)
+	w.SendTimeout = sendTimeout
+	w.Poll = cmp.Or(cfg.MailPollInterval, w.Poll)
+	w.RetryBase = cmp.Or(cfg.MailRetryBase, w.RetryBase)
+	w.MaxAttempts = cmp.Or(cfg.MailMaxAttempts, w.MaxAttempts)
+	w.Lease = cmp.Or(cfg.MailLease, max(w.Lease, 2*sendTimeout))
+	a.Mail = w
+	return nil
 }
 
 // OpenDB opens and migrates the database at url, for New and for the
@@ -225,6 +288,9 @@ func (a *App) Start(ctx context.Context) error {
 	a.monitorStart = true
 	a.cfg.Log.Info("release recorded", "instance", a.cfg.Instance, "commit", a.cfg.Build.Commit)
 	a.stopCleanup = startCleanup(context.WithoutCancel(ctx), a.DB, a.cfg.Log, a.cfg.CleanupInterval)
+	if err := a.Mail.Start(context.WithoutCancel(ctx)); err != nil {
+		return err
+	}
 	if err := a.Server.Open(a.cfg.Addr); err != nil {
 		return err
 	}
@@ -243,6 +309,7 @@ func (a *App) Close(ctx context.Context) error {
 		a.stopCleanup()
 		a.stopCleanup = nil
 	}
+	a.Mail.Stop()
 	if a.monitorStart {
 		err = errors.Join(err, a.Monitor.Close(ctx))
 		a.monitorStart = false

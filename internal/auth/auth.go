@@ -172,7 +172,10 @@ func (s *Service) Register(ctx context.Context, r fpr.Registration) (*fpr.User, 
 	if err != nil {
 		return nil, err
 	}
-	u := &fpr.User{Email: r.Email, DisplayName: r.DisplayName, Role: fpr.RoleMember, Probe: r.Probe}
+	// An account the operator vouches for, or a probe (whose mail would
+	// go nowhere), starts verified; any other gets a verification mail.
+	u := &fpr.User{Email: r.Email, DisplayName: r.DisplayName, Role: fpr.RoleMember, Probe: r.Probe,
+		EmailVerified: r.Verified || r.Probe}
 	if err := s.DB.CreateUser(ctx, u, h); err != nil {
 		return nil, err
 	}

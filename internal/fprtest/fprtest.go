@@ -187,6 +187,9 @@ func (e *Env) MustUser(t testing.TB, role fpr.Role) *TestUser {
 		Email:       fmt.Sprintf("%s%d@example.test", role, n),
 		Password:    fmt.Sprintf("Tomato-%d-harvest-Orchard", n),
 		DisplayName: fmt.Sprintf("Test %s %d", strings.ToUpper(string(role[:1]))+string(role[1:]), n),
+		// Verified, as most tests need a member whose reviews publish;
+		// MustUnverifiedUser makes one who has not verified yet.
+		Verified: true,
 	}
 	ctx := context.Background()
 	u, err := e.Auth.Register(ctx, reg)

@@ -11,19 +11,22 @@ import (
 
 // apiUserJSON is the API's User.
 type apiUserJSON struct {
-	ID          string   `json:"id"`
-	Email       string   `json:"email,omitempty"`
-	DisplayName string   `json:"display_name"`
-	Role        fpr.Role `json:"role"`
-	CreatedAt   string   `json:"created_at"`
+	ID            string   `json:"id"`
+	Email         string   `json:"email,omitempty"`
+	EmailVerified *bool    `json:"email_verified,omitempty"`
+	DisplayName   string   `json:"display_name"`
+	Role          fpr.Role `json:"role"`
+	CreatedAt     string   `json:"created_at"`
 }
 
-// apiUser builds the JSON of u as viewer may see it: the e-mail only for
-// the user themselves and for admins.
+// apiUser builds the JSON of u as viewer may see it: the e-mail and
+// whether it is verified only for the user themselves and for admins.
 func apiUser(u, viewer *fpr.User) apiUserJSON {
 	j := apiUserJSON{ID: u.ID, DisplayName: u.DisplayName, Role: u.Role, CreatedAt: apiTime(u.CreatedAt)}
 	if fpr.CanSeeEmail(viewer, u) {
 		j.Email = u.Email
+		verified := u.EmailVerified
+		j.EmailVerified = &verified
 	}
 	return j
 }

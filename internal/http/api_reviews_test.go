@@ -182,7 +182,7 @@ func TestAPIReviews_Paging(t *testing.T) {
 	product := mustFarmProduct(t, env, producer.User)
 	want := map[string]bool{}
 	for i := range 5 {
-		u := &fpr.User{Email: fmt.Sprintf("pager%d-%d@example.test", uniq(), i), DisplayName: "Pager", Role: fpr.RoleMember}
+		u := &fpr.User{Email: fmt.Sprintf("pager%d-%d@example.test", uniq(), i), DisplayName: "Pager", Role: fpr.RoleMember, EmailVerified: true}
 		if err := env.DB.CreateUser(env.Ctx(nil), u, "!"); err != nil {
 			t.Fatal(err)
 		}

@@ -77,6 +77,8 @@ const (
 	s403 = http.StatusForbidden
 	s404 = http.StatusNotFound
 	s409 = http.StatusConflict
+	s202 = http.StatusAccepted
+	s422 = http.StatusUnprocessableEntity
 )
 
 func fixed(p string) func(*authzFixture) string { return func(*authzFixture) string { return p } }
@@ -139,6 +141,25 @@ var authzCases = []authzCase{
 			return map[string]string{"current_password": fx.w.password(fx), "new_password": "Another-long-phrase-77"}
 		},
 		want: [numActors]int{s401, s204, s204, s204, s204, s204, s204}},
+	{route: "PATCH /api/v1/me", path: fixed("/api/v1/me"), body: body(map[string]string{"display_name": "Renamed"}),
+		want: [numActors]int{s401, s200, s200, s200, s200, s200, s200}},
+	{route: "DELETE /api/v1/me", path: fixed("/api/v1/me"), fresh: true,
+		body: func(fx *authzFixture) any { return map[string]string{"current_password": fx.w.password(fx)} },
+		want: [numActors]int{s401, s204, s204, s204, s204, s204, s204}},
+	{route: "GET /api/v1/me/export", path: fixed("/api/v1/me/export"),
+		want: [numActors]int{s401, s200, s200, s200, s200, s200, s200}},
+	// The table's users are verified: a new link is refused.
+	{route: "POST /api/v1/me/verification-email", path: fixed("/api/v1/me/verification-email"),
+		want: [numActors]int{s401, s422, s422, s422, s422, s422, s422}},
+	{route: "POST /api/v1/auth/verify-email", path: fixed("/api/v1/auth/verify-email"),
+		body: body(map[string]string{"token": "not-a-token"}),
+		want: [numActors]int{s422, s422, s422, s422, s422, s422, s422}},
+	{route: "POST /api/v1/auth/password-reset", path: fixed("/api/v1/auth/password-reset"),
+		body: func(fx *authzFixture) any { return map[string]string{"email": fx.target.Email} },
+		want: [numActors]int{s202, s202, s202, s202, s202, s202, s202}},
+	{route: "POST /api/v1/auth/password-reset/confirm", path: fixed("/api/v1/auth/password-reset/confirm"),
+		body: body(map[string]string{"token": "not-a-token", "password": "Another-long-phrase-77"}),
+		want: [numActors]int{s422, s422, s422, s422, s422, s422, s422}},
 	{route: "GET /api/v1/admin/users", path: fixed("/api/v1/admin/users"),
 		want: adminOnly},
 	{route: "PATCH /api/v1/admin/users/{id}", path: func(fx *authzFixture) string { return "/api/v1/admin/users/" + fx.target.ID },

@@ -50,7 +50,7 @@ func mustProduct(t *testing.T, env *fprtest.Env, c catalogue, name string, cat f
 // session): for arranging many reviews cheaply.
 func mustReviewer(t *testing.T, env *fprtest.Env, n int) *fpr.User {
 	t.Helper()
-	u := &fpr.User{Email: fmt.Sprintf("reviewer%d-%d@example.test", n, len(t.Name())), DisplayName: fmt.Sprintf("Reviewer %d", n)}
+	u := &fpr.User{Email: fmt.Sprintf("reviewer%d-%d@example.test", n, len(t.Name())), DisplayName: fmt.Sprintf("Reviewer %d", n), EmailVerified: true}
 	if err := env.DB.CreateUser(context.Background(), u, "x"); err != nil {
 		t.Fatalf("create user: %v", err)
 	}
@@ -392,7 +392,7 @@ func BenchmarkProductPage(b *testing.B) {
 		b.Fatal(err)
 	}
 	for i := range 30 {
-		u := &fpr.User{Email: fmt.Sprintf("bench%d@example.test", i), DisplayName: fmt.Sprintf("Bench %d", i)}
+		u := &fpr.User{Email: fmt.Sprintf("bench%d@example.test", i), DisplayName: fmt.Sprintf("Bench %d", i), EmailVerified: true}
 		if err := env.DB.CreateUser(context.Background(), u, "x"); err != nil {
 			b.Fatal(err)
 		}

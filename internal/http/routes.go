@@ -44,6 +44,13 @@ func (s *Server) routes() http.Handler {
 	handle("POST /api/v1/auth/logout", s.api(s.handleAPIAuthLogout))
 	handle("GET /api/v1/me", s.api(s.handleAPIMeShow))
 	handle("POST /api/v1/me/password", s.api(s.handleAPIPasswordUpdate))
+	handle("PATCH /api/v1/me", s.api(s.handleAPIMeUpdate))
+	handle("DELETE /api/v1/me", s.api(s.handleAPIMeDelete))
+	handle("GET /api/v1/me/export", s.api(s.handleAPIMeExportShow))
+	handle("POST /api/v1/me/verification-email", s.api(s.handleAPIVerificationEmailCreate))
+	handle("POST /api/v1/auth/verify-email", s.api(s.handleAPIEmailVerify))
+	handle("POST /api/v1/auth/password-reset", s.api(s.handleAPIPasswordResetCreate))
+	handle("POST /api/v1/auth/password-reset/confirm", s.api(s.handleAPIPasswordResetConfirm))
 	handle("GET /api/v1/admin/users", s.api(s.handleAPIUserList))
 	handle("PATCH /api/v1/admin/users/{id}", s.api(s.handleAPIUserRoleUpdate))
 

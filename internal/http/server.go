@@ -30,6 +30,8 @@ type Server struct {
 	BaseURL string
 
 	Auth        fpr.AuthService
+	Accounts    fpr.AccountService
+	Mail        fpr.MailService
 	Users       fpr.UserService
 	Farms       fpr.FarmService
 	Products    fpr.ProductService

@@ -37,7 +37,7 @@ func newCatalog(t testing.TB, db *DB) *catalog {
 		role fpr.Role
 	}{{&c.admin, fpr.RoleAdmin}, {&c.producer, fpr.RoleProducer}, {&c.other, fpr.RoleProducer},
 		{&c.member, fpr.RoleMember}, {&c.mod, fpr.RoleModerator}} {
-		user := &fpr.User{Email: db.NewID(db.Now()) + "@example.test", DisplayName: "User " + string(u.role), Role: u.role}
+		user := &fpr.User{Email: db.NewID(db.Now()) + "@example.test", DisplayName: "User " + string(u.role), Role: u.role, EmailVerified: true}
 		if err := db.CreateUser(context.Background(), user, "!"); err != nil {
 			t.Fatal(err)
 		}

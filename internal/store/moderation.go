@@ -167,6 +167,13 @@ func (db *DB) ModerateReview(ctx context.Context, id string, action fpr.Moderati
 			VALUES ($1, $2, $3, $4, $5, $6)`, db.NewID(tx.now), r.ID, mod.ID, string(action), note, micros(tx.now)); err != nil {
 			return err
 		}
+		// A moderator's decision replaces the wait for verification.
+		if _, err := tx.ExecContext(ctx, `UPDATE reviews SET held_unverified = FALSE WHERE id = $1`, r.ID); err != nil {
+			return err
+		}
+		if err := tx.notifyReviewDecided(ctx, r, action, note); err != nil {
+			return err
+		}
 		return tx.fillViewerHelpful(ctx, []*fpr.Review{r})
 	})
 	if err != nil {

@@ -19,6 +19,8 @@ import (
 
 type postgresDialect struct{}
 
+func (postgresDialect) skipLocked() string { return " FOR UPDATE SKIP LOCKED" }
+
 func (postgresDialect) name() string { return "postgres" }
 
 func (postgresDialect) migrations() fs.FS { return migrationsFor("postgres") }

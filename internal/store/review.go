@@ -176,15 +176,19 @@ func (db *DB) CreateReview(ctx context.Context, r *fpr.Review) error {
 		r.CreatedAt = fromMicros(micros(tx.now))
 		r.UpdatedAt = r.CreatedAt
 		if _, err := tx.ExecContext(ctx, `INSERT INTO reviews
-			(id, product_id, author_id, rating, title, body, status, helpful_count, probe, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $9)`,
-			r.ID, r.ProductID, r.Author.ID, r.Rating, r.Title, r.Body, string(r.Status), r.Probe, micros(tx.now)); err != nil {
+			(id, product_id, author_id, rating, title, body, status, helpful_count, probe, created_at, updated_at, held_unverified)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $9, $10)`,
+			r.ID, r.ProductID, r.Author.ID, r.Rating, r.Title, r.Body, string(r.Status), r.Probe, micros(tx.now),
+			fpr.HeldUntilVerified(actor)); err != nil {
 			if fpr.ErrorCode(db.dialect.translate(err)) == fpr.CodeConflict {
 				return fpr.Errorf(fpr.CodeConflict, "You have already reviewed this product; edit your review instead.")
 			}
 			return err
 		}
-		return tx.applyRatingDelta(ctx, r.ProductID, 0, r.Rating, false, fpr.CountsInRating(r.Status, r.Probe))
+		if err := tx.applyRatingDelta(ctx, r.ProductID, 0, r.Rating, false, fpr.CountsInRating(r.Status, r.Probe)); err != nil {
+			return err
+		}
+		return tx.notifyReviewReceived(ctx, r)
 	})
 	if err != nil {
 		return fmt.Errorf("create review: %w", err)

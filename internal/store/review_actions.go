@@ -121,6 +121,15 @@ func (db *DB) SetReply(ctx context.Context, reviewID, body string) (*fpr.Review,
 		if !fpr.CanReplyToReview(actor, farm) {
 			return fpr.Errorf(fpr.CodeForbidden, "Only the farm that sells this product may reply.")
 		}
+		var replied int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM review_replies WHERE review_id = $1`, r.ID).Scan(&replied); err != nil {
+			return err
+		}
+		if replied == 0 {
+			if err := tx.notifyReplyReceived(ctx, r, actor.ID); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO review_replies (review_id, author_id, body, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $4)
 			ON CONFLICT (review_id) DO UPDATE SET author_id = excluded.author_id, body = excluded.body, updated_at = excluded.updated_at`,

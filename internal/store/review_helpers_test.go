@@ -33,7 +33,7 @@ func MustProbeUser(t testing.TB, db *store.DB) *fpr.User {
 func mustUser(t testing.TB, db *store.DB, role fpr.Role, probe bool) *fpr.User {
 	t.Helper()
 	n := seq.Add(1)
-	u := &fpr.User{Email: fmt.Sprintf("u%d@example.test", n), DisplayName: fmt.Sprintf("User %d", n), Role: role, Probe: probe}
+	u := &fpr.User{Email: fmt.Sprintf("u%d@example.test", n), DisplayName: fmt.Sprintf("User %d", n), Role: role, Probe: probe, EmailVerified: true}
 	if err := db.CreateUser(context.Background(), u, "x"); err != nil {
 		t.Fatalf("create user: %v", err)
 	}

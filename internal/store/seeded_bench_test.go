@@ -146,7 +146,7 @@ func BenchmarkSeeded_CreateReview(b *testing.B) {
 	})
 	for b.Loop() {
 		b.StopTimer()
-		u := &fpr.User{Email: fmt.Sprintf("bench-%d-%d@bench.test", run, benchUserSeq.Add(1)), DisplayName: "Bench"}
+		u := &fpr.User{Email: fmt.Sprintf("bench-%d-%d@bench.test", run, benchUserSeq.Add(1)), DisplayName: "Bench", EmailVerified: true}
 		if err := db.CreateUser(ctx, u, "!"); err != nil {
 			b.Fatal(err)
 		}

@@ -32,17 +32,17 @@ func (db *DB) CreateSession(ctx context.Context, tokenHash, userID string, kind 
 // as absent, whether or not DeleteExpiredSessions has run.
 func (db *DB) FindSession(ctx context.Context, tokenHash string) (*fpr.User, *fpr.Session, error) {
 	var (
-		u          fpr.User
-		s          fpr.Session
-		uc, sc, se int64
-		kind       string
-		now        = micros(db.Now())
+		u              fpr.User
+		s              fpr.Session
+		uc, uv, sc, se int64
+		kind           string
+		now            = micros(db.Now())
 	)
-	err := db.read.QueryRowContext(ctx, `SELECT u.id, u.email, u.display_name, u.role, u.probe, u.created_at,
+	err := db.read.QueryRowContext(ctx, `SELECT u.id, u.email, u.display_name, u.role, u.probe, u.created_at, u.email_verified_at,
 			s.kind, s.created_at, s.expires_at
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.token_hash = $1 AND s.expires_at > $2`, tokenHash, now).
-		Scan(&u.ID, &u.Email, &u.DisplayName, &u.Role, &u.Probe, &uc, &kind, &sc, &se)
+		Scan(&u.ID, &u.Email, &u.DisplayName, &u.Role, &u.Probe, &uc, &uv, &kind, &sc, &se)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, notFound("session")
 	}
@@ -50,6 +50,7 @@ func (db *DB) FindSession(ctx context.Context, tokenHash string) (*fpr.User, *fp
 		return nil, nil, fmt.Errorf("find session: %w", err)
 	}
 	u.CreatedAt = fromMicros(uc)
+	u.EmailVerified = uv != 0
 	s.UserID, s.Kind, s.CreatedAt, s.ExpiresAt = u.ID, fpr.SessionKind(kind), fromMicros(sc), fromMicros(se)
 	return &u, &s, nil
 }

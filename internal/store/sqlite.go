@@ -20,6 +20,8 @@ import (
 
 type sqliteDialect struct{}
 
+func (sqliteDialect) skipLocked() string { return "" }
+
 func (sqliteDialect) name() string { return "sqlite" }
 
 func (sqliteDialect) migrations() fs.FS { return migrationsFor("sqlite") }

@@ -171,6 +171,11 @@ type dialect interface {
 	// and returns its placeholder.
 	productSearch(terms []string, arg func(any) string) (join, cond, rank string, err error)
 
+	// skipLocked is the clause that makes a claiming subquery skip rows
+	// another transaction has locked (" FOR UPDATE SKIP LOCKED" on
+	// PostgreSQL), "" where writers are serialized anyway (SQLite).
+	skipLocked() string
+
 	// bulkVar returns the placeholder of the i-th (from 1) bind value of
 	// a bulk INSERT with thousands of values (bulk.go).
 	bulkVar(i int) string

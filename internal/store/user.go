@@ -10,22 +10,26 @@ import (
 	"github.com/fpr-team/fpr"
 )
 
-const userColumns = `id, email, display_name, role, probe, created_at`
+const userColumns = `id, email, display_name, role, probe, created_at, email_verified_at`
 
 func scanUser(row interface{ Scan(...any) error }) (*fpr.User, error) {
 	var u fpr.User
-	var created int64
-	if err := row.Scan(&u.ID, &u.Email, &u.DisplayName, &u.Role, &u.Probe, &created); err != nil {
+	var created, verified int64
+	if err := row.Scan(&u.ID, &u.Email, &u.DisplayName, &u.Role, &u.Probe, &created, &verified); err != nil {
 		return nil, err
 	}
 	u.CreatedAt = fromMicros(created)
+	u.EmailVerified = verified != 0
 	return &u, nil
 }
 
 // CreateUser inserts u with a password hash computed by the caller (see
-// internal/auth). It sets u.ID and u.CreatedAt. conflict when the e-mail,
-// compared case-insensitively, is taken: the unique index on email_key
-// decides, so two concurrent registrations give exactly one account.
+// internal/auth). It sets u.ID and u.CreatedAt. When u.EmailVerified is
+// false, the same transaction stores a verification token and puts the
+// verification mail (fpr.MailVerifyEmail) in the outbox. conflict when the
+// e-mail, compared case-insensitively, is taken: the unique index on
+// email_key decides, so two concurrent registrations give exactly one
+// account.
 func (db *DB) CreateUser(ctx context.Context, u *fpr.User, passwordHash string) error {
 	if u.Role == "" {
 		u.Role = fpr.RoleMember
@@ -36,10 +40,19 @@ func (db *DB) CreateUser(ctx context.Context, u *fpr.User, passwordHash string) 
 	err := db.inTx(ctx, true, func(tx *Tx) error {
 		u.ID = db.NewID(tx.now)
 		u.CreatedAt = tx.now
-		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, email, email_key, display_name, role, password_hash, probe, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			u.ID, u.Email, fpr.NormalizeEmail(u.Email), u.DisplayName, u.Role, passwordHash, u.Probe, micros(tx.now))
-		return err
+		var verifiedAt int64
+		if u.EmailVerified {
+			verifiedAt = micros(tx.now)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO users (id, email, email_key, display_name, role, password_hash, probe, created_at, email_verified_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			u.ID, u.Email, fpr.NormalizeEmail(u.Email), u.DisplayName, u.Role, passwordHash, u.Probe, micros(tx.now), verifiedAt); err != nil {
+			return err
+		}
+		if u.EmailVerified {
+			return nil
+		}
+		return tx.mailVerification(ctx, u.ID, u.Email, u.DisplayName)
 	})
 	if fpr.ErrorCode(err) == fpr.CodeConflict {
 		return &fpr.Error{Code: fpr.CodeConflict, Message: "An account with this e-mail address already exists.",
@@ -68,10 +81,10 @@ func (db *DB) FindUserByEmail(ctx context.Context, email string) (*fpr.User, err
 // login. not_found when there is no such account.
 func (db *DB) FindUserCredentials(ctx context.Context, email string) (*fpr.User, string, error) {
 	var u fpr.User
-	var created int64
+	var created, verified int64
 	var hash string
-	err := db.read.QueryRowContext(ctx, `SELECT `+userColumns+`, password_hash FROM users WHERE email_key = $1`,
-		fpr.NormalizeEmail(email)).Scan(&u.ID, &u.Email, &u.DisplayName, &u.Role, &u.Probe, &created, &hash)
+	err := db.read.QueryRowContext(ctx, `SELECT `+userColumns+`, password_hash FROM users WHERE email_key = $1 AND deleted_at = 0`,
+		fpr.NormalizeEmail(email)).Scan(&u.ID, &u.Email, &u.DisplayName, &u.Role, &u.Probe, &created, &verified, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, "", notFound("user")
 	}
@@ -79,6 +92,7 @@ func (db *DB) FindUserCredentials(ctx context.Context, email string) (*fpr.User,
 		return nil, "", err
 	}
 	u.CreatedAt = fromMicros(created)
+	u.EmailVerified = verified != 0
 	return &u, hash, nil
 }
 
@@ -100,7 +114,7 @@ func (db *DB) FindUsers(ctx context.Context, f fpr.UserFilter) ([]*fpr.User, str
 	if err != nil {
 		return nil, "", err
 	}
-	q := `SELECT ` + userColumns + ` FROM users WHERE 1=1`
+	q := `SELECT ` + userColumns + ` FROM users WHERE deleted_at = 0`
 	var args []any
 	arg := func(v any) string {
 		args = append(args, v)

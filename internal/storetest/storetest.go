@@ -78,7 +78,7 @@ var seq atomic.Int64
 func mustUser(t *testing.T, db *store.DB, role fpr.Role) *fpr.User {
 	t.Helper()
 	n := seq.Add(1)
-	u := &fpr.User{Email: fmt.Sprintf("user%d@example.test", n), DisplayName: fmt.Sprintf("User %d", n), Role: role}
+	u := &fpr.User{Email: fmt.Sprintf("user%d@example.test", n), DisplayName: fmt.Sprintf("User %d", n), Role: role, EmailVerified: true}
 	if err := db.CreateUser(context.Background(), u, "hash-"+u.Email); err != nil {
 		t.Fatalf("CreateUser(%s): %v", u.Email, err)
 	}

@@ -1,0 +1,260 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/fpr-team/fpr"
+)
+
+// The mail outbox. A feature that mails someone calls tx.enqueueMail (or
+// tx.notify for a notification a user may switch off) inside the
+// transaction of the change that causes the mail, so the mail exists
+// exactly when the change does. The mail worker (internal/mail) drains the
+// outbox: ClaimMail leases due mail to one worker (claimed_until), the
+// worker sends it and calls MarkMailSent or MarkMailFailed. A worker that
+// dies holding a lease delays its mail until the lease runs out; another
+// worker then claims it.
+
+// enqueueMail writes m to the outbox in tx, due now. It sets m.ID.
+func (tx *Tx) enqueueMail(ctx context.Context, m *fpr.Mail) error {
+	data, err := json.Marshal(m.Data)
+	if err != nil {
+		return fmt.Errorf("enqueue mail: %w", err)
+	}
+	m.ID = tx.db.NewID(tx.now)
+	m.Status = fpr.MailPending
+	m.CreatedAt, m.NextAttemptAt = tx.now, tx.now
+	var userID sql.NullString
+	if m.UserID != "" {
+		userID = sql.NullString{String: m.UserID, Valid: true}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO mail_outbox (id, kind, recipient, user_id, data, status, next_attempt_at, created_at)
+		VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6)`,
+		m.ID, string(m.Kind), m.To, userID, string(data), micros(tx.now)); err != nil {
+		return fmt.Errorf("enqueue mail: %w", err)
+	}
+	return nil
+}
+
+// notify writes a notification of kind for userID to the outbox in tx,
+// unless the user switched its topic off or has deleted their account. It
+// adds an unsubscribe token (only its hash is stored) to the mail's data
+// as "unsubscribe_token", for the List-Unsubscribe header.
+func (tx *Tx) notify(ctx context.Context, userID string, kind fpr.MailKind, data map[string]string) error {
+	topic, ok := fpr.MailTopic(kind)
+	if !ok {
+		return fmt.Errorf("notify: %s is not a notification", kind)
+	}
+	var email string
+	var deleted, optedOut int64
+	err := tx.QueryRowContext(ctx, `SELECT u.email, u.deleted_at,
+			(SELECT COUNT(*) FROM notification_optouts o WHERE o.user_id = u.id AND o.topic = $2)
+		FROM users u WHERE u.id = $1`, userID, string(topic)).Scan(&email, &deleted, &optedOut)
+	if errors.Is(err, sql.ErrNoRows) || deleted != 0 || optedOut != 0 {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("notify: %w", err)
+	}
+	token, hash := fpr.NewToken()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO unsubscribe_tokens (token_hash, user_id, topic, created_at)
+		VALUES ($1, $2, $3, $4)`, hash, userID, string(topic), micros(tx.now)); err != nil {
+		return fmt.Errorf("notify: %w", err)
+	}
+	d := map[string]string{"unsubscribe_token": token}
+	for k, v := range data {
+		d[k] = v
+	}
+	return tx.enqueueMail(ctx, &fpr.Mail{Kind: kind, To: email, UserID: userID, Data: d})
+}
+
+const mailColumns = `id, kind, recipient, COALESCE(user_id, ''), data, status, attempts, next_attempt_at, last_error, created_at, sent_at`
+
+func scanMail(row interface{ Scan(...any) error }) (*fpr.Mail, error) {
+	var m fpr.Mail
+	var data string
+	var next, created, sent int64
+	if err := row.Scan(&m.ID, &m.Kind, &m.To, &m.UserID, &data, &m.Status, &m.Attempts, &next, &m.LastError, &created, &sent); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(data), &m.Data); err != nil {
+		return nil, fmt.Errorf("mail %s: data: %w", m.ID, err)
+	}
+	m.NextAttemptAt, m.CreatedAt = fromMicros(next), fromMicros(created)
+	if sent != 0 {
+		m.SentAt = fromMicros(sent)
+	}
+	return &m, nil
+}
+
+// ClaimMail leases up to limit due mails (pending, next attempt reached,
+// no live lease) to worker until now+lease, counts the attempt, and
+// returns them. Several workers on one database never hold the same mail
+// at once: on PostgreSQL the rows are locked and skipped by concurrent
+// claims (FOR UPDATE SKIP LOCKED); on SQLite writers are serialized. A
+// mail whose lease ran out with maxAttempts already made (its worker died
+// each time) is given up as undeliverable instead.
+func (db *DB) ClaimMail(ctx context.Context, worker string, lease time.Duration, limit, maxAttempts int) ([]*fpr.Mail, error) {
+	// Most rounds find nothing: ask the read pool first, so idle workers
+	// do not queue for the write lock.
+	var due int
+	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT id FROM mail_outbox
+		WHERE status = 'pending' AND next_attempt_at <= $1 AND claimed_until <= $1 LIMIT 1) d`, micros(db.Now())).Scan(&due); err != nil {
+		return nil, fmt.Errorf("claim mail: %w", err)
+	}
+	if due == 0 {
+		return nil, nil
+	}
+	var out []*fpr.Mail
+	err := db.inTx(ctx, true, func(tx *Tx) error {
+		now := micros(tx.now)
+		if _, err := tx.ExecContext(ctx, `UPDATE mail_outbox SET status = 'undeliverable', data = '{}',
+				last_error = 'the worker sending it stopped each time', claimed_until = 0
+			WHERE status = 'pending' AND attempts >= $1 AND claimed_until > 0 AND claimed_until <= $2`,
+			maxAttempts, now); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `UPDATE mail_outbox SET claimed_until = $1, claimed_by = $2, attempts = attempts + 1
+			WHERE id IN (SELECT id FROM mail_outbox
+				WHERE status = 'pending' AND next_attempt_at <= $3 AND claimed_until <= $3 AND attempts < $4
+				ORDER BY next_attempt_at, id LIMIT $5`+db.dialect.skipLocked()+`)
+			AND status = 'pending' AND claimed_until <= $3
+			RETURNING `+mailColumns,
+			micros(tx.now.Add(lease)), worker, now, maxAttempts, limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			m, err := scanMail(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, m)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim mail: %w", err)
+	}
+	return out, nil
+}
+
+// MarkMailSent records that mail id was sent and empties its data (the
+// tokens in it have done their job).
+func (db *DB) MarkMailSent(ctx context.Context, id string) error {
+	err := db.inTx(ctx, true, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE mail_outbox SET status = 'sent', data = '{}', sent_at = $1, claimed_until = 0, last_error = ''
+			WHERE id = $2 AND status = 'pending'`, micros(tx.now), id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("mark mail sent: %w", err)
+	}
+	return nil
+}
+
+// MarkMailFailed records a failed attempt at mail id with its error: the
+// mail is due again after fpr.MailRetryDelay (from retryBase), or, once
+// fpr.MailGivesUp, it is undeliverable and its data is emptied. It
+// returns the mail's status.
+func (db *DB) MarkMailFailed(ctx context.Context, id, msg string, retryBase time.Duration, maxAttempts int) (fpr.MailStatus, error) {
+	status := fpr.MailPending
+	if len(msg) > 1000 {
+		msg = msg[:1000]
+	}
+	err := db.inTx(ctx, true, func(tx *Tx) error {
+		var attempts int
+		if err := tx.QueryRowContext(ctx, `SELECT attempts FROM mail_outbox WHERE id = $1 AND status = 'pending'`, id).Scan(&attempts); err != nil {
+			return err
+		}
+		if fpr.MailGivesUp(attempts, maxAttempts) {
+			status = fpr.MailUndeliverable
+			_, err := tx.ExecContext(ctx, `UPDATE mail_outbox SET status = 'undeliverable', data = '{}', last_error = $1, claimed_until = 0
+				WHERE id = $2`, msg, id)
+			return err
+		}
+		next := tx.now.Add(fpr.MailRetryDelay(attempts, retryBase))
+		_, err := tx.ExecContext(ctx, `UPDATE mail_outbox SET next_attempt_at = $1, last_error = $2, claimed_until = 0
+			WHERE id = $3`, micros(next), msg, id)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("mark mail failed: %w", err)
+	}
+	return status, nil
+}
+
+// FindMail implements fpr.MailService: admins only.
+func (db *DB) FindMail(ctx context.Context, f fpr.MailFilter) ([]*fpr.Mail, string, error) {
+	if err := requireAdmin(ctx); err != nil {
+		return nil, "", err
+	}
+	if err := f.Normalize(); err != nil {
+		return nil, "", err
+	}
+	after, err := decodeCursor(f.Cursor, "mail")
+	if err != nil {
+		return nil, "", err
+	}
+	q := `SELECT ` + mailColumns + ` FROM mail_outbox WHERE 1=1`
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	if f.Status != nil {
+		q += ` AND status = ` + arg(string(*f.Status))
+	}
+	if after != nil {
+		q += ` AND id < ` + arg(after.ID)
+	}
+	q += ` ORDER BY id DESC LIMIT ` + arg(f.Limit+1) //nolint:gosec // G202: only placeholders are appended; values go in args
+	rows, err := db.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("find mail: %w", err)
+	}
+	defer rows.Close()
+	var out []*fpr.Mail
+	for rows.Next() {
+		m, err := scanMail(rows)
+		if err != nil {
+			return nil, "", fmt.Errorf("find mail: %w", err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("find mail: %w", err)
+	}
+	next := ""
+	if len(out) > f.Limit {
+		out = out[:f.Limit]
+		next = cursor{Sort: "mail", ID: out[len(out)-1].ID}.encode()
+	}
+	return out, next, nil
+}
+
+// CountMail implements fpr.MailService. It needs no acting user: the mail
+// worker reports the counts as metrics.
+func (db *DB) CountMail(ctx context.Context) (map[fpr.MailStatus]int, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT status, COUNT(*) FROM mail_outbox GROUP BY status`)
+	if err != nil {
+		return nil, fmt.Errorf("count mail: %w", err)
+	}
+	defer rows.Close()
+	out := map[fpr.MailStatus]int{fpr.MailPending: 0, fpr.MailSent: 0, fpr.MailUndeliverable: 0}
+	for rows.Next() {
+		var s fpr.MailStatus
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, fmt.Errorf("count mail: %w", err)
+		}
+		out[s] = n
+	}
+	return out, rows.Err()
+}
