@@ -51,7 +51,8 @@ type Config struct {
 
 	// Env is development, staging or production.
 	Env string
-	// BaseURL is the public URL, e.g. https://fpr.example.
+	// BaseURL is the public URL, e.g. https://fpr.example; "" is the
+	// loopback URL Start listens on (tests).
 	BaseURL string
 	// Build names the running release; Start records it.
 	Build fpr.BuildInfo
@@ -288,13 +289,15 @@ func (a *App) Start(ctx context.Context) error {
 	a.monitorStart = true
 	a.cfg.Log.Info("release recorded", "instance", a.cfg.Instance, "commit", a.cfg.Build.Commit)
 	a.stopCleanup = startCleanup(context.WithoutCancel(ctx), a.DB, a.cfg.Log, a.cfg.CleanupInterval)
-	if err := a.Mail.Start(context.WithoutCancel(ctx)); err != nil {
-		return err
-	}
 	if err := a.Server.Open(a.cfg.Addr); err != nil {
 		return err
 	}
-	return nil
+	if a.cfg.BaseURL == "" {
+		// Tests listen on a free port: the public URL is known only now.
+		a.Server.BaseURL = a.Server.URL()
+		a.Mail.Renderer.BaseURL = a.Server.URL()
+	}
+	return a.Mail.Start(context.WithoutCancel(ctx))
 }
 
 // Close stops the server (waiting for requests up to ctx's deadline), then

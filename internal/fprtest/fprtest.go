@@ -30,6 +30,7 @@ import (
 	"github.com/fpr-team/fpr/internal/app"
 	"github.com/fpr-team/fpr/internal/auth"
 	fprhttp "github.com/fpr-team/fpr/internal/http"
+	"github.com/fpr-team/fpr/internal/mailtest"
 	"github.com/fpr-team/fpr/internal/ops"
 	"github.com/fpr-team/fpr/internal/store"
 	"github.com/fpr-team/fpr/internal/storetest"
@@ -88,6 +89,13 @@ func WithConfig(fn func(*app.Config)) Option {
 	return func(o *options) { o.config = append(o.config, fn) }
 }
 
+// WithMail sends the application's mail to the test SMTP server srv.
+func WithMail(srv *mailtest.Server) Option {
+	return WithConfig(func(c *app.Config) {
+		c.SMTPURL, c.MailTLS = srv.URL, srv.ClientTLS
+	})
+}
+
 // WithServer calls fn on the server after wiring and before it builds its
 // handler: to change a field or, in internal/http's own tests, add a route.
 func WithServer(fn func(*fprhttp.Server)) Option {
@@ -111,12 +119,14 @@ func New(t testing.TB, opts ...Option) *Env {
 		DB:             storetest.OpenDB(t, o.backend),
 		Addr:           "127.0.0.1:0",
 		Env:            "development",
-		BaseURL:        "http://127.0.0.1",
 		Build:          fpr.BuildInfo{Release: "test", Commit: "test", Go: "test"},
 		Instance:       "test",
 		Moderation:     fpr.ModerationPost,
 		PasswordParams: auth.TestParams,
 		Log:            log,
+		// Mail goes to the log unless a test gives an SMTP server
+		// (WithMail); the worker looks often, so mail arrives at once.
+		MailPollInterval: 20 * time.Millisecond,
 	}
 	for _, fn := range o.config {
 		fn(&cfg)
@@ -143,9 +153,6 @@ func New(t testing.TB, opts ...Option) *Env {
 		t.Fatalf("fprtest: start: %v", err)
 	}
 	url := a.Server.URL()
-	if cfg.BaseURL == "http://127.0.0.1" {
-		a.Server.BaseURL = url
-	}
 
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	t.Cleanup(base.CloseIdleConnections)
@@ -201,17 +208,41 @@ func (e *Env) MustUser(t testing.TB, role fpr.Role) *TestUser {
 			t.Fatalf("fprtest: set role %s: %v", role, err)
 		}
 	}
-	resp, body := e.Do(t, http.MethodPost, "/api/v1/auth/login", "", map[string]string{"email": reg.Email, "password": reg.Password})
+	return &TestUser{User: u, Password: reg.Password, Token: e.mustLogin(t, reg.Email, reg.Password)}
+}
+
+// MustUnverifiedUser registers a member through the AuthService who has
+// not verified their e-mail (their verification mail is in the outbox),
+// and logs them in through the API for a bearer token.
+func (e *Env) MustUnverifiedUser(t testing.TB) *TestUser {
+	t.Helper()
+	n := userSeq.Add(1)
+	reg := fpr.Registration{
+		Email:       fmt.Sprintf("unverified%d@example.test", n),
+		Password:    fmt.Sprintf("Tomato-%d-harvest-Orchard", n),
+		DisplayName: fmt.Sprintf("Test Unverified %d", n),
+	}
+	u, err := e.Auth.Register(context.Background(), reg)
+	if err != nil {
+		t.Fatalf("fprtest: register %s: %v", reg.Email, err)
+	}
+	return &TestUser{User: u, Password: reg.Password, Token: e.mustLogin(t, reg.Email, reg.Password)}
+}
+
+// mustLogin logs in through the API and returns the bearer token.
+func (e *Env) mustLogin(t testing.TB, email, password string) string {
+	t.Helper()
+	resp, body := e.Do(t, http.MethodPost, "/api/v1/auth/login", "", map[string]string{"email": email, "password": password})
 	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("fprtest: log in %s: %d %s", reg.Email, resp.StatusCode, body)
+		t.Fatalf("fprtest: log in %s: %d %s", email, resp.StatusCode, body)
 	}
 	var out struct {
 		Token string `json:"token"`
 	}
 	if err := json.Unmarshal(body, &out); err != nil || out.Token == "" {
-		t.Fatalf("fprtest: log in %s: no token in %s (%v)", reg.Email, body, err)
+		t.Fatalf("fprtest: log in %s: no token in %s (%v)", email, body, err)
 	}
-	return &TestUser{User: u, Password: reg.Password, Token: out.Token}
+	return out.Token
 }
 
 // Do sends a request to the server through the validating client and

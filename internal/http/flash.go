@@ -21,6 +21,8 @@ var flashes = map[string]string{
 	"logged-in":        "You are logged in.",
 	"logged-out":       "You are logged out.",
 	"password-changed": "Your password is changed. Your other devices were logged out.",
+	"password-reset":   "Your new password is set and every session was logged out. Log in with it now.",
+	"email-verified":   "Thank you! Your e-mail address is confirmed.",
 	"review-published": "Thank you! Your review is published.",
 	"review-pending":   "Thank you! Your review will appear once a moderator has read it.",
 	"review-updated":   "Your review is updated.",

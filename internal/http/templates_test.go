@@ -51,11 +51,15 @@ var sampleForm = formState{Message: "Some fields need another look.", Errors: ma
 // pageSamples holds a filled example of every page's data. TestTemplates
 // fails for a page template without one.
 var pageSamples = map[string]any{
-	"error":    &errorPage{basePage: sampleBase, Status: 500, Heading: "Sorry", Message: "Oops"},
-	"home":     &homePage{basePage: sampleBase, RecentReviews: []namedReview{{Review: sampleReview, ProductName: "Cheese"}}, TopRated: []*fpr.Product{sampleProduct}, Categories: fpr.Categories},
-	"register": &registerPage{basePage: sampleBase, Form: registerForm{Email: "ann@", DisplayName: "Ann", formState: sampleForm}},
-	"login":    &loginPage{basePage: sampleBase, Form: loginForm{Email: "ann@example.org", Next: "/account", formState: sampleForm}},
-	"account":  &accountPage{basePage: sampleBase, Reviews: []namedReview{{Review: sampleReview, ProductName: "Cheese"}}, NextURL: "/account?cursor=x", Password: sampleForm},
+	"error":           &errorPage{basePage: sampleBase, Status: 500, Heading: "Sorry", Message: "Oops"},
+	"home":            &homePage{basePage: sampleBase, RecentReviews: []namedReview{{Review: sampleReview, ProductName: "Cheese"}}, TopRated: []*fpr.Product{sampleProduct}, Categories: fpr.Categories},
+	"register":        &registerPage{basePage: sampleBase, Form: registerForm{Email: "ann@", DisplayName: "Ann", formState: sampleForm}},
+	"login":           &loginPage{basePage: sampleBase, Form: loginForm{Email: "ann@example.org", Next: "/account", formState: sampleForm}},
+	"verify_email":    &tokenPage{basePage: sampleBase, Token: "tok", Form: sampleForm},
+	"reset_password":  &tokenPage{basePage: sampleBase, Token: "tok", Form: sampleForm},
+	"forgot_password": &forgotPasswordPage{basePage: sampleBase, Email: "ann@example.org", Sent: true, Form: sampleForm},
+	"unsubscribe":     &unsubscribePage{basePage: sampleBase, Token: "tok", Done: fpr.TopicReplyReceived, Form: sampleForm},
+	"account":         &accountPage{basePage: sampleBase, Reviews: []namedReview{{Review: sampleReview, ProductName: "Cheese"}}, NextURL: "/account?cursor=x", Password: sampleForm},
 	"products": &productsPage{basePage: sampleBase, Query: "cheese", Category: "dairy", MinRating: "4", Sort: "top_rated",
 		Products: []*fpr.Product{sampleProduct}, NextURL: "/products?cursor=x", Filters: formState{Errors: map[string]string{"min_rating": "Bad."}}},
 	"product": &productPage{basePage: sampleBase, Product: sampleProduct, Farm: sampleFarm,
