@@ -46,6 +46,16 @@ type accountPage struct {
 	Reviews  []namedReview
 	NextURL  string
 	Password formState
+	// Notifications are the user's switches, every topic.
+	Notifications []fpr.NotificationSetting
+	// The forms of account_settings.go, each with its input and state.
+	DisplayName  string
+	Profile      formState
+	NewEmail     string
+	EmailChange  formState
+	Verification formState
+	Delete       formState
+	NotifyForm   formState
 }
 
 // namedReview is a review with its product's name, for lists that mix
@@ -144,7 +154,10 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) (*accountPa
 	if err != nil {
 		return nil, err
 	}
-	p := &accountPage{basePage: s.base(w, r, "Your account")}
+	p := &accountPage{basePage: s.base(w, r, "Your account"), DisplayName: u.DisplayName}
+	if p.Notifications, err = s.Accounts.NotificationSettings(r.Context()); err != nil {
+		return nil, err
+	}
 	reviews, next, err := s.Reviews.FindReviews(r.Context(), fpr.ReviewFilter{
 		AuthorID: &u.ID, Sort: fpr.ReviewSortNewest, Page: fpr.Page{Cursor: r.URL.Query().Get("cursor")},
 	})

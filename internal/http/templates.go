@@ -101,6 +101,7 @@ var pageTypes = map[string]any{
 	"ops_group":         opsGroupPage{},
 	"ops_releases":      opsReleasesPage{},
 	"ops_alerts":        opsAlertsPage{},
+	"ops_mail":          opsMailPage{},
 }
 
 // basePage is what every page's data carries, for the layout.

@@ -89,6 +89,8 @@ var pageSamples = map[string]any{
 		Events: []*fpr.ErrorEvent{{ID: "e1", Fingerprint: "fp1", RequestID: "q1", Route: "POST /register", Type: "panic", Message: "boom", Stack: "goroutine 1", Release: "r1", Instance: "i1", Time: sampleTime}}},
 	"ops_releases": &opsReleasesPage{basePage: sampleBase, NextURL: "/ops/releases?cursor=x",
 		Releases: []*fpr.ReleaseSummary{{Release: "r1", Commit: "c1", StartedAt: sampleTime, Starts: 2, NewGroups: 1, GroupsSince: 3}}},
+	"ops_mail": &opsMailPage{basePage: sampleBase, Status: "undeliverable", Undeliverable: 1, Pending: 2, Sent: 3,
+		Mails: []*fpr.Mail{{ID: "m1", Kind: fpr.MailVerifyEmail, To: "ann@example.org", Attempts: 8, LastError: "451 busy", CreatedAt: sampleTime}}, NextURL: "/ops/mail?cursor=x"},
 	"ops_alerts": &opsAlertsPage{basePage: sampleBase, NextURL: "/ops/alerts?cursor=x",
 		Alerts: []*fpr.Alert{{ID: "a1", Key: "k", Kind: fpr.AlertNewError, Fingerprint: "fp1", Message: "New error.", Created: sampleTime, SendError: "timeout"}}},
 	"farm": &farmPage{basePage: sampleBase, Farm: sampleFarm, Products: []*fpr.Product{sampleProduct}, NextURL: "/farms/f1?cursor=x", CanManage: true},
