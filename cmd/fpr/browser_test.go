@@ -19,6 +19,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/fpr-team/fpr/internal/mailtest"
 )
 
 // TestBrowser walks the site as its users do, on one server and one
@@ -27,7 +29,8 @@ import (
 func TestBrowser(t *testing.T) {
 	tl := mustBrowserTools(t)
 	start := time.Now()
-	site := mustStartSite(t, nil, "--demo")
+	smtp := mailtest.Start(t, mailtest.Plain)
+	site := mustStartSite(t, map[string]string{"FPR_SMTP_URL": smtp.URL}, "--demo")
 	t.Logf("fpr serve --demo started in %v", time.Since(start).Round(time.Millisecond))
 
 	// The other people, made with `fpr user add` as an operator would,
@@ -121,11 +124,36 @@ func TestBrowser(t *testing.T) {
 		if got := tb.text("#account-role"); got != "member" {
 			t.Errorf("account role = %q, want member", got)
 		}
+		if got := tb.text("#account-email-status"); got != "(not confirmed yet)" {
+			t.Errorf("e-mail status after registering = %q, want (not confirmed yet)", got)
+		}
 		if got := tb.cookies(); !slices.Contains(got, "fpr_session") {
 			t.Errorf("cookies after registering = %q, want fpr_session", got)
 		}
 		tb.axe("account")
 		tb.screenshots("account")
+	}))
+
+	must(t.Run("VerifyFromMail", func(t *testing.T) {
+		tb := ada.use(t)
+		m := smtp.WaitFor(t, adaEmail, "Confirm your e-mail address")
+		link := m.Link(t, "/verify-email")
+		if !strings.HasPrefix(link, site.URL+"/verify-email?token=") {
+			t.Fatalf("verification link = %s, want %s/verify-email?token=…", link, site.URL)
+		}
+		tb.visit(strings.TrimPrefix(link, site.URL), 200)
+		tb.axe("verify e-mail")
+		tb.submit("confirm e-mail", 200, chromedp.Click(chromedp.CSS("#verify-submit"), chromedp.NodeVisible))
+		if got := tb.path(); got != "/account" {
+			t.Errorf("after confirming the browser is at %s, want /account", got)
+		}
+		if got := tb.text("#account-email-status"); got != "(confirmed)" {
+			t.Errorf("e-mail status after confirming = %q, want (confirmed)", got)
+		}
+		if n := tb.count("#verification-form"); n != 0 {
+			t.Errorf("a confirmed account is still offered a new link")
+		}
+		tb.axe("account, confirmed")
 	}))
 
 	t.Run("LogIn", func(t *testing.T) {
@@ -151,6 +179,38 @@ func TestBrowser(t *testing.T) {
 		}
 		if got := tb.text("#nav-account"); got != adaName {
 			t.Errorf("after logging in the header names %q, want %q", got, adaName)
+		}
+	})
+
+	t.Run("ForgotPassword", func(t *testing.T) {
+		cy := siteUser{"cy@example.test", "Cy Forgetful", "Bramble-window-Otter-64"}
+		if err := site.addUser(cy, "member"); err != nil {
+			t.Fatal(err)
+		}
+		tb := b.newTab(t, site)
+		tb.visit("/login", 200)
+		tb.submit("follow Forgot password?", 200, chromedp.Click(chromedp.CSS("#forgot-link"), chromedp.NodeVisible))
+		if got := tb.path(); got != "/forgot-password" {
+			t.Fatalf("Forgot password? led to %s", got)
+		}
+		tb.axe("forgot password")
+		tb.fill("#email", cy.email)
+		tb.submit("ask for a reset link", 200, chromedp.Click(chromedp.CSS("#forgot-submit"), chromedp.NodeVisible))
+		if got := tb.text("#forgot-sent"); got == "" {
+			t.Errorf("no confirmation after asking for a link")
+		}
+		link := smtp.WaitFor(t, cy.email, "Reset your FPR password").Link(t, "/reset-password")
+		tb.visit(strings.TrimPrefix(link, site.URL), 200)
+		tb.axe("reset password")
+		cy.password = "Saffron-bicycle-Meadow-23"
+		tb.fill("#password", cy.password)
+		tb.submit("set the new password", 200, chromedp.Click(chromedp.CSS("#reset-submit"), chromedp.NodeVisible))
+		if got := tb.path(); got != "/login" {
+			t.Fatalf("after the reset the browser is at %s, want /login", got)
+		}
+		tb.login(cy, "/account")
+		if got := tb.text("#account-email"); got != cy.email {
+			t.Errorf("logged in as %q, want %s", got, cy.email)
 		}
 	})
 

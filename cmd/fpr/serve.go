@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/fpr-team/fpr/internal/app"
@@ -63,11 +64,17 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 func (c *Config) appConfig(log *slog.Logger) app.Config {
 	build := buildInfo()
 	build.Release = c.Release
+	baseURL := c.BaseURL
+	if baseURL == "http://"+c.Addr && strings.HasSuffix(c.Addr, ":0") {
+		// The default base URL of a free port (tests): the app takes
+		// the address it listens on, so links in mails work.
+		baseURL = ""
+	}
 	return app.Config{
 		DatabaseURL:        c.DatabaseURL,
 		Addr:               c.Addr,
 		Env:                c.Env,
-		BaseURL:            c.BaseURL,
+		BaseURL:            baseURL,
 		Build:              build,
 		TrustedProxies:     c.TrustedProxies,
 		Moderation:         c.Moderation,
