@@ -73,6 +73,9 @@ func (s *Service) ResetPassword(ctx context.Context, token, password string) err
 	return err
 }
 
+// msgCurrentPasswordMissing is a message for the user, not a credential.
+const msgCurrentPasswordMissing = "Enter your current password." //nolint:gosec // G101: a form message, not a secret
+
 // checkCurrentPassword checks the acting user's current password, as
 // ChangePassword does: a wrong one is validation_failed on
 // current_password and counts as a failed login for the account, so a
@@ -84,7 +87,7 @@ func (s *Service) checkCurrentPassword(ctx context.Context, actor *fpr.User, pas
 	}
 	if password == "" {
 		return &fpr.Error{Code: fpr.CodeValidationFailed, Message: "Enter your current password to confirm.",
-			Fields: map[string]string{"current_password": "Enter your current password."}}
+			Fields: map[string]string{"current_password": msgCurrentPasswordMissing}}
 	}
 	_, encoded, err := s.DB.FindUserCredentials(ctx, actor.Email)
 	if fpr.ErrorCode(err) == fpr.CodeNotFound {

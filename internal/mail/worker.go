@@ -104,8 +104,9 @@ func (w *Worker) deliver(ctx context.Context, m *fpr.Mail) error {
 		cancel()
 	}
 	if ctx.Err() != nil {
-		// Stopping: the lease runs out and another round sends it.
-		return nil
+		// Stopping: whatever happened to the send, the lease runs out
+		// and another round sends the mail.
+		return nil //nolint:nilerr // the send's error is the lease's to handle, not the round's
 	}
 	if err == nil {
 		w.sent.Inc()

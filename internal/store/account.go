@@ -112,21 +112,14 @@ func (db *DB) VerifyEmail(ctx context.Context, hash string) error {
 // their status under the moderation mode, moving them into the rating
 // summaries, and clears the hold.
 func (tx *Tx) releaseHeldReviews(ctx context.Context, userID string) error {
-	rows, err := tx.QueryContext(ctx, `SELECT id FROM reviews WHERE author_id = $1 AND held_unverified = TRUE ORDER BY id`, userID)
-	if err != nil {
-		return err
-	}
 	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
+	if err := tx.queryEach(ctx, `SELECT id FROM reviews WHERE author_id = $1 AND held_unverified = TRUE ORDER BY id`, []any{userID},
+		func(row interface{ Scan(...any) error }) error {
+			var id string
+			err := row.Scan(&id)
+			ids = append(ids, id)
 			return err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		}); err != nil {
 		return err
 	}
 	status := fpr.ReviewStatusOnVerified(tx.db.Moderation)
@@ -144,7 +137,7 @@ func (tx *Tx) releaseHeldReviews(ctx context.Context, userID string) error {
 			}
 		}
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE reviews SET held_unverified = FALSE WHERE author_id = $1 AND held_unverified = TRUE`, userID)
+	_, err := tx.ExecContext(ctx, `UPDATE reviews SET held_unverified = FALSE WHERE author_id = $1 AND held_unverified = TRUE`, userID)
 	return err
 }
 
