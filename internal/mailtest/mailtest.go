@@ -154,6 +154,26 @@ func (s *Server) WaitFor(t testing.TB, addr, subject string) *Message {
 	}
 }
 
+// WaitForCount waits (up to 15 s, then fails the test) until n messages
+// for addr have arrived, and returns them.
+func (s *Server) WaitForCount(t testing.TB, addr string, n int) []*Message {
+	t.Helper()
+	deadline := time.NewTimer(15 * time.Second)
+	defer deadline.Stop()
+	for {
+		if ms := s.To(addr); len(ms) >= n {
+			return ms
+		}
+		select {
+		case <-s.arrived:
+		case <-time.After(50 * time.Millisecond):
+		case <-deadline.C:
+			t.Fatalf("mailtest: %d mails to %s arrived, want %d: %v", len(s.To(addr)), addr, n, subjects(s.To(addr)))
+			return nil
+		}
+	}
+}
+
 func subjects(ms []*Message) []string {
 	out := make([]string, 0, len(ms))
 	for _, m := range ms {
