@@ -45,8 +45,11 @@ func TestUser_AddWithPasswordStdin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u.Role != fpr.RoleAdmin || u.DisplayName != "Ann Admin" {
-		t.Errorf("user = %+v, want role admin, display name Ann Admin", u)
+	if u.Role != fpr.RoleAdmin || u.DisplayName != "Ann Admin" || !u.EmailVerified {
+		t.Errorf("user = %+v, want role admin, display name Ann Admin, e-mail verified (the operator vouches)", u)
+	}
+	if n, err := db.CountMail(context.Background()); err != nil || n[fpr.MailPending] != 0 {
+		t.Errorf("outbox after user add = %v, %v; want no verification mail", n, err)
 	}
 	if !strings.HasPrefix(hash, "$argon2id$v=19$m=65536,t=1,p=2$") {
 		t.Errorf("hash = %q, want argon2id with the production params", hash)

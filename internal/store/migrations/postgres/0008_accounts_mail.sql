@@ -68,3 +68,13 @@ CREATE TABLE unsubscribe_tokens (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX unsubscribe_tokens_user ON unsubscribe_tokens(user_id);
+
+-- password_reset_requests counts reset requests in one row. Every request
+-- updates it, whether or not the address has an account, so both answers
+-- commit a write and take the same time (no timing oracle for which
+-- addresses have accounts).
+CREATE TABLE password_reset_requests (
+    id    INTEGER PRIMARY KEY CHECK (id = 1),
+    total BIGINT NOT NULL
+);
+INSERT INTO password_reset_requests (id, total) VALUES (1, 0);
