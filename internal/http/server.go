@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"github.com/fpr-team/fpr"
@@ -55,6 +56,13 @@ type Server struct {
 
 	// Now returns the current time.
 	Now func() time.Time
+	// RequestTimeout bounds each request's database calls together;
+	// zero is DefaultRequestTimeout.
+	RequestTimeout time.Duration
+
+	// draining is set by Drain: /readyz answers 503 and responses close
+	// their connections, while requests are still served.
+	draining atomic.Bool
 
 	ln      net.Listener
 	srv     *http.Server
@@ -108,6 +116,15 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 
 // URL returns the server's loopback URL, for tests and logs.
 func (s *Server) URL() string { return "http://" + s.Addr() }
+
+// Drain starts a graceful shutdown's first step: /readyz answers 503, so
+// load balancers stop sending new clients, while the server goes on
+// accepting connections and serving requests (each response then closes
+// its connection). Close ends it.
+func (s *Server) Drain() { s.draining.Store(true) }
+
+// Draining reports whether Drain was called.
+func (s *Server) Draining() bool { return s.draining.Load() }
 
 // Close shuts the server down, waiting for requests up to ctx's deadline.
 func (s *Server) Close(ctx context.Context) error {

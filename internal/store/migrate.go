@@ -105,7 +105,7 @@ func (db *DB) PendingMigrations(ctx context.Context) (int, error) {
 func (db *DB) appliedMigrations(ctx context.Context) (map[int]time.Time, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT version, applied_at FROM schema_migrations`)
 	if err != nil {
-		return nil, fmt.Errorf("read schema_migrations: %w", err)
+		return nil, db.dialect.translate(fmt.Errorf("read schema_migrations: %w", err))
 	}
 	defer rows.Close()
 	applied := map[int]time.Time{}
