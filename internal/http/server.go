@@ -65,8 +65,8 @@ type Server struct {
 	// their connections, while requests are still served.
 	draining atomic.Bool
 
-	ln      net.Listener
-	srv     *http.Server
+	ln  net.Listener
+	srv *http.Server
 	// conns holds the state of each open connection (ConnState hook), so
 	// Close knows when none is reading a request or being answered.
 	connsMu sync.Mutex
