@@ -26,7 +26,7 @@ func slowGet(addr, path string, lines int, pause time.Duration) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	_ = c.SetDeadline(time.Now().Add(45 * time.Second))
 	if _, err := fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: %s\r\n", path, addr); err != nil {
 		return 0, err

@@ -230,7 +230,7 @@ func TestOutage_SQLiteLocked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer other.Close()
+	defer func() { _ = other.Close() }()
 	ctx := context.Background()
 	conn, err := other.Conn(ctx)
 	if err != nil {
