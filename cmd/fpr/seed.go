@@ -36,6 +36,7 @@ func runSeed(ctx context.Context, args []string, getenv func(string) string, std
 	fs.Uint64Var(&o.Seed, "seed", 1, "random seed: the same seed gives the same data")
 	tokensFile := fs.String("tokens", "", "write API tokens of seeded members to this file, one a line (for load tests)")
 	fs.IntVar(&o.Tokens, "token-users", 1000, "with --tokens: how many members get a token")
+	fs.IntVar(&o.Hot, "hot", 0, "reviews of one product, of the total (deep pages for load tests)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -84,6 +85,9 @@ type seedOptions struct {
 	// Tokens is the number of members (users who own no farm) given an
 	// API token.
 	Tokens int
+	// Hot is the number of reviews, of Reviews, that the first product
+	// gets on top of its share, so it has deep pages.
+	Hot int
 }
 
 func (o seedOptions) validate() error {
@@ -96,6 +100,8 @@ func (o seedOptions) validate() error {
 		return errors.New("farms need at least one user to own them")
 	case o.Reviews > 0 && (o.Products == 0 || o.Users == 0):
 		return errors.New("reviews need products and users")
+	case o.Hot < 0 || o.Hot > o.Reviews || o.Hot > o.Users:
+		return fmt.Errorf("hot reviews %d: want from 0 to the reviews (%d) and the users (%d)", o.Hot, o.Reviews, o.Users)
 	case o.Tokens < 0:
 		return errors.New("token users must not be negative")
 	case o.Tokens > o.Users-min(o.Farms, o.Users):
@@ -233,17 +239,26 @@ func seed(ctx context.Context, db *store.DB, o seedOptions) ([]string, error) {
 			weights[i] = math.Exp(g.pick.NormFloat64())
 			total += weights[i]
 		}
-		left := o.Reviews
+		// The hot product's share is on top of its Hot reviews.
+		limit := func(i int) int {
+			if i == 0 {
+				return o.Users - o.Hot
+			}
+			return o.Users
+		}
+		rest := o.Reviews - o.Hot
+		left := rest
 		for i, w := range weights {
-			counts[i] = min(o.Users, int(float64(o.Reviews)*w/total))
+			counts[i] = min(limit(i), int(float64(rest)*w/total))
 			left -= counts[i]
 		}
 		for i := 0; left > 0; i = (i + 1) % o.Products {
-			if counts[i] < o.Users {
+			if counts[i] < limit(i) {
 				counts[i]++
 				left--
 			}
 		}
+		counts[0] += o.Hot
 	}
 
 	// Products, and so their reviews, are written in ID order: the
