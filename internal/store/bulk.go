@@ -52,7 +52,8 @@ func (db *DB) Load(ctx context.Context, fn func(l *Loader) error) error {
 	if err := db.dialect.bulkCache(ctx, db.write, true); err != nil {
 		return fmt.Errorf("bulk load: %w", err)
 	}
-	err := db.inTx(ctx, true, func(tx *Tx) error {
+	// Its own transaction: a bulk load is no operation to batch.
+	err := db.inOwnTx(ctx, true, func(tx *Tx) error {
 		l := &Loader{tx: tx, ctx: ctx, tables: map[string]*bulkTable{}}
 		rebuild, err := db.dialect.bulkDropIndexes(ctx, tx, "reviews")
 		if err != nil {
