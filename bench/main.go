@@ -216,7 +216,7 @@ func (b *bench) writeIDs(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer src.Close()
+	defer func() { _ = src.Close() }()
 	rows, err := src.QueryContext(ctx, `SELECT p.id, p.farm_id, p.name, p.category, p.description, p.rating_count, p.rating_sum FROM products p ORDER BY p.id`)
 	if err != nil {
 		return fmt.Errorf("read products: %w", err)
@@ -227,7 +227,7 @@ func (b *bench) writeIDs(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer floor.Close()
+	defer func() { _ = floor.Close() }()
 	if _, err := floor.ExecContext(ctx, `CREATE TABLE fpr_product (id integer primary key, farm_id integer, name text, category text,
 		description text, review_count integer, rating_sum integer)`); err != nil {
 		return fmt.Errorf("floor table: %w", err)
@@ -278,7 +278,7 @@ func (b *bench) writeDeepPage(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer src.Close()
+	defer func() { _ = src.Close() }()
 	var id string
 	if err := src.QueryRowContext(ctx, `SELECT id FROM products ORDER BY rating_count DESC, id LIMIT 1`).Scan(&id); err != nil {
 		return fmt.Errorf("deepest product: %w", err)
@@ -342,7 +342,7 @@ func (b *bench) countReviews(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer src.Close()
+	defer func() { _ = src.Close() }()
 	var n int
 	err = src.QueryRowContext(ctx, `SELECT COUNT(*) FROM reviews`).Scan(&n)
 	return n, err
@@ -461,7 +461,7 @@ func (b *bench) report() error {
 }
 
 func (b *bench) start(ctx context.Context, logName string, env []string, name string, args ...string) (*exec.Cmd, error) {
-	logf, err := os.Create(filepath.Join(b.dir, logName))
+	logf, err := os.Create(filepath.Join(b.dir, logName)) //nolint:gosec // G304: a log file in the working folder this command made
 	if err != nil {
 		return nil, err
 	}
@@ -535,7 +535,7 @@ func waitUp(ctx context.Context, u string) error {
 			}
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s not answering 200 after 30s (last error %v)", u, err)
+			return fmt.Errorf("%s not answering 200 after 30s (last error: %w)", u, err)
 		}
 		select {
 		case <-ctx.Done():
@@ -568,7 +568,7 @@ func procStatus(pid int, field string) string {
 	if err != nil {
 		return "?"
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		if v, ok := strings.CutPrefix(sc.Text(), field+":"); ok {

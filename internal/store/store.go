@@ -145,7 +145,7 @@ func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 
 // QueryContext runs a query in tx.
 func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return tx.Tx.QueryContext(tx.stmtCtx(ctx), query, args...) //nolint:sqlclosecheck // the caller closes the rows
+	return tx.Tx.QueryContext(tx.stmtCtx(ctx), query, args...) //nolint:gosec // G701: the store's own SQL, values bound
 }
 
 // QueryRowContext runs a query of one row in tx.
@@ -155,7 +155,7 @@ func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *s
 
 // PrepareContext prepares a statement in tx.
 func (tx *Tx) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
-	return tx.Tx.PrepareContext(tx.stmtCtx(ctx), query) //nolint:sqlclosecheck // the caller closes the statement
+	return tx.Tx.PrepareContext(tx.stmtCtx(ctx), query)
 }
 
 // BeginTx starts a transaction; write selects the writing pool.
