@@ -123,11 +123,14 @@ func startInstance(t *testing.T, bin, dbURL, name string) (*instance, error) {
 	}
 	// Small pools: three instances and the test itself share the server's
 	// max_connections with the other test packages running meanwhile.
-	sep := "?"
-	if strings.Contains(dbURL, "?") {
-		sep = "&"
+	if strings.HasPrefix(dbURL, "postgres") {
+		sep := "?"
+		if strings.Contains(dbURL, "?") {
+			sep = "&"
+		}
+		dbURL += sep + "pool_max_conns=8"
 	}
-	cmd.Env = append(env, "FPR_ENV=development", "FPR_LOG_FORMAT=json", "FPR_DATABASE_URL="+dbURL+sep+"pool_max_conns=8",
+	cmd.Env = append(env, "FPR_ENV=development", "FPR_LOG_FORMAT=json", "FPR_DATABASE_URL="+dbURL,
 		"FPR_RELEASE=multi-instance-test")
 	logs := newLockedBuffer()
 	cmd.Stderr = logs
