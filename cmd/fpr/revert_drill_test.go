@@ -56,22 +56,14 @@ func previousRelease(t *testing.T) string {
 func buildRevision(t *testing.T, rev string, extra map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
-	archive := exec.Command("git", "archive", "--format=tar", rev) //nolint:gosec // G204: rev comes from git itself
+	tarball := filepath.Join(t.TempDir(), "src.tar")
+	archive := exec.Command("git", "archive", "--format=tar", "-o", tarball, rev) //nolint:gosec // G204: rev comes from git itself
 	archive.Dir = "../.."
-	untar := exec.Command("tar", "-x", "-C", dir)
-	pipe, err := archive.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	untar.Stdin = pipe
-	if err := untar.Start(); err != nil {
-		t.Fatal(err)
-	}
 	if out, err := archive.CombinedOutput(); err != nil {
 		t.Fatalf("git archive %s: %v\n%s", rev, err, out)
 	}
-	if err := untar.Wait(); err != nil {
-		t.Fatalf("untar %s: %v", rev, err)
+	if out, err := exec.Command("tar", "-x", "-f", tarball, "-C", dir).CombinedOutput(); err != nil { //nolint:gosec // G204: the test's own temporary paths
+		t.Fatalf("untar %s: %v\n%s", rev, err, out)
 	}
 	for dst, src := range extra {
 		body, err := os.ReadFile(src) //nolint:gosec // G304: the test's own fixtures
