@@ -91,17 +91,21 @@ func fprAt(bin, dbURL string, args ...string) (string, error) {
 	return string(out), err
 }
 
-// revertDrill migrates a fresh database at dbURL with next, starts prev on
-// it and runs prev's probe: nil when the previous release still serves
-// registration and review submission on the new schema.
+// revertDrill replays a deploy and its revert on a fresh database at dbURL:
+// the previous release migrates it and writes data, the new release
+// migrates it, then the previous release starts on the new schema and its
+// probe runs. It returns nil when registration and review submission still
+// work.
 func revertDrill(t *testing.T, prev, next, dbURL string) error {
 	t.Helper()
+	if out, err := fprAt(prev, dbURL, "migrate", "up"); err != nil {
+		return fmt.Errorf("previous release: fpr migrate up: %w\n%s", err, out)
+	}
+	if out, err := fprAt(prev, dbURL, "seed", "--farms", "1", "--products", "3", "--users", "3", "--reviews", "4"); err != nil {
+		return fmt.Errorf("previous release: fpr seed: %w\n%s", err, out)
+	}
 	if out, err := fprAt(next, dbURL, "migrate", "up"); err != nil {
 		return fmt.Errorf("new release: fpr migrate up: %w\n%s", err, out)
-	}
-	// Data written by the new release, for the previous one to read.
-	if out, err := fprAt(next, dbURL, "seed", "--farms", "1", "--products", "3", "--users", "3", "--reviews", "4"); err != nil {
-		return fmt.Errorf("new release: fpr seed: %w\n%s", err, out)
 	}
 	in, err := startInstance(t, prev, dbURL, "previous")
 	if err != nil {
