@@ -9,6 +9,20 @@ import (
 	"github.com/fpr-team/fpr/internal/store"
 )
 
+// newestMigration returns the newest migration version db embeds.
+func newestMigration(t *testing.T, db *store.DB) int {
+	t.Helper()
+	ms, err := db.Migrations(context.Background())
+	mustOK(t, "Migrations", err)
+	v := 0
+	for _, m := range ms {
+		if !m.Newer {
+			v = max(v, m.Version)
+		}
+	}
+	return v
+}
+
 // recordNewerMigration writes schema_migrations as a later release would
 // after applying a migration this binary does not embed.
 func recordNewerMigration(t *testing.T, db *store.DB, version int, name string) {
