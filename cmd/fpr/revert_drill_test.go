@@ -67,16 +67,16 @@ func buildRevision(t *testing.T, rev string, extra map[string]string) string {
 		t.Fatalf("untar %s: %v\n%s", rev, err, out)
 	}
 	for dst, src := range extra {
-		body, err := os.ReadFile(src) //nolint:gosec // G304: the test's own fixtures
+		body, err := os.ReadFile(src)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, dst), body, 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, dst), body, 0o600); err != nil { //nolint:gosec // G703: dst is one of the test's fixed paths
 			t.Fatal(err)
 		}
 	}
 	bin := filepath.Join(dir, "fpr-"+rev[:min(12, len(rev))])
-	build := exec.Command("go", "build", "-o", bin, "./cmd/fpr")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/fpr") //nolint:gosec // G204: bin is in the test's temporary folder
 	build.Dir = dir
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build %s: %v\n%s", rev, err, out)

@@ -37,8 +37,8 @@ type Migration struct {
 	Newer bool
 }
 
-// Expand and contract. Every migration is additive (expand) unless its name
-// carries ContractMarker: only a contract migration may drop or rename what
+// ContractMarker in a migration's name makes it a contract migration.
+// Every migration is additive (expand) unless its name carries it: only a contract migration may drop or rename what
 // an earlier release reads, and only in a release after the one that
 // stopped reading it (docs/migrations.md; TestMigrationPolicy enforces both
 // rules). The name is recorded in schema_migrations, so a binary that does

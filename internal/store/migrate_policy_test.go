@@ -99,7 +99,7 @@ func storeSource(t *testing.T) string {
 		if strings.HasSuffix(f, "_test.go") {
 			continue
 		}
-		src, err := os.ReadFile(f) //nolint:gosec // G304: the package's own files
+		src, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -152,7 +152,7 @@ func TestMigrationPolicy_Fixtures(t *testing.T) {
 			t.Fatalf("no %s fixtures: %v", kind, err)
 		}
 		for _, f := range files {
-			body, err := os.ReadFile(f) //nolint:gosec // G304: test fixtures
+			body, err := os.ReadFile(f)
 			if err != nil {
 				t.Fatal(err)
 			}
