@@ -98,8 +98,15 @@ func startCluster(t *testing.T, n int) *cluster {
 	var wg sync.WaitGroup
 	starts := make([]*instance, n)
 	errs := make([]error, n)
+	// Small pools: three instances and the test itself share the server's
+	// max_connections with the other test packages running meanwhile.
+	sep := "?"
+	if strings.Contains(dbURL, "?") {
+		sep = "&"
+	}
+	poolURL := dbURL + sep + "pool_max_conns=8"
 	for i := range n {
-		wg.Go(func() { starts[i], errs[i] = startInstance(t, bin, dbURL, "ABCDEFGHIJ"[i:i+1]) })
+		wg.Go(func() { starts[i], errs[i] = startInstance(t, bin, poolURL, "ABCDEFGHIJ"[i:i+1]) })
 	}
 	wg.Wait()
 	for i, err := range errs {
@@ -118,14 +125,8 @@ func startCluster(t *testing.T, n int) *cluster {
 // returns once it prints its URL. The process is stopped when the test
 // ends.
 func startInstance(t *testing.T, bin, dbURL, name string) (*instance, error) {
-	// Small pools: three instances and the test itself share the server's
-	// max_connections with the other test packages running meanwhile.
-	sep := "?"
-	if strings.Contains(dbURL, "?") {
-		sep = "&"
-	}
 	return startServe(t, bin, name, "FPR_ENV=development", "FPR_LOG_FORMAT=json",
-		"FPR_DATABASE_URL="+dbURL+sep+"pool_max_conns=8", "FPR_RELEASE=multi-instance-test")
+		"FPR_DATABASE_URL="+dbURL, "FPR_RELEASE=multi-instance-test")
 }
 
 // startServe starts `fpr serve --addr 127.0.0.1:0` with the FPR_ variables
