@@ -28,6 +28,9 @@ type Config struct {
 	SMTPURL         string
 	LogFormat       string
 	Moderation      fpr.ModerationMode
+	// StaffMFA is FPR_STAFF_MFA: required by default in production,
+	// optional elsewhere.
+	StaffMFA fpr.StaffMFA
 	// AlertEvalInterval, AlertFlushInterval and AlertWindow pace the 5xx
 	// ratio alert; zero takes the defaults (10 s, 2 s and the last minute).
 	// Tests shorten them.
@@ -52,6 +55,7 @@ func loadConfig(getenv func(string) string) Config {
 		Moderation:      fpr.ModerationMode(or(getenv("FPR_MODERATION"), string(fpr.ModerationPost))),
 		trustedProxies:  getenv("FPR_TRUSTED_PROXIES"),
 	}
+	c.StaffMFA = fpr.StaffMFA(or(getenv("FPR_STAFF_MFA"), string(fpr.DefaultStaffMFA(c.Env))))
 	return c
 }
 
@@ -118,6 +122,9 @@ func (c *Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Sprintf("FPR_MODERATION %q: want post or pre", c.Moderation))
 	}
+	if !c.StaffMFA.Valid() {
+		errs = append(errs, fmt.Sprintf("FPR_STAFF_MFA %q: want required or optional", c.StaffMFA))
+	}
 	c.TrustedProxies = nil
 	for _, p := range strings.FieldsFunc(c.trustedProxies, func(r rune) bool { return r == ',' || r == ' ' }) {
 		prefix, err := parsePrefix(p)
@@ -151,6 +158,9 @@ func (c *Config) CheckDeploy() error {
 				errs = append(errs, "FPR_DATABASE_URL: sslmode=disable to a remote PostgreSQL sends passwords in clear")
 			}
 		}
+	}
+	if c.Env == "production" && c.StaffMFA != fpr.StaffMFARequired {
+		errs = append(errs, "FPR_STAFF_MFA must be required in production: a moderator's or admin's password alone must not be enough")
 	}
 	if c.Env == "production" && c.Release == "" {
 		errs = append(errs, "FPR_RELEASE (or VCS build info) must identify the release in production")
@@ -191,6 +201,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("smtp_url", redact(c.SMTPURL)),
 		slog.String("log_format", c.LogFormat),
 		slog.String("moderation", string(c.Moderation)),
+		slog.String("staff_mfa", string(c.StaffMFA)),
 		slog.String("trusted_proxies", c.trustedProxies),
 	)
 }
