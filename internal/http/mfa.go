@@ -22,7 +22,7 @@ const qrSize = 240
 
 type mfaPage struct {
 	basePage
-	Status *fpr.MFAStatus
+	Status fpr.MFAStatus
 	// QR is the PNG of the pending setup's otpauth:// URL, as a data URL.
 	QR template.URL
 	// Secret is the pending secret in groups of four, for typing.
@@ -50,7 +50,7 @@ func (s *Server) mfaPage(w http.ResponseWriter, r *http.Request) (*mfaPage, erro
 	if err != nil {
 		return nil, err
 	}
-	p := &mfaPage{basePage: s.base(w, r, "Two-factor authentication"), Status: st,
+	p := &mfaPage{basePage: s.base(w, r, "Two-factor authentication"), Status: *st,
 		StaffNeedsMFA: u.StaffPowersWithheld}
 	if st.Pending != nil {
 		if p.QR, err = qrDataURL(st.Pending.URL); err != nil {

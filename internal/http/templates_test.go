@@ -55,7 +55,7 @@ var pageSamples = map[string]any{
 	"home":     &homePage{basePage: sampleBase, RecentReviews: []namedReview{{Review: sampleReview, ProductName: "Cheese"}}, TopRated: []*fpr.Product{sampleProduct}, Categories: fpr.Categories},
 	"register": &registerPage{basePage: sampleBase, Form: registerForm{Email: "ann@", DisplayName: "Ann", formState: sampleForm}},
 	"login":    &loginPage{basePage: sampleBase, Form: loginForm{Email: "ann@example.org", Next: "/account", formState: sampleForm}},
-	"mfa": &mfaPage{basePage: sampleBase, Status: &fpr.MFAStatus{Pending: &fpr.TOTPSetup{Secret: "ABCD", URL: "otpauth://totp/FPR:ann?secret=ABCD"}},
+	"mfa": &mfaPage{basePage: sampleBase, Status: fpr.MFAStatus{Pending: &fpr.TOTPSetup{Secret: "ABCD", URL: "otpauth://totp/FPR:ann?secret=ABCD"}},
 		QR: "data:image/png;base64,AAAA", Secret: "ABCD", RecoveryCodes: []string{"abcd-efgh-ijkl-mnop"}, StaffNeedsMFA: true,
 		Confirm: codeForm{Code: "12", formState: sampleForm}, Disable: codeForm{formState: sampleForm}},
 	"account": &accountPage{basePage: sampleBase, Reviews: []namedReview{{Review: sampleReview, ProductName: "Cheese"}}, NextURL: "/account?cursor=x", Password: sampleForm},
