@@ -69,13 +69,13 @@ func enableMFA(t *testing.T, env *fprtest.Env, u *fprtest.TestUser, clock *fprte
 	return secret, out.RecoveryCodes
 }
 
-func loginOTP(t *testing.T, env *fprtest.Env, u *fprtest.TestUser, password, otp string) (*http.Response, []byte) {
-	t.Helper()
+// loginBody is a login request with otp when it is not "".
+func loginBody(u *fprtest.TestUser, password, otp string) map[string]string {
 	in := map[string]string{"email": u.User.Email, "password": password}
 	if otp != "" {
 		in["otp"] = otp
 	}
-	return env.Do(t, "POST", "/api/v1/auth/login", "", in)
+	return in
 }
 
 // wantError checks an error answer's status, code and named field.
@@ -123,7 +123,7 @@ func TestAPIMFA_EnableLoginDisable(t *testing.T) {
 		t.Fatalf("setup = %q, %q; want a 32-character base32 secret in an otpauth://totp/FPR: URL", secret, otpauthURL)
 	}
 	// A pending secret changes nothing yet: login needs no code.
-	if resp, body := loginOTP(t, env, u, u.Password, ""); resp.StatusCode != http.StatusOK {
+	if resp, body := env.Do(t, "POST", "/api/v1/auth/login", "", loginBody(u, u.Password, "")); resp.StatusCode != http.StatusOK {
 		t.Fatalf("login with a pending secret = %d %s, want 200", resp.StatusCode, body)
 	}
 	if strings.Contains(env.Logs(), secret) {
@@ -175,17 +175,17 @@ func TestAPIMFA_EnableLoginDisable(t *testing.T) {
 
 	// Login: the password alone is mfa_required; a wrong password is the
 	// usual answer, which tells nothing of MFA.
-	resp, body = loginOTP(t, env, u, u.Password, "")
+	resp, body = env.Do(t, "POST", "/api/v1/auth/login", "", loginBody(u, u.Password, ""))
 	wantError(t, "login without otp", resp, body, http.StatusUnauthorized, "mfa_required", "")
-	resp, body = loginOTP(t, env, u, "Wrong-password-123", code(t, secret, clock))
+	resp, body = env.Do(t, "POST", "/api/v1/auth/login", "", loginBody(u, "Wrong-password-123", code(t, secret, clock)))
 	wantError(t, "login with a wrong password", resp, body, http.StatusUnauthorized, "unauthenticated", "")
 	// The code that confirmed is spent: the same step is refused.
-	resp, body = loginOTP(t, env, u, u.Password, code(t, secret, clock))
+	resp, body = env.Do(t, "POST", "/api/v1/auth/login", "", loginBody(u, u.Password, code(t, secret, clock)))
 	wantError(t, "login replaying the confirming code", resp, body, http.StatusUnauthorized, "mfa_required", "otp")
 
 	clock.Advance(fpr.TOTPPeriod)
 	now := code(t, secret, clock)
-	resp, body = loginOTP(t, env, u, u.Password, now[:3]+" "+now[3:])
+	resp, body = env.Do(t, "POST", "/api/v1/auth/login", "", loginBody(u, u.Password, now[:3]+" "+now[3:]))
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("login with the current code = %d %s, want 200", resp.StatusCode, body)
 	}
@@ -196,23 +196,23 @@ func TestAPIMFA_EnableLoginDisable(t *testing.T) {
 		t.Fatalf("login body %s: no token", body)
 	}
 	// Replay of the same code, in the same window: refused.
-	resp, body = loginOTP(t, env, u, u.Password, now)
+	resp, body = env.Do(t, "POST", "/api/v1/auth/login", "", loginBody(u, u.Password, now))
 	wantError(t, "login replaying a code", resp, body, http.StatusUnauthorized, "mfa_required", "otp")
 	// The previous step's code is within the skew but older than the last
 	// accepted: refused too.
 	clock.Advance(-fpr.TOTPPeriod)
 	old := code(t, secret, clock)
 	clock.Advance(fpr.TOTPPeriod)
-	resp, body = loginOTP(t, env, u, u.Password, old)
+	resp, body = env.Do(t, "POST", "/api/v1/auth/login", "", loginBody(u, u.Password, old))
 	wantError(t, "login with an older code", resp, body, http.StatusUnauthorized, "mfa_required", "otp")
 
 	// A recovery code works once, in any case and grouping.
 	rec := rc.RecoveryCodes[3]
-	resp, body = loginOTP(t, env, u, u.Password, strings.ToUpper(strings.ReplaceAll(rec, "-", " ")))
+	resp, body = env.Do(t, "POST", "/api/v1/auth/login", "", loginBody(u, u.Password, strings.ToUpper(strings.ReplaceAll(rec, "-", " "))))
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("login with a recovery code = %d %s, want 200", resp.StatusCode, body)
 	}
-	resp, body = loginOTP(t, env, u, u.Password, rec)
+	resp, body = env.Do(t, "POST", "/api/v1/auth/login", "", loginBody(u, u.Password, rec))
 	wantError(t, "login reusing a recovery code", resp, body, http.StatusUnauthorized, "mfa_required", "otp")
 
 	// Disable needs both a code and the password, each named when wrong.
@@ -250,7 +250,7 @@ func TestAPIMFA_EnableLoginDisable(t *testing.T) {
 	}
 	resp, body = env.Do(t, "DELETE", "/api/v1/me/mfa/totp", u.Token, disable{"code": code(t, secret, clock), "current_password": u.Password})
 	wantError(t, "disable twice", resp, body, http.StatusConflict, "conflict", "")
-	if resp, body := loginOTP(t, env, u, u.Password, ""); resp.StatusCode != http.StatusOK {
+	if resp, body := env.Do(t, "POST", "/api/v1/auth/login", "", loginBody(u, u.Password, "")); resp.StatusCode != http.StatusOK {
 		t.Fatalf("login after disable = %d %s, want 200 with the password alone", resp.StatusCode, body)
 	}
 }
@@ -295,17 +295,17 @@ func TestAPIMFA_FailedCodesThrottle(t *testing.T) {
 	secret, _ := enableMFA(t, env, u, clock)
 	clock.Advance(fpr.TOTPPeriod)
 	for i := range env.Auth.AccountLimit {
-		resp, body := loginOTP(t, env, u, u.Password, "000000")
+		resp, body := env.Do(t, "POST", "/api/v1/auth/login", "", loginBody(u, u.Password, "000000"))
 		wantError(t, "wrong code "+string(rune('1'+i)), resp, body, http.StatusUnauthorized, "mfa_required", "otp")
 	}
-	resp, body := loginOTP(t, env, u, u.Password, code(t, secret, clock))
+	resp, body := env.Do(t, "POST", "/api/v1/auth/login", "", loginBody(u, u.Password, code(t, secret, clock)))
 	wantError(t, "the right code after the limit", resp, body, http.StatusTooManyRequests, "rate_limited", "")
 	if resp.Header.Get("Retry-After") == "" {
 		t.Error("429 without Retry-After")
 	}
 	// The refused attempt did not spend the code: once the lock ends it works.
 	clock.Advance(env.Auth.ThrottleWindow)
-	if resp, body := loginOTP(t, env, u, u.Password, code(t, secret, clock)); resp.StatusCode != http.StatusOK {
+	if resp, body := env.Do(t, "POST", "/api/v1/auth/login", "", loginBody(u, u.Password, code(t, secret, clock))); resp.StatusCode != http.StatusOK {
 		t.Fatalf("login after the lock = %d %s, want 200", resp.StatusCode, body)
 	}
 	// Wrong codes when confirming or disabling count too.
