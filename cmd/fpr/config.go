@@ -28,7 +28,7 @@ type Config struct {
 	SMTPURL         string
 	LogFormat       string
 	Moderation      fpr.ModerationMode
-	// StaffMFA is FPR_STAFF_MFA: required by default in production,
+	// StaffMFA is FPR_STAFF_MFA; finish makes "" required in production,
 	// optional elsewhere.
 	StaffMFA fpr.StaffMFA
 	// AlertEvalInterval, AlertFlushInterval and AlertWindow pace the 5xx
@@ -55,7 +55,7 @@ func loadConfig(getenv func(string) string) Config {
 		Moderation:      fpr.ModerationMode(or(getenv("FPR_MODERATION"), string(fpr.ModerationPost))),
 		trustedProxies:  getenv("FPR_TRUSTED_PROXIES"),
 	}
-	c.StaffMFA = fpr.StaffMFA(or(getenv("FPR_STAFF_MFA"), string(fpr.DefaultStaffMFA(c.Env))))
+	c.StaffMFA = fpr.StaffMFA(getenv("FPR_STAFF_MFA"))
 	return c
 }
 
@@ -84,6 +84,9 @@ func (c *Config) finish() error {
 	}
 	if c.Release == "" {
 		c.Release = buildInfo().Release
+	}
+	if c.StaffMFA == "" {
+		c.StaffMFA = fpr.DefaultStaffMFA(c.Env)
 	}
 	return c.Validate()
 }

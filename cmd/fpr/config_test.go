@@ -104,6 +104,9 @@ func TestConfig_StaffMFA(t *testing.T) {
 		c := loadConfig(func(k string) string {
 			return map[string]string{"FPR_ENV": tt.env, "FPR_STAFF_MFA": tt.set}[k]
 		})
+		if err := c.finish(); err != nil {
+			t.Fatal(err)
+		}
 		if c.StaffMFA != tt.want {
 			t.Errorf("FPR_ENV=%s FPR_STAFF_MFA=%q: StaffMFA %q, want %q", tt.env, tt.set, c.StaffMFA, tt.want)
 		}
