@@ -21,6 +21,8 @@ var flashes = map[string]string{
 	"logged-in":           "You are logged in.",
 	"logged-out":          "You are logged out.",
 	"password-changed":    "Your password is changed. Your other devices were logged out.",
+	"staff-mfa":           "Moderators and admins need two-factor authentication. Set it up here to continue.",
+	"mfa-disabled":        "Two-factor authentication is off.",
 	"password-reset":      "Your new password is set and every session was logged out. Log in with it now.",
 	"email-verified":      "Thank you! Your e-mail address is confirmed.",
 	"profile-updated":     "Your display name is changed.",

@@ -278,12 +278,13 @@ func (db *DB) RequestEmailChange(ctx context.Context, userID, newEmail string) e
 // the user row stays (reviews keep their author and so the rating
 // summaries stay as they are) but its e-mail, name and password are
 // replaced, so nobody can log in or be recognised; sessions, tokens,
-// notification switches and unsent mail to the user go. Reviews then show
+// two-factor secrets and recovery codes, notification switches and unsent
+// mail to the user go. Reviews then show
 // fpr.FormerMemberName.
 func (db *DB) DeleteAccount(ctx context.Context, userID string) error {
 	err := db.inTx(ctx, true, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET email = '', email_key = $1, display_name = $2,
-				password_hash = '!', deleted_at = $3, email_verified_at = 0
+				password_hash = '!', deleted_at = $3, email_verified_at = 0, mfa_enabled = FALSE
 			WHERE id = $4 AND deleted_at = 0`,
 			"deleted:"+userID, fpr.FormerMemberName, micros(tx.now), userID)
 		if err != nil {
@@ -299,6 +300,8 @@ func (db *DB) DeleteAccount(ctx context.Context, userID string) error {
 			`DELETE FROM email_tokens WHERE user_id = $1`,
 			`DELETE FROM unsubscribe_tokens WHERE user_id = $1`,
 			`DELETE FROM notification_optouts WHERE user_id = $1`,
+			`DELETE FROM mfa_totp WHERE user_id = $1`,
+			`DELETE FROM mfa_recovery_codes WHERE user_id = $1`,
 			`DELETE FROM mail_outbox WHERE user_id = $1 AND status = 'pending'`,
 			`UPDATE mail_outbox SET recipient = '', data = '{}' WHERE user_id = $1`,
 		} {
