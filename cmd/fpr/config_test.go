@@ -63,8 +63,9 @@ func TestConfig_CheckDeploy(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := c.CheckDeploy()
-	if err == nil || !strings.Contains(err.Error(), "https") || !strings.Contains(err.Error(), "FPR_ALERT_WEBHOOK_URL") {
-		t.Errorf("CheckDeploy() = %v, want refusals of the http base URL and the missing webhook", err)
+	if err == nil || !strings.Contains(err.Error(), "https") || !strings.Contains(err.Error(), "FPR_ALERT_WEBHOOK_URL") ||
+		!strings.Contains(err.Error(), "FPR_SMTP_URL") {
+		t.Errorf("CheckDeploy() = %v, want refusals of the http base URL, the missing webhook and the missing SMTP server", err)
 	}
 	c.BaseURL, c.AlertWebhookURL, c.SMTPURL = "https://fpr.example", "https://hooks.example/fpr", "smtps://mailer:pw@mail.example"
 	if err := c.CheckDeploy(); err != nil {
@@ -116,7 +117,8 @@ func TestConfig_StaffMFA(t *testing.T) {
 	}
 	c := loadConfig(func(k string) string {
 		return map[string]string{"FPR_ENV": "production", "FPR_BASE_URL": "https://fpr.example",
-			"FPR_ALERT_WEBHOOK_URL": "https://hooks.example/fpr", "FPR_RELEASE": "r1", "FPR_STAFF_MFA": "optional"}[k]
+			"FPR_ALERT_WEBHOOK_URL": "https://hooks.example/fpr", "FPR_RELEASE": "r1", "FPR_STAFF_MFA": "optional",
+			"FPR_SMTP_URL": "smtps://mailer:pw@mail.example"}[k]
 	})
 	if err := c.finish(); err != nil {
 		t.Fatal(err)
