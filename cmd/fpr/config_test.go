@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestConfig_Validate(t *testing.T) {
@@ -28,6 +29,12 @@ func TestConfig_Validate(t *testing.T) {
 		{"ErrSMTP", env("FPR_SMTP_URL", "http://mail"), "FPR_SMTP_URL"},
 		{"TrustedProxies", env("FPR_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7"), ""},
 		{"ErrTrustedProxies", env("FPR_TRUSTED_PROXIES", "10.0.0.0/33"), "FPR_TRUSTED_PROXIES"},
+		{"ShutdownDrain", env("FPR_SHUTDOWN_DRAIN", "3s"), ""},
+		{"ErrShutdownDrain", env("FPR_SHUTDOWN_DRAIN", "soon"), "FPR_SHUTDOWN_DRAIN"},
+		{"ErrShutdownDrainNegative", env("FPR_SHUTDOWN_DRAIN", "-1s"), "FPR_SHUTDOWN_DRAIN"},
+		{"TestCrashAt", env("FPR_TEST_CRASH_AT", "after_write"), ""},
+		{"ErrTestCrashAtPoint", env("FPR_TEST_CRASH_AT", "somewhere"), "FPR_TEST_CRASH_AT"},
+		{"ErrTestCrashAtProduction", env("FPR_ENV", "production", "FPR_BASE_URL", "https://fpr.example", "FPR_TEST_CRASH_AT", "after_write"), "FPR_TEST_CRASH_AT"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c := loadConfig(tt.getenv)
@@ -81,5 +88,35 @@ func TestConfig_LogValueRedactsSecrets(t *testing.T) {
 	got := c.LogValue().String()
 	if strings.Contains(got, "s3cret") {
 		t.Errorf("Config.LogValue() = %s, leaks a password", got)
+	}
+}
+
+// TestConfig_ShutdownDrainDefaults: 0 in development, 5 s elsewhere.
+func TestConfig_ShutdownDrainDefaults(t *testing.T) {
+	for env, want := range map[string]time.Duration{"development": 0, "staging": 5 * time.Second, "production": 5 * time.Second} {
+		c := loadConfig(func(k string) string {
+			return map[string]string{"FPR_ENV": env, "FPR_BASE_URL": "https://fpr.example"}[k]
+		})
+		if err := c.finish(); err != nil {
+			t.Fatal(err)
+		}
+		if c.ShutdownDrain != want {
+			t.Errorf("%s: ShutdownDrain = %v, want %v", env, c.ShutdownDrain, want)
+		}
+	}
+}
+
+// TestConfig_CheckDeployRefusesCrashHook: the crash test's hook is never
+// part of a deployment, whatever the environment.
+func TestConfig_CheckDeployRefusesCrashHook(t *testing.T) {
+	c := loadConfig(func(k string) string {
+		return map[string]string{"FPR_ENV": "staging", "FPR_BASE_URL": "https://fpr.example",
+			"FPR_ALERT_WEBHOOK_URL": "https://hooks.example/fpr", "FPR_TEST_CRASH_AT": "after_commit"}[k]
+	})
+	if err := c.finish(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CheckDeploy(); err == nil || !strings.Contains(err.Error(), "FPR_TEST_CRASH_AT") {
+		t.Errorf("CheckDeploy() = %v, want FPR_TEST_CRASH_AT refused", err)
 	}
 }
