@@ -88,12 +88,12 @@ type IdempotencyService interface {
 	SaveIdempotent(ctx context.Context, scope, key, requestHash string, resp IdempotentResponse) (*IdempotentResponse, error)
 }
 
-// IdempotentWrite, in a write's context, asks the store to claim Key in
-// Scope, make the write, and store the response Respond renders from the
-// written object (a *Review, a *User), all in the write's one
-// transaction: a crash at any moment leaves all of it or none. A write
-// whose key is taken by then (a twin request committed first) fails with
-// ErrIdempotencyKeyTaken and writes nothing.
+// IdempotentWrite is a keyed write's request to the store, carried in the
+// write's context: claim Key in Scope, make the write, and store the
+// response Respond renders from the written object (a *Review, a *User),
+// all in the write's one transaction: a crash at any moment leaves all of
+// it or none. A write whose key is taken by then (a twin request
+// committed first) fails with ErrIdempotencyKeyTaken and writes nothing.
 type IdempotentWrite struct {
 	Scope, Key, RequestHash string
 	Respond                 func(written any) (IdempotentResponse, error)

@@ -24,7 +24,7 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 		return fmt.Errorf("%s exists: a backup never overwrites a file, name a new one", path)
 	}
 	if dir := filepath.Dir(path); dir != "." {
-		if err := os.MkdirAll(dir, 0o750); err != nil { //nolint:gosec // G301/G703: the operator's own --to names the folder
+		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return fmt.Errorf("create backup folder: %w", err)
 		}
 	}
@@ -62,7 +62,7 @@ func RestoreSQLite(ctx context.Context, from, path string) error {
 		return err
 	}
 	if dir := filepath.Dir(path); dir != "." {
-		if err := os.MkdirAll(dir, 0o750); err != nil { //nolint:gosec // G301/G703: the operator's own FPR_DATABASE_URL names the folder
+		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return fmt.Errorf("create database folder: %w", err)
 		}
 	}
@@ -112,8 +112,11 @@ func RestoreSQLite(ctx context.Context, from, path string) error {
 		return fmt.Errorf("restore %s into %s: %w", from, path, err)
 	}
 	var check string
-	if err := conn.QueryRowContext(ctx, `PRAGMA quick_check`).Scan(&check); err != nil || check != "ok" {
-		return fmt.Errorf("restored database %s fails its check (%q): %v", path, check, err)
+	if err := conn.QueryRowContext(ctx, `PRAGMA quick_check`).Scan(&check); err != nil {
+		return fmt.Errorf("check the restored database %s: %w", path, err)
+	}
+	if check != "ok" {
+		return fmt.Errorf("the restored database %s fails its check: %s", path, check)
 	}
 	return nil
 }
@@ -126,12 +129,18 @@ func checkBackup(ctx context.Context, from string) error {
 	}
 	defer func() { _ = src.Close() }()
 	var check string
-	if err := src.QueryRowContext(ctx, `PRAGMA quick_check`).Scan(&check); err != nil || check != "ok" {
-		return fmt.Errorf("%s is not an intact SQLite database (%q): %v", from, check, err)
+	if err := src.QueryRowContext(ctx, `PRAGMA quick_check`).Scan(&check); err != nil {
+		return fmt.Errorf("%s is not an intact SQLite database: %w", from, err)
+	}
+	if check != "ok" {
+		return fmt.Errorf("%s is not an intact SQLite database: %s", from, check)
 	}
 	var n int
-	if err := src.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil || n == 0 {
-		return fmt.Errorf("%s is not an FPR database (no schema migrations recorded): %v", from, err)
+	if err := src.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil {
+		return fmt.Errorf("%s is not an FPR database (no schema migrations recorded): %w", from, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%s is not an FPR database (no schema migrations recorded)", from)
 	}
 	return nil
 }
