@@ -29,6 +29,9 @@ type Config struct {
 	SMTPURL         string
 	LogFormat       string
 	Moderation      fpr.ModerationMode
+	// StaffMFA is FPR_STAFF_MFA; finish makes "" required in production,
+	// optional elsewhere.
+	StaffMFA fpr.StaffMFA
 	// AlertEvalInterval, AlertFlushInterval and AlertWindow pace the 5xx
 	// ratio alert; zero takes the defaults (10 s, 2 s and the last minute).
 	// Tests shorten them.
@@ -64,6 +67,7 @@ func loadConfig(getenv func(string) string) Config {
 		shutdownDrain:   getenv("FPR_SHUTDOWN_DRAIN"),
 		TestCrashAt:     getenv("FPR_TEST_CRASH_AT"),
 	}
+	c.StaffMFA = fpr.StaffMFA(getenv("FPR_STAFF_MFA"))
 	return c
 }
 
@@ -96,6 +100,9 @@ func (c *Config) finish() error {
 	}
 	if c.Release == "" {
 		c.Release = buildInfo().Release
+	}
+	if c.StaffMFA == "" {
+		c.StaffMFA = fpr.DefaultStaffMFA(c.Env)
 	}
 	return c.Validate()
 }
@@ -141,6 +148,9 @@ func (c *Config) Validate() error {
 		case !store.ValidFaultPoint(c.TestCrashAt):
 			errs = append(errs, fmt.Sprintf("FPR_TEST_CRASH_AT %q: want one of %s", c.TestCrashAt, strings.Join(store.FaultPoints, ", ")))
 		}
+	}
+	if !c.StaffMFA.Valid() {
+		errs = append(errs, fmt.Sprintf("FPR_STAFF_MFA %q: want required or optional", c.StaffMFA))
 	}
 	c.ShutdownDrain = 0
 	if c.Env != "development" {
@@ -191,6 +201,9 @@ func (c *Config) CheckDeploy() error {
 	if c.TestCrashAt != "" {
 		errs = append(errs, "FPR_TEST_CRASH_AT must not be set in a deployment: it kills the process on purpose")
 	}
+	if c.Env == "production" && c.StaffMFA != fpr.StaffMFARequired {
+		errs = append(errs, "FPR_STAFF_MFA must be required in production: a moderator's or admin's password alone must not be enough")
+	}
 	if c.Env == "production" && c.Release == "" {
 		errs = append(errs, "FPR_RELEASE (or VCS build info) must identify the release in production")
 	}
@@ -230,6 +243,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("smtp_url", redact(c.SMTPURL)),
 		slog.String("log_format", c.LogFormat),
 		slog.String("moderation", string(c.Moderation)),
+		slog.String("staff_mfa", string(c.StaffMFA)),
 		slog.String("trusted_proxies", c.trustedProxies),
 		slog.String("shutdown_drain", c.ShutdownDrain.String()),
 		slog.String("test_crash_at", c.TestCrashAt),
