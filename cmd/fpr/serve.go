@@ -88,6 +88,7 @@ func (c *Config) appConfig(log *slog.Logger) app.Config {
 		AlertWindow:        c.AlertWindow,
 		SMTPURL:            c.SMTPURL,
 		MailFrom:           c.MailFrom,
+		TestCrashAt:        c.TestCrashAt,
 		Log:                log,
 	}
 }

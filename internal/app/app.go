@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"os"
 	"sync"
 	"time"
 
@@ -97,6 +98,11 @@ type Config struct {
 	// MailTLS, when set, is the TLS configuration of the SMTP connection
 	// (tests trust their own server's certificate).
 	MailTLS *tls.Config
+	// TestCrashAt, for the crash test only, names a fault point of keyed
+	// writes (store.FaultPoints) where the process kills itself (SIGKILL);
+	// "" in every real run (`fpr serve` refuses it in production and
+	// `fpr check --deploy` refuses it everywhere).
+	TestCrashAt string
 
 	// Log receives every log line; nil discards them.
 	Log *slog.Logger
@@ -163,6 +169,17 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	db := a.DB
 	db.Moderation = cfg.Moderation
 	db.Now = cfg.Now
+	if cfg.TestCrashAt != "" {
+		if !store.ValidFaultPoint(cfg.TestCrashAt) {
+			return nil, fmt.Errorf("test crash point %q: want one of %v", cfg.TestCrashAt, store.FaultPoints)
+		}
+		db.Fault = func(point string) {
+			if point == cfg.TestCrashAt {
+				cfg.Log.Error("FPR_TEST_CRASH_AT: killing this process", "at", point)
+				killSelf()
+			}
+		}
+	}
 
 	a.Auth = auth.New(db)
 	if cfg.PasswordParams != (auth.Params{}) {
@@ -245,6 +262,15 @@ func (a *App) newMailWorker() error {
 	w.Lease = cmp.Or(cfg.MailLease, max(w.Lease, 2*sendTimeout))
 	a.Mail = w
 	return nil
+}
+
+// killSelf ends the process at once, as kill -9 would: no deferred
+// function, no flush, no graceful anything.
+func killSelf() {
+	if p, err := os.FindProcess(os.Getpid()); err == nil {
+		_ = p.Kill()
+	}
+	select {} // the signal is on its way
 }
 
 // OpenDB opens and migrates the database at url, for New and for the

@@ -37,7 +37,7 @@ func (db *DB) CreateUser(ctx context.Context, u *fpr.User, passwordHash string) 
 	if !u.Role.Valid() {
 		return fpr.Errorf(fpr.CodeValidationFailed, "Unknown role %q.", u.Role)
 	}
-	err := db.inTx(ctx, true, func(tx *Tx) error {
+	err := db.inIdempotentTx(ctx, u, func(tx *Tx) error {
 		u.ID = db.NewID(tx.now)
 		u.CreatedAt = tx.now
 		var verifiedAt int64
@@ -54,7 +54,7 @@ func (db *DB) CreateUser(ctx context.Context, u *fpr.User, passwordHash string) 
 		}
 		return tx.mailVerification(ctx, u.ID, u.Email, u.DisplayName)
 	})
-	if fpr.ErrorCode(err) == fpr.CodeConflict {
+	if fpr.ErrorCode(err) == fpr.CodeConflict && !errors.Is(err, fpr.ErrIdempotencyKeyTaken) {
 		return &fpr.Error{Code: fpr.CodeConflict, Message: "An account with this e-mail address already exists.",
 			Fields: map[string]string{"email": "This e-mail address is already registered."}}
 	}
