@@ -174,7 +174,7 @@ func TestBackup_PostgresDumpRestore(t *testing.T) {
 	products := []string{a.product(t, "Dumped plums"), a.product(t, "Dumped pears")}
 	reviews := map[string]int{}
 	for i := range 12 {
-		u := &fpr.User{Email: fmt.Sprintf("dump%d@example.test", i), DisplayName: fmt.Sprintf("Dump %d", i)}
+		u := &fpr.User{Email: fmt.Sprintf("dump%d@example.test", i), DisplayName: fmt.Sprintf("Dump %d", i), EmailVerified: true}
 		if err := a.db.CreateUser(ctx, u, "not-a-real-hash"); err != nil {
 			t.Fatal(err)
 		}
@@ -208,7 +208,7 @@ func TestBackup_PostgresDumpRestore(t *testing.T) {
 		}
 	}
 	// The restored database takes writes (sequences, triggers, search).
-	u := &fpr.User{Email: "after-restore@example.test", DisplayName: "After"}
+	u := &fpr.User{Email: "after-restore@example.test", DisplayName: "After", EmailVerified: true}
 	if err := db.CreateUser(ctx, u, "not-a-real-hash"); err != nil {
 		t.Fatal(err)
 	}

@@ -59,7 +59,7 @@ func queue(t *testing.T, db *DB, fn func() error) <-chan error {
 
 func mustMember(t testing.TB, db *DB) *fpr.User {
 	t.Helper()
-	u := &fpr.User{Email: fmt.Sprintf("m%s@example.test", db.NewID(time.Now())), DisplayName: "Member", Role: fpr.RoleMember}
+	u := &fpr.User{Email: fmt.Sprintf("m%s@example.test", db.NewID(time.Now())), DisplayName: "Member", Role: fpr.RoleMember, EmailVerified: true}
 	if err := db.CreateUser(context.Background(), u, "x"); err != nil {
 		t.Fatal(err)
 	}
