@@ -153,6 +153,8 @@ func (c *committer) run(batch []*writeOp) {
 	// The batch's own context: one caller's cancelled request must not
 	// roll back the others' work (see Tx.stmtCtx).
 	ctx := context.Background()
+	// Before BEGIN: preparing on the pool needs its one connection.
+	c.db.wstmts.prepareWanted(ctx)
 	sqlTx, err := c.db.write.BeginTx(ctx, c.db.dialect.txOptions(true))
 	if err != nil {
 		fail(c.db.dialect.translate(err))
@@ -192,7 +194,7 @@ func (c *committer) runOne(ctx context.Context, sqlTx *sql.Tx, op *writeOp) (opE
 	if _, err := sqlTx.ExecContext(ctx, `SAVEPOINT op`); err != nil {
 		return err, err
 	}
-	tx := &Tx{Tx: sqlTx, db: c.db, now: c.db.txNow(), batched: true}
+	tx := &Tx{Tx: sqlTx, db: c.db, now: c.db.txNow(), batched: true, cache: c.db.wstmts}
 	opErr = callOp(op.fn, tx)
 	if opErr != nil {
 		opErr = c.db.dialect.translate(opErr)
