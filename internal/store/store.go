@@ -230,7 +230,9 @@ func (db *DB) inTx(ctx context.Context, write bool, fn func(tx *Tx) error) error
 		if errors.As(err, &p) {
 			panic(p.value)
 		}
-		return err
+		// The operation's own errors are translated already; this
+		// translates its caller's context ending (503 unavailable).
+		return db.dialect.translate(err)
 	}
 	return db.inOwnTx(ctx, write, fn)
 }
