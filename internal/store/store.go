@@ -39,6 +39,9 @@ type DB struct {
 	NewID func(time.Time) string
 	// Moderation decides whether new reviews publish at once.
 	Moderation fpr.ModerationMode
+	// Fault, when set, is called at each fault point of a keyed write
+	// (fault.go); the crash test's hook kills the process there.
+	Fault func(point string)
 
 	// group runs write transactions in batches with one commit (SQLite
 	// only; nil on PostgreSQL). See group.go.
