@@ -1,6 +1,9 @@
 package fpr
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Policies: who may do what, and where a review stands after each event.
 // Every rule here needs no I/O; the store applies them inside its
@@ -151,4 +154,41 @@ func ReviewStatusAfterFlag(mode ModerationMode, current ReviewStatus, openFlags 
 		return StatusPending
 	}
 	return current
+}
+
+// Login throttling (SPEC section 7): failed logins count per (account,
+// client address) and per client address, never per account alone, so a
+// stranger's wrong passwords never lock the owner out from elsewhere.
+const (
+	// LoginPairLimit failures of one account from one address start its
+	// delays.
+	LoginPairLimit = 5
+	// LoginAddrLimit failures from one address, whatever the accounts,
+	// start the address's delays.
+	LoginAddrLimit = 20
+	// LoginStreakWindow is how long failures are remembered: the count
+	// starts over once this has passed since the first.
+	LoginStreakWindow = 24 * time.Hour
+	// loginFirstDelay is the wait after the limit-th failure; each further
+	// failure doubles it, up to loginMaxDelay.
+	loginFirstDelay = time.Minute
+	loginMaxDelay   = time.Hour
+)
+
+// LoginDelay is how long a key (a pair or an address) waits after its
+// failures-th failure when limit failures start the delays: nothing below
+// the limit, then one minute, doubled by each further failure, at most an
+// hour.
+func LoginDelay(failures, limit int) time.Duration {
+	if limit < 1 || failures < limit {
+		return 0
+	}
+	d := loginFirstDelay
+	for range failures - limit {
+		d *= 2
+		if d >= loginMaxDelay {
+			return loginMaxDelay
+		}
+	}
+	return d
 }

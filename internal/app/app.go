@@ -58,6 +58,10 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// Moderation decides whether new reviews publish at once ("" is post).
 	Moderation fpr.ModerationMode
+	// RateLimits are the limits on writes; nil takes
+	// fpr.DefaultRateLimits, an empty non-nil set disables them
+	// (FPR_RATE_LIMITS=off).
+	RateLimits fpr.RateLimits
 
 	// AlertWebhookURL receives alerts; "" sends none (they are still
 	// recorded).
@@ -135,6 +139,10 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	db := a.DB
 	db.Moderation = cfg.Moderation
 	db.Now = cfg.Now
+	db.RateLimits = cfg.RateLimits
+	if db.RateLimits == nil {
+		db.RateLimits = fpr.DefaultRateLimits
+	}
 
 	a.Auth = auth.New(db)
 	if cfg.PasswordParams != (auth.Params{}) {
@@ -166,6 +174,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Moderation:  db,
 		Idempotency: db,
 		Ops:         ops.Service{OpsService: db, Alerts: a.Monitor.Alerts},
+		Audit:       db,
 		Metrics:     a.Monitor.Metrics.Handler(),
 
 		Ready:        func(ctx context.Context) error { return ready(ctx, db) },

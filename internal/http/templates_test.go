@@ -87,6 +87,10 @@ var pageSamples = map[string]any{
 		Releases: []*fpr.ReleaseSummary{{Release: "r1", Commit: "c1", StartedAt: sampleTime, Starts: 2, NewGroups: 1, GroupsSince: 3}}},
 	"ops_alerts": &opsAlertsPage{basePage: sampleBase, NextURL: "/ops/alerts?cursor=x",
 		Alerts: []*fpr.Alert{{ID: "a1", Key: "k", Kind: fpr.AlertNewError, Fingerprint: "fp1", Message: "New error.", Created: sampleTime, SendError: "timeout"}}},
+	"audit": &auditPage{basePage: sampleBase, Actor: "u1", Target: "review:r1", Action: "bad!", NextURL: "/ops/audit?cursor=x",
+		formState: formState{Errors: map[string]string{"action": "Must be an action name."}},
+		Entries: []*fpr.AuditEntry{{ID: "a1", Action: fpr.AuditReviewModerate, Actor: &fpr.Author{ID: "u1", DisplayName: "Mo"}, Target: "review:r1",
+			Address: "192.0.2.1", CreatedAt: sampleTime, Details: map[string]string{"action": "publish"}}, {ID: "a2", Action: fpr.AuditLoginFailed, CreatedAt: sampleTime}}},
 	"farm": &farmPage{basePage: sampleBase, Farm: sampleFarm, Products: []*fpr.Product{sampleProduct}, NextURL: "/farms/f1?cursor=x", CanManage: true},
 }
 

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/fpr-team/fpr"
@@ -160,11 +161,21 @@ func (db *DB) ModerateReview(ctx context.Context, id string, action fpr.Moderati
 		if r.Status == action.Status() && resolved == 0 {
 			return fpr.Errorf(fpr.CodeConflict, "This review is already %s.", r.Status)
 		}
+		from := r.Status
 		if err := tx.setReviewStatus(ctx, r, action.Status()); err != nil {
+			return err
+		}
+		// A review a moderator published is vetted: later flags queue it
+		// again but do not unpublish it (fpr.ReviewStatusAfterFlag).
+		if _, err := tx.ExecContext(ctx, `UPDATE reviews SET vetted = $1 WHERE id = $2`, action == fpr.ActionPublish, r.ID); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO moderation_log (id, review_id, moderator_id, action, note, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6)`, db.NewID(tx.now), r.ID, mod.ID, string(action), note, micros(tx.now)); err != nil {
+			return err
+		}
+		if err := tx.Audit(ctx, fpr.AuditReviewModerate, fpr.AuditTarget("review", r.ID), map[string]string{
+			"action": string(action), "from": string(from), "note": note, "flags_resolved": strconv.FormatInt(resolved, 10)}); err != nil {
 			return err
 		}
 		return tx.fillViewerHelpful(ctx, []*fpr.Review{r})

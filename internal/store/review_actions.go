@@ -19,6 +19,9 @@ func (db *DB) SetHelpful(ctx context.Context, reviewID string, helpful bool) err
 		return err
 	}
 	err = db.inTx(ctx, true, func(tx *Tx) error {
+		if err := tx.RateLimit(ctx, fpr.LimitVote); err != nil {
+			return err
+		}
 		r, err := tx.lockVisibleReview(ctx, reviewID)
 		if err != nil {
 			return err
@@ -65,6 +68,9 @@ func (db *DB) FlagReview(ctx context.Context, f *fpr.Flag) error {
 		return err
 	}
 	err = db.inTx(ctx, true, func(tx *Tx) error {
+		if err := tx.RateLimit(ctx, fpr.LimitFlag); err != nil {
+			return err
+		}
 		r, err := tx.lockVisibleReview(ctx, f.ReviewID)
 		if err != nil {
 			return err
@@ -110,6 +116,9 @@ func (db *DB) SetReply(ctx context.Context, reviewID, body string) (*fpr.Review,
 	body = strings.TrimSpace(body)
 	var r *fpr.Review
 	err = db.inTx(ctx, true, func(tx *Tx) error {
+		if err := tx.RateLimit(ctx, fpr.LimitReply); err != nil {
+			return err
+		}
 		var err error
 		if r, err = tx.lockVisibleReview(ctx, reviewID); err != nil {
 			return err
@@ -125,6 +134,9 @@ func (db *DB) SetReply(ctx context.Context, reviewID, body string) (*fpr.Review,
 			VALUES ($1, $2, $3, $4, $4)
 			ON CONFLICT (review_id) DO UPDATE SET author_id = excluded.author_id, body = excluded.body, updated_at = excluded.updated_at`,
 			r.ID, actor.ID, body, micros(tx.now)); err != nil {
+			return err
+		}
+		if err := tx.auditStaff(ctx, farm.OwnerID, fpr.AuditReplySet, fpr.AuditTarget("review", r.ID), map[string]string{"farm_id": farm.ID}); err != nil {
 			return err
 		}
 		if r, err = tx.findReview(ctx, r.ID); err != nil {
