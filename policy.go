@@ -128,8 +128,13 @@ func ReviewStartStatus(mode ModerationMode, _ *User) ReviewStatus {
 }
 
 // ReviewStatusAfterEdit is the status a review in status current has once
-// its author edits it. Today an edit keeps the status in both modes.
-func ReviewStatusAfterEdit(_ ModerationMode, current ReviewStatus) ReviewStatus {
+// its author edits it: under pre-moderation a published review waits for
+// a moderator again (pending, out of the rating summary), since the text
+// a moderator approved is gone; otherwise the status stays.
+func ReviewStatusAfterEdit(mode ModerationMode, current ReviewStatus) ReviewStatus {
+	if mode == ModerationPre && current == StatusPublished {
+		return StatusPending
+	}
 	return current
 }
 
@@ -140,17 +145,36 @@ func CountsInRating(status ReviewStatus, probe bool) bool {
 	return status == StatusPublished && !probe
 }
 
-// FlagsToUnpublish is how many distinct users' unresolved flags send a
-// published review back to pending under post-moderation.
+// FlagsToUnpublish is how many distinct users' unresolved flags that
+// count (FlagCounts) send a published review back to pending under
+// post-moderation.
 const FlagsToUnpublish = 3
 
+// FlagWeightAge is how old an account must be for its flags to count
+// toward unpublishing a review.
+const FlagWeightAge = 24 * time.Hour
+
+// FlagCounts reports whether a flag by u, made at now, counts toward
+// sending a review back to pending: accounts at least FlagWeightAge old,
+// so a burst of fresh throwaway accounts cannot hide a review. Every flag
+// still queues the review for a moderator.
+//
+// TODO(#11): also require a verified e-mail (User.EmailVerified) once the
+// e-mail issue lands; SPEC section 7 asks for both.
+func FlagCounts(u *User, now time.Time) bool {
+	return u != nil && !u.CreatedAt.IsZero() && now.Sub(u.CreatedAt) >= FlagWeightAge
+}
+
 // ReviewStatusAfterFlag is the status a review in status current has once
-// it carries openFlags unresolved flags by distinct users: under
-// post-moderation a published review with FlagsToUnpublish of them goes
-// back to pending, out of the rating summary, until a moderator decides.
-// Under pre-moderation flags only queue it.
-func ReviewStatusAfterFlag(mode ModerationMode, current ReviewStatus, openFlags int) ReviewStatus {
-	if mode == ModerationPost && current == StatusPublished && openFlags >= FlagsToUnpublish {
+// it carries countingFlags unresolved flags that count (FlagCounts) by
+// distinct users: under post-moderation a published review with
+// FlagsToUnpublish of them goes back to pending, out of the rating
+// summary, until a moderator decides, unless a moderator has published it
+// since its last edit (vetted): then flags only queue it for a moderator,
+// so the same crowd cannot hide it again. Under pre-moderation flags only
+// queue it.
+func ReviewStatusAfterFlag(mode ModerationMode, current ReviewStatus, countingFlags int, vetted bool) ReviewStatus {
+	if mode == ModerationPost && current == StatusPublished && !vetted && countingFlags >= FlagsToUnpublish {
 		return StatusPending
 	}
 	return current
