@@ -224,7 +224,7 @@ func formatWindow(d time.Duration) string {
 	return d.String()
 }
 
-// RateLimitExceeded reports whether count writes within a window exceed l.
+// Exceeded reports whether count writes within a window exceed l.
 func (l RateLimit) Exceeded(count int) bool { return count > l.Count }
 
 // RateLimitError is the rate_limited error of a refused write that may be

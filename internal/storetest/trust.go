@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -21,16 +20,6 @@ import (
 // asFrom is as(u) from client address addr.
 func asFrom(u *fpr.User, addr string) context.Context {
 	return fpr.NewContextWithClientAddr(as(u), addr)
-}
-
-// freshURL is the URL of a fresh, empty database of the suite's backend,
-// for tests that open it twice (two instances).
-func (s *suite) freshURL(t *testing.T) string {
-	t.Helper()
-	if s.backend == SQLite {
-		return "sqlite:" + filepath.Join(t.TempDir(), "fpr.db")
-	}
-	return FreshPostgresSchemaURL(t)
 }
 
 // products makes n products of one shop, so one user can write n reviews.
@@ -145,7 +134,7 @@ var trustTests = map[string]func(t *testing.T, s *suite){
 	"RateLimit_SharedByTwoInstances": func(t *testing.T, s *suite) {
 		// Two store handles on one database, as two instances: the
 		// count is one.
-		url := s.freshURL(t)
+		url := FreshURL(t, s.backend)
 		a, b := OpenURL(t, url), OpenURL(t, url)
 		limits := fpr.RateLimits{{Kind: fpr.LimitRegister, Subject: fpr.PerAddress, Count: 3, Window: time.Hour}}
 		a.RateLimits, b.RateLimits = limits, limits
