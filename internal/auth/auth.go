@@ -324,23 +324,30 @@ func (s *Service) openSession(ctx context.Context, userID string, kind fpr.Sessi
 	if kind == fpr.SessionWeb {
 		ttl = s.WebSessionTTL
 	}
-	var b [32]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never returns an error.
-	token := base64.RawURLEncoding.EncodeToString(b[:])
+	token, hash := NewToken()
 	var (
 		sess *fpr.Session
 		err  error
 	)
 	if throttleKey != "" {
-		sess, err = s.DB.CreateLoginSession(ctx, tokenHash(token), userID, kind, ttl, throttleKey)
+		sess, err = s.DB.CreateLoginSession(ctx, hash, userID, kind, ttl, throttleKey)
 	} else {
-		sess, err = s.DB.CreateSession(ctx, tokenHash(token), userID, kind, ttl)
+		sess, err = s.DB.CreateSession(ctx, hash, userID, kind, ttl)
 	}
 	if err != nil {
 		return nil, err
 	}
 	sess.Token = token
 	return sess, nil
+}
+
+// NewToken returns a new secret session token and the hash the database
+// stores of it (what OpenSession and `fpr seed --tokens` write).
+func NewToken() (token, hash string) {
+	var b [32]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never returns an error.
+	token = base64.RawURLEncoding.EncodeToString(b[:])
+	return token, tokenHash(token)
 }
 
 // tokenHash is what the database stores of a token. A fast hash is right
