@@ -98,8 +98,9 @@ func CanEditReview(u *User, r *Review) bool { return isAuthor(u, r) }
 func CanDeleteReview(u *User, r *Review) bool { return isAuthor(u, r) || u.CanModerate() }
 
 // CanVoteOnReview reports whether u may vote r helpful: any signed-in user
-// but its author.
-func CanVoteOnReview(u *User, r *Review) bool { return u != nil && !isAuthor(u, r) }
+// but its author and probe accounts (anyone may register one, under their
+// own rate limit, so their votes must not move a helpful count).
+func CanVoteOnReview(u *User, r *Review) bool { return u != nil && !u.Probe && !isAuthor(u, r) }
 
 // CanFlagReview reports whether u may flag r for the moderators: any
 // signed-in user but its author.
@@ -156,13 +157,14 @@ const FlagWeightAge = 24 * time.Hour
 
 // FlagCounts reports whether a flag by u, made at now, counts toward
 // sending a review back to pending: accounts at least FlagWeightAge old,
-// so a burst of fresh throwaway accounts cannot hide a review. Every flag
-// still queues the review for a moderator.
+// so a burst of fresh throwaway accounts cannot hide a review, and never
+// a probe account (anyone may register one, under their own rate limit).
+// Every flag still queues the review for a moderator.
 //
 // TODO(#11): also require a verified e-mail (User.EmailVerified) once the
 // e-mail issue lands; SPEC section 7 asks for both.
 func FlagCounts(u *User, now time.Time) bool {
-	return u != nil && !u.CreatedAt.IsZero() && now.Sub(u.CreatedAt) >= FlagWeightAge
+	return u != nil && !u.Probe && !u.CreatedAt.IsZero() && now.Sub(u.CreatedAt) >= FlagWeightAge
 }
 
 // ReviewStatusAfterFlag is the status a review in status current has once

@@ -109,6 +109,7 @@ func TestCanVoteOnReview(t *testing.T) {
 		{"Member", fpr.CanVoteOnReview(member, r), true},
 		{"FarmOwner", fpr.CanVoteOnReview(producer, r), true},
 		{"Admin", fpr.CanVoteOnReview(admin, r), true},
+		{"Probe", fpr.CanVoteOnReview(&fpr.User{ID: "p1", Role: fpr.RoleMember, Probe: true}, r), false},
 	})
 }
 
@@ -317,6 +318,7 @@ func TestFlagCounts(t *testing.T) {
 		{"JustUnderADay", &fpr.User{ID: "u", CreatedAt: now.Add(-fpr.FlagWeightAge + time.Microsecond)}, false},
 		{"ADayOld", &fpr.User{ID: "u", CreatedAt: now.Add(-fpr.FlagWeightAge)}, true},
 		{"Old", &fpr.User{ID: "u", CreatedAt: now.AddDate(-1, 0, 0)}, true},
+		{"OldProbe", &fpr.User{ID: "u", Probe: true, CreatedAt: now.AddDate(-1, 0, 0)}, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := fpr.FlagCounts(tt.u, now); got != tt.want {

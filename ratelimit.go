@@ -21,6 +21,7 @@ type LimitKind string
 // The counted writes.
 const (
 	LimitRegister LimitKind = "register" // POST /auth/register, the register form
+	LimitProbe    LimitKind = "probe"    // registrations of `fpr probe` accounts (ProbeEmailDomain)
 	LimitLogin    LimitKind = "login"    // login attempts, whatever their outcome
 	LimitReview   LimitKind = "review"   // new reviews
 	LimitEdit     LimitKind = "edit"     // edits of one's own review
@@ -63,6 +64,7 @@ type RateLimits []RateLimit
 // not set. README.md, section "Limits and abuse", lists them.
 var DefaultRateLimits = RateLimits{
 	{LimitRegister, PerAddress, 5, time.Hour},
+	{LimitProbe, PerAddress, 120, time.Hour},
 	{LimitLogin, PerAddress, 300, time.Hour},
 	{LimitReview, PerAccount, 10, time.Hour},
 	{LimitReview, PerAddress, 30, time.Hour},
@@ -79,8 +81,20 @@ var DefaultRateLimits = RateLimits{
 }
 
 // LimitKinds lists every kind, in the order of DefaultRateLimits.
-var LimitKinds = []LimitKind{LimitRegister, LimitLogin, LimitReview, LimitEdit, LimitVote,
+var LimitKinds = []LimitKind{LimitRegister, LimitProbe, LimitLogin, LimitReview, LimitEdit, LimitVote,
 	LimitFlag, LimitReply, LimitPassword, LimitEmail, LimitMail}
+
+// RegistrationLimit is the kind a registration counts under: a probe
+// account's (`fpr probe` registers one a minute, at ProbeEmailDomain)
+// under LimitProbe, so the monitor does not use up the people's
+// LimitRegister; a probe account's content stays out of public lists and
+// ratings, and its flags and votes do not count.
+func RegistrationLimit(probe bool) LimitKind {
+	if probe {
+		return LimitProbe
+	}
+	return LimitRegister
+}
 
 // For returns the limits of kind.
 func (ls RateLimits) For(kind LimitKind) []RateLimit {
@@ -239,6 +253,8 @@ func limitNoun(kind LimitKind) string {
 	switch kind {
 	case LimitRegister:
 		return "new accounts"
+	case LimitProbe:
+		return "new probe accounts"
 	case LimitLogin:
 		return "sign-in attempts"
 	case LimitReview:

@@ -175,7 +175,7 @@ func (s *Service) Register(ctx context.Context, r fpr.Registration) (*fpr.User, 
 	}
 	// Past the registration limit, refuse before spending a hash;
 	// CreateUser counts the registration in its transaction.
-	if err := s.DB.RateLimitReached(ctx, fpr.LimitRegister); err != nil {
+	if err := s.DB.RateLimitReached(ctx, fpr.RegistrationLimit(r.Probe)); err != nil {
 		return nil, err
 	}
 	h, err := s.hash(ctx, r.Password)

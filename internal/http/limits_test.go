@@ -108,6 +108,29 @@ func TestRateLimits_Defaults(t *testing.T) {
 			t.Errorf("a registration from another address = %d %s, want 201", resp.StatusCode, body)
 		}
 	})
+	t.Run("ProbeRegistrationsApart", func(t *testing.T) {
+		// `fpr probe` registers an account a minute from one address: its
+		// registrations count under their own limit, not the people's,
+		// and a probe account may not vote.
+		t.Parallel()
+		env := fprtest.New(t, fprtest.WithLoopbackProxy())
+		l := limitOf(fpr.LimitRegister, fpr.PerAddress)
+		for i := range l.Count + 2 {
+			resp, body := env.DoFrom(t, "192.0.2.12", "POST", "/api/v1/auth/register", "",
+				register(fmt.Sprintf("probe-%d@%s", i, fpr.ProbeEmailDomain), "Tomato-harvest-Orchard-9", "Probe"))
+			wantStatus(t, "probe registration", resp, body, http.StatusCreated)
+		}
+		flood(t, "registration after the probe's", l.Count, http.StatusCreated, l.Window, func(i int) (*http.Response, []byte) {
+			return env.DoFrom(t, "192.0.2.12", "POST", "/api/v1/auth/register", "",
+				register(fmt.Sprintf("person%d@example.org", i), "Tomato-harvest-Orchard-9", "Person"))
+		})
+		review := reviewsBy(t, env, productsOf(t, env, 1)[0], 1)[0]
+		resp, body := env.Do(t, "POST", "/api/v1/auth/login", "", map[string]string{"email": "probe-0@" + fpr.ProbeEmailDomain, "password": "Tomato-harvest-Orchard-9"})
+		wantStatus(t, "probe login", resp, body, http.StatusOK)
+		token := mustDecode[struct{ Token string }](t, body).Token
+		resp, body = env.Do(t, "PUT", "/api/v1/reviews/"+review+"/helpful", token, nil)
+		wantStatus(t, "a probe account's vote", resp, body, http.StatusForbidden)
+	})
 	t.Run("ReviewPerAccount", func(t *testing.T) {
 		// Issue 10: one account posted 20 reviews in 0.2 s.
 		t.Parallel()

@@ -34,7 +34,7 @@ func (db *DB) CreateUser(ctx context.Context, u *fpr.User, passwordHash string) 
 		return fpr.Errorf(fpr.CodeValidationFailed, "Unknown role %q.", u.Role)
 	}
 	err := db.inTx(ctx, true, func(tx *Tx) error {
-		if err := tx.RateLimit(ctx, fpr.LimitRegister); err != nil {
+		if err := tx.RateLimit(ctx, fpr.RegistrationLimit(u.Probe)); err != nil {
 			return err
 		}
 		u.ID = db.NewID(tx.now)

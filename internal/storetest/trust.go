@@ -175,19 +175,27 @@ var trustTests = map[string]func(t *testing.T, s *suite){
 		mustOK(t, "a mail after the window", db.RateLimit(ctx, fpr.LimitMail))
 	},
 	"Audit_RecordsStaffActions": func(t *testing.T, s *suite) {
-		db := s.db(t, nil)
+		// A clock a millisecond on after each action, so newest first has
+		// one order (IDs order only to the millisecond).
+		clk := NewClock(start)
+		db := s.db(t, clk)
+		tick := func() { clk.Advance(time.Millisecond) }
 		sh := mustShop(t, db)
 		admin, mod, ann := mustUser(t, db, fpr.RoleAdmin), mustUser(t, db, fpr.RoleModerator), mustUser(t, db, fpr.RoleMember)
 		const addr = "198.51.100.20"
 		r1 := mustReview(t, db, ann, sh.product.ID, 2)
 		_, err := db.ModerateReview(asFrom(mod, addr), r1.ID, fpr.ActionReject, " Spam. ")
 		mustOK(t, "ModerateReview", err)
+		tick()
 		_, err = db.SetUserRole(asFrom(admin, addr), ann.ID, fpr.RoleProducer)
 		mustOK(t, "SetUserRole", err)
+		tick()
 		mustOK(t, "DeleteReview by a moderator", db.DeleteReview(asFrom(mod, addr), r1.ID))
+		tick()
 		name := "Renamed by admin"
 		_, err = db.UpdateFarm(asFrom(admin, addr), sh.farm.ID, fpr.FarmUpdate{Name: &name})
 		mustOK(t, "UpdateFarm by admin", err)
+		tick()
 		// Owners changing their own things are not staff actions.
 		desc := "Own words."
 		_, err = db.UpdateFarm(asFrom(sh.producer, addr), sh.farm.ID, fpr.FarmUpdate{Description: &desc})
