@@ -28,6 +28,9 @@ type Config struct {
 	SMTPURL         string
 	LogFormat       string
 	Moderation      fpr.ModerationMode
+	// StaffMFA is FPR_STAFF_MFA; finish makes "" required in production,
+	// optional elsewhere.
+	StaffMFA fpr.StaffMFA
 	// AlertEvalInterval, AlertFlushInterval and AlertWindow pace the 5xx
 	// ratio alert; zero takes the defaults (10 s, 2 s and the last minute).
 	// Tests shorten them.
@@ -63,6 +66,7 @@ func loadConfig(getenv func(string) string) Config {
 		rateLimits:      getenv("FPR_RATE_LIMITS"),
 		shutdownDrain:   getenv("FPR_SHUTDOWN_DRAIN"),
 	}
+	c.StaffMFA = fpr.StaffMFA(getenv("FPR_STAFF_MFA"))
 	return c
 }
 
@@ -95,6 +99,9 @@ func (c *Config) finish() error {
 	}
 	if c.Release == "" {
 		c.Release = buildInfo().Release
+	}
+	if c.StaffMFA == "" {
+		c.StaffMFA = fpr.DefaultStaffMFA(c.Env)
 	}
 	return c.Validate()
 }
@@ -132,6 +139,9 @@ func (c *Config) Validate() error {
 	case fpr.ModerationPost, fpr.ModerationPre:
 	default:
 		errs = append(errs, fmt.Sprintf("FPR_MODERATION %q: want post or pre", c.Moderation))
+	}
+	if !c.StaffMFA.Valid() {
+		errs = append(errs, fmt.Sprintf("FPR_STAFF_MFA %q: want required or optional", c.StaffMFA))
 	}
 	c.ShutdownDrain = 0
 	if c.Env != "development" {
@@ -187,6 +197,9 @@ func (c *Config) CheckDeploy() error {
 	if strings.TrimSpace(c.rateLimits) == fpr.RateLimitsOff {
 		errs = append(errs, "FPR_RATE_LIMITS=off disables every rate limit: it is for load tests only")
 	}
+	if c.Env == "production" && c.StaffMFA != fpr.StaffMFARequired {
+		errs = append(errs, "FPR_STAFF_MFA must be required in production: a moderator's or admin's password alone must not be enough")
+	}
 	if c.Env == "production" && c.Release == "" {
 		errs = append(errs, "FPR_RELEASE (or VCS build info) must identify the release in production")
 	}
@@ -226,6 +239,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("smtp_url", redact(c.SMTPURL)),
 		slog.String("log_format", c.LogFormat),
 		slog.String("moderation", string(c.Moderation)),
+		slog.String("staff_mfa", string(c.StaffMFA)),
 		slog.String("trusted_proxies", c.trustedProxies),
 		slog.String("rate_limits", c.rateLimits),
 		slog.String("shutdown_drain", c.ShutdownDrain.String()),

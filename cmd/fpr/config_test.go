@@ -34,6 +34,8 @@ func TestConfig_Validate(t *testing.T) {
 		{"RateLimitsOff", env("FPR_RATE_LIMITS", "off"), ""},
 		{"ErrRateLimitsKind", env("FPR_RATE_LIMITS", "reviw=50/h"), `FPR_RATE_LIMITS "reviw=50/h": unknown kind "reviw"`},
 		{"ErrRateLimitsWindow", env("FPR_RATE_LIMITS", "review=50/week"), `FPR_RATE_LIMITS "review=50/week": the window "week"`},
+		{"StaffMFARequired", env("FPR_STAFF_MFA", "required"), ""},
+		{"ErrStaffMFA", env("FPR_STAFF_MFA", "sometimes"), "FPR_STAFF_MFA"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c := loadConfig(tt.getenv)
@@ -107,5 +109,47 @@ func TestConfig_LogValueRedactsSecrets(t *testing.T) {
 	got := c.LogValue().String()
 	if strings.Contains(got, "s3cret") {
 		t.Errorf("Config.LogValue() = %s, leaks a password", got)
+	}
+}
+
+// TestConfig_StaffMFA: two-factor for staff is required by default in
+// production only, and check --deploy refuses turning it off there.
+func TestConfig_StaffMFA(t *testing.T) {
+	for _, tt := range []struct {
+		env, set string
+		want     fpr.StaffMFA
+	}{
+		{"production", "", fpr.StaffMFARequired},
+		{"staging", "", fpr.StaffMFAOptional},
+		{"development", "", fpr.StaffMFAOptional},
+		{"development", "required", fpr.StaffMFARequired},
+		{"production", "optional", fpr.StaffMFAOptional},
+	} {
+		c := loadConfig(func(k string) string {
+			return map[string]string{"FPR_ENV": tt.env, "FPR_STAFF_MFA": tt.set}[k]
+		})
+		if err := c.finish(); err != nil {
+			t.Fatal(err)
+		}
+		if c.StaffMFA != tt.want {
+			t.Errorf("FPR_ENV=%s FPR_STAFF_MFA=%q: StaffMFA %q, want %q", tt.env, tt.set, c.StaffMFA, tt.want)
+		}
+		if got := c.appConfig(nil).StaffMFA; got != tt.want {
+			t.Errorf("FPR_ENV=%s FPR_STAFF_MFA=%q: app config StaffMFA %q, want %q", tt.env, tt.set, got, tt.want)
+		}
+	}
+	c := loadConfig(func(k string) string {
+		return map[string]string{"FPR_ENV": "production", "FPR_BASE_URL": "https://fpr.example",
+			"FPR_ALERT_WEBHOOK_URL": "https://hooks.example/fpr", "FPR_RELEASE": "r1", "FPR_STAFF_MFA": "optional"}[k]
+	})
+	if err := c.finish(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CheckDeploy(); err == nil || !strings.Contains(err.Error(), "FPR_STAFF_MFA") {
+		t.Errorf("CheckDeploy() with FPR_STAFF_MFA=optional in production = %v, want a refusal naming it", err)
+	}
+	c.StaffMFA = fpr.StaffMFARequired
+	if err := c.CheckDeploy(); err != nil {
+		t.Errorf("CheckDeploy() with FPR_STAFF_MFA=required = %v, want nil", err)
 	}
 }

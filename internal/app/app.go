@@ -62,6 +62,8 @@ type Config struct {
 	// fpr.DefaultRateLimits, an empty non-nil set disables them
 	// (FPR_RATE_LIMITS=off).
 	RateLimits fpr.RateLimits
+	// StaffMFA is FPR_STAFF_MFA; "" takes fpr.DefaultStaffMFA(Env).
+	StaffMFA fpr.StaffMFA
 
 	// AlertWebhookURL receives alerts; "" sends none (they are still
 	// recorded).
@@ -122,6 +124,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.Moderation == "" {
 		cfg.Moderation = fpr.ModerationPost
 	}
+	if cfg.StaffMFA == "" {
+		cfg.StaffMFA = fpr.DefaultStaffMFA(cfg.Env)
+	}
 	if cfg.Instance == "" {
 		cfg.Instance = ops.InstanceID()
 	}
@@ -167,6 +172,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		TrustedProxies: cfg.TrustedProxies,
 
 		Auth:        a.Auth,
+		MFA:         a.Auth,
+		StaffMFA:    cfg.StaffMFA,
 		Users:       db,
 		Farms:       db,
 		Products:    db,

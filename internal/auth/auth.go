@@ -94,6 +94,10 @@ var (
 	// so the answer does not tell which accounts exist.
 	errBadCredentials = fpr.Errorf(fpr.CodeUnauthenticated, "The e-mail or password is not right.")
 	errNoSession      = fpr.Errorf(fpr.CodeUnauthenticated, "Your session has ended or is not valid. Please log in.")
+	// errOTPWrong answers a login with the right password and a wrong,
+	// used or malformed two-factor code: still mfa_required, with a field.
+	errOTPWrong = &fpr.Error{Code: fpr.CodeMFARequired, Message: fpr.ErrMFARequired.Message,
+		Fields: map[string]string{"otp": msgCodeWrongOrRec}}
 )
 
 // withHashSlot runs fn once a hashing slot is free, waiting no longer than
@@ -258,6 +262,22 @@ func (s *Service) Login(ctx context.Context, c fpr.Credentials) (*fpr.Session, *
 	if !ok {
 		return nil, nil, s.loginFailed(ctx, u.ID, pair, address)
 	}
+	if u.MFAEnabled {
+		if c.OTP == "" {
+			// The right password alone: ask for the code. Not a failure.
+			return nil, nil, fpr.ErrMFARequired
+		}
+		ok, err := s.useOTP(ctx, u.ID, c.OTP)
+		if err != nil {
+			return nil, nil, fmt.Errorf("login: %w", err)
+		}
+		if !ok {
+			if err := s.recordFailure(ctx, u.ID, pair, address); err != nil {
+				return nil, nil, err
+			}
+			return nil, nil, errOTPWrong
+		}
+	}
 	if outdated {
 		if h, err := s.hash(ctx, c.Password); err == nil {
 			if err := s.DB.UpgradePasswordHash(ctx, u.ID, encoded, h); err != nil {
@@ -297,16 +317,24 @@ func (s *Service) checkThrottle(ctx context.Context, keys ...store.LoginThrottle
 // in the audit log against the account userID ("" when unknown), and
 // returns the one answer for bad credentials.
 func (s *Service) loginFailed(ctx context.Context, userID string, keys ...store.LoginThrottleKey) error {
+	if err := s.recordFailure(ctx, userID, keys...); err != nil {
+		return err
+	}
+	return errBadCredentials
+}
+
+// recordFailure counts a failed login (a wrong password or second factor)
+// against keys (those with a Key) and records it in the audit log against
+// the account userID ("" when unknown), in one transaction.
+func (s *Service) recordFailure(ctx context.Context, userID string, keys ...store.LoginThrottleKey) error {
 	var counted []store.LoginThrottleKey
 	for _, k := range keys {
 		if k.Key != "" {
 			counted = append(counted, k)
 		}
 	}
-	if _, err := s.DB.RecordFailedLogin(ctx, userID, counted, s.ThrottleWindow); err != nil {
-		return err
-	}
-	return errBadCredentials
+	_, err := s.DB.RecordFailedLogin(ctx, userID, counted, s.ThrottleWindow)
+	return err
 }
 
 // OpenSession opens a session of kind for userID and returns it with its
