@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -383,5 +384,40 @@ func TestAPIMFA_StaffOptional(t *testing.T) {
 	admin := env.MustUser(t, fpr.RoleAdmin)
 	if resp, body := env.Do(t, "GET", "/api/v1/admin/users", admin.Token, nil); resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /admin/users = %d %s, want 200", resp.StatusCode, body)
+	}
+}
+
+// TestAPIMFA_CodeOnceAcrossInstances: two servers on one database get the
+// same code at the same moment, as a replaying attacker racing the owner
+// would send it; exactly one login succeeds.
+func TestAPIMFA_CodeOnceAcrossInstances(t *testing.T) {
+	t.Parallel()
+	one, clock := mfaEnv(t)
+	two := fprtest.New(t, fprtest.WithClock(clock.Now), fprtest.WithConfig(func(c *app.Config) { c.DB = one.DB }))
+	u := one.MustUser(t, fpr.RoleMember)
+	secret, _ := enableMFA(t, one, u, clock)
+	clock.Advance(fpr.TOTPPeriod)
+	c := code(t, secret, clock)
+
+	const n = 8
+	statuses := make(chan int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		env := []*fprtest.Env{one, two}[i%2]
+		wg.Go(func() {
+			resp, _ := env.Do(t, "POST", "/api/v1/auth/login", "", loginBody(u, u.Password, c))
+			statuses <- resp.StatusCode
+		})
+	}
+	wg.Wait()
+	close(statuses)
+	counts := map[int]int{}
+	for s := range statuses {
+		counts[s]++
+	}
+	// The others are refused: 401 mfa_required, or 429 once the refused
+	// codes reach the account's failure limit.
+	if counts[http.StatusOK] != 1 || counts[http.StatusUnauthorized]+counts[http.StatusTooManyRequests] != n-1 {
+		t.Fatalf("%d concurrent logins with one code on two servers: %v, want one 200 and %d refusals (401 or 429)", n, counts, n-1)
 	}
 }
