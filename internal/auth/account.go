@@ -13,12 +13,12 @@ import (
 // Passwords are checked here; the store does each change, with its mails,
 // in one transaction.
 
-// TODO(#10): reset and verification mails are limited to 3 per address or
-// account per hour by the rate limits of issue 10 (kind "mail"), and
-// e-mail changes, resets and deletions go to its audit log. Those are not
-// on main yet; the call sites are ResendVerification,
-// RequestPasswordReset (before DB.RequestPasswordReset), UpdateAccount
-// (after DB.RequestEmailChange), ResetPassword and DeleteAccount.
+// Rate limits (issue 10): a new verification link counts as a mail
+// (fpr.LimitMail) for the account and the client address; a reset request
+// counts as a mail for the client address and, silently, for the account
+// (store.RequestPasswordReset); an e-mail change counts as fpr.LimitEmail.
+// The store counts each in the transaction of its write and records
+// e-mail changes, resets and deletions in the audit log there too.
 
 // VerifyEmail implements fpr.AccountService.
 func (s *Service) VerifyEmail(ctx context.Context, token string) error {
@@ -81,8 +81,8 @@ const msgCurrentPasswordMissing = "Enter your current password." //nolint:gosec 
 // current_password and counts as a failed login for the account, so a
 // stolen session cannot be used to guess the password.
 func (s *Service) checkCurrentPassword(ctx context.Context, actor *fpr.User, password string) error {
-	account, _ := throttleKeys(actor.Email, "")
-	if err := s.checkThrottle(ctx, account); err != nil {
+	pair, address := s.throttleKeys(actor.Email, fpr.ClientAddrFromContext(ctx))
+	if err := s.checkThrottle(ctx, pair, address); err != nil {
 		return err
 	}
 	if password == "" {
@@ -104,7 +104,7 @@ func (s *Service) checkCurrentPassword(ctx context.Context, actor *fpr.User, pas
 		return err
 	}
 	if !ok {
-		if _, err := s.DB.RecordLoginFailure(ctx, account, s.AccountLimit, s.ThrottleWindow); err != nil {
+		if _, err := s.DB.RecordLoginFailure(ctx, pair, s.ThrottleWindow); err != nil {
 			return err
 		}
 		return &fpr.Error{Code: fpr.CodeValidationFailed, Message: "Your current password is not right.",

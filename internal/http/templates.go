@@ -103,6 +103,7 @@ var pageTypes = map[string]any{
 	"ops_releases":      opsReleasesPage{},
 	"ops_alerts":        opsAlertsPage{},
 	"ops_mail":          opsMailPage{},
+	"audit":             auditPage{},
 }
 
 // basePage is what every page's data carries, for the layout.

@@ -29,7 +29,9 @@ func (tx *Tx) mailVerification(ctx context.Context, userID, email, displayName s
 }
 
 // SendVerification mails userID a new verification link for their
-// current e-mail. validation_failed when it is already verified.
+// current e-mail, counting a mail (fpr.LimitMail) for the account and the
+// client address. validation_failed when it is already verified;
+// rate_limited.
 func (db *DB) SendVerification(ctx context.Context, userID string) error {
 	err := db.inTx(ctx, true, func(tx *Tx) error {
 		var email, name string
@@ -45,6 +47,9 @@ func (db *DB) SendVerification(ctx context.Context, userID string) error {
 		if verified != 0 {
 			return &fpr.Error{Code: fpr.CodeValidationFailed, Message: "Your e-mail address is already verified.",
 				Fields: map[string]string{"email": "Already verified."}}
+		}
+		if err := tx.rateLimit(ctx, fpr.LimitMail, userID); err != nil {
+			return err
 		}
 		return tx.mailVerification(ctx, userID, email, name)
 	})
@@ -80,6 +85,10 @@ func (db *DB) VerifyEmail(ctx context.Context, hash string) error {
 		if err != nil {
 			return err
 		}
+		var oldKey string
+		if err := tx.QueryRowContext(ctx, `SELECT email_key FROM users WHERE id = $1`, userID).Scan(&oldKey); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE users SET email = $1, email_key = $2,
 				email_verified_at = CASE WHEN email_verified_at = 0 OR email_key <> $2 THEN $3 ELSE email_verified_at END
 			WHERE id = $4 AND deleted_at = 0`,
@@ -99,6 +108,12 @@ func (db *DB) VerifyEmail(ctx context.Context, hash string) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE email_tokens SET used_at = $1 WHERE user_id = $2 AND purpose = 'verify' AND used_at = 0`,
 			micros(tx.now), userID); err != nil {
 			return err
+		}
+		if oldKey != fpr.NormalizeEmail(email) {
+			if err := tx.AuditAs(ctx, userID, fpr.AuditEmailChange, fpr.AuditTarget("user", userID),
+				map[string]string{"stage": "confirmed"}); err != nil {
+				return err
+			}
 		}
 		return tx.releaseHeldReviews(ctx, userID)
 	})
@@ -145,7 +160,10 @@ func (tx *Tx) releaseHeldReviews(ctx context.Context, userID string) error {
 // email and puts the reset mail carrying token in the outbox, in one
 // transaction. For an e-mail without an account the same statements run
 // and insert nothing, and both update the request counter, so both take
-// the same work, a committed write included.
+// the same work, a committed write included. It counts a mail
+// (fpr.LimitMail) for the client address (rate_limited past it) and for
+// the account, if any, past whose limit no mail is written and the answer
+// is the same.
 func (db *DB) RequestPasswordReset(ctx context.Context, email, token, hash string) error {
 	key := fpr.NormalizeEmail(email)
 	data := `{"token":"` + token + `"}` // token is URL-safe base64: no JSON escaping needed
@@ -155,6 +173,26 @@ func (db *DB) RequestPasswordReset(ctx context.Context, email, token, hash strin
 		// sooner.
 		if _, err := tx.ExecContext(ctx, `UPDATE password_reset_requests SET total = total + 1 WHERE id = 1`); err != nil {
 			return err
+		}
+		// The client address's mail limit answers 429 whoever the address
+		// is; the account's is silent (no mail, the same 202), or its 429
+		// would tell that the account exists.
+		if err := tx.rateLimit(ctx, fpr.LimitMail, ""); err != nil {
+			return err
+		}
+		var accountID string
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), '') FROM users WHERE email_key = $1 AND deleted_at = 0`, key).
+			Scan(&accountID); err != nil {
+			return err
+		}
+		if accountID != "" {
+			err := tx.rateLimit(fpr.NewContextWithClientAddr(ctx, ""), fpr.LimitMail, accountID)
+			if fpr.ErrorCode(err) == fpr.CodeRateLimited {
+				return nil // counted; no mail
+			}
+			if err != nil {
+				return err
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO email_tokens (token_hash, user_id, purpose, email, created_at, expires_at)
 			SELECT CAST($1 AS TEXT), id, 'reset', email, CAST($2 AS BIGINT), CAST($3 AS BIGINT) FROM users WHERE email_key = $4 AND deleted_at = 0`,
@@ -210,6 +248,9 @@ func (db *DB) ResetPassword(ctx context.Context, hash, passwordHash string) (str
 			micros(tx.now), userID); err != nil {
 			return err
 		}
+		if err := tx.AuditAs(ctx, userID, fpr.AuditPasswordReset, fpr.AuditTarget("user", userID), nil); err != nil {
+			return err
+		}
 		return tx.releaseHeldReviews(ctx, userID)
 	})
 	if err != nil {
@@ -240,9 +281,10 @@ func (db *DB) SetDisplayName(ctx context.Context, userID, name string) error {
 
 // RequestEmailChange asks to move userID to newEmail: in one transaction
 // it mails a verification link to newEmail (the change happens when it is
-// followed, VerifyEmail) and tells the current address. conflict when
-// another account has newEmail; validation_failed when it is the current
-// address.
+// followed, VerifyEmail) and tells the current address, counting an
+// e-mail change (fpr.LimitEmail) and recording it in the audit log.
+// conflict when another account has newEmail; validation_failed when it is
+// the current address; rate_limited.
 func (db *DB) RequestEmailChange(ctx context.Context, userID, newEmail string) error {
 	err := db.inTx(ctx, true, func(tx *Tx) error {
 		var email, name string
@@ -262,7 +304,14 @@ func (db *DB) RequestEmailChange(ctx context.Context, userID, newEmail string) e
 			return &fpr.Error{Code: fpr.CodeConflict, Message: "An account with this e-mail address already exists.",
 				Fields: map[string]string{"email": "This e-mail address is already registered."}}
 		}
+		if err := tx.rateLimit(ctx, fpr.LimitEmail, userID); err != nil {
+			return err
+		}
 		if err := tx.mailVerification(ctx, userID, newEmail, name); err != nil {
+			return err
+		}
+		if err := tx.AuditAs(ctx, userID, fpr.AuditEmailChange, fpr.AuditTarget("user", userID),
+			map[string]string{"stage": "requested"}); err != nil {
 			return err
 		}
 		return tx.enqueueMail(ctx, &fpr.Mail{Kind: fpr.MailEmailChange, To: email, UserID: userID,
@@ -309,7 +358,7 @@ func (db *DB) DeleteAccount(ctx context.Context, userID string) error {
 				return err
 			}
 		}
-		return nil
+		return tx.AuditAs(ctx, userID, fpr.AuditAccountDelete, fpr.AuditTarget("user", userID), nil)
 	})
 	if err != nil {
 		return fmt.Errorf("delete account: %w", err)
