@@ -124,9 +124,14 @@ func startCluster(t *testing.T, n int) *cluster {
 // startInstance starts `fpr serve` on dbURL, a free loopback port, and
 // returns once it prints its URL. The process is stopped when the test
 // ends.
+//
+// Its clients all come from 127.0.0.1, so the per-address review and vote
+// limits are raised (the default 30 reviews an hour per address would
+// refuse the 200 reviewers); per-account limits stay.
 func startInstance(t *testing.T, bin, dbURL, name string) (*instance, error) {
 	return startServe(t, bin, name, "FPR_ENV=development", "FPR_LOG_FORMAT=json",
-		"FPR_DATABASE_URL="+dbURL, "FPR_RELEASE=multi-instance-test")
+		"FPR_DATABASE_URL="+dbURL, "FPR_RELEASE=multi-instance-test",
+		"FPR_RATE_LIMITS=review.address=100000/h,vote.address=100000/h")
 }
 
 // startServe starts `fpr serve --addr 127.0.0.1:0` with the FPR_ variables
