@@ -140,13 +140,14 @@ func (s *Server) handleAPIProductUpdate(w http.ResponseWriter, r *http.Request) 
 	return nil
 }
 
-// handleAPIProductDelete handles DELETE /api/v1/products/{id}: the
-// product and its reviews. The farm's producer or an admin.
+// handleAPIProductDelete handles DELETE /api/v1/products/{id}: deletes
+// the product, or archives it when it has reviews (the answer is 204
+// either way; GET shows archived_at). The farm's producer or an admin.
 func (s *Server) handleAPIProductDelete(w http.ResponseWriter, r *http.Request) error {
 	if _, err := requireUser(r.Context()); err != nil {
 		return err
 	}
-	if err := s.Products.DeleteProduct(r.Context(), r.PathValue("id")); err != nil {
+	if _, err := s.Products.DeleteProduct(r.Context(), r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
