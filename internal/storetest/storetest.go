@@ -38,6 +38,7 @@ func Run(t *testing.T, backend string) {
 		{"Idempotency", idempotencyTests},
 		{"Catalog", catalogTests},
 		{"Reviews", reviewTests},
+		{"Farms", farmTests},
 		{"Ops", opsTests},
 	}
 	for _, g := range groups {
