@@ -522,20 +522,20 @@ var farmTests = map[string]func(t *testing.T, s *suite){
 			must, not []*fpr.Product
 		}{
 			{"tomatoes", []*fpr.Product{tomato, cherry}, []*fpr.Product{berries, apple}}, // plural finds singular
-			{"tomato", []*fpr.Product{tomato, cherry}, nil},                               // singular finds plural
-			{"tom", []*fpr.Product{tomato, cherry}, []*fpr.Product{apple}},                // prefix
-			{"strawberry", []*fpr.Product{berries}, []*fpr.Product{tomato}},               // -ies / -y
-			{"apples", []*fpr.Product{apple}, nil},                                        // plural of a singular name
-			{"orchard", []*fpr.Product{apple}, nil},                                       // description, stemmed
-			{"pressing", []*fpr.Product{apple}, nil},                                      // -ing / -ed
-			{"hen", []*fpr.Product{eggs}, nil},                                            // prefix of "hens"
-			{"free range egg", []*fpr.Product{eggs}, []*fpr.Product{cheese}},              // hyphenated words
-			{"somerset", all, nil},                                                        // the farm's region
-			{"green valley cheese", []*fpr.Product{cheese}, []*fpr.Product{eggs}},         // farm name and product
-			{"cheeses", []*fpr.Product{cheese}, nil},                                      //
-			{"cherry apple", nil, all},                                                    // every word must match
-			{"tomatoes or apples", nil, all},                                              // "or" is a word
-			{"xyz", nil, all},                                                             //
+			{"tomato", []*fpr.Product{tomato, cherry}, nil},                              // singular finds plural
+			{"tom", []*fpr.Product{tomato, cherry}, []*fpr.Product{apple}},               // prefix
+			{"strawberry", []*fpr.Product{berries}, []*fpr.Product{tomato}},              // -ies / -y
+			{"apples", []*fpr.Product{apple}, nil},                                       // plural of a singular name
+			{"orchard", []*fpr.Product{apple}, nil},                                      // description, stemmed
+			{"pressing", []*fpr.Product{apple}, nil},                                     // -ing / -ed
+			{"hen", []*fpr.Product{eggs}, nil},                                           // prefix of "hens"
+			{"free range egg", []*fpr.Product{eggs}, []*fpr.Product{cheese}},             // hyphenated words
+			{"somerset", all, nil},                                                       // the farm's region
+			{"green valley cheese", []*fpr.Product{cheese}, []*fpr.Product{eggs}},        // farm name and product
+			{"cheeses", []*fpr.Product{cheese}, nil},                                     //
+			{"cherry apple", nil, all},                                                   // every word must match
+			{"tomatoes or apples", nil, all},                                             // "or" is a word
+			{"xyz", nil, all},                                                            //
 		} {
 			t.Run(tt.q, func(t *testing.T) {
 				got := productIDs(walkProducts(t, db, fpr.ProductFilter{Query: ptr(tt.q)}, fpr.MaxLimit))
