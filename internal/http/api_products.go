@@ -45,13 +45,21 @@ type apiProductJSON struct {
 	Unit        string        `json:"unit"`
 	CreatedAt   string        `json:"created_at"`
 	Rating      apiRatingJSON `json:"rating"`
+	// ArchivedAt is set once the product was removed while it had
+	// reviews; null while it is listed.
+	ArchivedAt *string `json:"archived_at"`
 }
 
 // apiProduct builds the JSON of p.
 func apiProduct(p *fpr.Product) apiProductJSON {
-	return apiProductJSON{ID: p.ID, FarmID: p.FarmID, FarmName: p.FarmName, Name: p.Name, Slug: p.Slug,
+	j := apiProductJSON{ID: p.ID, FarmID: p.FarmID, FarmName: p.FarmName, Name: p.Name, Slug: p.Slug,
 		Category: p.Category, Description: p.Description, Unit: p.Unit, CreatedAt: apiTime(p.CreatedAt),
 		Rating: apiRating(p.Rating)}
+	if p.ArchivedAt != nil {
+		t := apiTime(*p.ArchivedAt)
+		j.ArchivedAt = &t
+	}
+	return j
 }
 
 type apiProductEnvelope struct {
