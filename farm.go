@@ -88,6 +88,9 @@ func ValidateWebsite(s string) string {
 	return ""
 }
 
+// MaxRegions bounds the region filter's choices.
+const MaxRegions = 500
+
 // FarmUpdate holds the fields of a PATCH; nil means "not given".
 type FarmUpdate struct {
 	Name        *string
@@ -136,6 +139,10 @@ type FarmService interface {
 
 	// UpdateFarm changes a farm. Its owner or an admin only.
 	UpdateFarm(ctx context.Context, id string, upd FarmUpdate) (*Farm, error)
+
+	// FindRegions lists the distinct regions of farms, alphabetically (at
+	// most MaxRegions), for the directory's region filter.
+	FindRegions(ctx context.Context) ([]string, error)
 
 	// ApplyForFarm records a's request to list a farm; the acting user is
 	// the applicant (CanApplyForFarm). unauthenticated, forbidden,

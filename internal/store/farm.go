@@ -244,6 +244,28 @@ func (db *DB) UpdateFarm(ctx context.Context, id string, upd fpr.FarmUpdate) (*f
 	return farm, nil
 }
 
+// FindRegions lists the distinct regions of farms, alphabetically, at
+// most fpr.MaxRegions.
+func (db *DB) FindRegions(ctx context.Context) ([]string, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT DISTINCT region FROM farms ORDER BY region LIMIT $1`, fpr.MaxRegions)
+	if err != nil {
+		return nil, fmt.Errorf("find regions: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var r string
+		if err := rows.Scan(&r); err != nil {
+			return nil, fmt.Errorf("find regions: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find regions: %w", err)
+	}
+	return out, nil
+}
+
 // insertFarm writes a validated farm f (its slug made free, its ID and
 // time set) and its search entry.
 func (db *DB) insertFarm(ctx context.Context, tx *Tx, f *fpr.Farm) error {
