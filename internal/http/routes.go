@@ -136,6 +136,11 @@ func (s *Server) routes() http.Handler {
 	page("POST /admin/users/{id}/role", s.handleAdminUserRoleUpdate)
 	page("/", s.handleNotFoundShow)
 
+	// Embeds and the badge: no cookies, frameable (embed.go).
+	handle("GET /embed/farms/{id}", s.embed(s.handleEmbedFarmShow))
+	handle("GET /embed/products/{id}", s.embed(s.handleEmbedProductShow))
+	handle("GET /farms/{id}/badge.svg", s.embed(s.handleFarmBadgeShow))
+
 	for pattern, h := range s.testRoutes {
 		handle(pattern, h)
 	}
