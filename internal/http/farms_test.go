@@ -185,7 +185,7 @@ func TestFarmPages_ApplyApproveInboxReply(t *testing.T) {
 	if p.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("empty reply = %d", p.StatusCode)
 	}
-	if p.find("#reply-body-" + r.ID + "-error").Length() != 1 {
+	if p.find("#reply-body-"+r.ID+"-error").Length() != 1 {
 		t.Errorf("no error beside the reply field: %q", p.text("#inbox-review-"+r.ID))
 	}
 	p = b.post("/account/farm-reviews/"+r.ID+"/reply?unanswered=true", url.Values{"body": {"Thank you!"}})
@@ -248,7 +248,7 @@ func TestEmbedsAndBadge(t *testing.T) {
 		}
 		if cookie {
 			req.AddCookie(&http.Cookie{Name: fprhttp.SessionCookie, Value: session}) //nolint:gosec // G124: a request cookie has no attributes
-			req.AddCookie(&http.Cookie{Name: "fpr_flash", Value: "logged-in"})     //nolint:gosec // G124: as above
+			req.AddCookie(&http.Cookie{Name: "fpr_flash", Value: "logged-in"})       //nolint:gosec // G124: as above
 		}
 		resp, err := env.Client(t).Do(req)
 		if err != nil {
