@@ -240,7 +240,12 @@ func TestEmbedsAndBadge(t *testing.T) {
 	user := env.MustUser(t, fpr.RoleMember)
 	session := browserSession(t, env, user)
 
-	get := func(path string, cookie bool) (*http.Response, string) {
+	// fetched is a response whose body was read and closed.
+	type fetched struct {
+		StatusCode int
+		Header     http.Header
+	}
+	get := func(path string, cookie bool) (fetched, string) {
 		t.Helper()
 		req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, env.URL+path, nil)
 		if err != nil {
@@ -264,7 +269,7 @@ func TestEmbedsAndBadge(t *testing.T) {
 				break
 			}
 		}
-		return resp, sb.String()
+		return fetched{StatusCode: resp.StatusCode, Header: resp.Header}, sb.String()
 	}
 	for _, path := range []string{"/embed/farms/" + c.farm.ID, "/embed/products/" + c.product.ID} {
 		resp, body := get(path, true)

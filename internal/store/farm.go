@@ -119,7 +119,7 @@ func (db *DB) FindFarms(ctx context.Context, f fpr.FarmFilter) ([]*fpr.Farm, str
 	if after != nil {
 		where += ` AND ` + order.after(arg(order.key(after)), arg(after.ID))
 	}
-	q += where + ` ORDER BY ` + order.orderBy + ` LIMIT ` + arg(f.Limit+1) //nolint:gosec // G202: fixed fragments and placeholders only; values go in args
+	q += where + ` ORDER BY ` + order.orderBy + ` LIMIT ` + arg(f.Limit+1)
 	rows, err := db.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("find farms: %w", err)

@@ -226,7 +226,7 @@ func (db *DB) FindFarmReviews(ctx context.Context, f fpr.FarmReviewFilter) ([]*f
 		q += ` AND r.id < $2`
 	}
 	args = append(args, f.Limit+1)
-	q += ` ORDER BY r.id DESC LIMIT $` + strconv.Itoa(len(args))
+	q += ` ORDER BY r.id DESC LIMIT $` + strconv.Itoa(len(args)) //nolint:gosec // G202: a placeholder number; values go in args
 	rows, err := db.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("find farm reviews: %w", err)
