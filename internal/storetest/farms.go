@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/fpr-team/fpr"
 	"github.com/fpr-team/fpr/internal/store"
@@ -460,14 +461,20 @@ var farmTests = map[string]func(t *testing.T, s *suite){
 		}
 	},
 	"Inbox_ProducersReviewsNewestFirst": func(t *testing.T, s *suite) {
-		db := s.db(t, NewClock(start))
+		clk := NewClock(start)
+		db := s.db(t, clk)
 		sh, other := mustShop(t, db), mustShop(t, db)
 		ann, bob, cy := mustUser(t, db, fpr.RoleMember), mustUser(t, db, fpr.RoleMember), mustUser(t, db, fpr.RoleMember)
 		p2 := mustProduct(t, db, sh.producer, sh.farm, "Pears", "fruit", "x")
-		r1 := mustReview(t, db, ann, sh.product.ID, 4)
-		r2 := mustReview(t, db, bob, p2.ID, 2)
-		mustReview(t, db, cy, other.product.ID, 5) // another farm's
-		r3 := mustReview(t, db, cy, sh.product.ID, 1)
+		// A millisecond between reviews, so newest first has one order.
+		review := func(u *fpr.User, productID string, stars int) *fpr.Review {
+			clk.Advance(time.Millisecond)
+			return mustReview(t, db, u, productID, stars)
+		}
+		r1 := review(ann, sh.product.ID, 4)
+		r2 := review(bob, p2.ID, 2)
+		review(cy, other.product.ID, 5) // another farm's
+		r3 := review(cy, sh.product.ID, 1)
 		mod := mustUser(t, db, fpr.RoleModerator)
 		_, err := db.ModerateReview(as(mod), r3.ID, fpr.ActionReject, "spam")
 		mustOK(t, "ModerateReview", err) // no longer published: out of the inbox
