@@ -293,6 +293,11 @@ var farmTests = map[string]func(t *testing.T, s *suite){
 			_, _, err := db.FindFarms(context.Background(), f)
 			wantCode(t, fmt.Sprintf("FindFarms(%+v)", f), err, fpr.CodeValidationFailed)
 		}
+		regions, err := db.FindRegions(context.Background())
+		mustOK(t, "FindRegions", err)
+		if fmt.Sprint(regions) != "[Bretagne Normandie Provence]" {
+			t.Errorf("FindRegions = %v, want each region once, sorted", regions)
+		}
 		// A cursor of one sort is refused by another.
 		_, next, err := db.FindFarms(context.Background(), fpr.FarmFilter{Page: fpr.Page{Limit: 1}})
 		mustOK(t, "FindFarms", err)
