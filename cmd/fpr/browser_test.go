@@ -588,8 +588,8 @@ func TestBrowser(t *testing.T) {
 		ft.axe("review inbox")
 		ft.fill("#reply-body-"+rid, "Thank you, Rey: the next batch is milder.")
 		ft.submit("reply from the inbox", 200, chromedp.Click(chromedp.CSS("#reply-submit-"+rid), chromedp.NodeVisible))
-		if got := ft.path(); got != "/account/farm-reviews" {
-			t.Errorf("after replying the browser is at %s, want the inbox", got)
+		if got := ft.path(); got != "/account/farm-reviews?unanswered=true" {
+			t.Errorf("after replying the browser is at %s, want the unanswered inbox", got)
 		}
 		if got := ft.text("#inbox-empty"); got != "Every review has a reply." {
 			t.Errorf("inbox after the reply = %q", got)
@@ -599,6 +599,7 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("reply on the product page = %q", got)
 		}
 		// The farm page shows the farm's rating and, to Fay, what to embed.
+		ft.visit(prodPath, 200)
 		ft.submit("open the farm page", 200, chromedp.Click(chromedp.CSS("#product-farm"), chromedp.NodeVisible))
 		if got := ft.text("#farm-rating-count"); got != "1 review" {
 			t.Errorf("farm rating count = %q, want 1 review", got)
