@@ -41,7 +41,7 @@ func (db *DB) FindFarmByID(ctx context.Context, id string) (*fpr.Farm, error) {
 		return nil, notFound("farm")
 	}
 	if err != nil {
-		return nil, fmt.Errorf("find farm: %w", err)
+		return nil, db.dialect.translate(fmt.Errorf("find farm: %w", err))
 	}
 	return f, nil
 }
@@ -122,19 +122,19 @@ func (db *DB) FindFarms(ctx context.Context, f fpr.FarmFilter) ([]*fpr.Farm, str
 	q += where + ` ORDER BY ` + order.orderBy + ` LIMIT ` + arg(f.Limit+1)
 	rows, err := db.read.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, "", fmt.Errorf("find farms: %w", err)
+		return nil, "", db.dialect.translate(fmt.Errorf("find farms: %w", err))
 	}
 	defer rows.Close()
 	var farms []*fpr.Farm
 	for rows.Next() {
 		farm, err := scanFarm(rows)
 		if err != nil {
-			return nil, "", fmt.Errorf("find farms: %w", err)
+			return nil, "", db.dialect.translate(fmt.Errorf("find farms: %w", err))
 		}
 		farms = append(farms, farm)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("find farms: %w", err)
+		return nil, "", db.dialect.translate(fmt.Errorf("find farms: %w", err))
 	}
 	next := ""
 	if len(farms) > f.Limit {
