@@ -144,7 +144,7 @@ func (tx *Tx) stmtCtx(ctx context.Context) context.Context {
 
 // ExecContext runs a statement in tx.
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return tx.Tx.ExecContext(tx.stmtCtx(ctx), query, args...) //nolint:gosec // G701: passes the store's own SQL on; values are bound
+	return tx.Tx.ExecContext(tx.stmtCtx(ctx), query, args...)
 }
 
 // QueryContext runs a query in tx.
