@@ -28,6 +28,9 @@ type Config struct {
 	SMTPURL         string
 	LogFormat       string
 	Moderation      fpr.ModerationMode
+	// StaffMFA is FPR_STAFF_MFA; finish makes "" required in production,
+	// optional elsewhere.
+	StaffMFA fpr.StaffMFA
 	// AlertEvalInterval, AlertFlushInterval and AlertWindow pace the 5xx
 	// ratio alert; zero takes the defaults (10 s, 2 s and the last minute).
 	// Tests shorten them.
@@ -58,6 +61,7 @@ func loadConfig(getenv func(string) string) Config {
 		trustedProxies:  getenv("FPR_TRUSTED_PROXIES"),
 		shutdownDrain:   getenv("FPR_SHUTDOWN_DRAIN"),
 	}
+	c.StaffMFA = fpr.StaffMFA(getenv("FPR_STAFF_MFA"))
 	return c
 }
 
@@ -90,6 +94,9 @@ func (c *Config) finish() error {
 	}
 	if c.Release == "" {
 		c.Release = buildInfo().Release
+	}
+	if c.StaffMFA == "" {
+		c.StaffMFA = fpr.DefaultStaffMFA(c.Env)
 	}
 	return c.Validate()
 }
@@ -127,6 +134,9 @@ func (c *Config) Validate() error {
 	case fpr.ModerationPost, fpr.ModerationPre:
 	default:
 		errs = append(errs, fmt.Sprintf("FPR_MODERATION %q: want post or pre", c.Moderation))
+	}
+	if !c.StaffMFA.Valid() {
+		errs = append(errs, fmt.Sprintf("FPR_STAFF_MFA %q: want required or optional", c.StaffMFA))
 	}
 	c.ShutdownDrain = 0
 	if c.Env != "development" {
@@ -174,6 +184,9 @@ func (c *Config) CheckDeploy() error {
 			}
 		}
 	}
+	if c.Env == "production" && c.StaffMFA != fpr.StaffMFARequired {
+		errs = append(errs, "FPR_STAFF_MFA must be required in production: a moderator's or admin's password alone must not be enough")
+	}
 	if c.Env == "production" && c.Release == "" {
 		errs = append(errs, "FPR_RELEASE (or VCS build info) must identify the release in production")
 	}
@@ -213,6 +226,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("smtp_url", redact(c.SMTPURL)),
 		slog.String("log_format", c.LogFormat),
 		slog.String("moderation", string(c.Moderation)),
+		slog.String("staff_mfa", string(c.StaffMFA)),
 		slog.String("trusted_proxies", c.trustedProxies),
 		slog.String("shutdown_drain", c.ShutdownDrain.String()),
 	)

@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/fpr-team/fpr"
 )
 
 func TestConfig_Validate(t *testing.T) {
@@ -28,6 +30,8 @@ func TestConfig_Validate(t *testing.T) {
 		{"ErrSMTP", env("FPR_SMTP_URL", "http://mail"), "FPR_SMTP_URL"},
 		{"TrustedProxies", env("FPR_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7"), ""},
 		{"ErrTrustedProxies", env("FPR_TRUSTED_PROXIES", "10.0.0.0/33"), "FPR_TRUSTED_PROXIES"},
+		{"StaffMFARequired", env("FPR_STAFF_MFA", "required"), ""},
+		{"ErrStaffMFA", env("FPR_STAFF_MFA", "sometimes"), "FPR_STAFF_MFA"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c := loadConfig(tt.getenv)
@@ -81,5 +85,47 @@ func TestConfig_LogValueRedactsSecrets(t *testing.T) {
 	got := c.LogValue().String()
 	if strings.Contains(got, "s3cret") {
 		t.Errorf("Config.LogValue() = %s, leaks a password", got)
+	}
+}
+
+// TestConfig_StaffMFA: two-factor for staff is required by default in
+// production only, and check --deploy refuses turning it off there.
+func TestConfig_StaffMFA(t *testing.T) {
+	for _, tt := range []struct {
+		env, set string
+		want     fpr.StaffMFA
+	}{
+		{"production", "", fpr.StaffMFARequired},
+		{"staging", "", fpr.StaffMFAOptional},
+		{"development", "", fpr.StaffMFAOptional},
+		{"development", "required", fpr.StaffMFARequired},
+		{"production", "optional", fpr.StaffMFAOptional},
+	} {
+		c := loadConfig(func(k string) string {
+			return map[string]string{"FPR_ENV": tt.env, "FPR_STAFF_MFA": tt.set}[k]
+		})
+		if err := c.finish(); err != nil {
+			t.Fatal(err)
+		}
+		if c.StaffMFA != tt.want {
+			t.Errorf("FPR_ENV=%s FPR_STAFF_MFA=%q: StaffMFA %q, want %q", tt.env, tt.set, c.StaffMFA, tt.want)
+		}
+		if got := c.appConfig(nil).StaffMFA; got != tt.want {
+			t.Errorf("FPR_ENV=%s FPR_STAFF_MFA=%q: app config StaffMFA %q, want %q", tt.env, tt.set, got, tt.want)
+		}
+	}
+	c := loadConfig(func(k string) string {
+		return map[string]string{"FPR_ENV": "production", "FPR_BASE_URL": "https://fpr.example",
+			"FPR_ALERT_WEBHOOK_URL": "https://hooks.example/fpr", "FPR_RELEASE": "r1", "FPR_STAFF_MFA": "optional"}[k]
+	})
+	if err := c.finish(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CheckDeploy(); err == nil || !strings.Contains(err.Error(), "FPR_STAFF_MFA") {
+		t.Errorf("CheckDeploy() with FPR_STAFF_MFA=optional in production = %v, want a refusal naming it", err)
+	}
+	c.StaffMFA = fpr.StaffMFARequired
+	if err := c.CheckDeploy(); err != nil {
+		t.Errorf("CheckDeploy() with FPR_STAFF_MFA=required = %v, want nil", err)
 	}
 }

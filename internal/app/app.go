@@ -58,6 +58,8 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// Moderation decides whether new reviews publish at once ("" is post).
 	Moderation fpr.ModerationMode
+	// StaffMFA is FPR_STAFF_MFA; "" takes fpr.DefaultStaffMFA(Env).
+	StaffMFA fpr.StaffMFA
 
 	// AlertWebhookURL receives alerts; "" sends none (they are still
 	// recorded).
@@ -118,6 +120,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.Moderation == "" {
 		cfg.Moderation = fpr.ModerationPost
 	}
+	if cfg.StaffMFA == "" {
+		cfg.StaffMFA = fpr.DefaultStaffMFA(cfg.Env)
+	}
 	if cfg.Instance == "" {
 		cfg.Instance = ops.InstanceID()
 	}
@@ -159,6 +164,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		TrustedProxies: cfg.TrustedProxies,
 
 		Auth:        a.Auth,
+		MFA:         a.Auth,
+		StaffMFA:    cfg.StaffMFA,
 		Users:       db,
 		Farms:       db,
 		Products:    db,

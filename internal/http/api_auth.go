@@ -16,6 +16,8 @@ type apiUserJSON struct {
 	DisplayName string   `json:"display_name"`
 	Role        fpr.Role `json:"role"`
 	CreatedAt   string   `json:"created_at"`
+	// MFAEnabled is shown to the user and admins only.
+	MFAEnabled *bool `json:"mfa_enabled,omitempty"`
 }
 
 // apiUser builds the JSON of u as viewer may see it: the e-mail only for
@@ -24,6 +26,9 @@ func apiUser(u, viewer *fpr.User) apiUserJSON {
 	j := apiUserJSON{ID: u.ID, DisplayName: u.DisplayName, Role: u.Role, CreatedAt: apiTime(u.CreatedAt)}
 	if fpr.CanSeeEmail(viewer, u) {
 		j.Email = u.Email
+	}
+	if fpr.CanSeeMFAStatus(viewer, u) {
+		j.MFAEnabled = &u.MFAEnabled
 	}
 	return j
 }
@@ -105,12 +110,13 @@ func (s *Server) handleAPIAuthLogin(w http.ResponseWriter, r *http.Request) erro
 	var in struct {
 		Email    string `json:"email"`
 		Password string `json:"password"`
+		OTP      string `json:"otp"`
 	}
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
 	sess, u, err := s.Auth.Login(r.Context(), fpr.Credentials{
-		Email: in.Email, Password: in.Password, ClientAddr: s.clientAddr(r), Kind: fpr.SessionAPI,
+		Email: in.Email, Password: in.Password, OTP: in.OTP, ClientAddr: s.clientAddr(r), Kind: fpr.SessionAPI,
 	})
 	if err != nil {
 		return err

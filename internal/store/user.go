@@ -10,12 +10,12 @@ import (
 	"github.com/fpr-team/fpr"
 )
 
-const userColumns = `id, email, display_name, role, probe, created_at`
+const userColumns = `id, email, display_name, role, probe, created_at, mfa_enabled`
 
 func scanUser(row interface{ Scan(...any) error }) (*fpr.User, error) {
 	var u fpr.User
 	var created int64
-	if err := row.Scan(&u.ID, &u.Email, &u.DisplayName, &u.Role, &u.Probe, &created); err != nil {
+	if err := row.Scan(&u.ID, &u.Email, &u.DisplayName, &u.Role, &u.Probe, &created, &u.MFAEnabled); err != nil {
 		return nil, err
 	}
 	u.CreatedAt = fromMicros(created)
@@ -71,7 +71,7 @@ func (db *DB) FindUserCredentials(ctx context.Context, email string) (*fpr.User,
 	var created int64
 	var hash string
 	err := db.read.QueryRowContext(ctx, `SELECT `+userColumns+`, password_hash FROM users WHERE email_key = $1`,
-		fpr.NormalizeEmail(email)).Scan(&u.ID, &u.Email, &u.DisplayName, &u.Role, &u.Probe, &created, &hash)
+		fpr.NormalizeEmail(email)).Scan(&u.ID, &u.Email, &u.DisplayName, &u.Role, &u.Probe, &created, &u.MFAEnabled, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, "", notFound("user")
 	}
