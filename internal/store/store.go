@@ -144,7 +144,7 @@ func (tx *Tx) stmtCtx(ctx context.Context) context.Context {
 
 // ExecContext runs a statement in tx.
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return tx.Tx.ExecContext(tx.stmtCtx(ctx), query, args...)
+	return tx.Tx.ExecContext(tx.stmtCtx(ctx), query, args...) //nolint:gosec // G701: passes the store's own SQL on; values are bound
 }
 
 // QueryContext runs a query in tx.
@@ -238,11 +238,6 @@ type dialect interface {
 	// are plain words (searchTerms), never empty; arg adds a bind value
 	// and returns its placeholder.
 	productSearch(terms []string, arg func(any) string) (join, cond, rank string, err error)
-	// indexFarms (re)writes the search entries of the farms matching
-	// where, a condition on "farms f"; farmSearch is productSearch for a
-	// farm query (FROM farms f).
-	indexFarms(ctx context.Context, tx *Tx, where string, args ...any) error
-	farmSearch(terms []string, arg func(any) string) (join, cond, rank string, err error)
 
 	// unboundStatements lifts the statement timeout for the rest of tx: a
 	// bulk load's statements may take minutes; requests' must not.
