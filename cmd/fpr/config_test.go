@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fpr-team/fpr"
 )
@@ -32,6 +33,12 @@ func TestConfig_Validate(t *testing.T) {
 		{"ErrTrustedProxies", env("FPR_TRUSTED_PROXIES", "10.0.0.0/33"), "FPR_TRUSTED_PROXIES"},
 		{"StaffMFARequired", env("FPR_STAFF_MFA", "required"), ""},
 		{"ErrStaffMFA", env("FPR_STAFF_MFA", "sometimes"), "FPR_STAFF_MFA"},
+		{"ShutdownDrain", env("FPR_SHUTDOWN_DRAIN", "3s"), ""},
+		{"ErrShutdownDrain", env("FPR_SHUTDOWN_DRAIN", "soon"), "FPR_SHUTDOWN_DRAIN"},
+		{"ErrShutdownDrainNegative", env("FPR_SHUTDOWN_DRAIN", "-1s"), "FPR_SHUTDOWN_DRAIN"},
+		{"TestCrashAt", env("FPR_TEST_CRASH_AT", "after_write"), ""},
+		{"ErrTestCrashAtPoint", env("FPR_TEST_CRASH_AT", "somewhere"), "FPR_TEST_CRASH_AT"},
+		{"ErrTestCrashAtProduction", env("FPR_ENV", "production", "FPR_BASE_URL", "https://fpr.example", "FPR_TEST_CRASH_AT", "after_write"), "FPR_TEST_CRASH_AT"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c := loadConfig(tt.getenv)
@@ -127,5 +134,35 @@ func TestConfig_StaffMFA(t *testing.T) {
 	c.StaffMFA = fpr.StaffMFARequired
 	if err := c.CheckDeploy(); err != nil {
 		t.Errorf("CheckDeploy() with FPR_STAFF_MFA=required = %v, want nil", err)
+	}
+}
+
+// TestConfig_ShutdownDrainDefaults: 0 in development, 5 s elsewhere.
+func TestConfig_ShutdownDrainDefaults(t *testing.T) {
+	for env, want := range map[string]time.Duration{"development": 0, "staging": 5 * time.Second, "production": 5 * time.Second} {
+		c := loadConfig(func(k string) string {
+			return map[string]string{"FPR_ENV": env, "FPR_BASE_URL": "https://fpr.example"}[k]
+		})
+		if err := c.finish(); err != nil {
+			t.Fatal(err)
+		}
+		if c.ShutdownDrain != want {
+			t.Errorf("%s: ShutdownDrain = %v, want %v", env, c.ShutdownDrain, want)
+		}
+	}
+}
+
+// TestConfig_CheckDeployRefusesCrashHook: the crash test's hook is never
+// part of a deployment, whatever the environment.
+func TestConfig_CheckDeployRefusesCrashHook(t *testing.T) {
+	c := loadConfig(func(k string) string {
+		return map[string]string{"FPR_ENV": "staging", "FPR_BASE_URL": "https://fpr.example",
+			"FPR_ALERT_WEBHOOK_URL": "https://hooks.example/fpr", "FPR_TEST_CRASH_AT": "after_commit"}[k]
+	})
+	if err := c.finish(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CheckDeploy(); err == nil || !strings.Contains(err.Error(), "FPR_TEST_CRASH_AT") {
+		t.Errorf("CheckDeploy() = %v, want FPR_TEST_CRASH_AT refused", err)
 	}
 }

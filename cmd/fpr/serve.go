@@ -79,6 +79,7 @@ func (c *Config) appConfig(log *slog.Logger) app.Config {
 		AlertEvalInterval:  c.AlertEvalInterval,
 		AlertFlushInterval: c.AlertFlushInterval,
 		AlertWindow:        c.AlertWindow,
+		TestCrashAt:        c.TestCrashAt,
 		Log:                log,
 	}
 }

@@ -103,7 +103,10 @@ func (s *Service) withHashSlot(ctx context.Context, fn func()) error {
 	select {
 	case s.hashSlots <- struct{}{}:
 	case <-ctx.Done():
-		return fmt.Errorf("wait for a hashing slot: %w", ctx.Err())
+		// The request's deadline passed (or its client left) while every
+		// slot was busy: the same answer as a full wait, 503.
+		return &fpr.Error{Code: fpr.CodeUnavailable, Message: errBusy.Message, RetryAfterSeconds: 1,
+			Cause: fmt.Errorf("wait for a hashing slot: %w", ctx.Err())}
 	case <-t.C:
 		return errBusy
 	}

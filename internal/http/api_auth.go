@@ -1,6 +1,7 @@
 package http
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
@@ -102,6 +103,12 @@ func (s *Server) handleAPIAuthRegister(w http.ResponseWriter, r *http.Request) e
 		}
 		writeJSON(w, http.StatusCreated, apiUserEnvelope{User: apiUser(u, u)})
 		return nil
+	}, func(written any) (any, error) {
+		u, ok := written.(*fpr.User)
+		if !ok {
+			return nil, fmt.Errorf("idempotent registration: wrote a %T", written)
+		}
+		return apiUserEnvelope{User: apiUser(u, u)}, nil
 	})
 }
 

@@ -39,6 +39,9 @@ type DB struct {
 	NewID func(time.Time) string
 	// Moderation decides whether new reviews publish at once.
 	Moderation fpr.ModerationMode
+	// Fault, when set, is called at each fault point of a keyed write
+	// (fault.go); the crash test's hook kills the process there.
+	Fault func(point string)
 
 	// group runs write transactions in batches with one commit (SQLite
 	// only; nil on PostgreSQL). See group.go.
@@ -144,12 +147,12 @@ func (tx *Tx) stmtCtx(ctx context.Context) context.Context {
 
 // ExecContext runs a statement in tx.
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return tx.Tx.ExecContext(tx.stmtCtx(ctx), query, args...) //nolint:gosec // G701: passes the store's own SQL on; values are bound
+	return tx.Tx.ExecContext(tx.stmtCtx(ctx), query, args...) //nolint:gosec,nolintlint // G701: passes the store's own SQL on; values are bound (gosec's taint analysis flags this only in some runs, so nolintlint must not call the directive unused)
 }
 
 // QueryContext runs a query in tx.
 func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return tx.Tx.QueryContext(tx.stmtCtx(ctx), query, args...) //nolint:gosec // G701: passes the store's own SQL on; values are bound
+	return tx.Tx.QueryContext(tx.stmtCtx(ctx), query, args...) //nolint:gosec,nolintlint // G701: passes the store's own SQL on; values are bound (gosec's taint analysis flags this only in some runs, so nolintlint must not call the directive unused)
 }
 
 // QueryRowContext runs a query of one row in tx.
@@ -238,6 +241,11 @@ type dialect interface {
 	// are plain words (searchTerms), never empty; arg adds a bind value
 	// and returns its placeholder.
 	productSearch(terms []string, arg func(any) string) (join, cond, rank string, err error)
+	// indexFarms (re)writes the search entries of the farms matching
+	// where, a condition on "farms f"; farmSearch is productSearch for a
+	// farm query (FROM farms f).
+	indexFarms(ctx context.Context, tx *Tx, where string, args ...any) error
+	farmSearch(terms []string, arg func(any) string) (join, cond, rank string, err error)
 
 	// unboundStatements lifts the statement timeout for the rest of tx: a
 	// bulk load's statements may take minutes; requests' must not.

@@ -33,7 +33,7 @@ func (db *DB) CreateUser(ctx context.Context, u *fpr.User, passwordHash string) 
 	if !u.Role.Valid() {
 		return fpr.Errorf(fpr.CodeValidationFailed, "Unknown role %q.", u.Role)
 	}
-	err := db.inTx(ctx, true, func(tx *Tx) error {
+	err := db.inIdempotentTx(ctx, u, func(tx *Tx) error {
 		u.ID = db.NewID(tx.now)
 		u.CreatedAt = tx.now
 		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, email, email_key, display_name, role, password_hash, probe, created_at)
@@ -41,7 +41,7 @@ func (db *DB) CreateUser(ctx context.Context, u *fpr.User, passwordHash string) 
 			u.ID, u.Email, fpr.NormalizeEmail(u.Email), u.DisplayName, u.Role, passwordHash, u.Probe, micros(tx.now))
 		return err
 	})
-	if fpr.ErrorCode(err) == fpr.CodeConflict {
+	if fpr.ErrorCode(err) == fpr.CodeConflict && !errors.Is(err, fpr.ErrIdempotencyKeyTaken) {
 		return &fpr.Error{Code: fpr.CodeConflict, Message: "An account with this e-mail address already exists.",
 			Fields: map[string]string{"email": "This e-mail address is already registered."}}
 	}
