@@ -36,7 +36,7 @@ func scanFarm(row interface{ Scan(...any) error }) (*fpr.Farm, error) {
 // FindFarmByID returns a farm with its rating summary (one row: O(1)), or
 // not_found.
 func (db *DB) FindFarmByID(ctx context.Context, id string) (*fpr.Farm, error) {
-	f, err := scanFarm(db.read.QueryRowContext(ctx, farmSelect+` WHERE f.id = $1`, id))
+	f, err := scanFarm(db.readRow(ctx, farmSelect+` WHERE f.id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("farm")
 	}
@@ -120,7 +120,7 @@ func (db *DB) FindFarms(ctx context.Context, f fpr.FarmFilter) ([]*fpr.Farm, str
 		where += ` AND ` + order.after(arg(order.key(after)), arg(after.ID))
 	}
 	q += where + ` ORDER BY ` + order.orderBy + ` LIMIT ` + arg(f.Limit+1)
-	rows, err := db.read.QueryContext(ctx, q, args...)
+	rows, err := db.readRows(ctx, q, args...)
 	if err != nil {
 		return nil, "", db.dialect.translate(fmt.Errorf("find farms: %w", err))
 	}
@@ -231,6 +231,9 @@ func (db *DB) UpdateFarm(ctx context.Context, id string, upd fpr.FarmUpdate) (*f
 			return err
 		}
 		if err := db.dialect.indexFarms(ctx, tx, "f.id = $1", farm.ID); err != nil {
+			return err
+		}
+		if err := tx.auditStaff(ctx, farm.OwnerID, fpr.AuditFarmUpdate, fpr.AuditTarget("farm", farm.ID), map[string]string{"owner_id": farm.OwnerID}); err != nil {
 			return err
 		}
 		if farm.Name != oldName || farm.Region != oldRegion {

@@ -131,8 +131,9 @@ func (db *DB) FindFarmApplications(ctx context.Context, f fpr.FarmApplicationFil
 // DecideFarmApplication approves or rejects a pending application. On
 // approval, in one transaction: the farm is created (owned by the
 // applicant, its slug made free), the applicant's role becomes
-// fpr.RoleAfterFarmApproval of it, and the application records the
-// decision. not_found, forbidden, validation_failed (a bad action or note,
+// fpr.RoleAfterFarmApproval of it (audited as a role change), and the
+// application records the decision; the decision is audited in the same
+// transaction. not_found, forbidden, validation_failed (a bad action or note,
 // or a farm that no longer validates), conflict (already decided).
 func (db *DB) DecideFarmApplication(ctx context.Context, id string, action fpr.FarmApplicationAction, note string) (*fpr.FarmApplication, error) {
 	actor, err := requireApplicationAdmin(ctx)
@@ -179,15 +180,22 @@ func (db *DB) DecideFarmApplication(ctx context.Context, id string, action fpr.F
 				if _, err := tx.ExecContext(ctx, `UPDATE users SET role = $1 WHERE id = $2`, string(next), a.Applicant.ID); err != nil {
 					return err
 				}
+				if err := tx.Audit(ctx, fpr.AuditRoleChange, fpr.AuditTarget("user", a.Applicant.ID),
+					map[string]string{"from": string(role), "to": string(next), "farm_application": a.ID}); err != nil {
+					return err
+				}
 			}
 		}
 		a.Status = action.Status()
 		a.Note = strings.TrimSpace(note)
 		now := fromMicros(micros(tx.now))
 		a.DecidedAt = &now
-		_, err = tx.ExecContext(ctx, `UPDATE farm_applications SET status = $1, note = $2, farm_id = $3, decided_by = $4, decided_at = $5 WHERE id = $6`,
-			string(a.Status), a.Note, a.FarmID, actor.ID, micros(tx.now), a.ID)
-		return err
+		if _, err := tx.ExecContext(ctx, `UPDATE farm_applications SET status = $1, note = $2, farm_id = $3, decided_by = $4, decided_at = $5 WHERE id = $6`,
+			string(a.Status), a.Note, a.FarmID, actor.ID, micros(tx.now), a.ID); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, fpr.AuditFarmDecide, fpr.AuditTarget("farm_application", a.ID),
+			map[string]string{"action": string(action), "note": a.Note, "farm_id": a.FarmID, "applicant_id": a.Applicant.ID})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("decide farm application: %w", err)

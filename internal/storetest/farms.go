@@ -406,6 +406,18 @@ var farmTests = map[string]func(t *testing.T, s *suite){
 		}
 		_, err = db.DecideFarmApplication(as(admin), a.ID, fpr.FarmApplicationReject, "No.")
 		wantCode(t, "decide twice", err, fpr.CodeConflict)
+		// Audited in the decision's transaction: the decision and the role change.
+		entries, _, err := db.FindAuditEntries(as(admin), fpr.AuditFilter{Target: fpr.AuditTarget("farm_application", a.ID)})
+		mustOK(t, "FindAuditEntries", err)
+		if len(entries) != 1 || entries[0].Action != fpr.AuditFarmDecide || entries[0].Actor == nil || entries[0].Actor.ID != admin.ID ||
+			entries[0].Details["action"] != "approve" || entries[0].Details["farm_id"] != got.FarmID {
+			t.Errorf("audit of the approval = %+v", entries)
+		}
+		entries, _, err = db.FindAuditEntries(as(admin), fpr.AuditFilter{Target: fpr.AuditTarget("user", ann.ID), Action: string(fpr.AuditRoleChange)})
+		mustOK(t, "FindAuditEntries", err)
+		if len(entries) != 1 || entries[0].Details["from"] != "member" || entries[0].Details["to"] != "producer" {
+			t.Errorf("audit of the role change = %+v", entries)
+		}
 		// The new producer manages the farm.
 		mustProduct(t, db, u, farm, "Bramley apples", "fruit", "x")
 
@@ -417,6 +429,17 @@ var farmTests = map[string]func(t *testing.T, s *suite){
 		if u, _ := db.FindUserByID(context.Background(), bob.ID); u.Role != fpr.RoleMember {
 			t.Errorf("rejected applicant role = %s, want member", u.Role)
 		}
+		entries, _, err = db.FindAuditEntries(as(admin), fpr.AuditFilter{Target: fpr.AuditTarget("farm_application", b.ID)})
+		mustOK(t, "FindAuditEntries", err)
+		if len(entries) != 1 || entries[0].Details["action"] != "reject" || entries[0].Details["note"] != "We could not reach you." {
+			t.Errorf("audit of the rejection = %+v", entries)
+		}
+		// Refused decisions record nothing.
+		all, _, err := db.FindAuditEntries(as(admin), fpr.AuditFilter{Action: string(fpr.AuditFarmDecide)})
+		mustOK(t, "FindAuditEntries", err)
+		if len(all) != 2 {
+			t.Errorf("decision entries = %d, want 2 (refused decisions record nothing)", len(all))
+		}
 		// Rejected, bob may apply again; the approved farm's slug is taken.
 		c := app()
 		mustOK(t, "apply again after a rejection", db.ApplyForFarm(as(bob), c))
@@ -426,10 +449,10 @@ var farmTests = map[string]func(t *testing.T, s *suite){
 		if f2.Slug != "green-acre-2" {
 			t.Errorf("second farm slug = %q, want green-acre-2", f2.Slug)
 		}
-		all, _, err := db.FindFarmApplications(as(admin), fpr.FarmApplicationFilter{})
+		apps, _, err := db.FindFarmApplications(as(admin), fpr.FarmApplicationFilter{})
 		mustOK(t, "FindFarmApplications", err)
-		if len(all) != 3 {
-			t.Errorf("applications = %d, want 3", len(all))
+		if len(apps) != 3 {
+			t.Errorf("applications = %d, want 3", len(apps))
 		}
 	},
 	"Applications_ConcurrentDecisionsOneWins": func(t *testing.T, s *suite) {
