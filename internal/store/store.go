@@ -292,6 +292,11 @@ type dialect interface {
 	// are plain words (searchTerms), never empty; arg adds a bind value
 	// and returns its placeholder.
 	productSearch(terms []string, arg func(any) string) (join, cond, rank string, err error)
+	// indexFarms (re)writes the search entries of the farms matching
+	// where, a condition on "farms f"; farmSearch is productSearch for a
+	// farm query (FROM farms f).
+	indexFarms(ctx context.Context, tx *Tx, where string, args ...any) error
+	farmSearch(terms []string, arg func(any) string) (join, cond, rank string, err error)
 
 	// skipLocked is the clause that makes a claiming subquery skip rows
 	// another transaction has locked (" FOR UPDATE SKIP LOCKED" on
