@@ -107,7 +107,7 @@ func (tx *Tx) exportRows(ctx context.Context, userID string, out *fpr.AccountExp
 		}); err != nil {
 		return err
 	}
-	return tx.queryEach(ctx, `SELECT `+farmColumns+` FROM farms WHERE owner_id = $1 ORDER BY id`, id,
+	return tx.queryEach(ctx, farmSelect+` WHERE f.owner_id = $1 ORDER BY f.id`, id,
 		func(row interface{ Scan(...any) error }) error {
 			f, err := scanFarm(row)
 			if err == nil {
