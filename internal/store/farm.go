@@ -174,6 +174,9 @@ func (db *DB) UpdateFarm(ctx context.Context, id string, upd fpr.FarmUpdate) (*f
 			farm.Name, farm.Slug, farm.Region, farm.Description, farm.ID); err != nil {
 			return err
 		}
+		if err := tx.auditStaff(ctx, farm.OwnerID, fpr.AuditFarmUpdate, fpr.AuditTarget("farm", farm.ID), map[string]string{"owner_id": farm.OwnerID}); err != nil {
+			return err
+		}
 		if farm.Name != oldName {
 			return db.dialect.indexProducts(ctx, tx, "p.farm_id = $1", farm.ID)
 		}

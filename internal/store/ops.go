@@ -405,14 +405,18 @@ func (db *DB) ResolveErrorGroup(ctx context.Context, fingerprint string) (*fpr.E
 		if err != nil {
 			return err
 		}
-		if _, err := res.RowsAffected(); err != nil {
+		n, err := res.RowsAffected()
+		if err != nil {
 			return err
 		}
 		g, err = scanErrorGroup(tx.QueryRowContext(ctx, `SELECT `+errorGroupColumns+` FROM error_groups WHERE fingerprint = $1`, fingerprint))
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("error group")
 		}
-		return err
+		if err != nil || n == 0 {
+			return err // already resolved: nothing new to record
+		}
+		return tx.Audit(ctx, fpr.AuditErrorResolve, fpr.AuditTarget("error", fingerprint), map[string]string{"type": g.Type, "route": g.Route})
 	})
 	return g, err
 }

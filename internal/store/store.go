@@ -39,6 +39,9 @@ type DB struct {
 	NewID func(time.Time) string
 	// Moderation decides whether new reviews publish at once.
 	Moderation fpr.ModerationMode
+	// RateLimits are the limits on writes (ratelimit.go); nil counts
+	// nothing. internal/app sets fpr.DefaultRateLimits or FPR_RATE_LIMITS.
+	RateLimits fpr.RateLimits
 	// Fault, when set, is called at each fault point of a keyed write
 	// (fault.go); the crash test's hook kills the process there.
 	Fault func(point string)
@@ -52,6 +55,8 @@ type DB struct {
 type Options struct {
 	Logger     *slog.Logger
 	Moderation fpr.ModerationMode
+	// RateLimits are the limits on writes; nil counts nothing.
+	RateLimits fpr.RateLimits
 	// MaxOpenConns bounds the (read) pool; 0 picks a default.
 	MaxOpenConns int
 	// NoGroupCommit commits each SQLite write transaction on its own
@@ -67,6 +72,7 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 		Now:        func() time.Time { return time.Now().UTC() },
 		NewID:      fpr.NewID,
 		Moderation: opt.Moderation,
+		RateLimits: opt.RateLimits,
 	}
 	if db.log == nil {
 		db.log = slog.New(slog.DiscardHandler)
