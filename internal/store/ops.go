@@ -522,7 +522,7 @@ func (db *DB) MarkAlertSent(ctx context.Context, id string, sendErr error) error
 // LatestRatioAlerts returns each route's newest ratio alert or
 // ratio_resolved alert.
 func (db *DB) LatestRatioAlerts(ctx context.Context) (map[string]*fpr.Alert, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+alertColumns+` FROM alerts a
+	rows, err := db.readRows(ctx, `SELECT `+alertColumns+` FROM alerts a
 		WHERE a.kind IN ($1, $2) AND a.seq = (SELECT MAX(b.seq) FROM alerts b WHERE b.route = a.route AND b.kind IN ($1, $2))`,
 		string(fpr.AlertRatio), string(fpr.AlertRatioResolved))
 	if err != nil {
@@ -558,7 +558,7 @@ func (db *DB) FindAlerts(ctx context.Context, p fpr.Page) ([]*fpr.Alert, string,
 	if c != nil {
 		after = c.ID
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT `+alertColumns+` FROM alerts
+	rows, err := db.readRows(ctx, `SELECT `+alertColumns+` FROM alerts
 		WHERE $1 = '' OR id < $1 ORDER BY id DESC LIMIT $2`, after, p.Limit+1)
 	if err != nil {
 		return nil, "", db.dialect.translate(err)

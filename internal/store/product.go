@@ -36,7 +36,7 @@ func scanProduct(row interface{ Scan(...any) error }, score *float64, extra ...a
 // or not_found.
 func (db *DB) FindProductByID(ctx context.Context, id string) (*fpr.Product, error) {
 	var score float64
-	p, err := scanProduct(db.read.QueryRowContext(ctx, productSelect+productFrom+` WHERE p.id = $1`, id), &score)
+	p, err := scanProduct(db.readRow(ctx, productSelect+productFrom+` WHERE p.id = $1`, id), &score)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("product")
 	}
@@ -177,8 +177,8 @@ func (db *DB) FindProducts(ctx context.Context, f fpr.ProductFilter) ([]*fpr.Pro
 		}
 		where += ` AND ` + order.after(rank, key, arg(after.ID))
 	}
-	q := sel + from + where + ` ORDER BY ` + order.orderBy(rank) + ` LIMIT ` + arg(f.Limit+1) //nolint:gosec // G202: fixed fragments and placeholders only; values go in args
-	rows, err := db.read.QueryContext(ctx, q, args...)
+	q := sel + from + where + ` ORDER BY ` + order.orderBy(rank) + ` LIMIT ` + arg(f.Limit+1)
+	rows, err := db.readRows(ctx, q, args...)
 	if err != nil {
 		return nil, "", db.dialect.translate(fmt.Errorf("find products: %w", err))
 	}

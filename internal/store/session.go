@@ -69,7 +69,7 @@ func (db *DB) FindSession(ctx context.Context, tokenHash string) (*fpr.User, *fp
 		kind       string
 		now        = micros(db.Now())
 	)
-	err := db.read.QueryRowContext(ctx, `SELECT u.id, u.email, u.display_name, u.role, u.probe, u.created_at, u.mfa_enabled,
+	err := db.readRow(ctx, `SELECT u.id, u.email, u.display_name, u.role, u.probe, u.created_at, u.mfa_enabled,
 			s.kind, s.created_at, s.expires_at
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.token_hash = $1 AND s.expires_at > $2`, tokenHash, now).

@@ -53,7 +53,7 @@ func (db *DB) CreateUser(ctx context.Context, u *fpr.User, passwordHash string) 
 
 // FindUserByID returns a user or not_found.
 func (db *DB) FindUserByID(ctx context.Context, id string) (*fpr.User, error) {
-	u, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+	u, err := scanUser(db.readRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("user")
 	}
@@ -73,7 +73,7 @@ func (db *DB) FindUserCredentials(ctx context.Context, email string) (*fpr.User,
 	var u fpr.User
 	var created int64
 	var hash string
-	err := db.read.QueryRowContext(ctx, `SELECT `+userColumns+`, password_hash FROM users WHERE email_key = $1`,
+	err := db.readRow(ctx, `SELECT `+userColumns+`, password_hash FROM users WHERE email_key = $1`,
 		fpr.NormalizeEmail(email)).Scan(&u.ID, &u.Email, &u.DisplayName, &u.Role, &u.Probe, &created, &u.MFAEnabled, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, "", notFound("user")
@@ -120,8 +120,8 @@ func (db *DB) FindUsers(ctx context.Context, f fpr.UserFilter) ([]*fpr.User, str
 	if after != nil {
 		q += ` AND id < ` + arg(after.ID)
 	}
-	q += ` ORDER BY id DESC LIMIT ` + arg(f.Limit+1) //nolint:gosec // G202: only placeholders are appended; values go in args
-	rows, err := db.read.QueryContext(ctx, q, args...)
+	q += ` ORDER BY id DESC LIMIT ` + arg(f.Limit+1)
+	rows, err := db.readRows(ctx, q, args...)
 	if err != nil {
 		return nil, "", db.dialect.translate(fmt.Errorf("find users: %w", err))
 	}
