@@ -33,6 +33,9 @@ const (
 	AuditErrorResolve   AuditAction = "error.resolve"           // an admin resolved an error group
 	AuditLoginUnlock    AuditAction = "login.unlock"            // `fpr user unlock` cleared an account's login throttle
 	AuditFarmDecide     AuditAction = "farm_application.decide" // an admin approved or rejected a farm application; details: action, note, farm_id
+	AuditMFAEnable      AuditAction = "mfa.enable"              // a user turned two-factor authentication on
+	AuditMFADisable     AuditAction = "mfa.disable"             // a user turned it off
+	AuditMFARecovery    AuditAction = "mfa.recovery"            // a recovery code was spent (details: remaining)
 	AuditEmailChange    AuditAction = "email.change"            // a user asked to change their e-mail (details: stage requested) or confirmed the new one (stage confirmed)
 	AuditPasswordReset  AuditAction = "password.reset"          // a password was reset through a mailed link; the actor is the account's owner
 	AuditAccountDelete  AuditAction = "user.delete"             // a user deleted their account
