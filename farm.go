@@ -32,10 +32,11 @@ func (f *Farm) Validate() error {
 	fe := FieldErrors{}
 	f.Name = strings.TrimSpace(f.Name)
 	f.Region = strings.TrimSpace(f.Region)
-	f.Description = strings.TrimSpace(f.Description)
-	checkText(fe, "name", f.Name, 1, MaxFarmNameLength)
-	checkText(fe, "region", f.Region, 1, MaxRegionLength)
-	checkText(fe, "description", f.Description, 0, MaxFarmDescriptionLength)
+	f.Description = strings.TrimSpace(NormalizeNewlines(f.Description))
+	fe.Text("name", f.Name, SingleLine, 1, MaxFarmNameLength)
+	fe.Text("region", f.Region, SingleLine, 1, MaxRegionLength)
+	fe.Text("description", f.Description, MultiLine, 0, MaxFarmDescriptionLength)
+	fe.Text("owner_id", f.OwnerID, SingleLine, 0, MaxIDLength)
 	f.Slug = Slugify(f.Name)
 	return fe.Err()
 }

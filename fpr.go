@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"encoding/binary"
+	"strings"
 	"time"
 )
 
@@ -19,6 +20,24 @@ type BuildInfo struct {
 	Commit  string
 	BuiltAt string
 	Go      string
+}
+
+// MaxIDLength bounds an identifier a client sends: NewID makes 26
+// characters; anything much longer names nothing.
+const MaxIDLength = 64
+
+// GivenID returns the identifier of an optional field: "" when it was not
+// given (nil), and validation_failed naming field when it was given blank
+// ("owner_id": ""), which is a mistake, not "not given".
+func GivenID(field string, id *string) (string, error) {
+	if id == nil {
+		return "", nil
+	}
+	if strings.TrimSpace(*id) == "" {
+		return "", &Error{Code: CodeValidationFailed, Message: "Some fields need another look.",
+			Fields: map[string]string{field: "Give an identifier, or leave the field out."}}
+	}
+	return *id, nil
 }
 
 // Paging limits shared by every list.

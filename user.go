@@ -72,8 +72,10 @@ type Registration struct {
 }
 
 // Validate checks the rules that need no I/O: e-mail syntax, password
-// length, display name. It marks an account at ProbeEmailDomain as a probe. Password strength (common or similar passwords) is
-// checked by the AuthService, which owns the dictionaries.
+// length, display name (ValidateDisplayName), and text hygiene on every
+// field (TextProblem). It marks an account at ProbeEmailDomain as a probe.
+// Password strength (common or similar passwords) is checked by the
+// AuthService, which owns the dictionaries.
 func (r *Registration) Validate() error {
 	f := FieldErrors{}
 	r.Email = strings.TrimSpace(r.Email)
@@ -85,23 +87,47 @@ func (r *Registration) Validate() error {
 	if msg := ValidatePasswordLength(r.Password); msg != "" {
 		f.Add("password", msg)
 	}
-	switch n := utf8.RuneCountInString(r.DisplayName); {
-	case n == 0:
-		f.Add("display_name", "Enter a display name.")
-	case n > MaxDisplayNameLength:
-		f.Add("display_name", "Use at most 60 characters.")
+	if msg := ValidateDisplayName(r.DisplayName); msg != "" {
+		f.Add("display_name", msg)
+	}
+	return f.Err()
+}
+
+// Validate checks the text of credentials before anything looks them up:
+// an e-mail or a password with invalid UTF-8 or a control character is
+// validation_failed naming the field. Whether they match an account is the
+// AuthService's question.
+func (c *Credentials) Validate() error {
+	f := FieldErrors{}
+	if msg := TextProblem(c.Email, SingleLine); msg != "" {
+		f.Add("email", msg)
+	}
+	if msg := TextProblem(c.Password, SingleLine); msg != "" {
+		f.Add("password", msg)
 	}
 	return f.Err()
 }
 
 // ValidateEmail returns a user-facing message when email is not a plain
-// address such as ann@example.org, else "".
+// address such as ann@example.org, else "". Only ASCII is accepted, so
+// that no two addresses that look alike ("аnn@" with a Cyrillic а,
+// full-width letters) can make two accounts: addresses compare by
+// NormalizeEmail, which folds ASCII case only. International domains are
+// written in their ASCII (xn--) form.
 func ValidateEmail(email string) string {
 	if email == "" {
 		return "Enter your e-mail address."
 	}
+	if msg := TextProblem(email, SingleLine); msg != "" {
+		return msg
+	}
 	if len(email) > MaxEmailLength {
 		return "Use an e-mail address of at most 254 characters."
+	}
+	for i := 0; i < len(email); i++ {
+		if email[i] >= utf8.RuneSelf {
+			return "Use an e-mail address of plain ASCII letters, digits and signs (an international domain in its xn-- form)."
+		}
 	}
 	a, err := mail.ParseAddress(email)
 	if err != nil || a.Address != email || a.Name != "" {
@@ -117,6 +143,9 @@ func ValidateEmail(email string) string {
 // ValidatePasswordLength returns a user-facing message when password is too
 // short or too long, else "".
 func ValidatePasswordLength(password string) string {
+	if msg := TextProblem(password, SingleLine); msg != "" {
+		return msg
+	}
 	switch n := utf8.RuneCountInString(password); {
 	case n < MinPasswordLength:
 		return "Use at least 10 characters."

@@ -194,6 +194,11 @@ func throttleKeys(email, addr string) (account, address string) {
 // Login implements fpr.AuthService. A throttled attempt is refused before
 // any hash is computed.
 func (s *Service) Login(ctx context.Context, c fpr.Credentials) (*fpr.Session, *fpr.User, error) {
+	// Text no e-mail or password can hold (NUL, invalid UTF-8) is refused
+	// before it reaches a query: PostgreSQL would answer it with an error.
+	if err := c.Validate(); err != nil {
+		return nil, nil, err
+	}
 	if c.Kind == "" {
 		c.Kind = fpr.SessionAPI
 	}

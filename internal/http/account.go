@@ -87,7 +87,7 @@ func (s *Server) handleAuthRegister(w http.ResponseWriter, r *http.Request) erro
 
 // handleAuthLoginForm handles GET /login?next=….
 func (s *Server) handleAuthLoginForm(w http.ResponseWriter, r *http.Request) error {
-	f := loginForm{Next: safeNext(r.URL.Query().Get("next"))}
+	f := loginForm{Next: fpr.SafeNext(r.URL.Query().Get("next"))}
 	return s.render(w, r, http.StatusOK, "login", &loginPage{basePage: s.base(w, r, "Log in"), Form: f})
 }
 
@@ -97,7 +97,7 @@ func (s *Server) handleAuthLogin(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	f := loginForm{Email: r.PostForm.Get("email"), Next: safeNext(r.PostForm.Get("next"))}
+	f := loginForm{Email: r.PostForm.Get("email"), Next: fpr.SafeNext(r.PostForm.Get("next"))}
 	sess, _, err := s.Auth.Login(r.Context(), fpr.Credentials{
 		Email: f.Email, Password: r.PostForm.Get("password"), ClientAddr: s.clientAddr(r), Kind: fpr.SessionWeb,
 	})

@@ -121,5 +121,5 @@ func (s *Server) handleAdminProductDelete(w http.ResponseWriter, r *http.Request
 	if err := s.Products.DeleteProduct(r.Context(), r.PathValue("id")); err != nil {
 		return err
 	}
-	return s.redirect(w, r, safeNext(r.PostForm.Get("next")), "product-deleted")
+	return s.redirect(w, r, fpr.SafeNext(r.PostForm.Get("next")), "product-deleted")
 }

@@ -68,15 +68,19 @@ func (s *Server) handleAPIFarmCreate(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	var in struct {
-		Name        string `json:"name"`
-		Region      string `json:"region"`
-		Description string `json:"description"`
-		OwnerID     string `json:"owner_id"`
+		Name        string  `json:"name"`
+		Region      string  `json:"region"`
+		Description string  `json:"description"`
+		OwnerID     *string `json:"owner_id"`
 	}
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	f := &fpr.Farm{Name: in.Name, Region: in.Region, Description: in.Description, OwnerID: in.OwnerID}
+	owner, err := fpr.GivenID("owner_id", in.OwnerID)
+	if err != nil {
+		return err
+	}
+	f := &fpr.Farm{Name: in.Name, Region: in.Region, Description: in.Description, OwnerID: owner}
 	if err := s.Farms.CreateFarm(r.Context(), f); err != nil {
 		return err
 	}

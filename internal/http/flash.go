@@ -47,7 +47,7 @@ func (s *Server) redirect(w http.ResponseWriter, r *http.Request, url, flash str
 	if flash != "" {
 		http.SetCookie(w, s.cookie(flashCookie, flash, 60))
 	}
-	// Callers pass paths they built or checked with safeNext.
+	// Callers pass paths they built or checked with fpr.SafeNext.
 	http.Redirect(w, r, url, http.StatusSeeOther) //nolint:gosec // G710: see above
 	return nil
 }

@@ -197,8 +197,11 @@ func withSecurityHeaders(next http.Handler) http.Handler {
 }
 
 // withAuth resolves the bearer token or session cookie to the acting user.
-// A bad bearer token is refused with 401; a stale cookie is ignored (the
-// visitor is simply anonymous).
+// A bad, expired or revoked token or cookie is ignored: the request goes
+// on as anonymous, so public routes (GET /api/v1/openapi.json, product
+// lists) answer as for anyone, and routes that need a user answer 401
+// unauthenticated through requireUser. Only a failure to check the token
+// (the database not answering) stops the request.
 func (s *Server) withAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, bearer := bearerToken(r)
@@ -215,7 +218,7 @@ func (s *Server) withAuth(next http.Handler) http.Handler {
 				ctx = context.WithValue(ctx, sessionKey{}, sessionInfo{session: sess, token: token, bearer: bearer})
 				r = r.WithContext(ctx)
 				infoFromContext(ctx).userID = u.ID
-			case bearer || fpr.ErrorCode(err) != fpr.CodeUnauthenticated:
+			case fpr.ErrorCode(err) != fpr.CodeUnauthenticated:
 				s.respondErrorReported(w, r, err)
 				return
 			}

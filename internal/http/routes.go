@@ -25,10 +25,11 @@ import (
 
 // routes lists every route and builds the middleware chain, outermost
 // first: request ID, security headers, log (and metrics), recover,
-// cross-origin protection, auth, then the mux, whose handlers record their
+// clean input (input.go), cross-origin protection, auth, then the mux, whose handlers record their
 // pattern.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
+	s.mux = mux
 	handle := func(pattern string, h http.Handler) { mux.Handle(pattern, withPattern(h)) }
 
 	// Operations.
@@ -130,7 +131,11 @@ func (s *Server) routes() http.Handler {
 	}
 
 	// Anything else under /api/ is a JSON 404, not a page.
+	// A path that exists with another method is 405 with Allow.
 	handle("/api/", s.api(func(w http.ResponseWriter, r *http.Request) error {
+		if s.notAllowed(w, r) {
+			return nil
+		}
 		return errNoRoute
 	}))
 
@@ -142,6 +147,7 @@ func (s *Server) routes() http.Handler {
 	var h http.Handler = mux
 	h = s.withAuth(h)
 	h = csrf.Handler(h)
+	h = s.withCleanInput(h)
 	h = s.withRecover(h)
 	h = s.withLog(h)
 	h = withSecurityHeaders(h)

@@ -59,7 +59,8 @@ type Server struct {
 	ln      net.Listener
 	srv     *http.Server
 	handler http.Handler
-	web     *webFiles // templates and static files (templates.go, static.go)
+	mux     *http.ServeMux // the routes, for allowedMethods
+	web     *webFiles      // templates and static files (templates.go, static.go)
 	// testRoutes are extra routes that only tests add (export_test.go),
 	// such as one that panics.
 	testRoutes map[string]http.Handler
