@@ -1,6 +1,9 @@
 package auth
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestCheckPassword(t *testing.T) {
 	t.Parallel()
