@@ -81,6 +81,29 @@ func NewID(now time.Time) string {
 // Clock returns the current time. Services take one so tests can fix time.
 type Clock func() time.Time
 
+// Limits on Idempotency-Key values: a key is 1 to MaxIdempotencyKeyLength
+// visible ASCII characters, and one scope (a route and a user, or a route
+// and an anonymous client's address) holds at most MaxIdempotencyKeys
+// keys a day; past that a new key is rate_limited.
+const (
+	MaxIdempotencyKeyLength = 255
+	MaxIdempotencyKeys      = 500
+)
+
+// ValidIdempotencyKey reports whether key is 1 to MaxIdempotencyKeyLength
+// visible ASCII characters (0x21–0x7E), the only keys stored.
+func ValidIdempotencyKey(key string) bool {
+	if key == "" || len(key) > MaxIdempotencyKeyLength {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		if key[i] < 0x21 || key[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
 // IdempotentResponse is the stored first response to a request that carried
 // an Idempotency-Key.
 type IdempotentResponse struct {

@@ -44,3 +44,43 @@ func SafeNext(next string) string {
 	}
 	return out
 }
+
+// RedactURL returns what of a URL may be shown in logs, stored errors and
+// pages: its scheme and host ("https://hooks.example:8443"). Paths, query
+// strings and userinfo of webhook and database URLs hold secrets (tokens,
+// passwords, user names). A URL that does not parse, or has no host, is
+// "[redacted]"; a sqlite: URL keeps its scheme only.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" {
+		return "[redacted]"
+	}
+	if u.Host == "" {
+		return u.Scheme + ":[redacted]"
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// RedactError returns err's text with every occurrence of the secret URL
+// raw (and of its path and query, which errors sometimes quote alone)
+// replaced by RedactURL(raw). Errors of HTTP clients and database drivers
+// quote the URL they failed on.
+func RedactError(err error, raw string) string {
+	if err == nil {
+		return ""
+	}
+	msg := err.Error()
+	if raw == "" {
+		return msg
+	}
+	red := RedactURL(raw)
+	msg = strings.ReplaceAll(msg, raw, red)
+	if u, perr := url.Parse(raw); perr == nil {
+		for _, secret := range []string{u.RawQuery, u.EscapedPath(), u.Path, u.User.String()} {
+			if len(secret) > 1 {
+				msg = strings.ReplaceAll(msg, secret, "[redacted]")
+			}
+		}
+	}
+	return msg
+}

@@ -76,7 +76,7 @@ func (s *Server) notAllowed(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	w.Header().Set("Allow", strings.Join(allow, ", "))
-	err := errMethodNotAllowed(r.Method, allow)
+	err := errMethodNotAllowed(logMethod(r.Method), allow)
 	if isAPI(r) {
 		writeJSON(w, http.StatusMethodNotAllowed, apiError{
 			Error:     apiErrorBody{Code: err.Code, Message: err.Message},

@@ -19,12 +19,14 @@ import (
 const SessionCookie = "fpr_session"
 
 // withRequestID gives every request an ID, in its context and in the
-// X-Request-ID response header. A well-formed incoming X-Request-ID (from a
-// proxy) is kept so logs can be joined across hops.
-func withRequestID(next http.Handler) http.Handler {
+// X-Request-ID response header. A well-formed incoming X-Request-ID is kept,
+// so logs can be joined across hops, only when the peer is one of
+// TrustedProxies: a client's own ID could make two different failures
+// share one ID and hide one behind the other.
+func (s *Server) withRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-ID")
-		if !validRequestID(id) {
+		if !validRequestID(id) || !s.trusted(peerAddr(r)) {
 			id = newRequestID()
 		}
 		w.Header().Set("X-Request-ID", id)
@@ -132,7 +134,7 @@ func (s *Server) withLog(next http.Handler) http.Handler {
 		}
 		attrs := []slog.Attr{
 			slog.String("route", info.route()),
-			slog.String("method", r.Method),
+			slog.String("method", logMethod(r.Method)),
 			slog.Int("status", status),
 			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 		}
@@ -148,6 +150,15 @@ func (s *Server) withLog(next http.Handler) http.Handler {
 			s.AfterRequest(r, info.route(), status, time.Since(start))
 		}
 	})
+}
+
+// logMethod is the method as the log line shows it: at most 16 bytes, so
+// a client's megabyte-long method does not become a megabyte of log.
+func logMethod(m string) string {
+	if len(m) > 16 {
+		return m[:16] + "…"
+	}
+	return m
 }
 
 // requestInfo carries facts learnt deep in the chain (the matched route,

@@ -151,6 +151,6 @@ func (s *Server) routes() http.Handler {
 	h = s.withRecover(h)
 	h = s.withLog(h)
 	h = withSecurityHeaders(h)
-	h = withRequestID(h)
+	h = s.withRequestID(h)
 	return h
 }

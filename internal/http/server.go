@@ -17,6 +17,9 @@ import (
 	"github.com/fpr-team/fpr"
 )
 
+// MaxHeaderBytes caps the request line and headers of a request.
+const MaxHeaderBytes = 64 << 10
+
 // Server is FPR's HTTP server. Fields are set by the caller before Open.
 type Server struct {
 	Log   *slog.Logger
@@ -94,7 +97,10 @@ func (s *Server) Open(addr string) error {
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
+		// The request line and headers of one request, method included:
+		// Go's default is 1 MB; no client of ours needs more than 64 KB.
+		MaxHeaderBytes: MaxHeaderBytes,
+		ErrorLog:       slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
 	}
 	go func() {
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -60,6 +61,24 @@ func (db *DB) claimIdempotent(ctx context.Context, scope, key, requestHash strin
 			AND (created_at < $3 OR (status = 0 AND created_at < $4))`,
 			scope, key, now-IdempotencyKeyTTL.Microseconds(), now-idempotencyClaimTTL.Microseconds()); err != nil {
 			return err
+		}
+		// A new key must fit under the scope's cap, so no client (an
+		// anonymous one is scoped by its address) can fill the table.
+		var held int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM idempotency_keys WHERE scope = $1 AND key <> $2 AND created_at >= $3`,
+			scope, key, now-IdempotencyKeyTTL.Microseconds()).Scan(&held); err != nil {
+			return err
+		}
+		if limit := cmp.Or(db.MaxIdempotencyKeys, fpr.MaxIdempotencyKeys); held >= limit {
+			exists := false
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM idempotency_keys WHERE scope = $1 AND key = $2)`,
+				scope, key).Scan(&exists); err != nil {
+				return err
+			}
+			if !exists {
+				return &fpr.Error{Code: fpr.CodeRateLimited, RetryAfterSeconds: int(IdempotencyKeyTTL.Seconds()),
+					Message: "Too many distinct Idempotency-Key values from this client today. Retry without the header, or reuse a key."}
+			}
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (scope, key, request_hash, status, body, created_at)
 			VALUES ($1, $2, $3, 0, '', $4) ON CONFLICT (scope, key) DO NOTHING`, scope, key, requestHash, now)
