@@ -22,7 +22,7 @@ func rawRequest(t *testing.T, addr, method, path string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	if _, err := fmt.Fprintf(conn, "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", method, path, addr); err != nil {
 		t.Fatal(err)
 	}
@@ -33,6 +33,12 @@ func rawRequest(t *testing.T, addr, method, path string) int {
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// answer is what a test keeps of a response whose body it has read.
+type answer struct {
+	StatusCode int
+	Header     http.Header
 }
 
 func metricsSize(t *testing.T, env *fprtest.Env) (int, string) {
@@ -88,7 +94,8 @@ func TestIdempotency_AnonymousKeysByAddress(t *testing.T) {
 		s.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 	}))
 	env.DB.MaxIdempotencyKeys = 3
-	register := func(from, key, email string) (*http.Response, []byte) {
+	// register answers with the status, headers and body.
+	register := func(from, key, email string) (*answer, []byte) {
 		t.Helper()
 		req, _ := http.NewRequest("POST", env.URL+"/api/v1/auth/register",
 			strings.NewReader(fmt.Sprintf(`{"email":%q,"password":%q,"display_name":"Ann"}`, email, goodPassword)))
@@ -101,10 +108,10 @@ func TestIdempotency_AnonymousKeysByAddress(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
-		return resp, b
+		return &answer{StatusCode: resp.StatusCode, Header: resp.Header}, b
 	}
 	resp, body := register("198.51.100.1", "k-1", "idem1@example.org")
-	wantStatus(t, "first register", resp, body, http.StatusCreated)
+	wantAnswer(t, "first register", resp, body, http.StatusCreated)
 	resp, _ = register("198.51.100.1", "k-1", "idem1@example.org")
 	if resp.StatusCode != http.StatusCreated || resp.Header.Get("Idempotent-Replayed") != "true" {
 		t.Errorf("retry from the same address = %d replayed %q, want the stored 201", resp.StatusCode, resp.Header.Get("Idempotent-Replayed"))
@@ -115,7 +122,7 @@ func TestIdempotency_AnonymousKeysByAddress(t *testing.T) {
 	}
 	for i := 2; i <= 3; i++ {
 		resp, body = register("198.51.100.1", fmt.Sprintf("k-%d", i), fmt.Sprintf("idem%d@example.org", i))
-		wantStatus(t, "register with a new key", resp, body, http.StatusCreated)
+		wantAnswer(t, "register with a new key", resp, body, http.StatusCreated)
 	}
 	resp, body = register("198.51.100.1", "k-4", "idem4@example.org")
 	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
@@ -126,12 +133,19 @@ func TestIdempotency_AnonymousKeysByAddress(t *testing.T) {
 		t.Errorf("a held key past the cap = %d %s, want its stored 201", resp.StatusCode, body)
 	}
 	resp, body = register("198.51.100.2", "k-4", "idem4@example.org")
-	wantStatus(t, "another address under its own cap", resp, body, http.StatusCreated)
+	wantAnswer(t, "another address under its own cap", resp, body, http.StatusCreated)
 
 	for _, key := range []string{"caf\xe9", "a b", strings.Repeat("k", 256)} {
 		resp, body = register("198.51.100.3", key, "idem9@example.org")
 		if resp.StatusCode != http.StatusBadRequest {
 			t.Errorf("Idempotency-Key %q = %d %s, want 400", key, resp.StatusCode, body)
 		}
+	}
+}
+
+func wantAnswer(t *testing.T, what string, a *answer, body []byte, want int) {
+	t.Helper()
+	if a.StatusCode != want {
+		t.Fatalf("%s = %d %s, want %d", what, a.StatusCode, body, want)
 	}
 }

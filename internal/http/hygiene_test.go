@@ -77,7 +77,7 @@ func TestHostileText_API(t *testing.T) {
 }
 
 // postForm posts a raw form body (so invalid UTF-8 goes out as it is).
-func postForm(t *testing.T, c *http.Client, u, raw string) (*http.Response, string) {
+func postForm(t *testing.T, c *http.Client, u, raw string) (*answer, string) {
 	t.Helper()
 	resp, err := c.Post(u, "application/x-www-form-urlencoded", strings.NewReader(raw))
 	if err != nil {
@@ -85,7 +85,7 @@ func postForm(t *testing.T, c *http.Client, u, raw string) (*http.Response, stri
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
+	return &answer{StatusCode: resp.StatusCode, Header: resp.Header}, string(b)
 }
 
 func TestHostileText_Forms(t *testing.T) {

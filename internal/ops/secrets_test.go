@@ -47,7 +47,7 @@ func TestAlertWebhook_SecretsStayOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	host := ln.Addr().String()
-	ln.Close()
+	_ = ln.Close()
 	hookURL := "http://" + host + "/services/T0/path-secret-B0?token=query-secret-77"
 
 	env := fprtest.New(t)
