@@ -339,3 +339,22 @@ func TestRedactURL(t *testing.T) {
 		t.Errorf("RedactError = %q, still holds a secret", msg)
 	}
 }
+
+// TestRegistration_OperatorMayUseReservedNames: `fpr user add` (the
+// operator vouches) may name an account "Admin"; a self-registration may
+// not, and the operator is held to every other rule.
+func TestRegistration_OperatorMayUseReservedNames(t *testing.T) {
+	t.Parallel()
+	r := fpr.Registration{Email: "admin@example.org", Password: "long enough pw", DisplayName: "admin", ByOperator: true}
+	if err := r.Validate(); err != nil {
+		t.Errorf("operator's Admin: %v", err)
+	}
+	r.ByOperator = false
+	if err := r.Validate(); fpr.ErrorFields(err)["display_name"] == "" {
+		t.Errorf("self-registered Admin: %v, want display_name refused", err)
+	}
+	r = fpr.Registration{Email: "admin@example.org", Password: "long enough pw", DisplayName: "Ad\u200bmin", ByOperator: true}
+	if err := r.Validate(); fpr.ErrorFields(err)["display_name"] == "" {
+		t.Errorf("operator's zero-width name: %v, want display_name refused", err)
+	}
+}

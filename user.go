@@ -69,6 +69,10 @@ type Registration struct {
 	DisplayName string
 	// Probe marks the account as made by the synthetic probe.
 	Probe bool
+	// ByOperator marks an account an operator creates (`fpr user add`):
+	// its display name may be a reserved one ("Admin", "FPR Support"),
+	// which no one registering themselves may take.
+	ByOperator bool
 }
 
 // Validate checks the rules that need no I/O: e-mail syntax, password
@@ -87,7 +91,7 @@ func (r *Registration) Validate() error {
 	if msg := ValidatePasswordLength(r.Password); msg != "" {
 		f.Add("password", msg)
 	}
-	if msg := ValidateDisplayName(r.DisplayName); msg != "" {
+	if msg := ValidateDisplayName(r.DisplayName); msg != "" && !(r.ByOperator && msg == msgReserved) {
 		f.Add("display_name", msg)
 	}
 	return f.Err()
