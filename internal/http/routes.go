@@ -24,8 +24,9 @@ import (
 // the API infix: handleReviewCreate and handleAPIReviewCreate.
 
 // routes lists every route and builds the middleware chain, outermost
-// first: request ID, security headers, log (and metrics), recover,
-// clean input (input.go), cross-origin protection, auth, then the mux, whose handlers record their
+// first: request ID, security headers, log (and metrics), recover, the
+// request's deadline, clean input (input.go), cross-origin protection,
+// auth, then the mux, whose handlers record their
 // pattern.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
@@ -148,6 +149,7 @@ func (s *Server) routes() http.Handler {
 	h = s.withAuth(h)
 	h = csrf.Handler(h)
 	h = s.withCleanInput(h)
+	h = s.withDeadline(h)
 	h = s.withRecover(h)
 	h = s.withLog(h)
 	h = withSecurityHeaders(h)

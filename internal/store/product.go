@@ -41,7 +41,7 @@ func (db *DB) FindProductByID(ctx context.Context, id string) (*fpr.Product, err
 		return nil, notFound("product")
 	}
 	if err != nil {
-		return nil, fmt.Errorf("find product: %w", err)
+		return nil, db.dialect.translate(fmt.Errorf("find product: %w", err))
 	}
 	return p, nil
 }
@@ -150,7 +150,7 @@ func (db *DB) FindProducts(ctx context.Context, f fpr.ProductFilter) ([]*fpr.Pro
 	if len(terms) > 0 {
 		join, cond, r, err := db.dialect.productSearch(terms, arg)
 		if err != nil {
-			return nil, "", fmt.Errorf("find products: %w", err)
+			return nil, "", db.dialect.translate(fmt.Errorf("find products: %w", err))
 		}
 		if join != "" {
 			from += ` ` + join
@@ -180,7 +180,7 @@ func (db *DB) FindProducts(ctx context.Context, f fpr.ProductFilter) ([]*fpr.Pro
 	q := sel + from + where + ` ORDER BY ` + order.orderBy(rank) + ` LIMIT ` + arg(f.Limit+1) //nolint:gosec // G202: fixed fragments and placeholders only; values go in args
 	rows, err := db.read.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, "", fmt.Errorf("find products: %w", err)
+		return nil, "", db.dialect.translate(fmt.Errorf("find products: %w", err))
 	}
 	defer rows.Close()
 	var (
@@ -195,7 +195,7 @@ func (db *DB) FindProducts(ctx context.Context, f fpr.ProductFilter) ([]*fpr.Pro
 		}
 		p, err := scanProduct(rows, &score, extra...)
 		if err != nil {
-			return nil, "", fmt.Errorf("find products: %w", err)
+			return nil, "", db.dialect.translate(fmt.Errorf("find products: %w", err))
 		}
 		if len(products) < f.Limit {
 			lastScore, lr = score, r
@@ -203,7 +203,7 @@ func (db *DB) FindProducts(ctx context.Context, f fpr.ProductFilter) ([]*fpr.Pro
 		products = append(products, p)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("find products: %w", err)
+		return nil, "", db.dialect.translate(fmt.Errorf("find products: %w", err))
 	}
 	next := ""
 	if len(products) > f.Limit {
