@@ -169,13 +169,21 @@ const (
 )
 
 // Session is a signed-in period. Token is the secret the client holds; it is
-// set only when the session is created, and the database keeps only its hash.
+// set only when the session is created (and on the session a request was
+// authenticated with), and the database keeps only its hash. ID names the
+// session in lists and revocations; it is not a secret.
 type Session struct {
-	Token     string
-	UserID    string
-	Kind      SessionKind
-	CreatedAt time.Time
-	ExpiresAt time.Time
+	ID         string
+	Token      string
+	UserID     string
+	Kind       SessionKind
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+	ExpiresAt  time.Time
+	// UserAgent and Address are the client's when the session opened
+	// (ClientFromContext), for the user's list of sessions.
+	UserAgent string
+	Address   string
 }
 
 // Credentials are what a person submits to log in.
@@ -219,6 +227,16 @@ type AuthService interface {
 	// one (same rules as Register) and revokes every session of the user.
 	// validation_failed, unauthenticated.
 	ChangePassword(ctx context.Context, current, next string) error
+
+	// FindSessions lists the acting user's live sessions and API tokens,
+	// most recently used first, at most MaxSessionsListed. Token is never
+	// set. unauthenticated.
+	FindSessions(ctx context.Context) ([]*Session, error)
+
+	// RevokeSession ends the acting user's session id. not_found when the
+	// user has no live session id (another user's included).
+	// unauthenticated.
+	RevokeSession(ctx context.Context, id string) error
 }
 
 // UserFilter selects users. Nil fields are not filtered on.

@@ -29,12 +29,6 @@ type Service struct {
 	// Params are the argon2id costs for new hashes.
 	Params Params
 
-	// APITokenTTL and WebSessionTTL are the lifetimes of sessions by kind.
-	// A web session slides: each use in its second half extends it by a
-	// full WebSessionTTL.
-	APITokenTTL   time.Duration
-	WebSessionTTL time.Duration
-
 	// AccountLimit failed logins for one e-mail within ThrottleWindow, or
 	// AddrLimit from one client address, lock further attempts for one
 	// window.
@@ -61,14 +55,12 @@ type Service struct {
 }
 
 // New returns a Service over db with the production settings: DefaultParams,
-// API tokens for 30 days, web sessions for 14 days, 5 failures per account
+// sessions as fpr.SessionExpiry says, 5 failures per account
 // and 20 per address within 15 minutes, and at most NumCPU hashes at once.
 func New(db *store.DB) *Service {
 	return &Service{
 		DB:             db,
 		Params:         DefaultParams,
-		APITokenTTL:    30 * 24 * time.Hour,
-		WebSessionTTL:  14 * 24 * time.Hour,
 		AccountLimit:   5,
 		AddrLimit:      20,
 		ThrottleWindow: 15 * time.Minute,
@@ -304,12 +296,9 @@ func (s *Service) loginFailed(ctx context.Context, account, address string) erro
 // The web layer calls it after a password change, which closes every
 // session.
 func (s *Service) OpenSession(ctx context.Context, userID string, kind fpr.SessionKind) (*fpr.Session, error) {
-	ttl := s.APITokenTTL
-	if kind == fpr.SessionWeb {
-		ttl = s.WebSessionTTL
-	}
+	now := s.DB.Now()
 	token, hash := NewToken()
-	sess, err := s.DB.CreateSession(ctx, hash, userID, kind, ttl)
+	sess, err := s.DB.CreateSession(ctx, hash, userID, kind, fpr.SessionExpiry(kind, now, now).Sub(now))
 	if err != nil {
 		return nil, err
 	}
@@ -336,8 +325,10 @@ func tokenHash(token string) string {
 // maxTokenLen bounds the tokens worth looking up: ours are 43 characters.
 const maxTokenLen = 128
 
-// Authenticate implements fpr.AuthService. Web sessions slide: used in the
-// second half of their life, they are extended to a full WebSessionTTL.
+// Authenticate implements fpr.AuthService. A use is recorded at most once
+// per fpr.SessionTouchInterval; then a web session's expiry moves to
+// fpr.SessionExpiry (14 days after this use, never past 30 days after its
+// login).
 func (s *Service) Authenticate(ctx context.Context, token string) (*fpr.User, *fpr.Session, error) {
 	if token == "" || len(token) > maxTokenLen {
 		return nil, nil, errNoSession
@@ -350,15 +341,19 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*fpr.User, *f
 	if err != nil {
 		return nil, nil, fmt.Errorf("authenticate: %w", err)
 	}
-	if sess.Kind == fpr.SessionWeb {
-		now := s.DB.Now()
-		if sess.ExpiresAt.Sub(now) < s.WebSessionTTL/2 {
-			exp := now.Add(s.WebSessionTTL)
-			if err := s.DB.ExtendSession(ctx, h, exp); err != nil {
-				return nil, nil, fmt.Errorf("authenticate: %w", err)
-			}
-			sess.ExpiresAt = exp
+	now := s.DB.Now()
+	if !fpr.SessionLive(sess, now) {
+		return nil, nil, errNoSession
+	}
+	if now.Sub(sess.LastUsedAt) >= fpr.SessionTouchInterval {
+		exp := fpr.SessionExpiry(sess.Kind, sess.CreatedAt, now)
+		if exp.Before(sess.ExpiresAt) && sess.Kind != fpr.SessionWeb {
+			exp = sess.ExpiresAt
 		}
+		if err := s.DB.TouchSession(ctx, h, now, exp); err != nil {
+			return nil, nil, fmt.Errorf("authenticate: %w", err)
+		}
+		sess.LastUsedAt, sess.ExpiresAt = now, exp
 	}
 	sess.Token = token
 	return u, sess, nil
@@ -446,3 +441,24 @@ func (s *Service) DeleteExpiredSessions(ctx context.Context) error {
 
 // Static check that Service implements the interface.
 var _ fpr.AuthService = (*Service)(nil)
+
+// FindSessions implements fpr.AuthService.
+func (s *Service) FindSessions(ctx context.Context) ([]*fpr.Session, error) {
+	u, err := fpr.RequireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.DB.FindUserSessions(ctx, u.ID)
+}
+
+// RevokeSession implements fpr.AuthService.
+func (s *Service) RevokeSession(ctx context.Context, id string) error {
+	u, err := fpr.RequireUser(ctx)
+	if err != nil {
+		return err
+	}
+	if !fpr.ValidSessionID(id) {
+		return fpr.Errorf(fpr.CodeNotFound, "That session does not exist.")
+	}
+	return s.DB.DeleteUserSession(ctx, u.ID, id)
+}

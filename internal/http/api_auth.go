@@ -135,7 +135,7 @@ func (s *Server) handleAPIAuthLogout(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	if !si.bearer {
-		http.SetCookie(w, s.cookie(SessionCookie, "", -1))
+		http.SetCookie(w, s.cookie(s.sessionCookie(), "", -1))
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

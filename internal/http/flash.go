@@ -21,6 +21,7 @@ var flashes = map[string]string{
 	"logged-in":        "You are logged in.",
 	"logged-out":       "You are logged out.",
 	"password-changed": "Your password is changed. Your other devices were logged out.",
+	"session-revoked":  "That session is ended: the device that used it is logged out.",
 	"review-published": "Thank you! Your review is published.",
 	"review-pending":   "Thank you! Your review will appear once a moderator has read it.",
 	"review-updated":   "Your review is updated.",

@@ -15,8 +15,25 @@ import (
 )
 
 // SessionCookie is the name of the web session cookie, which the API also
-// accepts for same-origin requests.
+// accepts for same-origin requests; over https it is SecureSessionCookie.
 const SessionCookie = "fpr_session"
+
+// SecureSessionCookie is the session cookie's name when BaseURL is https:
+// the __Host- prefix makes browsers accept it only Secure, with Path=/ and
+// no Domain, so no other host (a sibling subdomain, a plain-http page) can
+// set or overwrite it.
+const SecureSessionCookie = "__Host-" + SessionCookie
+
+// https reports whether the site is served over https (its BaseURL).
+func (s *Server) https() bool { return strings.HasPrefix(s.BaseURL, "https://") }
+
+// sessionCookie is the session cookie's name on this site.
+func (s *Server) sessionCookie() string {
+	if s.https() {
+		return SecureSessionCookie
+	}
+	return SessionCookie
+}
 
 // withRequestID gives every request an ID, in its context and in the
 // X-Request-ID response header. A well-formed incoming X-Request-ID is kept,
@@ -220,10 +237,15 @@ func withPattern(next http.Handler) http.Handler {
 	})
 }
 
-// withSecurityHeaders sets the headers every response carries.
-func withSecurityHeaders(next http.Handler) http.Handler {
+// withSecurityHeaders sets the headers every response carries; over
+// https also Strict-Transport-Security, so browsers never again reach the
+// site over plain http (where a session cookie could be seen).
+func (s *Server) withSecurityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
+		if s.https() {
+			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
 		h.Set("X-Frame-Options", "DENY")
@@ -240,9 +262,11 @@ func withSecurityHeaders(next http.Handler) http.Handler {
 // (the database not answering) stops the request.
 func (s *Server) withAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Who sends the request, for the sessions it may open.
+		r = r.WithContext(fpr.NewContextWithClient(r.Context(), fpr.Client{Address: s.clientAddr(r), UserAgent: r.UserAgent()}))
 		token, bearer := bearerToken(r)
 		if !bearer {
-			if c, err := r.Cookie(SessionCookie); err == nil {
+			if c, err := r.Cookie(s.sessionCookie()); err == nil {
 				token = c.Value
 			}
 		}

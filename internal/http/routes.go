@@ -46,6 +46,8 @@ func (s *Server) routes() http.Handler {
 	handle("POST /api/v1/auth/logout", s.api(s.handleAPIAuthLogout))
 	handle("GET /api/v1/me", s.api(s.handleAPIMeShow))
 	handle("POST /api/v1/me/password", s.api(s.handleAPIPasswordUpdate))
+	handle("GET /api/v1/me/sessions", s.api(s.handleAPISessionList))
+	handle("DELETE /api/v1/me/sessions/{id}", s.api(s.handleAPISessionDelete))
 	handle("GET /api/v1/admin/users", s.api(s.handleAPIUserList))
 	handle("PATCH /api/v1/admin/users/{id}", s.api(s.handleAPIUserRoleUpdate))
 
@@ -96,6 +98,7 @@ func (s *Server) routes() http.Handler {
 	page("POST /logout", s.handleAuthLogout)
 	page("GET /account", s.handleAccountShow)
 	page("POST /account/password", s.handlePasswordUpdate)
+	page("POST /account/sessions/{id}/delete", s.handleSessionDelete)
 	page("GET /products", s.handleProductList)
 	page("GET /products/{id}", s.handleProductShow)
 	page("POST /products/{id}/reviews", s.handleReviewCreate)
@@ -152,7 +155,7 @@ func (s *Server) routes() http.Handler {
 	h = s.withDeadline(h)
 	h = s.withRecover(h)
 	h = s.withLog(h)
-	h = withSecurityHeaders(h)
+	h = s.withSecurityHeaders(h)
 	h = s.withRequestID(h)
 	return h
 }
