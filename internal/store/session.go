@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/fpr-team/fpr"
@@ -50,16 +48,19 @@ func scanSession(s *fpr.Session, scan func(...any) error, more ...any) error {
 	return nil
 }
 
-// liveSessions is the condition of a live session of sessions s at $now:
-// before its expiry and, for a web session, within fpr.WebSessionMaxAge of
-// its login (fpr.SessionLive).
-const liveSessions = `s.expires_at > $now AND (s.kind <> 'web' OR s.created_at > $webborn)`
+// liveAt2 and liveAt3 are the condition of a live session of sessions s
+// (fpr.SessionLive): before its expiry (parameter $2, or $3) and, for a
+// web session, logged in after the oldest allowed login ($3, or $4), so a
+// web session ends fpr.WebSessionMaxAge after its login whatever its
+// stored expiry. liveArgs gives the two values.
+const (
+	liveAt2 = `s.expires_at > $2 AND (s.kind <> 'web' OR s.created_at > $3)`
+	liveAt3 = `s.expires_at > $3 AND (s.kind <> 'web' OR s.created_at > $4)`
+)
 
-// liveArgs returns the SQL of liveSessions with its parameters numbered
-// from n, and their values.
-func liveArgs(now time.Time, n int) (string, []any) {
-	sql := strings.NewReplacer("$now", "$"+strconv.Itoa(n), "$webborn", "$"+strconv.Itoa(n+1)).Replace(liveSessions)
-	return sql, []any{micros(now), micros(now.Add(-fpr.WebSessionMaxAge))}
+// liveArgs returns the values of a live condition's two parameters.
+func liveArgs(now time.Time) []any {
+	return []any{micros(now), micros(now.Add(-fpr.WebSessionMaxAge))}
 }
 
 // FindSession returns the session stored under tokenHash and its user.
@@ -72,10 +73,9 @@ func (db *DB) FindSession(ctx context.Context, tokenHash string) (*fpr.User, *fp
 		s  fpr.Session
 		uc int64
 	)
-	live, args := liveArgs(db.Now(), 2)
 	row := db.read.QueryRowContext(ctx, `SELECT `+sessionColumns+`, u.id, u.email, u.display_name, u.role, u.probe, u.created_at
 		FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.token_hash = $1 AND `+live, append([]any{tokenHash}, args...)...)
+		WHERE s.token_hash = $1 AND `+liveAt2, append([]any{tokenHash}, liveArgs(db.Now())...)...)
 	err := scanSession(&s, row.Scan, &u.ID, &u.Email, &u.DisplayName, &u.Role, &u.Probe, &uc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, notFound("session")
@@ -107,10 +107,9 @@ func (db *DB) TouchSession(ctx context.Context, tokenHash string, usedAt, expire
 // FindUserSessions lists userID's live sessions, most recently used first,
 // at most fpr.MaxSessionsListed.
 func (db *DB) FindUserSessions(ctx context.Context, userID string) ([]*fpr.Session, error) {
-	live, args := liveArgs(db.Now(), 2)
 	rows, err := db.read.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions s
-		WHERE s.user_id = $1 AND `+live+`
-		ORDER BY s.last_used_at DESC, s.id DESC LIMIT `+strconv.Itoa(fpr.MaxSessionsListed), append([]any{userID}, args...)...)
+		WHERE s.user_id = $1 AND `+liveAt2+`
+		ORDER BY s.last_used_at DESC, s.id DESC LIMIT $4`, append([]any{userID}, append(liveArgs(db.Now()), fpr.MaxSessionsListed)...)...)
 	if err != nil {
 		return nil, fmt.Errorf("find sessions: %w", err)
 	}
@@ -133,9 +132,8 @@ func (db *DB) FindUserSessions(ctx context.Context, userID string) ([]*fpr.Sessi
 // userID has no such session.
 func (db *DB) DeleteUserSession(ctx context.Context, userID, id string) error {
 	err := db.inTx(ctx, true, func(tx *Tx) error {
-		live, args := liveArgs(tx.now, 3)
 		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1 AND user_id = $2 AND token_hash IN
-			(SELECT s.token_hash FROM sessions s WHERE s.id = $1 AND `+live+`)`, append([]any{id, userID}, args...)...)
+			(SELECT s.token_hash FROM sessions s WHERE s.id = $1 AND `+liveAt3+`)`, append([]any{id, userID}, liveArgs(tx.now)...)...)
 		if err != nil {
 			return err
 		}
