@@ -56,6 +56,10 @@ func TestHostileText_API(t *testing.T) {
 		{"QueryNUL", "GET", "/api/v1/products?q=%00", "", nil, 422, "q"},
 		{"QueryInvalidUTF8", "GET", "/api/v1/products?q=caf%E9", "", nil, 422, "q"},
 		{"QueryControlInSort", "GET", "/api/v1/products/" + productID + "/reviews?sort=%1b", "", nil, 422, "sort"},
+		// A cursor is base64 JSON, and "\u0000" in it decodes to NUL: found
+		// by FuzzDecodeCursor (internal/store/testdata/fuzz).
+		{"CursorNULInID", "GET", "/api/v1/products?cursor=eyJzIjoibmV3ZXN0IiwiaSI6ImFcdTAwMDAifQ", "", nil, 422, "cursor"},
+		{"CursorNULInKey", "GET", "/api/v1/farms?cursor=eyJzIjoiZmFybXMiLCJpIjoieCIsInQiOiJhXHUwMDAwIn0", "", nil, 422, "cursor"},
 		{"PathNUL", "GET", "/api/v1/products/%00", "", nil, 404, ""},
 		{"PathInvalidUTF8", "GET", "/api/v1/reviews/%FF", "", nil, 404, ""},
 	} {

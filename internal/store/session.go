@@ -81,7 +81,7 @@ func (db *DB) FindSession(ctx context.Context, tokenHash string) (*fpr.User, *fp
 		return nil, nil, notFound("session")
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("find session: %w", err)
+		return nil, nil, db.dialect.translate(fmt.Errorf("find session: %w", err))
 	}
 	u.CreatedAt = fromMicros(uc)
 	s.UserID = u.ID
@@ -111,19 +111,19 @@ func (db *DB) FindUserSessions(ctx context.Context, userID string) ([]*fpr.Sessi
 		WHERE s.user_id = $1 AND `+liveAt2+`
 		ORDER BY s.last_used_at DESC, s.id DESC LIMIT $4`, append([]any{userID}, append(liveArgs(db.Now()), fpr.MaxSessionsListed)...)...)
 	if err != nil {
-		return nil, fmt.Errorf("find sessions: %w", err)
+		return nil, db.dialect.translate(fmt.Errorf("find sessions: %w", err))
 	}
 	defer rows.Close()
 	var out []*fpr.Session
 	for rows.Next() {
 		s := &fpr.Session{UserID: userID}
 		if err := scanSession(s, rows.Scan); err != nil {
-			return nil, fmt.Errorf("find sessions: %w", err)
+			return nil, db.dialect.translate(fmt.Errorf("find sessions: %w", err))
 		}
 		out = append(out, s)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("find sessions: %w", err)
+		return nil, db.dialect.translate(fmt.Errorf("find sessions: %w", err))
 	}
 	return out, nil
 }
