@@ -22,6 +22,8 @@ var flashes = map[string]string{
 	"logged-out":       "You are logged out.",
 	"password-changed": "Your password is changed. Your other devices were logged out.",
 	"session-revoked":  "That session is ended: the device that used it is logged out.",
+	"staff-mfa":        "Moderators and admins need two-factor authentication. Set it up here to continue.",
+	"mfa-disabled":     "Two-factor authentication is off.",
 	"review-published": "Thank you! Your review is published.",
 	"review-pending":   "Thank you! Your review will appear once a moderator has read it.",
 	"review-updated":   "Your review is updated.",

@@ -81,6 +81,7 @@ var pageTypes = map[string]any{
 	"error":             errorPage{},
 	"home":              homePage{},
 	"register":          registerPage{},
+	"mfa":               mfaPage{},
 	"login":             loginPage{},
 	"account":           accountPage{},
 	"products":          productsPage{},

@@ -164,7 +164,7 @@ func (db *DB) CreateReview(ctx context.Context, r *fpr.Review) error {
 	r.Status = fpr.ReviewStartStatus(db.Moderation, actor)
 	r.HelpfulCount = 0
 	r.Reply = nil
-	err = db.inTx(ctx, true, func(tx *Tx) error {
+	err = db.inIdempotentTx(ctx, r, func(tx *Tx) error {
 		farm, err := tx.farmOfProduct(ctx, r.ProductID)
 		if err != nil {
 			return err

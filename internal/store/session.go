@@ -73,10 +73,10 @@ func (db *DB) FindSession(ctx context.Context, tokenHash string) (*fpr.User, *fp
 		s  fpr.Session
 		uc int64
 	)
-	row := db.read.QueryRowContext(ctx, `SELECT `+sessionColumns+`, u.id, u.email, u.display_name, u.role, u.probe, u.created_at
+	row := db.read.QueryRowContext(ctx, `SELECT `+sessionColumns+`, u.id, u.email, u.display_name, u.role, u.probe, u.created_at, u.mfa_enabled
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.token_hash = $1 AND `+liveAt2, append([]any{tokenHash}, liveArgs(db.Now())...)...)
-	err := scanSession(&s, row.Scan, &u.ID, &u.Email, &u.DisplayName, &u.Role, &u.Probe, &uc)
+	err := scanSession(&s, row.Scan, &u.ID, &u.Email, &u.DisplayName, &u.Role, &u.Probe, &uc, &u.MFAEnabled)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, notFound("session")
 	}
