@@ -17,12 +17,21 @@ type apiFlagCountJSON struct {
 	Count  int            `json:"count"`
 }
 
+// apiOpenFlagJSON is one unresolved flag as moderators see it.
+type apiOpenFlagJSON struct {
+	Reason    fpr.FlagReason `json:"reason"`
+	Note      string         `json:"note"`
+	Counts    bool           `json:"counts"`
+	CreatedAt string         `json:"created_at"`
+}
+
 // apiModerationItemJSON is the API's ModerationItem.
 type apiModerationItemJSON struct {
 	Review    apiReviewJSON      `json:"review"`
 	Product   apiProductRefJSON  `json:"product"`
 	FlagCount int                `json:"flag_count"`
 	Flags     []apiFlagCountJSON `json:"flags"`
+	OpenFlags []apiOpenFlagJSON  `json:"open_flags"`
 }
 
 // apiModerationItem builds a queue entry; flags are listed in the order of
@@ -33,6 +42,10 @@ func apiModerationItem(it *fpr.ModerationItem) apiModerationItemJSON {
 		Product:   apiProductRefJSON{ID: it.Review.ProductID, Name: it.ProductName},
 		FlagCount: it.FlagCount,
 		Flags:     []apiFlagCountJSON{},
+		OpenFlags: []apiOpenFlagJSON{},
+	}
+	for _, f := range it.OpenFlags {
+		j.OpenFlags = append(j.OpenFlags, apiOpenFlagJSON{Reason: f.Reason, Note: f.Note, Counts: f.Counts, CreatedAt: apiTime(f.CreatedAt)})
 	}
 	for _, reason := range fpr.FlagReasons {
 		if n := it.Flags[reason]; n > 0 {

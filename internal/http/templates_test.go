@@ -68,7 +68,8 @@ var pageSamples = map[string]any{
 		ReviewForm: reviewForm{Rating: 4, Title: "T", Body: "B", formState: formState{Errors: map[string]string{"rating": "Choose."}}},
 		CanReply:   true, JSONLD: (&Server{}).productLD(sampleProduct, sampleFarm, []*fpr.Review{sampleReview})},
 	"moderation": &moderationPage{basePage: sampleBase, Status: "flagged", NextURL: "/moderation?cursor=x",
-		Items: []moderationItem{{ModerationItem: &fpr.ModerationItem{Review: sampleReview, ProductName: "Cheese", FlagCount: 3, Flags: map[fpr.FlagReason]int{"spam": 2, "fake": 1}},
+		Items: []moderationItem{{ModerationItem: &fpr.ModerationItem{Review: sampleReview, ProductName: "Cheese", FlagCount: 3, Flags: map[fpr.FlagReason]int{"spam": 2, "fake": 1},
+			OpenFlags: []*fpr.Flag{{Reason: "spam", Note: "Same text on five products.", Counts: true, CreatedAt: sampleTime}, {Reason: "fake", CreatedAt: sampleTime}}},
 			Form: moderationForm{Action: "reject", Note: "n", formState: formState{Errors: map[string]string{"action": "Choose."}}}}}},
 	"moderation_review": &moderationReviewPage{basePage: sampleBase, Review: sampleReview, ProductName: "Cheese",
 		Log:  []*fpr.ModerationEntry{{ID: "m1", ReviewID: "r1", Moderator: fpr.Author{ID: "u1", DisplayName: "Mo"}, Action: "publish", Note: "ok", CreatedAt: sampleTime}},
@@ -90,6 +91,10 @@ var pageSamples = map[string]any{
 		Releases: []*fpr.ReleaseSummary{{Release: "r1", Commit: "c1", StartedAt: sampleTime, Starts: 2, NewGroups: 1, GroupsSince: 3, Schema: 14, OwnSchema: 12}}},
 	"ops_alerts": &opsAlertsPage{basePage: sampleBase, NextURL: "/ops/alerts?cursor=x",
 		Alerts: []*fpr.Alert{{ID: "a1", Key: "k", Kind: fpr.AlertNewError, Fingerprint: "fp1", Message: "New error.", Created: sampleTime, SendError: "timeout"}}},
+	"audit": &auditPage{basePage: sampleBase, Actor: "u1", Target: "review:r1", Action: "bad!", NextURL: "/ops/audit?cursor=x",
+		formState: formState{Errors: map[string]string{"action": "Must be an action name."}},
+		Entries: []*fpr.AuditEntry{{ID: "a1", Action: fpr.AuditReviewModerate, Actor: &fpr.Author{ID: "u1", DisplayName: "Mo"}, Target: "review:r1",
+			Address: "192.0.2.1", CreatedAt: sampleTime, Details: map[string]string{"action": "publish"}}, {ID: "a2", Action: fpr.AuditLoginFailed, CreatedAt: sampleTime}}},
 	"farm": &farmPage{basePage: sampleBase, Farm: sampleFarm, Products: []*fpr.Product{sampleProduct}, NextURL: "/farms/f1?cursor=x", CanManage: true},
 }
 

@@ -36,7 +36,7 @@ func scanProduct(row interface{ Scan(...any) error }, score *float64, extra ...a
 // or not_found.
 func (db *DB) FindProductByID(ctx context.Context, id string) (*fpr.Product, error) {
 	var score float64
-	p, err := scanProduct(db.read.QueryRowContext(ctx, productSelect+productFrom+` WHERE p.id = $1`, id), &score)
+	p, err := scanProduct(db.readRow(ctx, productSelect+productFrom+` WHERE p.id = $1`, id), &score)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("product")
 	}
@@ -177,8 +177,8 @@ func (db *DB) FindProducts(ctx context.Context, f fpr.ProductFilter) ([]*fpr.Pro
 		}
 		where += ` AND ` + order.after(rank, key, arg(after.ID))
 	}
-	q := sel + from + where + ` ORDER BY ` + order.orderBy(rank) + ` LIMIT ` + arg(f.Limit+1) //nolint:gosec // G202: fixed fragments and placeholders only; values go in args
-	rows, err := db.read.QueryContext(ctx, q, args...)
+	q := sel + from + where + ` ORDER BY ` + order.orderBy(rank) + ` LIMIT ` + arg(f.Limit+1)
+	rows, err := db.readRows(ctx, q, args...)
 	if err != nil {
 		return nil, "", db.dialect.translate(fmt.Errorf("find products: %w", err))
 	}
@@ -264,6 +264,9 @@ func (db *DB) CreateProduct(ctx context.Context, p *fpr.Product) error {
 			p.ID, p.FarmID, p.Name, p.Slug, string(p.Category), p.Description, p.Unit, micros(tx.now)); err != nil {
 			return err
 		}
+		if err := tx.auditStaff(ctx, farm.OwnerID, fpr.AuditProductCreate, fpr.AuditTarget("product", p.ID), map[string]string{"farm_id": farm.ID}); err != nil {
+			return err
+		}
 		return db.dialect.indexProducts(ctx, tx, "p.id = $1", p.ID)
 	})
 	if err != nil {
@@ -290,7 +293,8 @@ func (db *DB) UpdateProduct(ctx context.Context, id string, upd fpr.ProductUpdat
 		if err != nil {
 			return err
 		}
-		if _, err := tx.manageableFarm(ctx, p.FarmID); err != nil {
+		farm, err := tx.manageableFarm(ctx, p.FarmID)
+		if err != nil {
 			return err
 		}
 		if upd.Name != nil {
@@ -310,6 +314,9 @@ func (db *DB) UpdateProduct(ctx context.Context, id string, upd fpr.ProductUpdat
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE products SET name = $1, slug = $2, category = $3, description = $4, unit = $5 WHERE id = $6`,
 			p.Name, p.Slug, string(p.Category), p.Description, p.Unit, p.ID); err != nil {
+			return err
+		}
+		if err := tx.auditStaff(ctx, farm.OwnerID, fpr.AuditProductUpdate, fpr.AuditTarget("product", p.ID), map[string]string{"farm_id": farm.ID}); err != nil {
 			return err
 		}
 		if upd.Name != nil || upd.Description != nil {
@@ -339,7 +346,11 @@ func (db *DB) DeleteProduct(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.manageableFarm(ctx, farmID); err != nil {
+		farm, err := tx.manageableFarm(ctx, farmID)
+		if err != nil {
+			return err
+		}
+		if err := tx.auditStaff(ctx, farm.OwnerID, fpr.AuditProductDelete, fpr.AuditTarget("product", id), map[string]string{"farm_id": farm.ID}); err != nil {
 			return err
 		}
 		if err := db.dialect.unindexProducts(ctx, tx, "p.id = $1", id); err != nil {

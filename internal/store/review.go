@@ -165,6 +165,9 @@ func (db *DB) CreateReview(ctx context.Context, r *fpr.Review) error {
 	r.HelpfulCount = 0
 	r.Reply = nil
 	err = db.inIdempotentTx(ctx, r, func(tx *Tx) error {
+		if err := tx.RateLimit(ctx, fpr.LimitReview); err != nil {
+			return err
+		}
 		farm, err := tx.farmOfProduct(ctx, r.ProductID)
 		if err != nil {
 			return err
@@ -202,6 +205,9 @@ func (db *DB) UpdateReview(ctx context.Context, id string, upd fpr.ReviewUpdate)
 	}
 	var r *fpr.Review
 	err = db.inTx(ctx, true, func(tx *Tx) error {
+		if err := tx.RateLimit(ctx, fpr.LimitEdit); err != nil {
+			return err
+		}
 		var err error
 		if r, err = tx.lockVisibleReview(ctx, id); err != nil {
 			return err
@@ -223,7 +229,8 @@ func (db *DB) UpdateReview(ctx context.Context, id string, upd fpr.ReviewUpdate)
 			return err
 		}
 		r.UpdatedAt = fromMicros(micros(tx.now))
-		if _, err := tx.ExecContext(ctx, `UPDATE reviews SET rating = $1, title = $2, body = $3, updated_at = $4 WHERE id = $5`,
+		// An edited review is no longer the one a moderator vetted.
+		if _, err := tx.ExecContext(ctx, `UPDATE reviews SET rating = $1, title = $2, body = $3, updated_at = $4, vetted = FALSE WHERE id = $5`,
 			r.Rating, r.Title, r.Body, micros(tx.now), r.ID); err != nil {
 			return err
 		}
@@ -259,6 +266,10 @@ func (db *DB) DeleteReview(ctx context.Context, id string) error {
 			return fpr.Errorf(fpr.CodeForbidden, "Only its author or a moderator may delete a review.")
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM reviews WHERE id = $1`, r.ID); err != nil {
+			return err
+		}
+		if err := tx.auditStaff(ctx, r.Author.ID, fpr.AuditReviewDelete, fpr.AuditTarget("review", r.ID), map[string]string{
+			"author_id": r.Author.ID, "product_id": r.ProductID, "status": string(r.Status)}); err != nil {
 			return err
 		}
 		return tx.applyRatingDelta(ctx, r.ProductID, r.Rating, 0, fpr.CountsInRating(r.Status, r.Probe), false)

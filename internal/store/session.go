@@ -17,17 +17,48 @@ import (
 // Token; the caller sets it.
 func (db *DB) CreateSession(ctx context.Context, tokenHash, userID string, kind fpr.SessionKind, ttl time.Duration) (*fpr.Session, error) {
 	var s *fpr.Session
-	client := fpr.ClientFromContext(ctx)
 	err := db.inTx(ctx, true, func(tx *Tx) error {
-		s = &fpr.Session{ID: db.NewID(tx.now), UserID: userID, Kind: kind, CreatedAt: tx.now, LastUsedAt: tx.now,
-			ExpiresAt: tx.now.Add(ttl), UserAgent: client.UserAgent, Address: client.Address}
-		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, id, user_id, kind, created_at, last_used_at, expires_at, user_agent, address)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, tokenHash, s.ID, userID, string(kind), micros(s.CreatedAt), micros(s.LastUsedAt),
-			micros(s.ExpiresAt), s.UserAgent, s.Address)
+		var err error
+		s, err = tx.createSession(ctx, tokenHash, userID, kind, ttl)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create session: %w", err)
+	}
+	return s, nil
+}
+
+// CreateLoginSession is CreateSession for a successful login: in the same
+// transaction it forgets the failures counted against throttleKey (the
+// account from this address) and records login in the audit log, with
+// the user as actor.
+func (db *DB) CreateLoginSession(ctx context.Context, tokenHash, userID string, kind fpr.SessionKind, ttl time.Duration, throttleKey string) (*fpr.Session, error) {
+	var s *fpr.Session
+	err := db.inTx(ctx, true, func(tx *Tx) error {
+		var err error
+		if s, err = tx.createSession(ctx, tokenHash, userID, kind, ttl); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE key = $1`, throttleKey); err != nil {
+			return err
+		}
+		return tx.AuditAs(ctx, userID, fpr.AuditLogin, fpr.AuditTarget("user", userID), map[string]string{"kind": string(kind)})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create login session: %w", err)
+	}
+	return s, nil
+}
+
+func (tx *Tx) createSession(ctx context.Context, tokenHash, userID string, kind fpr.SessionKind, ttl time.Duration) (*fpr.Session, error) {
+	client := fpr.ClientFromContext(ctx)
+	s := &fpr.Session{ID: tx.db.NewID(tx.now), UserID: userID, Kind: kind, CreatedAt: tx.now, LastUsedAt: tx.now,
+		ExpiresAt: tx.now.Add(ttl), UserAgent: client.UserAgent, Address: client.Address}
+	_, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, id, user_id, kind, created_at, last_used_at, expires_at, user_agent, address)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, tokenHash, s.ID, userID, string(kind), micros(s.CreatedAt), micros(s.LastUsedAt),
+		micros(s.ExpiresAt), s.UserAgent, s.Address)
+	if err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -73,7 +104,7 @@ func (db *DB) FindSession(ctx context.Context, tokenHash string) (*fpr.User, *fp
 		s  fpr.Session
 		uc int64
 	)
-	row := db.read.QueryRowContext(ctx, `SELECT `+sessionColumns+`, u.id, u.email, u.display_name, u.role, u.probe, u.created_at, u.mfa_enabled
+	row := db.readRow(ctx, `SELECT `+sessionColumns+`, u.id, u.email, u.display_name, u.role, u.probe, u.created_at, u.mfa_enabled
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.token_hash = $1 AND `+liveAt2, append([]any{tokenHash}, liveArgs(db.Now())...)...)
 	err := scanSession(&s, row.Scan, &u.ID, &u.Email, &u.DisplayName, &u.Role, &u.Probe, &uc, &u.MFAEnabled)
@@ -107,7 +138,7 @@ func (db *DB) TouchSession(ctx context.Context, tokenHash string, usedAt, expire
 // FindUserSessions lists userID's live sessions, most recently used first,
 // at most fpr.MaxSessionsListed.
 func (db *DB) FindUserSessions(ctx context.Context, userID string) ([]*fpr.Session, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions s
+	rows, err := db.readRows(ctx, `SELECT `+sessionColumns+` FROM sessions s
 		WHERE s.user_id = $1 AND `+liveAt2+`
 		ORDER BY s.last_used_at DESC, s.id DESC LIMIT $4`, append([]any{userID}, append(liveArgs(db.Now()), fpr.MaxSessionsListed)...)...)
 	if err != nil {
