@@ -45,13 +45,21 @@ type apiProductJSON struct {
 	Unit        string        `json:"unit"`
 	CreatedAt   string        `json:"created_at"`
 	Rating      apiRatingJSON `json:"rating"`
+	// ArchivedAt is set once the product was removed while it had
+	// reviews; null while it is listed.
+	ArchivedAt *string `json:"archived_at"`
 }
 
 // apiProduct builds the JSON of p.
 func apiProduct(p *fpr.Product) apiProductJSON {
-	return apiProductJSON{ID: p.ID, FarmID: p.FarmID, FarmName: p.FarmName, Name: p.Name, Slug: p.Slug,
+	j := apiProductJSON{ID: p.ID, FarmID: p.FarmID, FarmName: p.FarmName, Name: p.Name, Slug: p.Slug,
 		Category: p.Category, Description: p.Description, Unit: p.Unit, CreatedAt: apiTime(p.CreatedAt),
 		Rating: apiRating(p.Rating)}
+	if p.ArchivedAt != nil {
+		t := apiTime(*p.ArchivedAt)
+		j.ArchivedAt = &t
+	}
+	return j
 }
 
 type apiProductEnvelope struct {
@@ -140,13 +148,14 @@ func (s *Server) handleAPIProductUpdate(w http.ResponseWriter, r *http.Request) 
 	return nil
 }
 
-// handleAPIProductDelete handles DELETE /api/v1/products/{id}: the
-// product and its reviews. The farm's producer or an admin.
+// handleAPIProductDelete handles DELETE /api/v1/products/{id}: deletes
+// the product, or archives it when it has reviews (the answer is 204
+// either way; GET shows archived_at). The farm's producer or an admin.
 func (s *Server) handleAPIProductDelete(w http.ResponseWriter, r *http.Request) error {
 	if _, err := requireUser(r.Context()); err != nil {
 		return err
 	}
-	if err := s.Products.DeleteProduct(r.Context(), r.PathValue("id")); err != nil {
+	if _, err := s.Products.DeleteProduct(r.Context(), r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -38,6 +38,10 @@ var flashes = map[string]string{
 	"product-created":  "The product is created.",
 	"product-updated":  "The product is updated.",
 	"product-deleted":  "The product is deleted.",
+	"product-archived": "The product has reviews, so it is archived: it left the lists and search, its page and reviews stay.",
+	"farm-applied":     "Thank you! Your application is sent; an admin will look at it soon.",
+	"farm-approved":    "The application is approved: the farm is created and its applicant is a producer.",
+	"farm-rejected":    "The application is rejected; the applicant is told why.",
 	"role-changed":     "The role is changed.",
 	"error-resolved":   "The error is marked resolved. If it happens again, it reopens and alerts.",
 }

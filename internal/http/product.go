@@ -109,7 +109,13 @@ type productPage struct {
 	ReviewForm reviewForm
 	// CanReply is true for the producer of the farm (and admins).
 	CanReply bool
-	JSONLD   *ldProduct
+	// OwnFarm is true when the visitor owns the product's farm: they see
+	// a note instead of the review form (fpr.CanReviewProduct).
+	OwnFarm bool
+	// Closed is true when the product is archived: no new reviews
+	// (fpr.OpenForReviews).
+	Closed bool
+	JSONLD *ldProduct
 }
 
 // histBar is one line of the rating histogram.
@@ -233,7 +239,9 @@ func (s *Server) productPage(w http.ResponseWriter, r *http.Request, id string) 
 			p.ReviewForm = reviewForm{Rating: p.Mine.Rating, Title: p.Mine.Title, Body: p.Mine.Body}
 		}
 		p.CanReply = fpr.CanReplyToReview(u, farm)
+		p.OwnFarm = !fpr.CanReviewProduct(u, farm)
 	}
+	p.Closed = !fpr.OpenForReviews(product)
 	for _, rv := range reviews {
 		pr := productReview{Review: rv, CanVote: fpr.CanVoteOnReview(u, rv), CanFlag: fpr.CanFlagReview(u, rv)}
 		if rv.Reply != nil {
