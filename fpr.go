@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"encoding/binary"
+	"strings"
 	"sync"
 	"time"
 )
@@ -20,6 +21,24 @@ type BuildInfo struct {
 	Commit  string
 	BuiltAt string
 	Go      string
+}
+
+// MaxIDLength bounds an identifier a client sends: NewID makes 26
+// characters; anything much longer names nothing.
+const MaxIDLength = 64
+
+// GivenID returns the identifier of an optional field: "" when it was not
+// given (nil), and validation_failed naming field when it was given blank
+// ("owner_id": ""), which is a mistake, not "not given".
+func GivenID(field string, id *string) (string, error) {
+	if id == nil {
+		return "", nil
+	}
+	if strings.TrimSpace(*id) == "" {
+		return "", &Error{Code: CodeValidationFailed, Message: "Some fields need another look.",
+			Fields: map[string]string{field: "Give an identifier, or leave the field out."}}
+	}
+	return *id, nil
 }
 
 // Paging limits shared by every list.
@@ -92,6 +111,29 @@ var lastID struct {
 
 // Clock returns the current time. Services take one so tests can fix time.
 type Clock func() time.Time
+
+// Limits on Idempotency-Key values: a key is 1 to MaxIdempotencyKeyLength
+// visible ASCII characters, and one scope (a route and a user, or a route
+// and an anonymous client's address) holds at most MaxIdempotencyKeys
+// keys a day; past that a new key is rate_limited.
+const (
+	MaxIdempotencyKeyLength = 255
+	MaxIdempotencyKeys      = 500
+)
+
+// ValidIdempotencyKey reports whether key is 1 to MaxIdempotencyKeyLength
+// visible ASCII characters (0x21–0x7E), the only keys stored.
+func ValidIdempotencyKey(key string) bool {
+	if key == "" || len(key) > MaxIdempotencyKeyLength {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		if key[i] < 0x21 || key[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
 
 // IdempotentResponse is the stored first response to a request that carried
 // an Idempotency-Key.

@@ -17,32 +17,33 @@ const flashCookie = "fpr_flash"
 
 // flashes are the confirmations a redirect can carry, by key.
 var flashes = map[string]string{
-	"registered":          "Welcome! Your account is ready and you are logged in.",
-	"logged-in":           "You are logged in.",
-	"logged-out":          "You are logged out.",
-	"password-changed":    "Your password is changed. Your other devices were logged out.",
-	"staff-mfa":           "Moderators and admins need two-factor authentication. Set it up here to continue.",
-	"mfa-disabled":        "Two-factor authentication is off.",
-	"review-published":    "Thank you! Your review is published.",
-	"review-pending":      "Thank you! Your review will appear once a moderator has read it.",
-	"review-updated":      "Your review is updated.",
-	"review-deleted":      "The review is deleted.",
-	"vote-saved":          "Thanks for your vote.",
-	"vote-withdrawn":      "Your vote is withdrawn.",
-	"flagged":             "Thank you. A moderator will look at this review.",
-	"reply-saved":         "Your reply is saved.",
-	"moderated":           "Your decision is recorded.",
-	"farm-created":        "The farm is created.",
-	"farm-updated":        "The farm is updated.",
-	"product-created":     "The product is created.",
-	"product-updated":     "The product is updated.",
-	"product-deleted":     "The product is deleted.",
-	"product-archived":    "The product has reviews, so it is archived: it left the lists and search, its page and reviews stay.",
-	"farm-applied":        "Thank you! Your application is sent; an admin will look at it soon.",
-	"farm-approved":       "The application is approved: the farm is created and its applicant is a producer.",
-	"farm-rejected":       "The application is rejected; the applicant is told why.",
-	"role-changed":        "The role is changed.",
-	"error-resolved":      "The error is marked resolved. If it happens again, it reopens and alerts.",
+	"registered":       "Welcome! Your account is ready and you are logged in.",
+	"logged-in":        "You are logged in.",
+	"logged-out":       "You are logged out.",
+	"password-changed": "Your password is changed. Your other devices were logged out.",
+	"session-revoked":  "That session is ended: the device that used it is logged out.",
+	"staff-mfa":        "Moderators and admins need two-factor authentication. Set it up here to continue.",
+	"mfa-disabled":     "Two-factor authentication is off.",
+	"review-published": "Thank you! Your review is published.",
+	"review-pending":   "Thank you! Your review will appear once a moderator has read it.",
+	"review-updated":   "Your review is updated.",
+	"review-deleted":   "The review is deleted.",
+	"vote-saved":       "Thanks for your vote.",
+	"vote-withdrawn":   "Your vote is withdrawn.",
+	"flagged":          "Thank you. A moderator will look at this review.",
+	"reply-saved":      "Your reply is saved.",
+	"moderated":        "Your decision is recorded.",
+	"farm-created":     "The farm is created.",
+	"farm-updated":     "The farm is updated.",
+	"product-created":  "The product is created.",
+	"product-updated":  "The product is updated.",
+	"product-deleted":  "The product is deleted.",
+	"product-archived": "The product has reviews, so it is archived: it left the lists and search, its page and reviews stay.",
+	"farm-applied":     "Thank you! Your application is sent; an admin will look at it soon.",
+	"farm-approved":    "The application is approved: the farm is created and its applicant is a producer.",
+	"farm-rejected":    "The application is rejected; the applicant is told why.",
+	"role-changed":     "The role is changed.",
+	"error-resolved":   "The error is marked resolved. If it happens again, it reopens and alerts.",
 	"password-reset":      "Your new password is set and every session was logged out. Log in with it now.",
 	"email-verified":      "Thank you! Your e-mail address is confirmed.",
 	"profile-updated":     "Your display name is changed.",
@@ -60,7 +61,7 @@ func (s *Server) redirect(w http.ResponseWriter, r *http.Request, url, flash str
 	if flash != "" {
 		http.SetCookie(w, s.cookie(flashCookie, flash, 60))
 	}
-	// Callers pass paths they built or checked with safeNext.
+	// Callers pass paths they built or checked with fpr.SafeNext.
 	http.Redirect(w, r, url, http.StatusSeeOther) //nolint:gosec // G710: see above
 	return nil
 }
