@@ -28,6 +28,8 @@ type limitRule struct {
 // limitRules lists every request field with a length rule.
 var limitRules = []limitRule{
 	{"MaxEmailLength", "RegisterRequest", "email", 0, fpr.MaxEmailLength, false},
+	{"MaxTokenLength", "TokenRequest", "token", 1, fpr.MaxTokenLength, false},
+	{"MaxTokenLength", "PasswordResetConfirm", "token", 1, fpr.MaxTokenLength, false},
 	{"MinPasswordLength", "RegisterRequest", "password", fpr.MinPasswordLength, fpr.MaxPasswordLength, false},
 	{"MaxPasswordLength", "PasswordChange", "new_password", fpr.MinPasswordLength, fpr.MaxPasswordLength, false},
 	{"MaxDisplayNameLength", "RegisterRequest", "display_name", 1, fpr.MaxDisplayNameLength, true},

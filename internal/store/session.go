@@ -100,8 +100,8 @@ func liveArgs(now time.Time) []any {
 // DeleteExpiredSessions has run.
 func (db *DB) FindSession(ctx context.Context, tokenHash string) (*fpr.User, *fpr.Session, error) {
 	var (
-		u  fpr.User
-		s  fpr.Session
+		u      fpr.User
+		s      fpr.Session
 		uc, uv int64
 	)
 	row := db.readRow(ctx, `SELECT `+sessionColumns+`, u.id, u.email, u.display_name, u.role, u.probe, u.created_at, u.email_verified_at, u.mfa_enabled
