@@ -18,6 +18,8 @@ type Farm struct {
 	Region      string
 	Description string
 	CreatedAt   time.Time
+	// Photo is the farm's photo, nil when it has none.
+	Photo *Photo
 }
 
 // Limits on farm fields.

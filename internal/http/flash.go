@@ -37,6 +37,9 @@ var flashes = map[string]string{
 	"product-deleted":  "The product is deleted.",
 	"role-changed":     "The role is changed.",
 	"error-resolved":   "The error is marked resolved. If it happens again, it reopens and alerts.",
+	"photo-added":      "Your photo is added.",
+	"photo-deleted":    "The photo is deleted.",
+	"photo-set":        "The photo is saved.",
 }
 
 // redirect answers a successful form post: 303 to url with a flash.

@@ -31,6 +31,9 @@ func (db *DB) FindFarmByID(ctx context.Context, id string) (*fpr.Farm, error) {
 	if err != nil {
 		return nil, fmt.Errorf("find farm: %w", err)
 	}
+	if err := db.fillFarmPhotos(ctx, f); err != nil {
+		return nil, err
+	}
 	return f, nil
 }
 
@@ -81,6 +84,9 @@ func (db *DB) FindFarms(ctx context.Context, f fpr.FarmFilter) ([]*fpr.Farm, str
 		farms = farms[:f.Limit]
 		last := farms[len(farms)-1]
 		next = cursor{Sort: "farms", ID: last.ID, Str: last.Name}.encode()
+	}
+	if err := db.fillFarmPhotos(ctx, farms...); err != nil {
+		return nil, "", err
 	}
 	return farms, next, nil
 }

@@ -83,9 +83,11 @@ func (db *DB) FlagReview(ctx context.Context, f *fpr.Flag) error {
 			}
 			return err
 		}
+		// Food-safety reports leave the review published
+		// (fpr.FlagUnpublishes): they do not count towards unpublishing.
 		var open int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM review_flags WHERE review_id = $1 AND resolved = FALSE`,
-			r.ID).Scan(&open); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM review_flags WHERE review_id = $1 AND resolved = FALSE AND reason <> $2`,
+			r.ID, string(fpr.FlagFoodSafety)).Scan(&open); err != nil {
 			return err
 		}
 		return tx.setReviewStatus(ctx, r, fpr.ReviewStatusAfterFlag(db.Moderation, r.Status, open))
@@ -130,7 +132,7 @@ func (db *DB) SetReply(ctx context.Context, reviewID, body string) (*fpr.Review,
 		if r, err = tx.findReview(ctx, r.ID); err != nil {
 			return err
 		}
-		return tx.fillViewerHelpful(ctx, []*fpr.Review{r})
+		return tx.fillReviews(ctx, []*fpr.Review{r})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("set reply: %w", err)
