@@ -67,8 +67,8 @@ func (db *DB) FindHarvestRatings(ctx context.Context, productID string) ([]fpr.Y
 		defer rows.Close()
 		for rows.Next() {
 			var (
-				year      string
-				stars, n  int
+				year     string
+				stars, n int
 			)
 			if err := rows.Scan(&year, &stars, &n); err != nil {
 				return err

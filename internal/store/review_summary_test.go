@@ -88,7 +88,7 @@ func TestRatingSummary_RandomOperations(t *testing.T) {
 				err = db.SetHelpful(as(anyone()), pick(), rng.IntN(3) > 0)
 			case k < 78:
 				op = "flag"
-				err = db.FlagReview(as(anyone()), &fpr.Flag{ReviewID: pick(), Reason: fpr.FlagReasons[rng.IntN(len(fpr.FlagReasons))]})
+				err = db.FlagReview(as(anyone()), &fpr.Flag{ReviewID: pick(), Reason: fpr.FlagReasons[rng.IntN(len(fpr.FlagReasons))], Note: "n"})
 			default:
 				op = "moderate"
 				actions := []fpr.ModerationAction{fpr.ActionPublish, fpr.ActionPublish, fpr.ActionReject, fpr.ActionRemove}
