@@ -101,6 +101,12 @@ type Release struct {
 	Commit    string
 	Instance  string // host name, process ID and a random suffix
 	StartedAt time.Time
+	// Schema is the newest migration the database had applied when the
+	// instance started; OwnSchema the newest one its binary embeds. Schema
+	// above OwnSchema is a revert: an earlier release on a later schema.
+	// RecordRelease sets both.
+	Schema    int
+	OwnSchema int
 }
 
 // ReleaseSummary is a release as the operations page shows it: when its
@@ -114,7 +120,15 @@ type ReleaseSummary struct {
 	NewGroups int
 	// GroupsSince counts error groups seen at or after StartedAt.
 	GroupsSince int
+	// Schema and OwnSchema are the highest of its starts' (see Release);
+	// 0 for starts recorded before releases kept them.
+	Schema    int
+	OwnSchema int
 }
+
+// Reverted reports whether the release ran on a schema newer than its own:
+// it was started again after a later release had migrated the database.
+func (r *ReleaseSummary) Reverted() bool { return r.Schema > r.OwnSchema && r.OwnSchema > 0 }
 
 // RouteCount is how many requests a route served, and how many of them
 // failed with a 5xx, in one time bucket: the shared counters behind the 5xx

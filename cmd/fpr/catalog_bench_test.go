@@ -39,7 +39,7 @@ func benchDB(b *testing.B) *store.DB {
 			_ = os.Remove(tmp + suffix)
 		}
 		db := storetest.OpenURL(b, "sqlite:"+tmp)
-		benchErr = seed(context.Background(), db, o)
+		_, benchErr = seed(context.Background(), db, o)
 		// Closed now, before the rename; the test's cleanup closes it again,
 		// which does nothing.
 		if err := db.Close(); err != nil && benchErr == nil {

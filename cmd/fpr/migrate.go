@@ -52,12 +52,22 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
+	pending := 0
 	for _, m := range ms {
 		state := "pending"
 		if !m.AppliedAt.IsZero() {
 			state = "applied " + m.AppliedAt.Format("2006-01-02T15:04:05Z")
+		} else {
+			pending++
+		}
+		switch {
+		case m.Newer && m.Contract():
+			state += "  newer than this release, and incompatible with it (contract)"
+		case m.Newer:
+			state += "  newer than this release (additive: this release can run on it)"
 		}
 		fmt.Fprintf(stdout, "%04d  %-40s %s\n", m.Version, m.Name, state)
 	}
+	fmt.Fprintf(stdout, "%d applied, %d pending\n", len(ms)-pending, pending)
 	return nil
 }

@@ -95,8 +95,15 @@ func startCluster(t *testing.T, n int) *cluster {
 	var wg sync.WaitGroup
 	starts := make([]*instance, n)
 	errs := make([]error, n)
+	// Small pools: three instances and the test itself share the server's
+	// max_connections with the other test packages running meanwhile.
+	sep := "?"
+	if strings.Contains(dbURL, "?") {
+		sep = "&"
+	}
+	poolURL := dbURL + sep + "pool_max_conns=8"
 	for i := range n {
-		wg.Go(func() { starts[i], errs[i] = startInstance(t, bin, dbURL, "ABCDEFGHIJ"[i:i+1]) })
+		wg.Go(func() { starts[i], errs[i] = startInstance(t, bin, poolURL, "ABCDEFGHIJ"[i:i+1]) })
 	}
 	wg.Wait()
 	for i, err := range errs {
@@ -121,13 +128,7 @@ func startInstance(t *testing.T, bin, dbURL, name string) (*instance, error) {
 			env = append(env, kv)
 		}
 	}
-	// Small pools: three instances and the test itself share the server's
-	// max_connections with the other test packages running meanwhile.
-	sep := "?"
-	if strings.Contains(dbURL, "?") {
-		sep = "&"
-	}
-	cmd.Env = append(env, "FPR_ENV=development", "FPR_LOG_FORMAT=json", "FPR_DATABASE_URL="+dbURL+sep+"pool_max_conns=8",
+	cmd.Env = append(env, "FPR_ENV=development", "FPR_LOG_FORMAT=json", "FPR_DATABASE_URL="+dbURL,
 		"FPR_RELEASE=multi-instance-test")
 	logs := newLockedBuffer()
 	cmd.Stderr = logs

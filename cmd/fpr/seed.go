@@ -11,11 +11,13 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/fpr-team/fpr"
+	"github.com/fpr-team/fpr/internal/auth"
 	"github.com/fpr-team/fpr/internal/store"
 )
 
@@ -32,11 +34,17 @@ func runSeed(ctx context.Context, args []string, getenv func(string) string, std
 	fs.IntVar(&o.Users, "users", 1000, "number of users (the first ones own the farms, as producers)")
 	fs.IntVar(&o.Reviews, "reviews", 10000, "number of reviews")
 	fs.Uint64Var(&o.Seed, "seed", 1, "random seed: the same seed gives the same data")
+	tokensFile := fs.String("tokens", "", "write API tokens of seeded members to this file, one a line (for load tests)")
+	fs.IntVar(&o.Tokens, "token-users", 1000, "with --tokens: how many members get a token")
+	fs.IntVar(&o.Hot, "hot", 0, "reviews of one product, of the total (deep pages for load tests)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("seed: unexpected argument %q", fs.Arg(0))
+	}
+	if *tokensFile == "" {
+		o.Tokens = 0
 	}
 	if err := o.validate(); err != nil {
 		return fmt.Errorf("seed: %w", err)
@@ -55,8 +63,15 @@ func runSeed(ctx context.Context, args []string, getenv func(string) string, std
 		return errors.New("seed: the database already has farms; seed an empty database")
 	}
 	start := time.Now()
-	if err := seed(ctx, db, o); err != nil {
+	tokens, err := seed(ctx, db, o)
+	if err != nil {
 		return fmt.Errorf("seed: %w", err)
+	}
+	if *tokensFile != "" {
+		// Secrets: readable by the operator only.
+		if err := os.WriteFile(*tokensFile, []byte(strings.Join(tokens, "\n")+"\n"), 0o600); err != nil {
+			return fmt.Errorf("seed: write tokens: %w", err)
+		}
 	}
 	fmt.Fprintf(stdout, "seeded %d users, %d farms, %d products, %d reviews (seed %d) in %s\n",
 		o.Users, o.Farms, o.Products, o.Reviews, o.Seed, time.Since(start).Round(time.Millisecond))
@@ -67,6 +82,12 @@ func runSeed(ctx context.Context, args []string, getenv func(string) string, std
 type seedOptions struct {
 	Farms, Products, Users, Reviews int
 	Seed                            uint64
+	// Tokens is the number of members (users who own no farm) given an
+	// API token.
+	Tokens int
+	// Hot is the number of reviews, of Reviews, that the first product
+	// gets on top of its share, so it has deep pages.
+	Hot int
 }
 
 func (o seedOptions) validate() error {
@@ -79,6 +100,12 @@ func (o seedOptions) validate() error {
 		return errors.New("farms need at least one user to own them")
 	case o.Reviews > 0 && (o.Products == 0 || o.Users == 0):
 		return errors.New("reviews need products and users")
+	case o.Hot < 0 || o.Hot > o.Reviews || o.Hot > o.Users:
+		return fmt.Errorf("hot reviews %d: want from 0 to the reviews (%d) and the users (%d)", o.Hot, o.Reviews, o.Users)
+	case o.Tokens < 0:
+		return errors.New("token users must not be negative")
+	case o.Tokens > o.Users-min(o.Farms, o.Users):
+		return fmt.Errorf("%d token users: only %d users are members (the first %d own the farms)", o.Tokens, o.Users-min(o.Farms, o.Users), min(o.Farms, o.Users))
 	case int64(o.Reviews) > int64(o.Products)*int64(o.Users):
 		return fmt.Errorf("%d reviews cannot fit: each of %d users reviews a product at most once", o.Reviews, o.Users)
 	}
@@ -145,8 +172,9 @@ func (g *seedGen) unusableHash() string {
 	return "$argon2id$v=19$m=65536,t=1,p=2$" + enc.EncodeToString(salt[:]) + "$" + enc.EncodeToString(key[:])
 }
 
-// seed writes the data set of o in one transaction.
-func seed(ctx context.Context, db *store.DB, o seedOptions) error {
+// seed writes the data set of o in one transaction and returns the API
+// tokens of the first o.Tokens members.
+func seed(ctx context.Context, db *store.DB, o seedOptions) ([]string, error) {
 	g := newSeedGen(o.Seed)
 	hash := g.unusableHash()
 	// Every service call during the load would draw IDs from the seed too.
@@ -211,17 +239,26 @@ func seed(ctx context.Context, db *store.DB, o seedOptions) error {
 			weights[i] = math.Exp(g.pick.NormFloat64())
 			total += weights[i]
 		}
-		left := o.Reviews
+		// The hot product's share is on top of its Hot reviews.
+		limit := func(i int) int {
+			if i == 0 {
+				return o.Users - o.Hot
+			}
+			return o.Users
+		}
+		rest := o.Reviews - o.Hot
+		left := rest
 		for i, w := range weights {
-			counts[i] = min(o.Users, int(float64(o.Reviews)*w/total))
+			counts[i] = min(limit(i), int(float64(rest)*w/total))
 			left -= counts[i]
 		}
 		for i := 0; left > 0; i = (i + 1) % o.Products {
-			if counts[i] < o.Users {
+			if counts[i] < limit(i) {
 				counts[i]++
 				left--
 			}
 		}
+		counts[0] += o.Hot
 	}
 
 	// Products, and so their reviews, are written in ID order: the
@@ -263,7 +300,8 @@ func seed(ctx context.Context, db *store.DB, o seedOptions) error {
 	}
 
 	end := seedEpoch.Add(365 * 24 * time.Hour)
-	return db.Load(ctx, func(l *store.Loader) error {
+	tokens := make([]string, o.Tokens)
+	err := db.Load(ctx, func(l *store.Loader) error {
 		sorted := slices.SortedFunc(slices.Values(users), func(a, b *fpr.User) int { return strings.Compare(a.ID, b.ID) })
 		for _, u := range sorted {
 			if err := l.AddUser(u, hash); err != nil {
@@ -298,8 +336,21 @@ func seed(ctx context.Context, db *store.DB, o seedOptions) error {
 				n++
 			}
 		}
+		// Sessions start now (not in the synthetic year), so the tokens work.
+		now, ttl := time.Now().UTC(), auth.New(db).APITokenTTL
+		for i := range tokens {
+			token, hash := auth.NewToken()
+			if err := l.AddSession(hash, users[producers+i].ID, fpr.SessionAPI, now, now.Add(ttl)); err != nil {
+				return err
+			}
+			tokens[i] = token
+		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return tokens, nil
 }
 
 // coprimeStep returns a step in [1, n) coprime with n (1 when n < 3), so

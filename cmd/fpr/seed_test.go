@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -230,5 +231,44 @@ func TestDemo_LoadsOnceAndAdminLogsIn(t *testing.T) {
 	}
 	if after := digest(t, raw); after != before {
 		t.Errorf("the second demo load changed the data")
+	}
+}
+
+func TestSeed_TokensAuthenticateMembers(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path, tokensFile := filepath.Join(dir, "fpr.db"), filepath.Join(dir, "tokens.txt")
+	if _, errOut, err := runFPR(t, path, "", "seed", "--farms", "2", "--products", "5", "--users", "10", "--reviews", "20",
+		"--tokens", tokensFile, "--token-users", "8"); err != nil {
+		t.Fatalf("seed: %v\n%s", err, errOut)
+	}
+	data, err := os.ReadFile(tokensFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := strings.Fields(string(data))
+	if len(tokens) != 8 {
+		t.Fatalf("tokens file has %d tokens, want 8", len(tokens))
+	}
+	a := auth.New(openUsers(t, path))
+	seen := map[string]bool{}
+	for _, tok := range tokens {
+		u, _, err := a.Authenticate(context.Background(), tok)
+		if err != nil {
+			t.Fatalf("a seeded token does not authenticate: %v", err)
+		}
+		if u.Role != fpr.RoleMember || seen[u.ID] {
+			t.Errorf("token user %s role %s (seen before: %v), want distinct members", u.ID, u.Role, seen[u.ID])
+		}
+		seen[u.ID] = true
+	}
+	if _, _, err := a.Authenticate(context.Background(), tokens[0]+"x"); err == nil {
+		t.Error("a token not seeded authenticates")
+	}
+	// Only members get tokens: 10 users, 2 of them producers.
+	_, _, err = runFPR(t, filepath.Join(dir, "b.db"), "", "seed", "--farms", "2", "--products", "5", "--users", "10", "--reviews", "20",
+		"--tokens", filepath.Join(dir, "b.txt"), "--token-users", "9")
+	if err == nil || !strings.Contains(err.Error(), "only 8 users are members") {
+		t.Errorf("seed with 9 token users of 8 members = %v, want a refusal", err)
 	}
 }

@@ -303,15 +303,22 @@ func (s *Service) OpenSession(ctx context.Context, userID string, kind fpr.Sessi
 	if kind == fpr.SessionWeb {
 		ttl = s.WebSessionTTL
 	}
-	var b [32]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never returns an error.
-	token := base64.RawURLEncoding.EncodeToString(b[:])
-	sess, err := s.DB.CreateSession(ctx, tokenHash(token), userID, kind, ttl)
+	token, hash := NewToken()
+	sess, err := s.DB.CreateSession(ctx, hash, userID, kind, ttl)
 	if err != nil {
 		return nil, err
 	}
 	sess.Token = token
 	return sess, nil
+}
+
+// NewToken returns a new secret session token and the hash the database
+// stores of it (what OpenSession and `fpr seed --tokens` write).
+func NewToken() (token, hash string) {
+	var b [32]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never returns an error.
+	token = base64.RawURLEncoding.EncodeToString(b[:])
+	return token, tokenHash(token)
 }
 
 // tokenHash is what the database stores of a token. A fast hash is right

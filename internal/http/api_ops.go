@@ -87,11 +87,14 @@ type apiReleaseJSON struct {
 	Starts      int    `json:"starts"`
 	NewGroups   int    `json:"new_groups"`
 	GroupsSince int    `json:"groups_since"`
+	Schema      int    `json:"schema_version"`
+	OwnSchema   int    `json:"own_schema_version"`
+	Reverted    bool   `json:"reverted"`
 }
 
 func apiRelease(r *fpr.ReleaseSummary) apiReleaseJSON {
 	return apiReleaseJSON{Release: r.Release, Commit: r.Commit, StartedAt: apiTime(r.StartedAt), Starts: r.Starts,
-		NewGroups: r.NewGroups, GroupsSince: r.GroupsSince}
+		NewGroups: r.NewGroups, GroupsSince: r.GroupsSince, Schema: r.Schema, OwnSchema: r.OwnSchema, Reverted: r.Reverted()}
 }
 
 // opsList is the shape of every list.

@@ -89,7 +89,7 @@ var pageSamples = map[string]any{
 	"ops_group": &opsGroupPage{basePage: sampleBase, Group: sampleGroup, RequestID: "q1",
 		Events: []*fpr.ErrorEvent{{ID: "e1", Fingerprint: "fp1", RequestID: "q1", Route: "POST /register", Type: "panic", Message: "boom", Stack: "goroutine 1", Release: "r1", Instance: "i1", Time: sampleTime}}},
 	"ops_releases": &opsReleasesPage{basePage: sampleBase, NextURL: "/ops/releases?cursor=x",
-		Releases: []*fpr.ReleaseSummary{{Release: "r1", Commit: "c1", StartedAt: sampleTime, Starts: 2, NewGroups: 1, GroupsSince: 3}}},
+		Releases: []*fpr.ReleaseSummary{{Release: "r1", Commit: "c1", StartedAt: sampleTime, Starts: 2, NewGroups: 1, GroupsSince: 3, Schema: 14, OwnSchema: 12}}},
 	"ops_alerts": &opsAlertsPage{basePage: sampleBase, NextURL: "/ops/alerts?cursor=x",
 		Alerts: []*fpr.Alert{{ID: "a1", Key: "k", Kind: fpr.AlertNewError, Fingerprint: "fp1", Message: "New error.", Created: sampleTime, SendError: "timeout"}}},
 	"review": &reviewPage{basePage: sampleBase, Review: sampleRichReview, Product: sampleProduct, ShowHistory: true,

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -129,8 +130,13 @@ func TestOpsPages(t *testing.T) {
 			t.Errorf("GET %s = %d, want 200", path, p.Status)
 		}
 	}
-	if p := b.get("/ops/releases"); p.Doc.Find("#release-test[data-new-errors='1']").Length() != 1 {
+	rels := b.get("/ops/releases")
+	if rels.Doc.Find("#release-test[data-new-errors='1']").Length() != 1 {
 		t.Errorf("releases page does not show release test with 1 new error")
+	}
+	// Started on its own schema: a number, and no revert badge.
+	if got := strings.TrimSpace(rels.Doc.Find("#release-test .release-schema").Text()); !regexp.MustCompile(`^\d{4}$`).MatchString(got) {
+		t.Errorf("release test schema cell = %q, want its schema version alone (no revert)", got)
 	}
 	if p := b.get("/ops/requests?id=no-such-request"); p.Status != http.StatusNotFound {
 		t.Errorf("unknown request ID = %d, want 404", p.Status)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/fpr-team/fpr"
 )
@@ -39,6 +40,7 @@ var bulkColumns = map[string][]string{
 	"products":       {"id", "farm_id", "name", "slug", "category", "description", "unit", "created_at", "rating_count", "rating_sum", "rating_1", "rating_2", "rating_3", "rating_4", "rating_5", "rating_score"},
 	"reviews":        {"id", "product_id", "author_id", "rating", "title", "body", "status", "helpful_count", "probe", "created_at", "updated_at"},
 	"review_replies": {"review_id", "author_id", "body", "created_at", "updated_at"},
+	"sessions":       {"token_hash", "user_id", "kind", "created_at", "expires_at"},
 }
 
 // Load runs fn with a Loader in one write transaction; when fn returns nil
@@ -50,7 +52,8 @@ func (db *DB) Load(ctx context.Context, fn func(l *Loader) error) error {
 	if err := db.dialect.bulkCache(ctx, db.write, true); err != nil {
 		return fmt.Errorf("bulk load: %w", err)
 	}
-	err := db.inTx(ctx, true, func(tx *Tx) error {
+	// Its own transaction: a bulk load is no operation to batch.
+	err := db.inOwnTx(ctx, true, func(tx *Tx) error {
 		l := &Loader{tx: tx, ctx: ctx, tables: map[string]*bulkTable{}}
 		rebuild, err := db.dialect.bulkDropIndexes(ctx, tx, "reviews")
 		if err != nil {
@@ -60,7 +63,7 @@ func (db *DB) Load(ctx context.Context, fn func(l *Loader) error) error {
 			return err
 		}
 		// Parents before children, for the foreign keys.
-		for _, t := range []string{"users", "farms", "products", "reviews", "review_replies"} {
+		for _, t := range []string{"users", "farms", "products", "reviews", "review_replies", "sessions"} {
 			if err := l.flush(t); err != nil {
 				return err
 			}
@@ -125,6 +128,7 @@ var bulkParents = map[string][]string{
 	"products":       {"farms"},
 	"reviews":        {"products", "users"},
 	"review_replies": {"reviews", "users"},
+	"sessions":       {"users"},
 }
 
 // flush writes the buffered rows of table.
@@ -196,10 +200,16 @@ func (l *Loader) AddReply(reviewID string, rp *fpr.Reply) error {
 	return l.add("review_replies", reviewID, rp.Author.ID, rp.Body, micros(rp.CreatedAt), micros(rp.UpdatedAt))
 }
 
+// AddSession adds a session of kind for userID stored under tokenHash (see
+// auth.NewToken), valid from created until expires.
+func (l *Loader) AddSession(tokenHash, userID string, kind fpr.SessionKind, created, expires time.Time) error {
+	return l.add("sessions", tokenHash, userID, string(kind), micros(created), micros(expires))
+}
+
 // RecountRatings writes what has been added so far and rebuilds every
 // product's rating summary from its reviews.
 func (l *Loader) RecountRatings() error {
-	for _, t := range []string{"users", "farms", "products", "reviews", "review_replies"} {
+	for _, t := range []string{"users", "farms", "products", "reviews", "review_replies", "sessions"} {
 		if err := l.flush(t); err != nil {
 			return err
 		}

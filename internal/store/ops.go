@@ -31,15 +31,29 @@ func requireAdmin(ctx context.Context) error {
 	return nil
 }
 
-// RecordRelease records one start of an instance.
+// RecordRelease records one start of an instance, with the schema it runs
+// on and the newest migration this binary embeds.
 func (db *DB) RecordRelease(ctx context.Context, r *fpr.Release) error {
+	ms, err := db.migrationFiles()
+	if err != nil {
+		return err
+	}
+	r.OwnSchema = 0
+	for _, m := range ms {
+		r.OwnSchema = max(r.OwnSchema, m.Version)
+	}
 	return db.inTx(ctx, true, func(tx *Tx) error {
 		if r.StartedAt.IsZero() {
 			r.StartedAt = tx.now
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO releases (id, release, commit_sha, instance, started_at)
-			VALUES ($1, $2, $3, $4, $5)`,
-			db.NewID(tx.now), r.Release, r.Commit, r.Instance, micros(r.StartedAt))
+		var schema sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&schema); err != nil {
+			return err
+		}
+		r.Schema = int(schema.Int64)
+		_, err := tx.ExecContext(ctx, `INSERT INTO releases (id, release, commit_sha, instance, started_at, schema_version, own_schema_version)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			db.NewID(tx.now), r.Release, r.Commit, r.Instance, micros(r.StartedAt), r.Schema, r.OwnSchema)
 		return err
 	})
 }
@@ -65,9 +79,10 @@ func (db *DB) FindReleases(ctx context.Context, p fpr.Page) ([]*fpr.ReleaseSumma
 	var out []*fpr.ReleaseSummary
 	err = db.inTx(ctx, false, func(tx *Tx) error {
 		rows, err := tx.QueryContext(ctx, `WITH rel AS (
-				SELECT release, MIN(commit_sha) AS commit_sha, MIN(started_at) AS started_at, COUNT(*) AS starts
+				SELECT release, MIN(commit_sha) AS commit_sha, MIN(started_at) AS started_at, COUNT(*) AS starts,
+					COALESCE(MAX(schema_version), 0) AS schema_version, COALESCE(MAX(own_schema_version), 0) AS own_schema_version
 				FROM releases GROUP BY release)
-			SELECT rel.release, rel.commit_sha, rel.started_at, rel.starts,
+			SELECT rel.release, rel.commit_sha, rel.started_at, rel.starts, rel.schema_version, rel.own_schema_version,
 				(SELECT COUNT(*) FROM error_groups g WHERE g.first_release = rel.release),
 				(SELECT COUNT(*) FROM error_groups g WHERE g.last_seen >= rel.started_at)
 			FROM rel
@@ -81,7 +96,7 @@ func (db *DB) FindReleases(ctx context.Context, p fpr.Page) ([]*fpr.ReleaseSumma
 		for rows.Next() {
 			var r fpr.ReleaseSummary
 			var started int64
-			if err := rows.Scan(&r.Release, &r.Commit, &started, &r.Starts, &r.NewGroups, &r.GroupsSince); err != nil {
+			if err := rows.Scan(&r.Release, &r.Commit, &started, &r.Starts, &r.Schema, &r.OwnSchema, &r.NewGroups, &r.GroupsSince); err != nil {
 				return err
 			}
 			r.StartedAt = fromMicros(started)

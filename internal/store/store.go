@@ -35,6 +35,10 @@ type DB struct {
 	NewID func(time.Time) string
 	// Moderation decides whether new reviews publish at once.
 	Moderation fpr.ModerationMode
+
+	// group runs write transactions in batches with one commit (SQLite
+	// only; nil on PostgreSQL). See group.go.
+	group *committer
 }
 
 // Options configure Open.
@@ -43,6 +47,9 @@ type Options struct {
 	Moderation fpr.ModerationMode
 	// MaxOpenConns bounds the (read) pool; 0 picks a default.
 	MaxOpenConns int
+	// NoGroupCommit commits each SQLite write transaction on its own
+	// instead of in batches (group.go); for comparisons.
+	NoGroupCommit bool
 }
 
 // Open connects to the database named by url: "sqlite:PATH" or
@@ -79,11 +86,17 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
+	if db.dialect.name() == "sqlite" && !opt.NoGroupCommit {
+		db.group = newCommitter(db)
+	}
 	return db, nil
 }
 
-// Close closes the pools.
+// Close runs the queued writes, then closes the pools.
 func (db *DB) Close() error {
+	if db.group != nil {
+		db.group.close()
+	}
 	err := db.read.Close()
 	if db.write != db.read {
 		err = errors.Join(err, db.write.Close())
@@ -106,6 +119,43 @@ type Tx struct {
 	*sql.Tx
 	db  *DB
 	now time.Time
+	// batched is set for an operation of a group commit batch (group.go).
+	batched bool
+}
+
+// txNow is the time of a new transaction, truncated to what the database
+// stores, so what a method returns equals what a later read gives.
+func (db *DB) txNow() time.Time { return db.Now().UTC().Truncate(time.Microsecond) }
+
+// stmtCtx is the context of a statement in tx. In a batch, a cancelled
+// request must not interrupt its statement: SQLite may then roll back the
+// whole transaction, the other operations' writes included. The operation
+// is short, and it was checked for cancellation before it started.
+func (tx *Tx) stmtCtx(ctx context.Context) context.Context {
+	if tx.batched {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
+}
+
+// ExecContext runs a statement in tx.
+func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return tx.Tx.ExecContext(tx.stmtCtx(ctx), query, args...) //nolint:gosec // G701: passes the store's own SQL on; values are bound
+}
+
+// QueryContext runs a query in tx.
+func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return tx.Tx.QueryContext(tx.stmtCtx(ctx), query, args...) //nolint:gosec // G701: passes the store's own SQL on; values are bound
+}
+
+// QueryRowContext runs a query of one row in tx.
+func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return tx.Tx.QueryRowContext(tx.stmtCtx(ctx), query, args...)
+}
+
+// PrepareContext prepares a statement in tx.
+func (tx *Tx) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
+	return tx.Tx.PrepareContext(tx.stmtCtx(ctx), query)
 }
 
 // BeginTx starts a transaction; write selects the writing pool.
@@ -118,14 +168,28 @@ func (db *DB) BeginTx(ctx context.Context, write bool) (*Tx, error) {
 	if err != nil {
 		return nil, db.dialect.translate(err)
 	}
-	// Truncated to what the database stores, so what a method returns
-	// equals what a later read gives.
-	return &Tx{Tx: tx, db: db, now: db.Now().UTC().Truncate(time.Microsecond)}, nil
+	return &Tx{Tx: tx, db: db, now: db.txNow()}, nil
 }
 
 // inTx runs fn in a transaction and commits when it returns nil. Errors are
 // translated into fpr errors where the driver's code says what happened.
+// On SQLite a write transaction joins a group commit batch (group.go): fn
+// runs in its own savepoint and inTx returns nil only after the batch has
+// committed.
 func (db *DB) inTx(ctx context.Context, write bool, fn func(tx *Tx) error) error {
+	if write && db.group != nil {
+		err := db.group.do(ctx, fn)
+		var p *opPanic
+		if errors.As(err, &p) {
+			panic(p.value)
+		}
+		return err
+	}
+	return db.inOwnTx(ctx, write, fn)
+}
+
+// inOwnTx runs fn in a transaction of its own, outside group commit.
+func (db *DB) inOwnTx(ctx context.Context, write bool, fn func(tx *Tx) error) error {
 	tx, err := db.BeginTx(ctx, write)
 	if err != nil {
 		return err

@@ -61,13 +61,41 @@ var opsTests = map[string]func(t *testing.T, s *suite){
 			t.Fatal(err)
 		}
 		got := append(page1, page2...)
+		own := newestMigration(t, db)
 		want := []*fpr.ReleaseSummary{
-			{Release: "r3", Commit: "c3", StartedAt: opsT0.Add(2 * time.Hour), Starts: 1, NewGroups: 0, GroupsSince: 0},
-			{Release: "r2", Commit: "c2", StartedAt: opsT0.Add(time.Hour), Starts: 1, NewGroups: 1, GroupsSince: 2},
-			{Release: "r1", Commit: "c1", StartedAt: opsT0, Starts: 2, NewGroups: 1, GroupsSince: 2},
+			{Release: "r3", Commit: "c3", StartedAt: opsT0.Add(2 * time.Hour), Starts: 1, NewGroups: 0, GroupsSince: 0, Schema: own, OwnSchema: own},
+			{Release: "r2", Commit: "c2", StartedAt: opsT0.Add(time.Hour), Starts: 1, NewGroups: 1, GroupsSince: 2, Schema: own, OwnSchema: own},
+			{Release: "r1", Commit: "c1", StartedAt: opsT0, Starts: 2, NewGroups: 1, GroupsSince: 2, Schema: own, OwnSchema: own},
 		}
 		if diff := cmp.Diff(want, got); diff != "" || next2 != "" {
 			t.Errorf("FindReleases pages (-want +got):\n%s\nlast next_cursor %q, want \"\"", diff, next2)
+		}
+	},
+
+	// A release started again after a later one migrated the database
+	// shows as a revert: its schema is newer than its own.
+	"ReleaseAfterRevert": func(t *testing.T, s *suite) {
+		db := s.db(t, nil)
+		own := newestMigration(t, db)
+		if err := db.RecordRelease(context.Background(), &fpr.Release{Release: "r2", Commit: "c2", Instance: "i1"}); err != nil {
+			t.Fatal(err)
+		}
+		recordNewerMigration(t, db, 9998, "9998_review_stickers.sql")
+		r := fpr.Release{Release: "r1", Commit: "c1", Instance: "i1"}
+		if err := db.RecordRelease(context.Background(), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Schema != 9998 || r.OwnSchema != own {
+			t.Errorf("RecordRelease after a revert set schema %d, own %d; want 9998, %d", r.Schema, r.OwnSchema, own)
+		}
+		rels, _, err := db.FindReleases(opsAdmin, fpr.Page{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rel := range rels {
+			if want := rel.Release == "r1"; rel.Reverted() != want {
+				t.Errorf("release %s Reverted() = %v (schema %d, own %d), want %v", rel.Release, rel.Reverted(), rel.Schema, rel.OwnSchema, want)
+			}
 		}
 	},
 

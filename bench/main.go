@@ -1,0 +1,579 @@
+// Command bench measures a built `fpr serve` against the floor server of
+// ../shared/bench and prints every figure as a ratio to the floor measured
+// in the same run (see bench/README.md):
+//
+//	go run ./bench                  10,000 products, 200,000 reviews, 3 runs of 8 s
+//	go run ./bench -smoke           tiny sizes, 1 run of 1 s: checks that the harness works
+//	go run ./bench -dir D -keep     seed into (or reuse) folder D and keep it
+//
+// The servers run pinned to one CPU (taskset -c 1, so GOMAXPROCS is 1),
+// wrk on another; floor and FPR runs alternate and the medians are taken.
+package main
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	_ "modernc.org/sqlite" // the SQLite driver, to read ids and write the floor's table
+)
+
+type options struct {
+	products, reviews, users, farms, tokenUsers, hot int
+	runs, conns                                      int
+	duration                                         time.Duration
+	serverCPU, wrkCPU                                string
+	floorSrc, lua, dir                               string
+	modes                                            []string
+	keep, smoke                                      bool
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	var o options
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.IntVar(&o.products, "products", 10000, "products to seed")
+	fs.IntVar(&o.reviews, "reviews", 200000, "reviews to seed")
+	fs.IntVar(&o.users, "users", 20000, "users to seed")
+	fs.IntVar(&o.farms, "farms", 200, "farms to seed")
+	fs.IntVar(&o.tokenUsers, "token-users", 5000, "members given an API token (review submission)")
+	fs.IntVar(&o.hot, "hot", 10200, "reviews of one product, so that page 500 exists (500 pages of 20 published reviews need 10,000; 1% of seeded reviews are not published)")
+	fs.IntVar(&o.runs, "runs", 3, "alternating runs per figure (the median is reported)")
+	fs.IntVar(&o.conns, "c", 32, "wrk connections")
+	fs.DurationVar(&o.duration, "d", 8*time.Second, "length of each wrk run (keep it at most 8s on a shared machine)")
+	fs.StringVar(&o.serverCPU, "server-cpu", "1", "CPU list the servers are pinned to (taskset -c)")
+	fs.StringVar(&o.wrkCPU, "wrk-cpu", "0", "CPU list wrk is pinned to")
+	fs.StringVar(&o.floorSrc, "floor", "../shared/bench/floor", "source folder of the floor server")
+	fs.StringVar(&o.lua, "lua", "../shared/bench/fpr.lua", "wrk script for FPR")
+	fs.StringVar(&o.dir, "dir", "", "working folder: seeds fpr.db there unless it exists (default: a new temporary folder)")
+	modes := fs.String("modes", "detail,reviews,page500,post", "figures to measure, from detail, reviews, page500, post")
+	fs.BoolVar(&o.keep, "keep", false, "keep the working folder")
+	fs.BoolVar(&o.smoke, "smoke", false, "tiny sizes, one short run: check that the harness works")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	o.modes = strings.Split(*modes, ",")
+	for _, m := range o.modes {
+		if !slices.Contains([]string{"detail", "reviews", "page500", "post"}, m) {
+			return fmt.Errorf("unknown mode %q", m)
+		}
+	}
+	if o.smoke {
+		o.products, o.reviews, o.users, o.farms, o.tokenUsers, o.hot = 40, 2000, 400, 4, 100, 300
+		o.runs, o.conns, o.duration = 1, 4, time.Second
+	}
+	if o.duration > 8*time.Second {
+		return errors.New("-d: at most 8s a run on a shared machine")
+	}
+	for _, tool := range []string{"wrk", "taskset", "go"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return fmt.Errorf("%s is needed: %w", tool, err)
+		}
+	}
+	b := &bench{o: o, out: out}
+	if err := b.setup(ctx); err != nil {
+		b.cleanup()
+		return err
+	}
+	err := b.measure(ctx)
+	b.cleanup()
+	return err
+}
+
+// bench holds the working folder and the servers it started.
+type bench struct {
+	o                     options
+	out                   io.Writer
+	dir                   string
+	temp                  bool
+	fprURL, floorURL      string
+	fprCmd, floorCmd      *exec.Cmd
+	ids, floorIDs, deep   string // wrk id files
+	tokens, db            string
+	deepPage              int
+	seedTime              time.Duration
+	seeded                bool
+	results               map[string][]float64 // mode → rps of each run
+	ratios                map[string][]float64 // mode → ratio to the floor of the same run
+	accepted              []float64            // reviews committed per second (post)
+	httpErrs, sockErrs    map[string]int
+	p99                   map[string][]float64
+	fprHWM, fprRSSAtStart string
+}
+
+func (b *bench) logf(format string, args ...any) { fmt.Fprintf(b.out, format+"\n", args...) }
+
+func (b *bench) setup(ctx context.Context) error {
+	b.dir = b.o.dir
+	if b.dir == "" {
+		d, err := os.MkdirTemp("", "fpr-bench-")
+		if err != nil {
+			return err
+		}
+		b.dir, b.temp = d, true
+	} else if err := os.MkdirAll(b.dir, 0o750); err != nil {
+		return err
+	}
+	abs, err := filepath.Abs(b.dir)
+	if err != nil {
+		return err
+	}
+	b.dir = abs
+	b.db = filepath.Join(b.dir, "fpr.db")
+	b.tokens = filepath.Join(b.dir, "tokens.txt")
+	b.logf("working folder %s", b.dir)
+
+	b.logf("building the floor (%s) and fpr", b.o.floorSrc)
+	floorSrc, err := filepath.Abs(b.o.floorSrc)
+	if err != nil {
+		return err
+	}
+	if err := runCmd(ctx, floorSrc, "go", "build", "-o", filepath.Join(b.dir, "floor"), "."); err != nil {
+		return fmt.Errorf("build the floor: %w", err)
+	}
+	if err := runCmd(ctx, "", "go", "build", "-o", filepath.Join(b.dir, "fpr"), "./cmd/fpr"); err != nil {
+		return fmt.Errorf("build fpr: %w", err)
+	}
+
+	if _, err := os.Stat(b.db); errors.Is(err, os.ErrNotExist) {
+		b.logf("seeding %d products, %d reviews, %d users (%d reviews on the deepest product)", b.o.products, b.o.reviews, b.o.users, b.o.hot)
+		start := time.Now()
+		err := runCmd(ctx, "", filepath.Join(b.dir, "fpr"), "seed", "--database", "sqlite:"+b.db,
+			"--products", strconv.Itoa(b.o.products), "--reviews", strconv.Itoa(b.o.reviews), "--users", strconv.Itoa(b.o.users),
+			"--farms", strconv.Itoa(b.o.farms), "--hot", strconv.Itoa(b.o.hot),
+			"--tokens", b.tokens, "--token-users", strconv.Itoa(b.o.tokenUsers))
+		if err != nil {
+			return fmt.Errorf("seed: %w", err)
+		}
+		b.seedTime, b.seeded = time.Since(start), true
+	} else if err != nil {
+		return err
+	} else {
+		b.logf("reusing %s", b.db)
+	}
+	if err := b.writeIDs(ctx); err != nil {
+		return err
+	}
+
+	fprAddr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	floorAddr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	b.fprURL, b.floorURL = "http://"+fprAddr, "http://"+floorAddr
+	b.fprCmd, err = b.start(ctx, "fpr.log", []string{"FPR_ADDR=" + fprAddr, "FPR_DATABASE_URL=sqlite:" + b.db, "FPR_ENV=development", "FPR_LOG_FORMAT=json"},
+		filepath.Join(b.dir, "fpr"), "serve")
+	if err != nil {
+		return err
+	}
+	b.floorCmd, err = b.start(ctx, "floor.log", nil, filepath.Join(b.dir, "floor"), "-mode", "sqlite", "-db", filepath.Join(b.dir, "floor.db"), "-addr", floorAddr)
+	if err != nil {
+		return err
+	}
+	if err := waitUp(ctx, b.fprURL+"/readyz"); err != nil {
+		return fmt.Errorf("fpr serve: %w (see %s)", err, filepath.Join(b.dir, "fpr.log"))
+	}
+	if err := waitUp(ctx, b.floorURL+"/api/v1/products/1"); err != nil {
+		return fmt.Errorf("floor: %w", err)
+	}
+	b.fprRSSAtStart = procStatus(b.fprCmd.Process.Pid, "VmRSS")
+	return b.writeDeepPage(ctx)
+}
+
+// writeIDs writes the product ids for FPR and the floor, and the floor's
+// table: FPR's products with integer ids.
+func (b *bench) writeIDs(ctx context.Context) error {
+	src, err := sql.Open("sqlite", "file:"+b.db+"?mode=ro")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = src.Close() }()
+	rows, err := src.QueryContext(ctx, `SELECT p.id, p.farm_id, p.name, p.category, p.description, p.rating_count, p.rating_sum FROM products p ORDER BY p.id`)
+	if err != nil {
+		return fmt.Errorf("read products: %w", err)
+	}
+	defer rows.Close()
+	_ = os.Remove(filepath.Join(b.dir, "floor.db"))
+	floor, err := sql.Open("sqlite", "file:"+filepath.Join(b.dir, "floor.db")+"?_pragma=journal_mode(WAL)")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = floor.Close() }()
+	if _, err := floor.ExecContext(ctx, `CREATE TABLE fpr_product (id integer primary key, farm_id integer, name text, category text,
+		description text, review_count integer, rating_sum integer)`); err != nil {
+		return fmt.Errorf("floor table: %w", err)
+	}
+	tx, err := floor.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	farms := map[string]int{}
+	var ids, floorIDs strings.Builder
+	n := 0
+	for rows.Next() {
+		var id, farm, name, category, desc string
+		var count, sum int
+		if err := rows.Scan(&id, &farm, &name, &category, &desc, &count, &sum); err != nil {
+			return err
+		}
+		if farms[farm] == 0 {
+			farms[farm] = len(farms) + 1
+		}
+		n++
+		if _, err := tx.ExecContext(ctx, `INSERT INTO fpr_product VALUES (?, ?, ?, ?, ?, ?, ?)`, n, farms[farm], name, category, desc, count, sum); err != nil {
+			return err
+		}
+		ids.WriteString(id + "\n")
+		floorIDs.WriteString(strconv.Itoa(n) + "\n")
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	b.ids, b.floorIDs = filepath.Join(b.dir, "ids.txt"), filepath.Join(b.dir, "floor-ids.txt")
+	if err := os.WriteFile(b.ids, []byte(ids.String()), 0o600); err != nil {
+		return err
+	}
+	return os.WriteFile(b.floorIDs, []byte(floorIDs.String()), 0o600)
+}
+
+// writeDeepPage follows next_cursor through the reviews of the product
+// with the most published reviews, to page 500 or its last page, and
+// writes that page's path in the form fpr.lua's detail mode appends to
+// /api/v1/products/.
+func (b *bench) writeDeepPage(ctx context.Context) error {
+	src, err := sql.Open("sqlite", "file:"+b.db+"?mode=ro")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = src.Close() }()
+	var id string
+	if err := src.QueryRowContext(ctx, `SELECT id FROM products ORDER BY rating_count DESC, id LIMIT 1`).Scan(&id); err != nil {
+		return fmt.Errorf("deepest product: %w", err)
+	}
+	cursor, page := "", 1
+	for page < 500 {
+		u := b.fprURL + "/api/v1/products/" + id + "/reviews?limit=20"
+		if cursor != "" {
+			u += "&cursor=" + url.QueryEscape(cursor)
+		}
+		var list struct {
+			NextCursor *string `json:"next_cursor"`
+		}
+		if err := getJSON(ctx, u, &list); err != nil {
+			return fmt.Errorf("walk to page 500: %w", err)
+		}
+		if list.NextCursor == nil {
+			break
+		}
+		cursor = *list.NextCursor
+		page++
+	}
+	b.deepPage = page
+	path := id + "/reviews?limit=20"
+	if cursor != "" {
+		path += "&cursor=" + url.QueryEscape(cursor)
+	}
+	b.deep = filepath.Join(b.dir, "deep.txt")
+	return os.WriteFile(b.deep, []byte(path+"\n"), 0o600)
+}
+
+var resultRE = regexp.MustCompile(`RESULT rps=([0-9.]+) p50_ms=([0-9.]+) p99_ms=([0-9.]+) http_err=(\d+) sockerr=(\d+)`)
+
+// wrk runs one measurement and returns requests per second, p99 in ms,
+// HTTP errors (non-2xx/3xx) and socket errors.
+func (b *bench) wrk(ctx context.Context, target, mode, ids string) (rps, p99 float64, httpErr, sockErr int, err error) {
+	lua, err := filepath.Abs(b.o.lua)
+	if err != nil {
+		return 0, 0, 0, 0, err
+	}
+	cmd := exec.CommandContext(ctx, "taskset", "-c", b.o.wrkCPU, "wrk", "-t2", "-c"+strconv.Itoa(b.o.conns), //nolint:gosec // G204: the operator's own flags name the CPUs
+		"-d"+b.o.duration.String(), "-s", lua, target)
+	cmd.Env = append(os.Environ(), "FPR_MODE="+mode, "FPR_IDS="+ids, "FPR_TOKENS="+b.tokens)
+	outb, err := cmd.CombinedOutput()
+	if err != nil {
+		return 0, 0, 0, 0, fmt.Errorf("wrk: %w\n%s", err, outb)
+	}
+	m := resultRE.FindSubmatch(outb)
+	if m == nil {
+		return 0, 0, 0, 0, fmt.Errorf("wrk printed no RESULT line:\n%s", outb)
+	}
+	rps, _ = strconv.ParseFloat(string(m[1]), 64)
+	p99, _ = strconv.ParseFloat(string(m[3]), 64)
+	httpErr, _ = strconv.Atoi(string(m[4]))
+	sockErr, _ = strconv.Atoi(string(m[5]))
+	return rps, p99, httpErr, sockErr, nil
+}
+
+func (b *bench) countReviews(ctx context.Context) (int, error) {
+	src, err := sql.Open("sqlite", "file:"+b.db+"?mode=ro")
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = src.Close() }()
+	var n int
+	err = src.QueryRowContext(ctx, `SELECT COUNT(*) FROM reviews`).Scan(&n)
+	return n, err
+}
+
+func (b *bench) measure(ctx context.Context) error {
+	b.results, b.ratios, b.p99 = map[string][]float64{}, map[string][]float64{}, map[string][]float64{}
+	b.httpErrs, b.sockErrs = map[string]int{}, map[string]int{}
+	for run := 1; run <= b.o.runs; run++ {
+		floor, p99, he, se, err := b.wrk(ctx, b.floorURL, "detail", b.floorIDs)
+		if err != nil {
+			return err
+		}
+		b.record("floor", floor, p99, he, se)
+		b.logf("run %d: floor %.0f/s", run, floor)
+		for _, mode := range b.o.modes {
+			wrkMode, ids := mode, b.ids
+			switch mode {
+			case "page500":
+				wrkMode, ids = "detail", b.deep
+			case "post":
+			}
+			before := 0
+			if mode == "post" {
+				if before, err = b.countReviews(ctx); err != nil {
+					return err
+				}
+			}
+			rps, p99, he, se, err := b.wrk(ctx, b.fprURL, wrkMode, ids)
+			if err != nil {
+				return err
+			}
+			if mode == "post" {
+				after, err := b.countReviews(ctx)
+				if err != nil {
+					return err
+				}
+				b.accepted = append(b.accepted, float64(after-before)/b.o.duration.Seconds())
+			}
+			b.record(mode, rps, p99, he, se)
+			b.ratios[mode] = append(b.ratios[mode], rps/floor)
+			b.logf("run %d: %s %.0f/s (%.3f of the floor)", run, mode, rps, rps/floor)
+		}
+	}
+	b.fprHWM = procStatus(b.fprCmd.Process.Pid, "VmHWM")
+	return b.report()
+}
+
+func (b *bench) record(mode string, rps, p99 float64, httpErr, sockErr int) {
+	b.results[mode] = append(b.results[mode], rps)
+	b.p99[mode] = append(b.p99[mode], p99)
+	b.httpErrs[mode] += httpErr
+	b.sockErrs[mode] += sockErr
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+var labels = map[string]string{
+	"floor":   "floor (one SQLite row by primary key)",
+	"detail":  "product detail  GET /api/v1/products/{id}",
+	"reviews": "reviews page 1  GET …/reviews?limit=20",
+	"page500": "reviews page %d GET …/reviews?limit=20&cursor=…",
+	"post":    "submit review   POST …/reviews",
+}
+
+func (b *bench) report() error {
+	o := b.o
+	b.logf("")
+	b.logf("FPR on SQLite vs the floor: %d products, %d reviews seeded, servers on CPU %s, wrk on CPU %s, %d connections, %d runs of %s (medians)",
+		o.products, o.reviews, o.serverCPU, o.wrkCPU, o.conns, o.runs, o.duration)
+	if b.seeded {
+		b.logf("seed time: %s", b.seedTime.Round(time.Millisecond))
+	}
+	b.logf("%-52s %10s %8s %9s %8s", "figure", "req/s", "ratio", "p99 ms", "errors")
+	b.logf("%-52s %10.0f %8s %9.2f %8d", labels["floor"], median(b.results["floor"]), "1", median(b.p99["floor"]), b.httpErrs["floor"]+b.sockErrs["floor"])
+	var problems []string
+	if b.httpErrs["floor"]+b.sockErrs["floor"] > 0 {
+		problems = append(problems, "the floor answered errors")
+	}
+	for _, mode := range o.modes {
+		label := labels[mode]
+		if mode == "page500" {
+			label = fmt.Sprintf(label, b.deepPage)
+		}
+		errs := b.httpErrs[mode] + b.sockErrs[mode]
+		b.logf("%-52s %10.0f %8.3f %9.2f %8d", label, median(b.results[mode]), median(b.ratios[mode]), median(b.p99[mode]), errs)
+		if median(b.results[mode]) <= 0 {
+			problems = append(problems, mode+": no requests answered")
+		}
+		if mode != "post" && errs > 0 {
+			problems = append(problems, fmt.Sprintf("%s: %d errors", mode, errs))
+		}
+	}
+	if slices.Contains(o.modes, "post") {
+		acc := median(b.accepted)
+		b.logf("%-52s %10.0f %8.3f   (errors above: 409 for a second review by the same user, and socket errors)", "  reviews committed per second", acc, acc/median(b.results["floor"]))
+		if acc <= 0 {
+			problems = append(problems, "post: no review was committed")
+		}
+	}
+	b.logf("fpr serve memory: VmRSS %s at start, VmHWM %s after the runs", b.fprRSSAtStart, b.fprHWM)
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+func (b *bench) start(ctx context.Context, logName string, env []string, name string, args ...string) (*exec.Cmd, error) {
+	logf, err := os.Create(filepath.Join(b.dir, logName)) //nolint:gosec // G304: a log file in the working folder this command made
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, "taskset", append([]string{"-c", b.o.serverCPU, name}, args...)...) //nolint:gosec // G204: binaries this command just built
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 10 * time.Second
+	if err := cmd.Start(); err != nil {
+		_ = logf.Close()
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	return cmd, nil
+}
+
+// cleanup stops the servers this command started and removes a temporary
+// working folder unless -keep.
+func (b *bench) cleanup() {
+	for _, c := range []*exec.Cmd{b.fprCmd, b.floorCmd} {
+		if c == nil || c.Process == nil {
+			continue
+		}
+		_ = c.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = c.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = c.Process.Kill()
+			<-done
+		}
+	}
+	if b.temp && !b.o.keep {
+		_ = os.RemoveAll(b.dir)
+	} else if b.dir != "" {
+		b.logf("kept %s", b.dir)
+	}
+}
+
+func runCmd(ctx context.Context, dir, name string, args ...string) error {
+	cmd := exec.CommandContext(ctx, name, args...) //nolint:gosec // G204: go and the fpr binary this command built
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	addr := l.Addr().String()
+	return addr, l.Close()
+}
+
+func waitUp(ctx context.Context, u string) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s not answering 200 after 30s (last error: %w)", u, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func getJSON(ctx context.Context, u string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", u, resp.Status)
+	}
+	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+// procStatus returns a field of /proc/PID/status ("VmHWM", "VmRSS") of the
+// process taskset became (it execs the server, keeping the pid).
+func procStatus(pid int, field string) string {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return "?"
+	}
+	defer func() { _ = f.Close() }()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "?"
+}

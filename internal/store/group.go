@@ -1,0 +1,253 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// Group commit on SQLite. With synchronous=FULL every COMMIT waits for an
+// fsync of the WAL, and SQLite has one writer, so one transaction per
+// write caps writes at one fsync each. Instead, write transactions
+// (inTx with write=true) are queued to one goroutine, the committer, which
+// runs all that are waiting in one database transaction, each inside its
+// own SAVEPOINT, then commits once:
+//
+//   - each operation is still atomic: when its function fails, ROLLBACK TO
+//     its savepoint undoes its statements alone and it gets its own error;
+//     the others go on;
+//   - each operation is acknowledged (its inTx returns nil) only after the
+//     COMMIT of its batch has returned, so an acknowledged write is as
+//     durable as before;
+//   - when the batch cannot commit (or its transaction breaks midway),
+//     every operation in it fails with that error and nothing of it is
+//     written;
+//   - operations run one after another on the one connection, so each sees
+//     the committed data and the writes of the operations before it in
+//     its batch: the same serial order as one transaction each.
+//
+// While a batch commits, the next one gathers; under load batches grow to
+// the number of concurrent writers, with no timer and no added latency
+// when there is a single writer.
+
+// maxBatch bounds the operations of one batch, so one commit's latency
+// stays bounded under a flood.
+const maxBatch = 256
+
+// writeOp is one queued write transaction.
+type writeOp struct {
+	ctx  context.Context
+	fn   func(tx *Tx) error
+	done chan error // receives the outcome once
+}
+
+// committer runs queued write transactions in batches.
+type committer struct {
+	db   *DB
+	ops  chan *writeOp
+	quit chan struct{}
+	wg   sync.WaitGroup
+
+	// closing guards closed: do sends only while the committer is open,
+	// so nothing is queued after the loop's last drain.
+	closing sync.RWMutex
+	closed  bool
+
+	// batches and committed count batches and operations committed, for
+	// tests and metrics.
+	mu                 sync.Mutex
+	batches, committed int64
+	largest            int
+}
+
+// errClosed is the error of a write submitted after Close.
+var errClosed = errors.New("database closed")
+
+func newCommitter(db *DB) *committer {
+	c := &committer{db: db, ops: make(chan *writeOp, maxBatch), quit: make(chan struct{})}
+	c.wg.Add(1)
+	go c.loop()
+	return c
+}
+
+// do queues fn and waits for its outcome: nil only after its batch has
+// committed. Once queued, the outcome is awaited even when ctx ends (the
+// operation is then skipped if it has not started), so a caller never
+// reports a failure for a write that commits.
+func (c *committer) do(ctx context.Context, fn func(tx *Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	op := &writeOp{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	c.closing.RLock()
+	if c.closed {
+		c.closing.RUnlock()
+		return errClosed
+	}
+	select {
+	case c.ops <- op:
+	case <-ctx.Done():
+		c.closing.RUnlock()
+		return ctx.Err()
+	}
+	c.closing.RUnlock()
+	return <-op.done
+}
+
+// close stops taking operations, runs those queued, and waits.
+func (c *committer) close() {
+	c.closing.Lock()
+	already := c.closed
+	c.closed = true
+	c.closing.Unlock()
+	if !already {
+		close(c.quit)
+	}
+	c.wg.Wait()
+}
+
+func (c *committer) loop() {
+	defer c.wg.Done()
+	batch := make([]*writeOp, 0, maxBatch)
+	for {
+		select {
+		case op := <-c.ops:
+			batch = append(batch[:0], op)
+		case <-c.quit:
+			// Operations already queued still run; do refuses new ones.
+			for {
+				select {
+				case op := <-c.ops:
+					c.run([]*writeOp{op})
+				default:
+					return
+				}
+			}
+		}
+	gather:
+		for len(batch) < maxBatch {
+			select {
+			case op := <-c.ops:
+				batch = append(batch, op)
+			default:
+				break gather
+			}
+		}
+		c.run(batch)
+		clear(batch)
+	}
+}
+
+// run executes one batch in one transaction and delivers every outcome.
+func (c *committer) run(batch []*writeOp) {
+	errs := make([]error, len(batch))
+	fail := func(err error) {
+		for i := range errs {
+			if errs[i] == nil {
+				errs[i] = err
+			}
+		}
+	}
+	// The batch's own context: one caller's cancelled request must not
+	// roll back the others' work (see Tx.stmtCtx).
+	ctx := context.Background()
+	sqlTx, err := c.db.write.BeginTx(ctx, c.db.dialect.txOptions(true))
+	if err != nil {
+		fail(c.db.dialect.translate(err))
+		c.deliver(batch, errs, 0)
+		return
+	}
+	ran := 0
+	for i, op := range batch {
+		if err := op.ctx.Err(); err != nil {
+			errs[i] = err
+			continue
+		}
+		opErr, broken := c.runOne(ctx, sqlTx, op)
+		if broken != nil {
+			_ = sqlTx.Rollback()
+			errs[i] = opErr
+			fail(fmt.Errorf("group commit: %w", c.db.dialect.translate(broken)))
+			c.deliver(batch, errs, 0)
+			return
+		}
+		errs[i] = opErr
+		if opErr == nil {
+			ran++
+		}
+	}
+	if err := sqlTx.Commit(); err != nil {
+		fail(fmt.Errorf("group commit: %w", c.db.dialect.translate(err)))
+		ran = 0
+	}
+	c.deliver(batch, errs, ran)
+}
+
+// runOne runs op inside a savepoint of sqlTx. opErr is op's own outcome;
+// broken is set when the transaction itself can no longer be used (a
+// savepoint statement failed), which fails the whole batch.
+func (c *committer) runOne(ctx context.Context, sqlTx *sql.Tx, op *writeOp) (opErr, broken error) {
+	if _, err := sqlTx.ExecContext(ctx, `SAVEPOINT op`); err != nil {
+		return err, err
+	}
+	tx := &Tx{Tx: sqlTx, db: c.db, now: c.db.txNow(), batched: true}
+	opErr = callOp(op.fn, tx)
+	if opErr != nil {
+		opErr = c.db.dialect.translate(opErr)
+		if _, err := sqlTx.ExecContext(ctx, `ROLLBACK TO op`); err != nil {
+			return opErr, err
+		}
+	}
+	if _, err := sqlTx.ExecContext(ctx, `RELEASE op`); err != nil {
+		return opErr, err
+	}
+	return opErr, nil
+}
+
+// callOp runs fn, turning a panic into an error of this operation alone
+// (it is re-raised in the caller's goroutine by inTx).
+func callOp(fn func(tx *Tx) error, tx *Tx) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &opPanic{value: v}
+		}
+	}()
+	return fn(tx)
+}
+
+// opPanic carries a panic of an operation's function to its caller.
+type opPanic struct{ value any }
+
+func (p *opPanic) Error() string { return fmt.Sprintf("panic in a write transaction: %v", p.value) }
+
+func (c *committer) deliver(batch []*writeOp, errs []error, committed int) {
+	c.mu.Lock()
+	c.batches++
+	c.committed += int64(committed)
+	c.largest = max(c.largest, len(batch))
+	c.mu.Unlock()
+	for i, op := range batch {
+		op.done <- errs[i]
+	}
+}
+
+// GroupCommitStats are the figures of group commit: batches committed or
+// failed, operations committed, and the largest batch.
+type GroupCommitStats struct {
+	Batches, Committed int64
+	Largest            int
+}
+
+// GroupCommitStats returns the figures of group commit (zero on PostgreSQL,
+// which commits each transaction on its own).
+func (db *DB) GroupCommitStats() GroupCommitStats {
+	if db.group == nil {
+		return GroupCommitStats{}
+	}
+	c := db.group
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return GroupCommitStats{Batches: c.batches, Committed: c.committed, Largest: c.largest}
+}

@@ -1,0 +1,2 @@
+-- Drops a column the previous release reads.
+ALTER TABLE reviews DROP COLUMN title;

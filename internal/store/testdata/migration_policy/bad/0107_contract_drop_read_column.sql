@@ -1,0 +1,2 @@
+-- contract-after: 0005
+ALTER TABLE reviews DROP COLUMN title;
