@@ -310,14 +310,26 @@ func TestAPIReviewDepth_PurchaseCodes(t *testing.T) {
 		Codes []string `json:"codes"`
 	}](t, body).Codes[0]
 
-	review := func(u *fprtest.TestUser, productID, code string) (*http.Response, []byte) {
-		return env.Do(t, "POST", "/api/v1/products/"+productID+"/reviews", u.Token,
+	// review answers a closed response's status and headers, and its body.
+	type answer struct {
+		StatusCode int
+		Header     http.Header
+	}
+	review := func(u *fprtest.TestUser, productID, code string) (answer, []byte) {
+		resp, body := env.Do(t, "POST", "/api/v1/products/"+productID+"/reviews", u.Token,
 			map[string]any{"rating": 5, "body": "Fresh from the stall.", "purchase_code": code, "harvest": "2026-06"})
+		return answer{resp.StatusCode, resp.Header}, body
+	}
+	wantAnswer := func(what string, a answer, body []byte, want int) {
+		t.Helper()
+		if a.StatusCode != want {
+			t.Fatalf("%s = %d %s, want %d", what, a.StatusCode, body, want)
+		}
 	}
 	ann := env.MustUser(t, fpr.RoleMember)
 	// Case, spaces and look-alikes do not matter.
-	resp, body = review(ann, product, strings.ToLower(strings.ReplaceAll(codes[0], "-", " ")))
-	wantStatus(t, "verified review", resp, body, http.StatusCreated)
+	a, body := review(ann, product, strings.ToLower(strings.ReplaceAll(codes[0], "-", " ")))
+	wantAnswer("verified review", a, body, http.StatusCreated)
 	if !mustDecode[struct{ Review depthReview }](t, body).Review.VerifiedPurchase {
 		t.Errorf("review with a code is not verified: %s", body)
 	}
@@ -330,21 +342,21 @@ func TestAPIReviewDepth_PurchaseCodes(t *testing.T) {
 		{"OtherProduct", other, codes[1], fpr.MsgPurchaseCodeOtherProduct},
 		{"OtherFarm", otherFarmProduct, codes[1], fpr.MsgPurchaseCodeOtherProduct},
 	} {
-		resp, body := review(bob, tc.product, tc.code)
-		wantStatus(t, tc.name, resp, body, http.StatusUnprocessableEntity)
+		a, body := review(bob, tc.product, tc.code)
+		wantAnswer(tc.name, a, body, http.StatusUnprocessableEntity)
 		if !strings.Contains(string(body), tc.msg) {
 			t.Errorf("%s: %s, want %q", tc.name, body, tc.msg)
 		}
 	}
 	clock.Advance(13 * time.Hour)
-	resp, body = review(bob, other, expiring)
-	wantStatus(t, "expired", resp, body, http.StatusUnprocessableEntity)
+	a, body = review(bob, other, expiring)
+	wantAnswer("expired", a, body, http.StatusUnprocessableEntity)
 	if !strings.Contains(string(body), fpr.MsgPurchaseCodeExpired) {
 		t.Errorf("expired: %s", body)
 	}
 	// A refused code wrote nothing: Bob can still review without one.
-	resp, body = review(bob, other, "")
-	wantStatus(t, "unverified review", resp, body, http.StatusCreated)
+	a, body = review(bob, other, "")
+	wantAnswer("unverified review", a, body, http.StatusCreated)
 
 	// Two reviews racing for one code: exactly one wins.
 	racers := []*fprtest.TestUser{env.MustUser(t, fpr.RoleMember), env.MustUser(t, fpr.RoleMember)}
@@ -354,8 +366,8 @@ func TestAPIReviewDepth_PurchaseCodes(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			resp, _ := review(u, product, codes[2])
-			statuses[i] = resp.StatusCode
+			a, _ := review(u, product, codes[2])
+			statuses[i] = a.StatusCode
 		}()
 	}
 	wg.Wait()
@@ -372,21 +384,27 @@ func TestAPIReviewDepth_PurchaseCodes(t *testing.T) {
 	// Guessing is throttled: after PurchaseCodeFailures bad codes, 429.
 	eve := env.MustUser(t, fpr.RoleMember)
 	for i := range fpr.PurchaseCodeFailures {
-		resp, body := review(eve, product, fmt.Sprintf("GUES-S000-0000-%04d", i))
-		wantStatus(t, "guess", resp, body, http.StatusUnprocessableEntity)
+		a, body := review(eve, product, fmt.Sprintf("GUES-S000-0000-%04d", i))
+		wantAnswer("guess", a, body, http.StatusUnprocessableEntity)
 	}
-	resp, body = review(eve, product, codes[3])
-	wantStatus(t, "guess after the limit", resp, body, http.StatusTooManyRequests)
-	if resp.Header.Get("Retry-After") == "" {
+	a, body = review(eve, product, codes[3])
+	wantAnswer("guess after the limit", a, body, http.StatusTooManyRequests)
+	if a.Header.Get("Retry-After") == "" {
 		t.Error("429 without Retry-After")
 	}
 	clock.Advance(fpr.PurchaseCodeWindow + time.Second)
-	resp, body = review(eve, product, codes[3])
-	wantStatus(t, "after the window", resp, body, http.StatusCreated)
+	a, body = review(eve, product, codes[3])
+	wantAnswer("after the window", a, body, http.StatusCreated)
+}
+
+// uploaded is the status and headers of an upload's (closed) response.
+type uploaded struct {
+	StatusCode int
+	Header     http.Header
 }
 
 // upload posts data as the multipart field photo.
-func upload(t *testing.T, env *fprtest.Env, method, path, token, filename, contentType string, data []byte) (*http.Response, []byte) {
+func upload(t *testing.T, env *fprtest.Env, method, path, token, filename, contentType string, data []byte) (uploaded, []byte) {
 	t.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
@@ -413,7 +431,7 @@ func upload(t *testing.T, env *fprtest.Env, method, path, token, filename, conte
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	return resp, body
+	return uploaded{resp.StatusCode, resp.Header}, body
 }
 
 // testJPEG encodes a w×h gradient JPEG; with gps, an EXIF segment with a
@@ -436,7 +454,7 @@ func testJPEG(t *testing.T, w, h int, gps bool) []byte {
 	}
 	exif := gpsExif()
 	seg := []byte{0xFF, 0xE1, 0, 0}
-	binary.BigEndian.PutUint16(seg[2:], uint16(len(exif)+2))
+	binary.BigEndian.PutUint16(seg[2:], uint16(len(exif)+2)) //nolint:gosec // G115: the test EXIF is under 100 bytes
 	return append(append(append([]byte{}, out[:2]...), append(seg, exif...)...), out[2:]...)
 }
 
@@ -480,6 +498,13 @@ func hugePNGHeader() []byte {
 	return b // the IHDR CRC is now wrong; DecodeConfig does not check it before reading the size? see the media test
 }
 
+func wantUpload(t *testing.T, what string, u uploaded, body []byte, want int) {
+	t.Helper()
+	if u.StatusCode != want {
+		t.Fatalf("%s = %d %s, want %d", what, u.StatusCode, body, want)
+	}
+}
+
 func TestAPIReviewDepth_Photos(t *testing.T) {
 	t.Parallel()
 	env := fprtest.New(t)
@@ -497,8 +522,9 @@ func TestAPIReviewDepth_Photos(t *testing.T) {
 	if !bytes.Contains(withGPS, []byte(gpsMarker)) || !bytes.Contains(withGPS, []byte("Exif")) {
 		t.Fatal("test JPEG lacks its GPS EXIF")
 	}
-	resp, body = upload(t, env, "POST", path, ann.Token, "IMG_0001.jpg", "image/jpeg", withGPS)
-	wantStatus(t, "upload", resp, body, http.StatusCreated)
+	var up uploaded
+	up, body = upload(t, env, "POST", path, ann.Token, "IMG_0001.jpg", "image/jpeg", withGPS)
+	wantUpload(t, "upload", up, body, http.StatusCreated)
 	ph := mustDecode[struct {
 		Photo struct {
 			ID           string `json:"id"`
@@ -540,8 +566,8 @@ func TestAPIReviewDepth_Photos(t *testing.T) {
 	img.Set(10, 10, color.NRGBA{255, 0, 0, 128})
 	var pngBuf bytes.Buffer
 	_ = png.Encode(&pngBuf, img)
-	resp, body = upload(t, env, "POST", path, ann.Token, "photo.jpg", "image/jpeg", pngBuf.Bytes())
-	wantStatus(t, "png as jpg", resp, body, http.StatusCreated)
+	up, body = upload(t, env, "POST", path, ann.Token, "photo.jpg", "image/jpeg", pngBuf.Bytes())
+	wantUpload(t, "png as jpg", up, body, http.StatusCreated)
 	pngURL := mustDecode[struct {
 		Photo struct {
 			URL string `json:"url"`
@@ -567,20 +593,20 @@ func TestAPIReviewDepth_Photos(t *testing.T) {
 		{"Truncated", "t.jpg", "image/jpeg", withGPS[:len(withGPS)/3], http.StatusUnprocessableEntity},
 		{"TooLarge", "big.jpg", "image/jpeg", bytes.Repeat([]byte{0xFF}, fpr.MaxPhotoBytes+1), http.StatusRequestEntityTooLarge},
 	} {
-		resp, body := upload(t, env, "POST", path, ann.Token, bad.filename, bad.ct, bad.data)
-		wantStatus(t, bad.name, resp, body, bad.want)
+		up, body := upload(t, env, "POST", path, ann.Token, bad.filename, bad.ct, bad.data)
+		wantUpload(t, bad.name, up, body, bad.want)
 	}
-	resp, body = upload(t, env, "POST", path, bob.Token, "x.jpg", "image/jpeg", testJPEG(t, 40, 30, false))
-	wantStatus(t, "someone else's review", resp, body, http.StatusForbidden)
-	resp, body = upload(t, env, "POST", path, "", "x.jpg", "image/jpeg", testJPEG(t, 40, 30, false))
-	wantStatus(t, "anonymous", resp, body, http.StatusUnauthorized)
+	up, body = upload(t, env, "POST", path, bob.Token, "x.jpg", "image/jpeg", testJPEG(t, 40, 30, false))
+	wantUpload(t, "someone else's review", up, body, http.StatusForbidden)
+	up, body = upload(t, env, "POST", path, "", "x.jpg", "image/jpeg", testJPEG(t, 40, 30, false))
+	wantUpload(t, "anonymous", up, body, http.StatusUnauthorized)
 
 	for i := 2; i < fpr.MaxReviewPhotos; i++ {
-		resp, body := upload(t, env, "POST", path, ann.Token, "x.jpg", "image/jpeg", testJPEG(t, 40, 30, false))
-		wantStatus(t, fmt.Sprint("photo ", i+1), resp, body, http.StatusCreated)
+		up, body := upload(t, env, "POST", path, ann.Token, "x.jpg", "image/jpeg", testJPEG(t, 40, 30, false))
+		wantUpload(t, fmt.Sprint("photo ", i+1), up, body, http.StatusCreated)
 	}
-	resp, body = upload(t, env, "POST", path, ann.Token, "x.jpg", "image/jpeg", testJPEG(t, 40, 30, false))
-	wantStatus(t, "sixth photo", resp, body, http.StatusConflict)
+	up, body = upload(t, env, "POST", path, ann.Token, "x.jpg", "image/jpeg", testJPEG(t, 40, 30, false))
+	wantUpload(t, "sixth photo", up, body, http.StatusConflict)
 
 	resp, body = env.Do(t, "GET", "/api/v1/reviews/"+id, "", nil)
 	wantStatus(t, "review", resp, body, http.StatusOK)
@@ -601,10 +627,10 @@ func TestAPIReviewDepth_Photos(t *testing.T) {
 	}
 
 	// The product's photo: its producer only; shown in the product.
-	resp, body = upload(t, env, "PUT", "/api/v1/products/"+product+"/photo", ann.Token, "p.jpg", "image/jpeg", testJPEG(t, 80, 60, false))
-	wantStatus(t, "product photo by a member", resp, body, http.StatusForbidden)
-	resp, body = upload(t, env, "PUT", "/api/v1/products/"+product+"/photo", producer.Token, "p.jpg", "image/jpeg", testJPEG(t, 80, 60, false))
-	wantStatus(t, "product photo", resp, body, http.StatusOK)
+	up, body = upload(t, env, "PUT", "/api/v1/products/"+product+"/photo", ann.Token, "p.jpg", "image/jpeg", testJPEG(t, 80, 60, false))
+	wantUpload(t, "product photo by a member", up, body, http.StatusForbidden)
+	up, body = upload(t, env, "PUT", "/api/v1/products/"+product+"/photo", producer.Token, "p.jpg", "image/jpeg", testJPEG(t, 80, 60, false))
+	wantUpload(t, "product photo", up, body, http.StatusOK)
 	resp, body = env.Do(t, "GET", "/api/v1/products/"+product, "", nil)
 	wantStatus(t, "product", resp, body, http.StatusOK)
 	if !strings.Contains(string(body), `"photo":{"id":`) {
