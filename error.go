@@ -30,13 +30,36 @@ type Error struct {
 	Code    Code
 	Message string
 	Fields  map[string]string
-	// RetryAfterSeconds is set on CodeRateLimited errors.
+	// RetryAfterSeconds is set on CodeRateLimited and CodeUnavailable
+	// errors: when the client may try again.
 	RetryAfterSeconds int
+	// Cause is what made an expected failure happen (the driver's error
+	// behind CodeUnavailable), for logs and error events; users never see
+	// it.
+	Cause error
 }
 
 // Error implements the error interface.
 func (e *Error) Error() string {
+	if e.Cause != nil {
+		return fmt.Sprintf("fpr error: code=%s message=%s cause=%v", e.Code, e.Message, e.Cause)
+	}
 	return fmt.Sprintf("fpr error: code=%s message=%s", e.Code, e.Message)
+}
+
+// Unwrap returns the cause, so errors.Is and errors.As see through.
+func (e *Error) Unwrap() error { return e.Cause }
+
+// UnavailableRetryAfter is the Retry-After, in seconds, of an outage: the
+// database not answering, timing out or recovering.
+const UnavailableRetryAfter = 5
+
+// ErrUnavailable returns the error of an outage caused by cause: the
+// database refuses connections, does not answer in time, or is in
+// recovery. Clients may retry after UnavailableRetryAfter seconds.
+func ErrUnavailable(cause error) *Error {
+	return &Error{Code: CodeUnavailable, Message: "The service is unavailable for a moment. Please try again shortly.",
+		RetryAfterSeconds: UnavailableRetryAfter, Cause: cause}
 }
 
 // Errorf returns an *Error with the given code and formatted message.

@@ -32,6 +32,11 @@ type Config struct {
 	// ratio alert; zero takes the defaults (10 s, 2 s and the last minute).
 	// Tests shorten them.
 	AlertEvalInterval, AlertFlushInterval, AlertWindow time.Duration
+	// ShutdownDrain is how long `fpr serve` keeps serving after SIGTERM
+	// with /readyz answering 503 (FPR_SHUTDOWN_DRAIN, a Go duration such
+	// as 5s): 5 s outside development, 0 in development.
+	ShutdownDrain time.Duration
+	shutdownDrain string
 	// TrustedProxies lists the load balancers (CIDRs or addresses) whose
 	// X-Forwarded-For header names the client (FPR_TRUSTED_PROXIES).
 	TrustedProxies []netip.Prefix
@@ -51,9 +56,14 @@ func loadConfig(getenv func(string) string) Config {
 		LogFormat:       getenv("FPR_LOG_FORMAT"),
 		Moderation:      fpr.ModerationMode(or(getenv("FPR_MODERATION"), string(fpr.ModerationPost))),
 		trustedProxies:  getenv("FPR_TRUSTED_PROXIES"),
+		shutdownDrain:   getenv("FPR_SHUTDOWN_DRAIN"),
 	}
 	return c
 }
+
+// defaultShutdownDrain is FPR_SHUTDOWN_DRAIN outside development: long
+// enough for a load balancer polling /readyz every few seconds to notice.
+const defaultShutdownDrain = 5 * time.Second
 
 func or(v, def string) string {
 	if v == "" {
@@ -117,6 +127,18 @@ func (c *Config) Validate() error {
 	case fpr.ModerationPost, fpr.ModerationPre:
 	default:
 		errs = append(errs, fmt.Sprintf("FPR_MODERATION %q: want post or pre", c.Moderation))
+	}
+	c.ShutdownDrain = 0
+	if c.Env != "development" {
+		c.ShutdownDrain = defaultShutdownDrain
+	}
+	if c.shutdownDrain != "" {
+		d, err := time.ParseDuration(c.shutdownDrain)
+		if err != nil || d < 0 || d > 5*time.Minute {
+			errs = append(errs, fmt.Sprintf("FPR_SHUTDOWN_DRAIN %q: want a duration from 0s to 5m, such as 5s", c.shutdownDrain))
+		} else {
+			c.ShutdownDrain = d
+		}
 	}
 	c.TrustedProxies = nil
 	for _, p := range strings.FieldsFunc(c.trustedProxies, func(r rune) bool { return r == ',' || r == ' ' }) {
@@ -192,6 +214,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("log_format", c.LogFormat),
 		slog.String("moderation", string(c.Moderation)),
 		slog.String("trusted_proxies", c.trustedProxies),
+		slog.String("shutdown_drain", c.ShutdownDrain.String()),
 	)
 }
 

@@ -36,6 +36,9 @@ type instance struct {
 	url  string
 	cmd  *exec.Cmd
 	logs *lockedBuffer
+	// exited is closed when the process has ended; waitErr is then how.
+	exited  chan struct{}
+	waitErr error
 }
 
 // cluster is several instances on one database.
@@ -118,18 +121,25 @@ func startCluster(t *testing.T, n int) *cluster {
 	return c
 }
 
-// startInstance starts `fpr serve` on a free loopback port and returns once
-// it prints its URL. The process is stopped when the test ends.
+// startInstance starts `fpr serve` on dbURL, a free loopback port, and
+// returns once it prints its URL. The process is stopped when the test
+// ends.
 func startInstance(t *testing.T, bin, dbURL, name string) (*instance, error) {
+	return startServe(t, bin, name, "FPR_ENV=development", "FPR_LOG_FORMAT=json",
+		"FPR_DATABASE_URL="+dbURL, "FPR_RELEASE=multi-instance-test")
+}
+
+// startServe starts `fpr serve --addr 127.0.0.1:0` with the FPR_ variables
+// env (and none of the test's own) and returns once it prints its URL. The
+// process is interrupted when the test ends, and killed if it hangs.
+func startServe(t *testing.T, bin, name string, env ...string) (*instance, error) {
 	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0")
-	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "FPR_") {
-			env = append(env, kv)
+			cmd.Env = append(cmd.Env, kv)
 		}
 	}
-	cmd.Env = append(env, "FPR_ENV=development", "FPR_LOG_FORMAT=json", "FPR_DATABASE_URL="+dbURL,
-		"FPR_RELEASE=multi-instance-test")
+	cmd.Env = append(cmd.Env, env...)
 	logs := newLockedBuffer()
 	cmd.Stderr = logs
 	stdout, err := cmd.StdoutPipe()
@@ -139,16 +149,15 @@ func startInstance(t *testing.T, bin, dbURL, name string) (*instance, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	in := &instance{name: name, cmd: cmd, logs: logs}
-	exited := make(chan struct{})
+	in := &instance{name: name, cmd: cmd, logs: logs, exited: make(chan struct{})}
 	t.Cleanup(func() {
 		// Interrupt asks for a graceful shutdown; Kill if it hangs.
 		_ = cmd.Process.Signal(os.Interrupt)
 		select {
-		case <-exited:
-		case <-time.After(15 * time.Second):
+		case <-in.exited:
+		case <-time.After(40 * time.Second):
 			_ = cmd.Process.Kill()
-			<-exited
+			<-in.exited
 		}
 		if t.Failed() {
 			t.Logf("instance %s logs:\n%s", name, logs.String())
@@ -163,13 +172,13 @@ func startInstance(t *testing.T, bin, dbURL, name string) (*instance, error) {
 			}
 		}
 		_, _ = io.Copy(io.Discard, stdout)
-		_ = cmd.Wait()
-		close(exited)
+		in.waitErr = cmd.Wait()
+		close(in.exited)
 	}()
 	select {
 	case in.url = <-urls:
 		return in, nil
-	case <-exited:
+	case <-in.exited:
 		return nil, fmt.Errorf("exited before serving: %v\n%s", cmd.ProcessState, logs.String())
 	case <-time.After(time.Minute):
 		return nil, fmt.Errorf("did not print its URL within a minute\n%s", logs.String())

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"time"
 
 	"github.com/fpr-team/fpr/internal/app"
 	"github.com/fpr-team/fpr/internal/store"
@@ -37,7 +36,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	// Close stops the server, then the workers, then the database, within
 	// its own deadline: ctx is already cancelled when serving ends.
 	closeApp := func() error {
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), app.ShutdownTimeout)
 		defer cancel()
 		return a.Close(shutdownCtx)
 	}
@@ -53,8 +52,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fmt.Fprintf(stdout, "FPR is serving at %s\n", a.Server.URL())
 
 	<-ctx.Done()
-	log.Info("shutting down")
-	return closeApp()
+	log.Info("signal received: draining, then shutting down", "drain", cfg.ShutdownDrain.String())
+	return a.Shutdown(cfg.ShutdownDrain)
 }
 
 // appConfig converts the configuration into the application's, with build info

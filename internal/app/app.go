@@ -233,6 +233,28 @@ func (a *App) Start(ctx context.Context) error {
 	return nil
 }
 
+// ShutdownTimeout is how long Shutdown waits for the requests in flight
+// once the drain period is over.
+const ShutdownTimeout = 30 * time.Second
+
+// Shutdown stops the application gracefully, as `fpr serve` does on
+// SIGTERM: /readyz answers 503 at once while the server keeps accepting
+// and serving for drain (so a load balancer moves new clients elsewhere
+// and none is refused meanwhile), then the listener closes and Close waits
+// up to ShutdownTimeout for the requests in flight, stops the workers
+// (they store or flush what they hold) and closes the database.
+func (a *App) Shutdown(drain time.Duration) error {
+	a.Server.Drain()
+	if drain > 0 {
+		a.cfg.Log.Info("draining", "for", drain.String())
+		time.Sleep(drain)
+	}
+	a.cfg.Log.Info("shutting down", "wait_for_requests", ShutdownTimeout.String())
+	ctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
+	defer cancel()
+	return a.Close(ctx)
+}
+
 // Close stops the server (waiting for requests up to ctx's deadline), then
 // the workers (storing the last requests' error events and flushing the
 // alert counters), then closes the database if New opened it. It may be

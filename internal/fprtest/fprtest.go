@@ -57,6 +57,7 @@ type Env struct {
 
 type options struct {
 	backend string
+	db      *store.DB
 	config  []func(*app.Config)
 	server  []func(*fprhttp.Server)
 }
@@ -80,6 +81,12 @@ func WithClock(now func() time.Time) Option {
 // every Env.
 func WithBackend(b string) Option {
 	return func(o *options) { o.backend = b }
+}
+
+// WithDB serves db (opened and migrated by the test, e.g. through a
+// storetest.Proxy) instead of a fresh database of the backend.
+func WithDB(db *store.DB) Option {
+	return func(o *options) { o.db = db }
 }
 
 // WithConfig calls fn on the application's configuration before app.New:
@@ -107,8 +114,11 @@ func New(t testing.TB, opts ...Option) *Env {
 	logs := &syncBuffer{}
 	log := slog.New(ops.ContextHandler{Handler: slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})})
 
+	if o.db == nil {
+		o.db = storetest.OpenDB(t, o.backend)
+	}
 	cfg := app.Config{
-		DB:             storetest.OpenDB(t, o.backend),
+		DB:             o.db,
 		Addr:           "127.0.0.1:0",
 		Env:            "development",
 		BaseURL:        "http://127.0.0.1",

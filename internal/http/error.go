@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"runtime/debug"
@@ -60,10 +61,10 @@ func (s *Server) api(h apiFunc) http.Handler {
 // writeAPIError writes err as the JSON envelope. Internal errors are
 // reported (logged with stack and recorded) and shown without detail.
 func (s *Server) writeAPIError(w http.ResponseWriter, r *http.Request, err error) {
-	status := errorStatus(err)
-	if status >= 500 && fpr.ErrorCode(err) == fpr.CodeInternal {
+	if reportable(r, err) {
 		s.reportError(r, err, debug.Stack())
 	}
+	status := errorStatus(err)
 	setRetryAfter(w, err)
 	writeJSON(w, status, apiError{
 		Error: apiErrorBody{
@@ -83,12 +84,24 @@ func codeForStatus(err error) fpr.Code {
 	return c
 }
 
+// setRetryAfter tells the client when to try again after a 429 or a 503.
 func setRetryAfter(w http.ResponseWriter, err error) {
 	var e *fpr.Error
-	if errors.As(err, &e) && e.Code == fpr.CodeRateLimited {
+	if errors.As(err, &e) && (e.Code == fpr.CodeRateLimited || e.Code == fpr.CodeUnavailable) {
 		secs := max(e.RetryAfterSeconds, 1)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 	}
+}
+
+// reportable says whether err, the answer to r, is recorded as an error
+// event: every 5xx (internal errors, and outages: the database refusing
+// or not answering in time), unless the client has gone away and nobody
+// sees the answer.
+func reportable(r *http.Request, err error) bool {
+	if errorStatus(err) < 500 {
+		return false
+	}
+	return !errors.Is(r.Context().Err(), context.Canceled)
 }
 
 // reportError logs an unexpected error once, with its stack and the

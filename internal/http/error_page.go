@@ -22,7 +22,8 @@ func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
 			http.Redirect(w, r, "/login?next="+url.QueryEscape(comeBackTo(r)), http.StatusSeeOther)
 			return
 		}
-	case fpr.CodeInternal:
+	}
+	if reportable(r, err) {
 		s.reportError(r, err, debug.Stack())
 	}
 	setRetryAfter(w, err)

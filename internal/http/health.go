@@ -20,10 +20,18 @@ func (s *Server) handleHealthShow(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte("ok\n"))
 }
 
+// readyTimeout bounds the readiness check, so a load balancer learns of
+// an outage within a second.
+const readyTimeout = 800 * time.Millisecond
+
 // handleReadinessShow handles GET /readyz: 200 when the database answers and the
-// schema is current, else 503.
+// schema is current, else 503; 503 at once while the server drains.
 func (s *Server) handleReadinessShow(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	if s.draining.Load() {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "shutting down"})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 	defer cancel()
 	if s.Ready != nil {
 		if err := s.Ready(ctx); err != nil {

@@ -112,6 +112,31 @@ func (s *Server) respondError(w http.ResponseWriter, r *http.Request, err error)
 	s.renderErrorPage(w, r, status, err)
 }
 
+// DefaultRequestTimeout is how long a request may wait for the database,
+// all its queries together, unless Server.RequestTimeout says otherwise.
+// Past it, the database call fails and the request answers 503
+// unavailable: a request never hangs on a database that stopped
+// answering.
+const DefaultRequestTimeout = 5 * time.Second
+
+// withDeadline gives each request's context the deadline the database
+// calls obey, and during a drain asks the client to close the connection
+// after the response, so keep-alive clients move to other instances.
+func (s *Server) withDeadline(next http.Handler) http.Handler {
+	timeout := s.RequestTimeout
+	if timeout <= 0 {
+		timeout = DefaultRequestTimeout
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.draining.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
 func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/") }
 
 // withLog logs one line per request with its route pattern, method, status
@@ -224,9 +249,9 @@ func (s *Server) withAuth(next http.Handler) http.Handler {
 	})
 }
 
-// respondErrorReported reports internal errors, then responds.
+// respondErrorReported reports 5xx errors, then responds.
 func (s *Server) respondErrorReported(w http.ResponseWriter, r *http.Request, err error) {
-	if fpr.ErrorCode(err) == fpr.CodeInternal {
+	if reportable(r, err) {
 		s.reportError(r, err, debug.Stack())
 	}
 	s.respondError(w, r, err)

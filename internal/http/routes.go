@@ -24,8 +24,8 @@ import (
 // the API infix: handleReviewCreate and handleAPIReviewCreate.
 
 // routes lists every route and builds the middleware chain, outermost
-// first: request ID, security headers, log (and metrics), recover,
-// cross-origin protection, auth, then the mux, whose handlers record their
+// first: request ID, security headers, log (and metrics), recover, the
+// request's deadline, cross-origin protection, auth, then the mux, whose handlers record their
 // pattern.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
@@ -161,6 +161,7 @@ func (s *Server) routes() http.Handler {
 	var h http.Handler = mux
 	h = s.withAuth(h)
 	h = csrf.Handler(h)
+	h = s.withDeadline(h)
 	h = s.withRecover(h)
 	h = s.withLog(h)
 	h = withSecurityHeaders(h)

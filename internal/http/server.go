@@ -12,6 +12,8 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fpr-team/fpr"
@@ -59,9 +61,20 @@ type Server struct {
 
 	// Now returns the current time.
 	Now func() time.Time
+	// RequestTimeout bounds each request's database calls together;
+	// zero is DefaultRequestTimeout.
+	RequestTimeout time.Duration
 
-	ln      net.Listener
-	srv     *http.Server
+	// draining is set by Drain: /readyz answers 503 and responses close
+	// their connections, while requests are still served.
+	draining atomic.Bool
+
+	ln  net.Listener
+	srv *http.Server
+	// conns holds the state of each open connection (ConnState hook), so
+	// Close knows when none is reading a request or being answered.
+	connsMu sync.Mutex
+	conns   map[net.Conn]http.ConnState
 	handler http.Handler
 	web     *webFiles // templates and static files (templates.go, static.go)
 	// testRoutes are extra routes that only tests add (export_test.go),
@@ -90,9 +103,11 @@ func (s *Server) Open(addr string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	s.ln = ln
+	s.ln = &onceCloseListener{Listener: ln}
+	s.conns = map[net.Conn]http.ConnState{}
 	s.srv = &http.Server{
 		Handler:           s.Handler(),
+		ConnState:         s.trackConn,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -100,7 +115,7 @@ func (s *Server) Open(addr string) error {
 		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
 	}
 	go func() {
-		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 			s.Log.Error("serve", "err", err)
 		}
 	}()
@@ -113,10 +128,77 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 // URL returns the server's loopback URL, for tests and logs.
 func (s *Server) URL() string { return "http://" + s.Addr() }
 
+// Drain starts a graceful shutdown's first step: /readyz answers 503, so
+// load balancers stop sending new clients, while the server goes on
+// accepting connections and serving requests (each response then closes
+// its connection). Close ends it.
+func (s *Server) Drain() { s.draining.Store(true) }
+
+// Draining reports whether Drain was called.
+func (s *Server) Draining() bool { return s.draining.Load() }
+
 // Close shuts the server down, waiting for requests up to ctx's deadline.
+// It closes the listener, then waits until no connection is reading a
+// request or being answered, and only then lets http.Server.Shutdown
+// close the idle ones: Shutdown alone drops a request whose headers were
+// still arriving (a slow client) without an answer. A connection's
+// request that completes meanwhile is answered with Connection: close.
 func (s *Server) Close(ctx context.Context) error {
 	if s.srv == nil {
 		return nil
 	}
+	s.Drain()
+	if err := s.ln.Close(); err != nil {
+		return fmt.Errorf("close listener: %w", err)
+	}
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for s.busyConns() > 0 {
+		select {
+		case <-ctx.Done():
+			return errors.Join(ctx.Err(), s.srv.Close())
+		case <-tick.C:
+		}
+	}
 	return s.srv.Shutdown(ctx)
+}
+
+// trackConn is the server's ConnState hook.
+func (s *Server) trackConn(c net.Conn, st http.ConnState) {
+	s.connsMu.Lock()
+	defer s.connsMu.Unlock()
+	switch st {
+	case http.StateClosed, http.StateHijacked:
+		delete(s.conns, c)
+	default:
+		s.conns[c] = st
+	}
+}
+
+// busyConns counts the connections reading a request (new ones, whose
+// first request has not fully arrived; the server closes them after
+// ReadHeaderTimeout) or being answered.
+func (s *Server) busyConns() int {
+	s.connsMu.Lock()
+	defer s.connsMu.Unlock()
+	n := 0
+	for _, st := range s.conns {
+		if st == http.StateNew || st == http.StateActive {
+			n++
+		}
+	}
+	return n
+}
+
+// onceCloseListener lets Close close the listener before Shutdown does
+// again.
+type onceCloseListener struct {
+	net.Listener
+	once sync.Once
+	err  error
+}
+
+func (l *onceCloseListener) Close() error {
+	l.once.Do(func() { l.err = l.Listener.Close() })
+	return l.err
 }

@@ -55,6 +55,9 @@ func (db *DB) Load(ctx context.Context, fn func(l *Loader) error) error {
 	// Its own transaction: a bulk load is no operation to batch.
 	err := db.inOwnTx(ctx, true, func(tx *Tx) error {
 		l := &Loader{tx: tx, ctx: ctx, tables: map[string]*bulkTable{}}
+		if err := db.dialect.unboundStatements(ctx, tx); err != nil {
+			return err
+		}
 		rebuild, err := db.dialect.bulkDropIndexes(ctx, tx, "reviews")
 		if err != nil {
 			return err

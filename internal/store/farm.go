@@ -29,7 +29,7 @@ func (db *DB) FindFarmByID(ctx context.Context, id string) (*fpr.Farm, error) {
 		return nil, notFound("farm")
 	}
 	if err != nil {
-		return nil, fmt.Errorf("find farm: %w", err)
+		return nil, db.dialect.translate(fmt.Errorf("find farm: %w", err))
 	}
 	if err := db.fillFarmPhotos(ctx, f); err != nil {
 		return nil, err
@@ -65,19 +65,19 @@ func (db *DB) FindFarms(ctx context.Context, f fpr.FarmFilter) ([]*fpr.Farm, str
 	q += ` ORDER BY name, id LIMIT ` + arg(f.Limit+1) //nolint:gosec // G202: only placeholders are appended; values go in args
 	rows, err := db.read.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, "", fmt.Errorf("find farms: %w", err)
+		return nil, "", db.dialect.translate(fmt.Errorf("find farms: %w", err))
 	}
 	defer rows.Close()
 	var farms []*fpr.Farm
 	for rows.Next() {
 		farm, err := scanFarm(rows)
 		if err != nil {
-			return nil, "", fmt.Errorf("find farms: %w", err)
+			return nil, "", db.dialect.translate(fmt.Errorf("find farms: %w", err))
 		}
 		farms = append(farms, farm)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("find farms: %w", err)
+		return nil, "", db.dialect.translate(fmt.Errorf("find farms: %w", err))
 	}
 	next := ""
 	if len(farms) > f.Limit {

@@ -184,7 +184,7 @@ func (db *DB) PendingMigrations(ctx context.Context) (int, error) {
 func (db *DB) appliedMigrations(ctx context.Context) (map[int]Migration, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT version, name, applied_at FROM schema_migrations`)
 	if err != nil {
-		return nil, fmt.Errorf("read schema_migrations: %w", err)
+		return nil, db.dialect.translate(fmt.Errorf("read schema_migrations: %w", err))
 	}
 	defer rows.Close()
 	applied := map[int]Migration{}

@@ -557,7 +557,7 @@ func (db *DB) FindAlerts(ctx context.Context, p fpr.Page) ([]*fpr.Alert, string,
 	rows, err := db.read.QueryContext(ctx, `SELECT `+alertColumns+` FROM alerts
 		WHERE $1 = '' OR id < $1 ORDER BY id DESC LIMIT $2`, after, p.Limit+1)
 	if err != nil {
-		return nil, "", err
+		return nil, "", db.dialect.translate(err)
 	}
 	defer rows.Close()
 	var out []*fpr.Alert

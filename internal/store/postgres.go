@@ -28,12 +28,18 @@ func (postgresDialect) migrations() fs.FS { return migrationsFor("postgres") }
 const migrationLockID = 0x667072
 
 func (postgresDialect) lockMigrations(ctx context.Context, conn *sql.Conn) (func(), error) {
+	// Waiting for another instance's migrations, and a migration itself,
+	// may take longer than the pool's statement_timeout.
+	if _, err := conn.ExecContext(ctx, "SET statement_timeout = 0"); err != nil {
+		return nil, fmt.Errorf("lift statement timeout for migrations: %w", err)
+	}
 	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrationLockID); err != nil {
 		return nil, fmt.Errorf("take migration lock: %w", err)
 	}
 	return func() {
 		// A fresh context: the lock must be released even when ctx is done.
 		_, _ = conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", migrationLockID)
+		_, _ = conn.ExecContext(context.Background(), "RESET statement_timeout")
 	}, nil
 }
 
@@ -61,6 +67,9 @@ func (postgresDialect) translate(err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return fpr.Errorf(fpr.CodeNotFound, "Not found.")
 	}
+	if fpr.ErrorCode(err) != fpr.CodeInternal {
+		return err // translated already
+	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch pe.Code {
@@ -69,8 +78,24 @@ func (postgresDialect) translate(err error) error {
 		case "23503": // foreign_key_violation: what it refers to was deleted meanwhile
 			return errGone()
 		case "40001", "40P01", "55P03": // serialization_failure, deadlock_detected, lock_not_available
-			return errBusy()
+			return errBusy(err)
+		case "57014", // query_canceled: statement_timeout, or the request's deadline
+			"57P01", "57P02", "57P03", // admin_shutdown, crash_shutdown, cannot_connect_now (starting, in recovery)
+			"25006", // read_only_sql_transaction: a standby in recovery
+			"53300": // too_many_connections
+			return fpr.ErrUnavailable(err)
 		}
+		switch pe.Code[:2] {
+		case "08", // connection_exception
+			"53", // insufficient_resources: disk full, out of memory
+			"58": // system_error: I/O
+			return fpr.ErrUnavailable(err)
+		}
+		return err
+	}
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) || pgconn.Timeout(err) || outage(err) {
+		return fpr.ErrUnavailable(err)
 	}
 	return err
 }
@@ -89,6 +114,9 @@ func openPostgres(dsn string, maxOpen int) (*sql.DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	if dsn, err = withTimeouts(dsn); err != nil {
+		return nil, err
+	}
 	if maxOpen <= 0 {
 		maxOpen = fromURL
 	}
@@ -105,6 +133,37 @@ func openPostgres(dsn string, maxOpen int) (*sql.DB, error) {
 	// changed DNS entry behind a proxy is picked up without a restart.
 	db.SetConnMaxLifetime(30 * time.Minute)
 	return db, nil
+}
+
+// The PostgreSQL deadlines, unless the database URL sets its own: a new
+// connection must be made within postgresConnectTimeout (a server that
+// refuses or does not answer fails fast, not after the kernel's TCP
+// timeout of minutes), and a statement running longer than
+// postgresStatementTimeout is cancelled by the server. Requests carry
+// their own deadline too (internal/http), which also covers waiting for
+// a connection of the pool.
+const (
+	postgresConnectTimeout   = 3 * time.Second
+	postgresStatementTimeout = 5 * time.Second
+)
+
+// withTimeouts adds connect_timeout and statement_timeout to a postgres://
+// URL that does not set them. pgx reads connect_timeout itself and sends
+// statement_timeout to the server as a setting of each new connection.
+func withTimeouts(dsn string) (string, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", fmt.Errorf("database url %s: %w", redactURL(dsn), err)
+	}
+	q := u.Query()
+	if q.Get("connect_timeout") == "" {
+		q.Set("connect_timeout", strconv.Itoa(int(postgresConnectTimeout.Seconds())))
+	}
+	if q.Get("statement_timeout") == "" {
+		q.Set("statement_timeout", strconv.Itoa(int(postgresStatementTimeout.Milliseconds())))
+	}
+	u.RawQuery = q.Encode()
+	return u.String(), nil
 }
 
 // takePoolSize removes pool_max_conns from a postgres:// URL (the server
@@ -180,6 +239,15 @@ func postgresTSQuery(q string) string {
 	}
 	terms[len(terms)-1] += ":*"
 	return strings.Join(terms, " & ")
+}
+
+// unboundStatements lifts the pool's statement_timeout for the rest of
+// the transaction.
+func (postgresDialect) unboundStatements(ctx context.Context, tx *Tx) error {
+	if _, err := tx.ExecContext(ctx, "SET LOCAL statement_timeout = 0"); err != nil {
+		return fmt.Errorf("lift statement timeout: %w", err)
+	}
+	return nil
 }
 
 func (postgresDialect) bulkVar(i int) string { return "$" + strconv.Itoa(i) }

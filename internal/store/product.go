@@ -53,7 +53,7 @@ func (db *DB) FindProductByID(ctx context.Context, id string) (*fpr.Product, err
 		return tx.fillProducts(ctx, []*fpr.Product{p})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("find product: %w", err)
+		return nil, db.dialect.translate(fmt.Errorf("find product: %w", err))
 	}
 	return p, nil
 }
@@ -176,7 +176,7 @@ func (db *DB) FindProducts(ctx context.Context, f fpr.ProductFilter) ([]*fpr.Pro
 	if len(terms) > 0 {
 		join, cond, r, err := db.dialect.productSearch(terms, arg)
 		if err != nil {
-			return nil, "", fmt.Errorf("find products: %w", err)
+			return nil, "", db.dialect.translate(fmt.Errorf("find products: %w", err))
 		}
 		if join != "" {
 			from += ` ` + join

@@ -47,7 +47,7 @@ func (db *DB) FindSession(ctx context.Context, tokenHash string) (*fpr.User, *fp
 		return nil, nil, notFound("session")
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("find session: %w", err)
+		return nil, nil, db.dialect.translate(fmt.Errorf("find session: %w", err))
 	}
 	u.CreatedAt = fromMicros(uc)
 	s.UserID, s.Kind, s.CreatedAt, s.ExpiresAt = u.ID, fpr.SessionKind(kind), fromMicros(sc), fromMicros(se)

@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/fpr-team/fpr"
 	"modernc.org/sqlite"
@@ -19,6 +20,10 @@ import (
 )
 
 type sqliteDialect struct{}
+
+// sqliteBusyTimeout is how long a statement waits for another process's
+// write lock before failing with SQLITE_BUSY (503 unavailable).
+const sqliteBusyTimeout = 3 * time.Second
 
 func (sqliteDialect) name() string { return "sqlite" }
 
@@ -42,6 +47,9 @@ func (sqliteDialect) translate(err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return fpr.Errorf(fpr.CodeNotFound, "Not found.")
 	}
+	if fpr.ErrorCode(err) != fpr.CodeInternal {
+		return err // translated already
+	}
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		switch se.Code() {
@@ -49,9 +57,22 @@ func (sqliteDialect) translate(err error) error {
 			return fpr.Errorf(fpr.CodeConflict, "That already exists.")
 		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
 			return errGone()
-		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
-			return errBusy()
 		}
+		// Primary codes: the low byte of an extended code.
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			// Another process held the write lock for all of busy_timeout.
+			return errBusy(err)
+		case sqlite3.SQLITE_INTERRUPT:
+			// The request's deadline passed during the statement.
+			return fpr.ErrUnavailable(err)
+		case sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN:
+			// The disk failed or is full, or the file went away.
+			return fpr.ErrUnavailable(err)
+		}
+	}
+	if outage(err) {
+		return fpr.ErrUnavailable(err)
 	}
 	return err
 }
@@ -64,8 +85,11 @@ func (sqliteDialect) translate(err error) error {
 //   - synchronous=FULL: an acknowledged review must survive a power cut, as
 //     it would on PostgreSQL; NORMAL can lose the last commits on an OS crash.
 //   - foreign_keys=ON: SQLite leaves them off by default.
-//   - busy_timeout: another process (fpr migrate, a second serve) holding
-//     the write lock makes us wait up to 10 s instead of failing at once.
+//   - busy_timeout: another process (fpr migrate, fpr restore, a second
+//     serve) holding the write lock makes us wait up to sqliteBusyTimeout
+//     instead of failing at once; then the request answers 503 unavailable.
+//     It is bounded below the HTTP request deadline, so a request never
+//     waits for the database longer than a few seconds.
 //   - _txlock=immediate on the write pool: a writing transaction takes the
 //     write lock at BEGIN, so it never fails midway upgrading a read lock.
 func openSQLite(path string, maxOpen int) (read, write *sql.DB, err error) {
@@ -78,7 +102,7 @@ func openSQLite(path string, maxOpen int) (read, write *sql.DB, err error) {
 		}
 	}
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)", "busy_timeout(10000)"} {
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)", "busy_timeout(" + strconv.Itoa(int(sqliteBusyTimeout.Milliseconds())) + ")"} {
 		q.Add("_pragma", p)
 	}
 	dsn := "file:" + path + "?" + q.Encode()
@@ -154,6 +178,10 @@ func (sqliteDialect) productSearch(terms []string, arg func(any) string) (join, 
 		`products_fts MATCH ` + arg(b.String()),
 		`bm25(products_fts, 0.0, 10.0, 1.0, 4.0)`, nil
 }
+
+// unboundStatements has nothing to do on SQLite: a statement is bounded
+// by its context (the request's deadline), and a bulk load has none.
+func (sqliteDialect) unboundStatements(context.Context, *Tx) error { return nil }
 
 // bulkVar is "?" on SQLite: the driver looks each $n name up in a list
 // that grows with the statement, which makes binding thousands of $n

@@ -7,11 +7,15 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/fpr-team/fpr"
@@ -235,6 +239,10 @@ type dialect interface {
 	// and returns its placeholder.
 	productSearch(terms []string, arg func(any) string) (join, cond, rank string, err error)
 
+	// unboundStatements lifts the statement timeout for the rest of tx: a
+	// bulk load's statements may take minutes; requests' must not.
+	unboundStatements(ctx context.Context, tx *Tx) error
+
 	// bulkVar returns the placeholder of the i-th (from 1) bind value of
 	// a bulk INSERT with thousands of values (bulk.go).
 	bulkVar(i int) string
@@ -278,8 +286,22 @@ func errGone() error {
 
 // errBusy is what both dialects' translate return for lock contention
 // that the caller may retry.
-func errBusy() error {
-	return fpr.Errorf(fpr.CodeUnavailable, "The database is busy. Please try again.")
+func errBusy(cause error) error {
+	return &fpr.Error{Code: fpr.CodeUnavailable, Message: "The database is busy. Please try again.",
+		RetryAfterSeconds: 1, Cause: cause}
+}
+
+// outage reports whether err, whatever the dialect, says the database
+// cannot be reached or did not answer in time: the request's deadline
+// passed (or its client left) while waiting for a connection or a result,
+// the connection broke, or the network failed. Both dialects' translate
+// turn these into fpr.ErrUnavailable; they add their own codes.
+func outage(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
+		errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.As(err, &ne)
 }
 
 // notFound is the error of a missing thing.

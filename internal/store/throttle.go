@@ -20,7 +20,7 @@ func (db *DB) LoginLockedFor(ctx context.Context, keys ...string) (time.Duration
 		var until int64
 		err := db.read.QueryRowContext(ctx, `SELECT COALESCE(MAX(locked_until), 0) FROM login_failures WHERE key = $1`, k).Scan(&until)
 		if err != nil {
-			return 0, fmt.Errorf("read login throttle: %w", err)
+			return 0, db.dialect.translate(fmt.Errorf("read login throttle: %w", err))
 		}
 		longest = max(longest, until-now)
 	}

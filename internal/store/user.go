@@ -54,7 +54,7 @@ func (db *DB) FindUserByID(ctx context.Context, id string) (*fpr.User, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("user")
 	}
-	return u, err
+	return u, db.dialect.translate(err)
 }
 
 // FindUserByEmail returns a user by e-mail, compared case-insensitively, or
@@ -120,19 +120,19 @@ func (db *DB) FindUsers(ctx context.Context, f fpr.UserFilter) ([]*fpr.User, str
 	q += ` ORDER BY id DESC LIMIT ` + arg(f.Limit+1) //nolint:gosec // G202: only placeholders are appended; values go in args
 	rows, err := db.read.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, "", fmt.Errorf("find users: %w", err)
+		return nil, "", db.dialect.translate(fmt.Errorf("find users: %w", err))
 	}
 	defer rows.Close()
 	var users []*fpr.User
 	for rows.Next() {
 		u, err := scanUser(rows)
 		if err != nil {
-			return nil, "", fmt.Errorf("find users: %w", err)
+			return nil, "", db.dialect.translate(fmt.Errorf("find users: %w", err))
 		}
 		users = append(users, u)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("find users: %w", err)
+		return nil, "", db.dialect.translate(fmt.Errorf("find users: %w", err))
 	}
 	next := ""
 	if len(users) > f.Limit {
