@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"errors"
 	"io"
 	"mime/multipart"
@@ -69,8 +70,20 @@ func readPhoto(w http.ResponseWriter, r *http.Request) (*fpr.PhotoData, url.Valu
 		return nil, fields, &fpr.Error{Code: fpr.CodeValidationFailed, Message: "Choose a photo to upload.",
 			Fields: map[string]string{"photo": "Choose a JPEG, PNG or WebP photo."}}
 	}
-	d, err := media.Process(data)
+	d, err := media.Process(r.Context(), data)
 	return d, fields, err
+}
+
+// photoStoreContext is the context of the store call that follows an
+// upload: decoding and scaling a photo is CPU work that may use up the
+// request's database deadline (withDeadline), so the store call gets a
+// deadline of its own, as long as a request's.
+func (s *Server) photoStoreContext(r *http.Request) (context.Context, context.CancelFunc) {
+	timeout := s.RequestTimeout
+	if timeout <= 0 {
+		timeout = DefaultRequestTimeout
+	}
+	return context.WithTimeout(context.WithoutCancel(r.Context()), timeout)
 }
 
 func multipartError(err error) error {
@@ -114,7 +127,9 @@ func (s *Server) apiPhotoUpload(w http.ResponseWriter, r *http.Request, status i
 	if err != nil {
 		return err
 	}
-	p, err := s.Photos.AddPhoto(r.Context(), o, d)
+	ctx, cancel := s.photoStoreContext(r)
+	defer cancel()
+	p, err := s.Photos.AddPhoto(ctx, o, d)
 	if err != nil {
 		return err
 	}

@@ -76,7 +76,9 @@ func (s *Server) handleReviewPhotoCreate(w http.ResponseWriter, r *http.Request)
 	id := r.PathValue("id")
 	d, fields, err := readPhoto(w, r)
 	if err == nil {
-		_, err = s.Photos.AddPhoto(r.Context(), fpr.PhotoOwner{ReviewID: id}, d)
+		ctx, cancel := s.photoStoreContext(r)
+		defer cancel()
+		_, err = s.Photos.AddPhoto(ctx, fpr.PhotoOwner{ReviewID: id}, d)
 	}
 	productID := fields.Get("product_id")
 	if err != nil {
@@ -126,7 +128,9 @@ func (s *Server) ownerPhotoSet(w http.ResponseWriter, r *http.Request, o fpr.Pho
 	if err != nil {
 		return err
 	}
-	if _, err := s.Photos.AddPhoto(r.Context(), o, d); err != nil {
+	ctx, cancel := s.photoStoreContext(r)
+	defer cancel()
+	if _, err := s.Photos.AddPhoto(ctx, o, d); err != nil {
 		return err
 	}
 	return s.redirect(w, r, back, "photo-set")

@@ -8,6 +8,7 @@ package media
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"image"
 	"image/jpeg"
@@ -33,12 +34,19 @@ func errNotImage() error {
 		Fields: map[string]string{"photo": "This file is not a JPEG, PNG or WebP image."}}
 }
 
-// Process checks, decodes, scales and re-encodes data. The dimensions are
+// decoding bounds how many images are decoded at once: a 40-megapixel
+// image takes 160 MB as RGBA, so unbounded concurrent uploads could
+// exhaust memory (as unbounded argon2 hashes would).
+var decoding = make(chan struct{}, 2)
+
+// Process checks, decodes, scales and re-encodes data, waiting for one of
+// the few decoding slots first (unavailable when ctx ends before one is
+// free). The dimensions are
 // read from the header (image.DecodeConfig) before anything is decoded: an
 // image over fpr.MaxPhotoPixels is refused without allocating its pixels.
 // validation_failed (field "photo") for anything that is not an accepted
 // image, or too large; payload_too_large over fpr.MaxPhotoBytes.
-func Process(data []byte) (*fpr.PhotoData, error) {
+func Process(ctx context.Context, data []byte) (*fpr.PhotoData, error) {
 	if len(data) > fpr.MaxPhotoBytes {
 		return nil, fpr.Errorf(fpr.CodePayloadTooLarge, "A photo may be at most 8 MB.")
 	}
@@ -49,6 +57,13 @@ func Process(data []byte) (*fpr.PhotoData, error) {
 	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > fpr.MaxPhotoPixels {
 		return nil, &fpr.Error{Code: fpr.CodeValidationFailed, Message: "This photo has too many pixels.",
 			Fields: map[string]string{"photo": fmt.Sprintf("Use a photo of at most %d megapixels.", fpr.MaxPhotoPixels/1_000_000)}}
+	}
+	select {
+	case decoding <- struct{}{}:
+		defer func() { <-decoding }()
+	case <-ctx.Done():
+		return nil, &fpr.Error{Code: fpr.CodeUnavailable, Message: "Too many photos are being processed. Try again in a moment.",
+			RetryAfterSeconds: 5}
 	}
 	img, format2, err := image.Decode(bytes.NewReader(data))
 	if err != nil || format2 != format {
