@@ -21,6 +21,10 @@ const (
 	CodeRateLimited      Code = "rate_limited"
 	CodeUnavailable      Code = "unavailable"
 	CodeInternal         Code = "internal"
+
+	// CodeMFARequired: the password was right but the account needs a
+	// two-factor code (SPEC section 7).
+	CodeMFARequired Code = "mfa_required"
 )
 
 // Error is the one error type of the domain: an expected failure with a code,

@@ -70,21 +70,49 @@ type IdempotentResponse struct {
 }
 
 // IdempotencyService remembers the first response to each keyed request, so
-// a client that retries after a dropped connection gets that response again
-// instead of a duplicate or a conflict.
+// a client that retries after a dropped connection, or after the server
+// crashed, gets that response again instead of a duplicate or a conflict.
+// A keyed write stores its response in its own transaction (see
+// IdempotentWrite); the service reads it back, and stores the refusals
+// that wrote nothing.
 type IdempotencyService interface {
-	// BeginIdempotent claims (scope, key) for a request whose body hashes to
-	// requestHash. It returns the stored response when the key was used with
-	// the same hash and has completed; validation_failed when it was used
-	// with another body; conflict when the first request is still running
-	// (after waiting briefly); and (nil, nil) when the caller now holds the
-	// claim and must call CompleteIdempotent or AbandonIdempotent.
-	BeginIdempotent(ctx context.Context, scope, key, requestHash string) (*IdempotentResponse, error)
+	// FindIdempotent returns the stored response of (scope, key) when the
+	// key was used with a request hashing to requestHash; nil when there is
+	// none (or it expired); validation_failed when the key was used with
+	// another request.
+	FindIdempotent(ctx context.Context, scope, key, requestHash string) (*IdempotentResponse, error)
 
-	// CompleteIdempotent stores the response of a claimed key.
-	CompleteIdempotent(ctx context.Context, scope, key string, resp IdempotentResponse) error
+	// SaveIdempotent stores resp, the answer to a keyed request that wrote
+	// nothing (a 4xx), unless a response is stored under the key already,
+	// and returns the stored one (resp, or the first).
+	SaveIdempotent(ctx context.Context, scope, key, requestHash string, resp IdempotentResponse) (*IdempotentResponse, error)
+}
 
-	// AbandonIdempotent releases a claim whose request failed in a way a
-	// retry might not (an internal error), so the retry runs again.
-	AbandonIdempotent(ctx context.Context, scope, key string) error
+// IdempotentWrite is a keyed write's request to the store, carried in the
+// write's context: claim Key in Scope, make the write, and store the
+// response Respond renders from the written object (a *Review, a *User),
+// all in the write's one transaction: a crash at any moment leaves all of
+// it or none. A write whose key is taken by then (a twin request
+// committed first) fails with ErrIdempotencyKeyTaken and writes nothing.
+type IdempotentWrite struct {
+	Scope, Key, RequestHash string
+	Respond                 func(written any) (IdempotentResponse, error)
+}
+
+// ErrIdempotencyKeyTaken is the error of a keyed write whose key another
+// request has stored a response under: the caller replays that response.
+var ErrIdempotencyKeyTaken = &Error{Code: CodeConflict, Message: "A request with this Idempotency-Key has completed; retry to get its response."}
+
+type idempotentWriteKey struct{}
+
+// NewContextWithIdempotentWrite returns ctx carrying w for the next keyed
+// write.
+func NewContextWithIdempotentWrite(ctx context.Context, w *IdempotentWrite) context.Context {
+	return context.WithValue(ctx, idempotentWriteKey{}, w)
+}
+
+// IdempotentWriteFromContext returns the IdempotentWrite of ctx, or nil.
+func IdempotentWriteFromContext(ctx context.Context) *IdempotentWrite {
+	w, _ := ctx.Value(idempotentWriteKey{}).(*IdempotentWrite)
+	return w
 }

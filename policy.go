@@ -43,7 +43,7 @@ func CanSeeOperations(u *User) bool { return u.IsAdmin() }
 // CanCreateFarm reports whether u may create farms: producers (their own)
 // and admins (for a producer or themselves).
 func CanCreateFarm(u *User) bool {
-	return u != nil && (u.Role == RoleProducer || u.Role == RoleAdmin)
+	return u != nil && (u.Role == RoleProducer || u.IsAdmin())
 }
 
 // FarmOwnerID returns the owner of a farm u creates when the request names
@@ -107,9 +107,10 @@ func CanFlagReview(u *User, r *Review) bool { return u != nil && !isAuthor(u, r)
 func CanReplyToReview(u *User, farm *Farm) bool { return CanManageFarm(u, farm) }
 
 // CanModerate reports whether u may use the moderation queue and decide on
-// reviews: moderators and admins. A nil user may not.
+// reviews: moderators and admins, unless their staff powers are withheld
+// (StaffNeedsMFA). A nil user may not.
 func (u *User) CanModerate() bool {
-	return u != nil && (u.Role == RoleModerator || u.Role == RoleAdmin)
+	return IsStaff(u) && !u.StaffPowersWithheld
 }
 
 func isAuthor(u *User, r *Review) bool { return u != nil && r != nil && u.ID == r.Author.ID }

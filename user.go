@@ -42,10 +42,26 @@ type User struct {
 	// of public lists and statistics.
 	Probe     bool
 	CreatedAt time.Time
+	// MFAEnabled is true once the user has confirmed a TOTP secret.
+	MFAEnabled bool
+	// StaffPowersWithheld is set on the acting user of a request by a
+	// moderator or admin who must set up two-factor first (StaffNeedsMFA):
+	// until then IsAdmin and CanModerate are false, so no staff power is
+	// used without it, whichever route asks.
+	StaffPowersWithheld bool
 }
 
-// IsAdmin reports whether u is an admin. A nil user is not.
-func (u *User) IsAdmin() bool { return u != nil && u.Role == RoleAdmin }
+// IsAdmin reports whether u is an admin with their powers. A nil user is
+// not.
+func (u *User) IsAdmin() bool { return u != nil && u.Role == RoleAdmin && !u.StaffPowersWithheld }
+
+// WithheldStaffPowers returns a copy of u whose staff powers are withheld
+// (see StaffPowersWithheld).
+func (u *User) WithheldStaffPowers() *User {
+	c := *u
+	c.StaffPowersWithheld = true
+	return &c
+}
 
 // Limits on account fields.
 const (
@@ -149,6 +165,9 @@ type Session struct {
 type Credentials struct {
 	Email    string
 	Password string
+	// OTP is a current TOTP code or a recovery code, for accounts with
+	// two-factor authentication.
+	OTP string
 	// ClientAddr is the client's IP address, for throttling.
 	ClientAddr string
 	Kind       SessionKind
@@ -165,7 +184,10 @@ type AuthService interface {
 	// Login checks credentials and opens a session of c.Kind. It returns
 	// unauthenticated with one message whether the e-mail or the password
 	// was wrong, and rate_limited (with RetryAfterSeconds) after repeated
-	// failures for the account or the client address.
+	// failures for the account or the client address. For an account with
+	// two-factor authentication the right password without a valid c.OTP
+	// (a TOTP code not used before, or an unused recovery code) is
+	// mfa_required; a wrong code counts as a failed login.
 	Login(ctx context.Context, c Credentials) (*Session, *User, error)
 
 	// OpenSession opens a new session of kind for the user userID without

@@ -35,6 +35,8 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/fpr-team/fpr/internal/auth"
 )
 
 // browserTools holds the external programs the browser tests need.
@@ -775,4 +777,15 @@ func (tb *tab) reviewIDBy(author string) string {
 		}
 		return '';
 	})()`, jsString(author))))
+}
+
+// totpCode is the two-factor code an authenticator app shows for secret
+// at t.
+func totpCode(t *testing.T, secret string, at time.Time) string {
+	t.Helper()
+	c, err := auth.TOTPCode(secret, at)
+	if err != nil {
+		t.Fatalf("totp code: %v", err)
+	}
+	return c
 }

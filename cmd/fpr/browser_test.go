@@ -26,6 +26,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/fpr-team/fpr"
 )
 
 // TestBrowser walks the site as its users do, on one server and one
@@ -179,6 +181,55 @@ func TestBrowser(t *testing.T) {
 		}
 		if n := tb.count("#logout-button"); n != 1 {
 			t.Errorf("after a keyboard-only log-in: %d log-out buttons, want 1", n)
+		}
+	})
+
+	t.Run("TwoFactor", func(t *testing.T) {
+		// Tess turns on two-factor with the code her app would show
+		// (computed here from the secret the page shows), then logs in
+		// with her password and a code, in two steps, without script.
+		tess := siteUser{"tess@example.test", "Tess Two", "Quince-harbour-Ribbon-63"}
+		tb := b.newTab(t, site)
+		tb.register(tess)
+		tb.visit("/account/mfa", 200)
+		tb.submit("start two-factor setup", 200, chromedp.Click(chromedp.CSS("#mfa-start-submit"), chromedp.NodeVisible))
+		if n := tb.count("img#mfa-qr[src^='data:image/png;base64,']"); n != 1 {
+			t.Fatalf("setup page shows %d inline QR codes, want 1", n)
+		}
+		secret := strings.ReplaceAll(tb.text("#mfa-secret"), "-", "")
+		tb.axe("two-factor setup")
+		tb.screenshots("mfa-setup")
+		tb.fill("#confirm-code", totpCode(t, secret, time.Now()))
+		tb.submit("confirm two-factor", 200, chromedp.Click(chromedp.CSS("#mfa-confirm-submit"), chromedp.NodeVisible))
+		if got := tb.texts("#recovery-codes li"); len(got) != 10 {
+			t.Fatalf("recovery codes shown = %q, want 10", got)
+		}
+		tb.axe("two-factor recovery codes")
+		tb.screenshots("mfa-recovery-codes")
+
+		tb2 := b.newTab(t, site)
+		tb2.visit("/login?next=/account", 200)
+		if n := tb2.count("#otp"); n != 0 {
+			t.Errorf("the log-in page asks for a code before the password: %d fields", n)
+		}
+		tb2.fill("#email", tess.email)
+		tb2.fill("#password", tess.password)
+		tb2.submit("log in with the password alone", 422, chromedp.Click(chromedp.CSS("#login-submit"), chromedp.NodeVisible))
+		if n := tb2.count("input#otp"); n != 1 {
+			t.Fatalf("after the password the page shows %d code fields, want 1", n)
+		}
+		tb2.axe("login second step")
+		tb2.screenshots("login-mfa")
+		tb2.fill("#password", tess.password)
+		// The next step's code: the confirming code's step is spent, and
+		// the server accepts one step of skew.
+		tb2.fill("#otp", totpCode(t, secret, time.Now().Add(fpr.TOTPPeriod)))
+		tb2.submit("log in with a code", 200, chromedp.Click(chromedp.CSS("#login-submit"), chromedp.NodeVisible))
+		if got := tb2.path(); got != "/account" {
+			t.Fatalf("after logging in with a code the browser is at %s (%s), want /account", got, tb2.text(".error-summary"))
+		}
+		if got := tb2.text("#account-mfa"); !strings.HasPrefix(got, "On") {
+			t.Errorf("account page two-factor = %q, want On", got)
 		}
 	})
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/fpr-team/fpr"
 	"github.com/fpr-team/fpr/internal/ops"
+	"github.com/fpr-team/fpr/internal/store"
 )
 
 // Config is FPR's configuration: defaults, then FPR_* variables, then
@@ -28,6 +29,9 @@ type Config struct {
 	SMTPURL         string
 	LogFormat       string
 	Moderation      fpr.ModerationMode
+	// StaffMFA is FPR_STAFF_MFA; finish makes "" required in production,
+	// optional elsewhere.
+	StaffMFA fpr.StaffMFA
 	// AlertEvalInterval, AlertFlushInterval and AlertWindow pace the 5xx
 	// ratio alert; zero takes the defaults (10 s, 2 s and the last minute).
 	// Tests shorten them.
@@ -37,6 +41,10 @@ type Config struct {
 	// as 5s): 5 s outside development, 0 in development.
 	ShutdownDrain time.Duration
 	shutdownDrain string
+	// TestCrashAt (FPR_TEST_CRASH_AT), for the crash test only, makes the
+	// process kill itself at a step of keyed writes; refused in
+	// production and by `fpr check --deploy`.
+	TestCrashAt string
 	// TrustedProxies lists the load balancers (CIDRs or addresses) whose
 	// X-Forwarded-For header names the client (FPR_TRUSTED_PROXIES).
 	TrustedProxies []netip.Prefix
@@ -57,7 +65,9 @@ func loadConfig(getenv func(string) string) Config {
 		Moderation:      fpr.ModerationMode(or(getenv("FPR_MODERATION"), string(fpr.ModerationPost))),
 		trustedProxies:  getenv("FPR_TRUSTED_PROXIES"),
 		shutdownDrain:   getenv("FPR_SHUTDOWN_DRAIN"),
+		TestCrashAt:     getenv("FPR_TEST_CRASH_AT"),
 	}
+	c.StaffMFA = fpr.StaffMFA(getenv("FPR_STAFF_MFA"))
 	return c
 }
 
@@ -90,6 +100,9 @@ func (c *Config) finish() error {
 	}
 	if c.Release == "" {
 		c.Release = buildInfo().Release
+	}
+	if c.StaffMFA == "" {
+		c.StaffMFA = fpr.DefaultStaffMFA(c.Env)
 	}
 	return c.Validate()
 }
@@ -127,6 +140,17 @@ func (c *Config) Validate() error {
 	case fpr.ModerationPost, fpr.ModerationPre:
 	default:
 		errs = append(errs, fmt.Sprintf("FPR_MODERATION %q: want post or pre", c.Moderation))
+	}
+	if c.TestCrashAt != "" {
+		switch {
+		case c.Env == "production":
+			errs = append(errs, "FPR_TEST_CRASH_AT is for the crash test: it kills the process, never in production")
+		case !store.ValidFaultPoint(c.TestCrashAt):
+			errs = append(errs, fmt.Sprintf("FPR_TEST_CRASH_AT %q: want one of %s", c.TestCrashAt, strings.Join(store.FaultPoints, ", ")))
+		}
+	}
+	if !c.StaffMFA.Valid() {
+		errs = append(errs, fmt.Sprintf("FPR_STAFF_MFA %q: want required or optional", c.StaffMFA))
 	}
 	c.ShutdownDrain = 0
 	if c.Env != "development" {
@@ -174,6 +198,12 @@ func (c *Config) CheckDeploy() error {
 			}
 		}
 	}
+	if c.TestCrashAt != "" {
+		errs = append(errs, "FPR_TEST_CRASH_AT must not be set in a deployment: it kills the process on purpose")
+	}
+	if c.Env == "production" && c.StaffMFA != fpr.StaffMFARequired {
+		errs = append(errs, "FPR_STAFF_MFA must be required in production: a moderator's or admin's password alone must not be enough")
+	}
 	if c.Env == "production" && c.Release == "" {
 		errs = append(errs, "FPR_RELEASE (or VCS build info) must identify the release in production")
 	}
@@ -213,8 +243,10 @@ func (c Config) LogValue() slog.Value {
 		slog.String("smtp_url", redact(c.SMTPURL)),
 		slog.String("log_format", c.LogFormat),
 		slog.String("moderation", string(c.Moderation)),
+		slog.String("staff_mfa", string(c.StaffMFA)),
 		slog.String("trusted_proxies", c.trustedProxies),
 		slog.String("shutdown_drain", c.ShutdownDrain.String()),
+		slog.String("test_crash_at", c.TestCrashAt),
 	)
 }
 

@@ -4,6 +4,9 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/fpr-team/fpr"
 )
 
 func TestConfig_Validate(t *testing.T) {
@@ -28,6 +31,14 @@ func TestConfig_Validate(t *testing.T) {
 		{"ErrSMTP", env("FPR_SMTP_URL", "http://mail"), "FPR_SMTP_URL"},
 		{"TrustedProxies", env("FPR_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7"), ""},
 		{"ErrTrustedProxies", env("FPR_TRUSTED_PROXIES", "10.0.0.0/33"), "FPR_TRUSTED_PROXIES"},
+		{"StaffMFARequired", env("FPR_STAFF_MFA", "required"), ""},
+		{"ErrStaffMFA", env("FPR_STAFF_MFA", "sometimes"), "FPR_STAFF_MFA"},
+		{"ShutdownDrain", env("FPR_SHUTDOWN_DRAIN", "3s"), ""},
+		{"ErrShutdownDrain", env("FPR_SHUTDOWN_DRAIN", "soon"), "FPR_SHUTDOWN_DRAIN"},
+		{"ErrShutdownDrainNegative", env("FPR_SHUTDOWN_DRAIN", "-1s"), "FPR_SHUTDOWN_DRAIN"},
+		{"TestCrashAt", env("FPR_TEST_CRASH_AT", "after_write"), ""},
+		{"ErrTestCrashAtPoint", env("FPR_TEST_CRASH_AT", "somewhere"), "FPR_TEST_CRASH_AT"},
+		{"ErrTestCrashAtProduction", env("FPR_ENV", "production", "FPR_BASE_URL", "https://fpr.example", "FPR_TEST_CRASH_AT", "after_write"), "FPR_TEST_CRASH_AT"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c := loadConfig(tt.getenv)
@@ -81,5 +92,77 @@ func TestConfig_LogValueRedactsSecrets(t *testing.T) {
 	got := c.LogValue().String()
 	if strings.Contains(got, "s3cret") {
 		t.Errorf("Config.LogValue() = %s, leaks a password", got)
+	}
+}
+
+// TestConfig_StaffMFA: two-factor for staff is required by default in
+// production only, and check --deploy refuses turning it off there.
+func TestConfig_StaffMFA(t *testing.T) {
+	for _, tt := range []struct {
+		env, set string
+		want     fpr.StaffMFA
+	}{
+		{"production", "", fpr.StaffMFARequired},
+		{"staging", "", fpr.StaffMFAOptional},
+		{"development", "", fpr.StaffMFAOptional},
+		{"development", "required", fpr.StaffMFARequired},
+		{"production", "optional", fpr.StaffMFAOptional},
+	} {
+		c := loadConfig(func(k string) string {
+			return map[string]string{"FPR_ENV": tt.env, "FPR_STAFF_MFA": tt.set}[k]
+		})
+		if err := c.finish(); err != nil {
+			t.Fatal(err)
+		}
+		if c.StaffMFA != tt.want {
+			t.Errorf("FPR_ENV=%s FPR_STAFF_MFA=%q: StaffMFA %q, want %q", tt.env, tt.set, c.StaffMFA, tt.want)
+		}
+		if got := c.appConfig(nil).StaffMFA; got != tt.want {
+			t.Errorf("FPR_ENV=%s FPR_STAFF_MFA=%q: app config StaffMFA %q, want %q", tt.env, tt.set, got, tt.want)
+		}
+	}
+	c := loadConfig(func(k string) string {
+		return map[string]string{"FPR_ENV": "production", "FPR_BASE_URL": "https://fpr.example",
+			"FPR_ALERT_WEBHOOK_URL": "https://hooks.example/fpr", "FPR_RELEASE": "r1", "FPR_STAFF_MFA": "optional"}[k]
+	})
+	if err := c.finish(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CheckDeploy(); err == nil || !strings.Contains(err.Error(), "FPR_STAFF_MFA") {
+		t.Errorf("CheckDeploy() with FPR_STAFF_MFA=optional in production = %v, want a refusal naming it", err)
+	}
+	c.StaffMFA = fpr.StaffMFARequired
+	if err := c.CheckDeploy(); err != nil {
+		t.Errorf("CheckDeploy() with FPR_STAFF_MFA=required = %v, want nil", err)
+	}
+}
+
+// TestConfig_ShutdownDrainDefaults: 0 in development, 5 s elsewhere.
+func TestConfig_ShutdownDrainDefaults(t *testing.T) {
+	for env, want := range map[string]time.Duration{"development": 0, "staging": 5 * time.Second, "production": 5 * time.Second} {
+		c := loadConfig(func(k string) string {
+			return map[string]string{"FPR_ENV": env, "FPR_BASE_URL": "https://fpr.example"}[k]
+		})
+		if err := c.finish(); err != nil {
+			t.Fatal(err)
+		}
+		if c.ShutdownDrain != want {
+			t.Errorf("%s: ShutdownDrain = %v, want %v", env, c.ShutdownDrain, want)
+		}
+	}
+}
+
+// TestConfig_CheckDeployRefusesCrashHook: the crash test's hook is never
+// part of a deployment, whatever the environment.
+func TestConfig_CheckDeployRefusesCrashHook(t *testing.T) {
+	c := loadConfig(func(k string) string {
+		return map[string]string{"FPR_ENV": "staging", "FPR_BASE_URL": "https://fpr.example",
+			"FPR_ALERT_WEBHOOK_URL": "https://hooks.example/fpr", "FPR_TEST_CRASH_AT": "after_commit"}[k]
+	})
+	if err := c.finish(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CheckDeploy(); err == nil || !strings.Contains(err.Error(), "FPR_TEST_CRASH_AT") {
+		t.Errorf("CheckDeploy() = %v, want FPR_TEST_CRASH_AT refused", err)
 	}
 }

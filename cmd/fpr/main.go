@@ -29,6 +29,8 @@ commands:
   migrate   apply (up) or list (status) schema migrations
   user      add a user or change a role
   seed      load deterministic synthetic data
+  backup    write a consistent snapshot of the SQLite database (--to FILE)
+  restore   replace the SQLite database with a backup (--from FILE)
   probe     check the critical flows of a running site
   check     validate configuration (--deploy: refuse insecure settings)
   version   print release, commit, build time and Go version
@@ -52,6 +54,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runUser(ctx, args, getenv, stdin, stdout, stderr)
 	case "seed":
 		return runSeed(ctx, args, getenv, stdout, stderr)
+	case "backup":
+		return runBackup(ctx, args, getenv, stdout, stderr)
+	case "restore":
+		return runRestore(ctx, args, getenv, stdout, stderr)
 	case "probe":
 		return runProbe(ctx, args, getenv, stdout, stderr)
 	case "check":

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/fpr-team/fpr"
 	"github.com/fpr-team/fpr/internal/app"
 	"github.com/fpr-team/fpr/internal/store"
 )
@@ -44,6 +45,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		if err := loadDemo(ctx, a.DB, a.Auth, stdout, log); err != nil {
 			return errors.Join(err, closeApp())
 		}
+		if cfg.StaffMFA == fpr.StaffMFARequired {
+			fmt.Fprintln(stdout, "demo: FPR_STAFF_MFA=required: the admin sets up two-factor at /account/mfa before the staff pages open")
+		}
 	}
 	if err := a.Start(ctx); err != nil {
 		return errors.Join(err, closeApp())
@@ -70,10 +74,12 @@ func (c *Config) appConfig(log *slog.Logger) app.Config {
 		Build:              build,
 		TrustedProxies:     c.TrustedProxies,
 		Moderation:         c.Moderation,
+		StaffMFA:           c.StaffMFA,
 		AlertWebhookURL:    c.AlertWebhookURL,
 		AlertEvalInterval:  c.AlertEvalInterval,
 		AlertFlushInterval: c.AlertFlushInterval,
 		AlertWindow:        c.AlertWindow,
+		TestCrashAt:        c.TestCrashAt,
 		Log:                log,
 	}
 }

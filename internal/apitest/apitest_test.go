@@ -158,6 +158,10 @@ var contractCases = []contractCase{
 		header: http.Header{"X-Request-Id": {"req-1"}, "Content-Type": {"application/json"}, "Retry-After": {"30"}},
 		body:   errorJSON("rate_limited", "req-1"), ok: true},
 
+	{name: "MFARequired", method: "POST", path: "/auth/login", reqBody: `{"email": "a@example.com", "password": "x"}`, status: 401,
+		body: errorJSON("mfa_required", "req-1"), ok: true},
+	{name: "ErrMFARequiredOn403", method: "GET", path: "/me", status: 403, body: errorJSON("mfa_required", "req-1")},
+
 	{name: "ErrMisspelledField", method: "GET", path: "/reviews/r1", status: 200, body: review(`"display_name"`, `"dispaly_name"`)},
 	{name: "ErrMissingField", method: "GET", path: "/reviews/r1", status: 200, body: review(`"helpful_count": 3,`, ``)},
 	{name: "ErrExtraField", method: "GET", path: "/reviews/r1", status: 200, body: review(`"reply": null`, `"reply": null, "viewer_voted": true`)},

@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"os"
 	"sync"
 	"time"
 
@@ -58,6 +59,8 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// Moderation decides whether new reviews publish at once ("" is post).
 	Moderation fpr.ModerationMode
+	// StaffMFA is FPR_STAFF_MFA; "" takes fpr.DefaultStaffMFA(Env).
+	StaffMFA fpr.StaffMFA
 
 	// AlertWebhookURL receives alerts; "" sends none (they are still
 	// recorded).
@@ -75,6 +78,12 @@ type Config struct {
 	// CleanupInterval is how often expired sessions, login failure counts
 	// and idempotency keys are removed; zero is an hour.
 	CleanupInterval time.Duration
+
+	// TestCrashAt, for the crash test only, names a fault point of keyed
+	// writes (store.FaultPoints) where the process kills itself (SIGKILL);
+	// "" in every real run (`fpr serve` refuses it in production and
+	// `fpr check --deploy` refuses it everywhere).
+	TestCrashAt string
 
 	// Log receives every log line; nil discards them.
 	Log *slog.Logger
@@ -118,6 +127,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.Moderation == "" {
 		cfg.Moderation = fpr.ModerationPost
 	}
+	if cfg.StaffMFA == "" {
+		cfg.StaffMFA = fpr.DefaultStaffMFA(cfg.Env)
+	}
 	if cfg.Instance == "" {
 		cfg.Instance = ops.InstanceID()
 	}
@@ -135,6 +147,17 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	db := a.DB
 	db.Moderation = cfg.Moderation
 	db.Now = cfg.Now
+	if cfg.TestCrashAt != "" {
+		if !store.ValidFaultPoint(cfg.TestCrashAt) {
+			return nil, fmt.Errorf("test crash point %q: want one of %v", cfg.TestCrashAt, store.FaultPoints)
+		}
+		db.Fault = func(point string) {
+			if point == cfg.TestCrashAt {
+				cfg.Log.Error("FPR_TEST_CRASH_AT: killing this process", "at", point)
+				killSelf()
+			}
+		}
+	}
 
 	a.Auth = auth.New(db)
 	if cfg.PasswordParams != (auth.Params{}) {
@@ -159,6 +182,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		TrustedProxies: cfg.TrustedProxies,
 
 		Auth:          a.Auth,
+		MFA:           a.Auth,
+		StaffMFA:      cfg.StaffMFA,
 		Users:         db,
 		Farms:         db,
 		Products:      db,
@@ -176,6 +201,15 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Now:          cfg.Now,
 	}
 	return a, nil
+}
+
+// killSelf ends the process at once, as kill -9 would: no deferred
+// function, no flush, no graceful anything.
+func killSelf() {
+	if p, err := os.FindProcess(os.Getpid()); err == nil {
+		_ = p.Kill()
+	}
+	select {} // the signal is on its way
 }
 
 // OpenDB opens and migrates the database at url, for New and for the

@@ -25,7 +25,7 @@ func TestCleanupOnce(t *testing.T) {
 	if _, err := db.CreateSession(ctx, "old", u.ID, fpr.SessionAPI, time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.BeginIdempotent(ctx, "s", "k", "h"); err != nil {
+	if _, err := db.SaveIdempotent(ctx, "s", "k", "h", fpr.IdempotentResponse{Status: 422, Body: []byte("{}")}); err != nil {
 		t.Fatal(err)
 	}
 	db.Now = func() time.Time { return time.Now().UTC() }

@@ -89,6 +89,10 @@ var (
 	// so the answer does not tell which accounts exist.
 	errBadCredentials = fpr.Errorf(fpr.CodeUnauthenticated, "The e-mail or password is not right.")
 	errNoSession      = fpr.Errorf(fpr.CodeUnauthenticated, "Your session has ended or is not valid. Please log in.")
+	// errOTPWrong answers a login with the right password and a wrong,
+	// used or malformed two-factor code: still mfa_required, with a field.
+	errOTPWrong = &fpr.Error{Code: fpr.CodeMFARequired, Message: fpr.ErrMFARequired.Message,
+		Fields: map[string]string{"otp": msgCodeWrongOrRec}}
 )
 
 // withHashSlot runs fn once a hashing slot is free, waiting no longer than
@@ -99,7 +103,10 @@ func (s *Service) withHashSlot(ctx context.Context, fn func()) error {
 	select {
 	case s.hashSlots <- struct{}{}:
 	case <-ctx.Done():
-		return fmt.Errorf("wait for a hashing slot: %w", ctx.Err())
+		// The request's deadline passed (or its client left) while every
+		// slot was busy: the same answer as a full wait, 503.
+		return &fpr.Error{Code: fpr.CodeUnavailable, Message: errBusy.Message, RetryAfterSeconds: 1,
+			Cause: fmt.Errorf("wait for a hashing slot: %w", ctx.Err())}
 	case <-t.C:
 		return errBusy
 	}
@@ -236,6 +243,22 @@ func (s *Service) Login(ctx context.Context, c fpr.Credentials) (*fpr.Session, *
 	if !ok {
 		return nil, nil, s.loginFailed(ctx, account, address)
 	}
+	if u.MFAEnabled {
+		if c.OTP == "" {
+			// The right password alone: ask for the code. Not a failure.
+			return nil, nil, fpr.ErrMFARequired
+		}
+		ok, err := s.useOTP(ctx, u.ID, c.OTP)
+		if err != nil {
+			return nil, nil, fmt.Errorf("login: %w", err)
+		}
+		if !ok {
+			if err := s.recordFailure(ctx, account, address); err != nil {
+				return nil, nil, err
+			}
+			return nil, nil, errOTPWrong
+		}
+	}
 	if err := s.DB.ClearLoginFailures(ctx, account); err != nil {
 		return nil, nil, err
 	}
@@ -281,6 +304,15 @@ func humanMinutes(secs int) string {
 // loginFailed counts a failure against the account and the address (each
 // when not "") and returns the one answer for bad credentials.
 func (s *Service) loginFailed(ctx context.Context, account, address string) error {
+	if err := s.recordFailure(ctx, account, address); err != nil {
+		return err
+	}
+	return errBadCredentials
+}
+
+// recordFailure counts a failed login against the account and the address
+// (each when not "").
+func (s *Service) recordFailure(ctx context.Context, account, address string) error {
 	if account != "" {
 		if _, err := s.DB.RecordLoginFailure(ctx, account, s.AccountLimit, s.ThrottleWindow); err != nil {
 			return err
@@ -291,7 +323,7 @@ func (s *Service) loginFailed(ctx context.Context, account, address string) erro
 			return err
 		}
 	}
-	return errBadCredentials
+	return nil
 }
 
 // OpenSession opens a session of kind for userID and returns it with its

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -119,8 +120,8 @@ func TestService_HashWait(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := s.hash(ctx, "Orchard-ladder-42"); err == nil || fpr.ErrorCode(err) != fpr.CodeInternal {
-		t.Errorf("hash with a cancelled context = %v, want the context's error", err)
+	if _, err := s.hash(ctx, "Orchard-ladder-42"); fpr.ErrorCode(err) != fpr.CodeUnavailable || !errors.Is(err, context.Canceled) {
+		t.Errorf("hash with a cancelled context = %v, want unavailable caused by the context's end", err)
 	}
 	s.HashWait = 10 * time.Millisecond
 	if _, err := s.hash(context.Background(), "Orchard-ladder-42"); fpr.ErrorCode(err) != fpr.CodeUnavailable {

@@ -38,6 +38,10 @@ type loginPage struct {
 type loginForm struct {
 	Email string
 	Next  string
+	// AskOTP shows the two-factor code field: the password was right for
+	// an account with two-factor on. The password is asked again, as it
+	// is never sent back to the browser.
+	AskOTP bool
 	formState
 }
 
@@ -98,14 +102,27 @@ func (s *Server) handleAuthLogin(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := loginForm{Email: r.PostForm.Get("email"), Next: safeNext(r.PostForm.Get("next"))}
+	otp := r.PostForm.Get("otp")
 	sess, _, err := s.Auth.Login(r.Context(), fpr.Credentials{
-		Email: f.Email, Password: r.PostForm.Get("password"), ClientAddr: s.clientAddr(r), Kind: fpr.SessionWeb,
+		Email: f.Email, Password: r.PostForm.Get("password"), OTP: otp, ClientAddr: s.clientAddr(r), Kind: fpr.SessionWeb,
 	})
 	if err != nil {
-		if _, _, ok := formFailure(err); !ok && fpr.ErrorCode(err) == fpr.CodeUnauthenticated {
+		switch fpr.ErrorCode(err) {
+		case fpr.CodeUnauthenticated:
 			// A wrong e-mail or password: one message above the form (422),
-			// whichever it was.
+			// whichever it was. A code field shown before stays.
+			f.AskOTP = r.PostForm.Has("otp")
 			err = fpr.Errorf(fpr.CodeValidationFailed, "%s", fpr.ErrorMessage(err))
+		case fpr.CodeMFARequired:
+			// The second step: the same form with the code field.
+			f.AskOTP = true
+			fields := fpr.FieldErrors{}
+			if otp != "" {
+				fields.Add("otp", "That code is not right, or it has been used already.")
+			}
+			fields.Add("password", "Enter your password again, with the code.")
+			err = &fpr.Error{Code: fpr.CodeValidationFailed, Fields: fields,
+				Message: "This account has two-factor authentication: enter the 6-digit code from your authenticator app, or a recovery code."}
 		}
 		return formFailed(s, w, r, err, "login", func() (*loginPage, error) {
 			return &loginPage{basePage: s.base(w, r, "Log in")}, nil

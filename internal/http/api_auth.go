@@ -1,6 +1,7 @@
 package http
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
@@ -16,6 +17,8 @@ type apiUserJSON struct {
 	DisplayName string   `json:"display_name"`
 	Role        fpr.Role `json:"role"`
 	CreatedAt   string   `json:"created_at"`
+	// MFAEnabled is shown to the user and admins only.
+	MFAEnabled *bool `json:"mfa_enabled,omitempty"`
 }
 
 // apiUser builds the JSON of u as viewer may see it: the e-mail only for
@@ -24,6 +27,9 @@ func apiUser(u, viewer *fpr.User) apiUserJSON {
 	j := apiUserJSON{ID: u.ID, DisplayName: u.DisplayName, Role: u.Role, CreatedAt: apiTime(u.CreatedAt)}
 	if fpr.CanSeeEmail(viewer, u) {
 		j.Email = u.Email
+	}
+	if fpr.CanSeeMFAStatus(viewer, u) {
+		j.MFAEnabled = &u.MFAEnabled
 	}
 	return j
 }
@@ -97,6 +103,12 @@ func (s *Server) handleAPIAuthRegister(w http.ResponseWriter, r *http.Request) e
 		}
 		writeJSON(w, http.StatusCreated, apiUserEnvelope{User: apiUser(u, u)})
 		return nil
+	}, func(written any) (any, error) {
+		u, ok := written.(*fpr.User)
+		if !ok {
+			return nil, fmt.Errorf("idempotent registration: wrote a %T", written)
+		}
+		return apiUserEnvelope{User: apiUser(u, u)}, nil
 	})
 }
 
@@ -105,12 +117,13 @@ func (s *Server) handleAPIAuthLogin(w http.ResponseWriter, r *http.Request) erro
 	var in struct {
 		Email    string `json:"email"`
 		Password string `json:"password"`
+		OTP      string `json:"otp"`
 	}
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
 	sess, u, err := s.Auth.Login(r.Context(), fpr.Credentials{
-		Email: in.Email, Password: in.Password, ClientAddr: s.clientAddr(r), Kind: fpr.SessionAPI,
+		Email: in.Email, Password: in.Password, OTP: in.OTP, ClientAddr: s.clientAddr(r), Kind: fpr.SessionAPI,
 	})
 	if err != nil {
 		return err

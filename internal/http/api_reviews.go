@@ -2,6 +2,7 @@ package http
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 
 	"github.com/fpr-team/fpr"
@@ -188,6 +189,12 @@ func (s *Server) handleAPIReviewCreate(w http.ResponseWriter, r *http.Request) e
 		}
 		writeJSON(w, http.StatusCreated, apiReviewEnvelope{Review: apiReview(rv)})
 		return nil
+	}, func(written any) (any, error) {
+		rv, ok := written.(*fpr.Review)
+		if !ok {
+			return nil, fmt.Errorf("idempotent review: wrote a %T", written)
+		}
+		return apiReviewEnvelope{Review: apiReview(rv)}, nil
 	})
 }
 

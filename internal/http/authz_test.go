@@ -140,6 +140,18 @@ var authzCases = []authzCase{
 			return map[string]string{"current_password": fx.w.password(fx), "new_password": "Another-long-phrase-77"}
 		},
 		want: [numActors]int{s401, s204, s204, s204, s204, s204, s204}},
+	{route: "POST /api/v1/me/mfa/totp", path: fixed("/api/v1/me/mfa/totp"), fresh: true,
+		want: [numActors]int{s401, s200, s200, s200, s200, s200, s200}},
+	// Without a setup there is nothing to confirm or turn off: every
+	// signed-in user gets past authorization to the conflict.
+	{route: "POST /api/v1/me/mfa/totp/confirm", path: fixed("/api/v1/me/mfa/totp/confirm"), fresh: true,
+		body: body(map[string]string{"code": "123456"}),
+		want: [numActors]int{s401, s409, s409, s409, s409, s409, s409}},
+	{route: "DELETE /api/v1/me/mfa/totp", path: fixed("/api/v1/me/mfa/totp"), fresh: true,
+		body: func(fx *authzFixture) any {
+			return map[string]string{"code": "123456", "current_password": fx.w.password(fx)}
+		},
+		want: [numActors]int{s401, s409, s409, s409, s409, s409, s409}},
 	{route: "GET /api/v1/admin/users", path: fixed("/api/v1/admin/users"),
 		want: adminOnly},
 	{route: "PATCH /api/v1/admin/users/{id}", path: func(fx *authzFixture) string { return "/api/v1/admin/users/" + fx.target.ID },

@@ -23,6 +23,7 @@ var statusByCode = map[fpr.Code]int{
 	fpr.CodeRateLimited:      http.StatusTooManyRequests,
 	fpr.CodeUnavailable:      http.StatusServiceUnavailable,
 	fpr.CodeInternal:         http.StatusInternalServerError,
+	fpr.CodeMFARequired:      http.StatusUnauthorized,
 }
 
 // errorStatus returns the HTTP status for err.

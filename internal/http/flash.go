@@ -21,6 +21,8 @@ var flashes = map[string]string{
 	"logged-in":        "You are logged in.",
 	"logged-out":       "You are logged out.",
 	"password-changed": "Your password is changed. Your other devices were logged out.",
+	"staff-mfa":        "Moderators and admins need two-factor authentication. Set it up here to continue.",
+	"mfa-disabled":     "Two-factor authentication is off.",
 	"review-published": "Thank you! Your review is published.",
 	"review-pending":   "Thank you! Your review will appear once a moderator has read it.",
 	"review-updated":   "Your review is updated.",

@@ -2,10 +2,11 @@ package http
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 
@@ -21,25 +22,30 @@ const IdempotencyKeyHeader = "Idempotency-Key"
 //	func (s *Server) handleAPIThingCreate(w http.ResponseWriter, r *http.Request) error {
 //		return s.idempotent(w, r, func(w http.ResponseWriter, r *http.Request) error {
 //			… decodeJSON(w, r, &in), call the service, writeJSON(w, 201, …)
-//		})
+//		}, func(written any) (any, error) { return apiThingEnvelope{…written.(*fpr.Thing)…}, nil })
 //	}
 //
 // Without the header (or without an IdempotencyService) h simply runs. With
-// it (1–255 characters), the key is claimed in the scope of the route
-// pattern and the acting user (or "anon"), for a request identified by the
-// SHA-256 of method, path and body:
-//   - the first request runs h; a 2xx or 4xx answer (except 429) is stored,
-//     anything else (5xx, 429, a panic) releases the key so a retry runs
-//     again;
-//   - a retry with the same body gets the stored status and body, with a
-//     fresh X-Request-ID (an error envelope's request_id is updated to
-//     match) and Idempotent-Replayed: true;
-//   - the same key with another body is 422; a retry while the first
-//     request still runs waits up to 2 s, then is 409.
+// it (1–255 characters), the key lives in the scope of the route pattern
+// and the acting user (or "anon"), for a request identified by the SHA-256
+// of method, path and body:
+//   - a stored response for the key is replayed: the same status and body,
+//     with a fresh X-Request-ID (an error envelope's request_id is updated
+//     to match) and Idempotent-Replayed: true; the same key with another
+//     body is 422;
+//   - otherwise h runs with an fpr.IdempotentWrite in its context: the
+//     store claims the key, writes, and stores the 201 response rendered by
+//     created (status 201), all in the write's one transaction, so a crash
+//     at any point leaves all or nothing and a retry gets the first
+//     response;
+//   - a 4xx answer (except 429), which wrote nothing, is stored after;
+//     5xx and 429 are not, so a retry runs again;
+//   - a twin request that finds the key taken when it comes to write (the
+//     first committed meanwhile) replays the first's response.
 //
 // The body is read here (capped at maxJSONBody) and given to h again, so h
 // decodes it with decodeJSON as usual.
-func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, h apiFunc) error {
+func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, h apiFunc, created func(written any) (any, error)) error {
 	key := r.Header.Get(IdempotencyKeyHeader)
 	if key == "" || s.Idempotency == nil {
 		return h(w, r)
@@ -65,7 +71,7 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, h apiFunc) e
 	scope := r.Pattern + " " + principal
 
 	ctx := r.Context()
-	stored, err := s.Idempotency.BeginIdempotent(ctx, scope, key, hash)
+	stored, err := s.Idempotency.FindIdempotent(ctx, scope, key, hash)
 	if err != nil {
 		return err
 	}
@@ -75,26 +81,47 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, h apiFunc) e
 	}
 
 	rec := &recorder{header: http.Header{}}
-	completed := false
-	defer func() {
-		if !completed {
-			// A panic in h, or a failure below: release the key. A fresh
-			// context, since the request's may be what failed.
-			_ = s.Idempotency.AbandonIdempotent(context.WithoutCancel(ctx), scope, key)
-		}
-	}()
+	iw := &fpr.IdempotentWrite{Scope: scope, Key: key, RequestHash: hash,
+		Respond: func(written any) (fpr.IdempotentResponse, error) {
+			v, err := created(written)
+			if err != nil {
+				return fpr.IdempotentResponse{}, err
+			}
+			b, err := json.Marshal(v)
+			if err != nil {
+				return fpr.IdempotentResponse{}, fmt.Errorf("encode response: %w", err)
+			}
+			return fpr.IdempotentResponse{Status: http.StatusCreated, Body: append(b, '\n')}, nil
+		}}
+	r = r.WithContext(fpr.NewContextWithIdempotentWrite(ctx, iw))
 	if err := h(rec, r); err != nil {
+		if errors.Is(err, fpr.ErrIdempotencyKeyTaken) {
+			// A twin committed first: its response is the answer.
+			stored, ferr := s.Idempotency.FindIdempotent(ctx, scope, key, hash)
+			if ferr != nil {
+				return ferr
+			}
+			if stored != nil {
+				replay(w, r, stored)
+				return nil
+			}
+		}
 		s.writeAPIError(rec, r, err)
 	}
 	status := rec.status
 	if status == 0 {
 		status = http.StatusOK
 	}
-	if status < 500 && status != http.StatusTooManyRequests {
-		if err := s.Idempotency.CompleteIdempotent(ctx, scope, key, fpr.IdempotentResponse{Status: status, Body: rec.body.Bytes()}); err != nil {
+	if status >= 400 && status < 500 && status != http.StatusTooManyRequests {
+		// Nothing was written: store the refusal so a retry hears the same.
+		first, err := s.Idempotency.SaveIdempotent(ctx, scope, key, hash, fpr.IdempotentResponse{Status: status, Body: rec.body.Bytes()})
+		if err != nil {
 			return err
 		}
-		completed = true
+		if first.Status != status || !bytes.Equal(first.Body, rec.body.Bytes()) {
+			replay(w, r, first)
+			return nil
+		}
 	}
 	for k, v := range rec.header {
 		w.Header()[k] = v

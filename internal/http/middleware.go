@@ -236,6 +236,16 @@ func (s *Server) withAuth(next http.Handler) http.Handler {
 			u, sess, err := s.Auth.Authenticate(r.Context(), token)
 			switch {
 			case err == nil:
+				if fpr.StaffNeedsMFA(s.StaffMFA, u) {
+					// No staff power without two-factor: staff routes
+					// refuse or lead to the setup, and every policy
+					// elsewhere sees a user without those powers.
+					if staffRoute(r.URL.Path) {
+						s.refuseStaffWithoutMFA(w, r)
+						return
+					}
+					u = u.WithheldStaffPowers()
+				}
 				ctx := fpr.NewContextWithUser(r.Context(), u)
 				ctx = context.WithValue(ctx, sessionKey{}, sessionInfo{session: sess, token: token, bearer: bearer})
 				r = r.WithContext(ctx)
@@ -247,6 +257,33 @@ func (s *Server) withAuth(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// staffRoutes are the path prefixes of the moderators' and admins' API
+// routes and pages.
+var staffRoutes = []string{"/api/v1/moderation/", "/api/v1/admin/", "/api/v1/ops/", "/moderation", "/admin", "/ops"}
+
+// staffRoute reports whether path is a staff route: one of staffRoutes, or
+// a page under one.
+func staffRoute(path string) bool {
+	for _, p := range staffRoutes {
+		if path == p || (strings.HasPrefix(path, p) && (strings.HasSuffix(p, "/") || path[len(p)] == '/')) {
+			return true
+		}
+	}
+	return false
+}
+
+// refuseStaffWithoutMFA answers a staff route asked for by a moderator or
+// admin who must set up two-factor first: 403 from the API, and pages
+// lead to the setup.
+func (s *Server) refuseStaffWithoutMFA(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		s.writeAPIError(w, r, fpr.ErrStaffNeedsMFA)
+		return
+	}
+	http.SetCookie(w, s.cookie(flashCookie, "staff-mfa", 60))
+	http.Redirect(w, r, "/account/mfa", http.StatusSeeOther)
 }
 
 // respondErrorReported reports 5xx errors, then responds.

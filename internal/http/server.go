@@ -47,6 +47,12 @@ type Server struct {
 	Ops fpr.OpsService
 	// Metrics serves GET /metrics; nil answers 404.
 	Metrics http.Handler
+	// MFA manages the acting user's two-factor authentication.
+	MFA fpr.MFAService
+	// StaffMFA is FPR_STAFF_MFA: under required, moderators and admins
+	// without two-factor get 403 on staff routes and their powers are
+	// withheld everywhere until they set it up. "" is optional.
+	StaffMFA fpr.StaffMFA
 
 	// Ready reports whether the database answers and migrations are
 	// current; /readyz calls it.

@@ -83,6 +83,7 @@ var pageTypes = map[string]any{
 	"error":             errorPage{},
 	"home":              homePage{},
 	"register":          registerPage{},
+	"mfa":               mfaPage{},
 	"login":             loginPage{},
 	"account":           accountPage{},
 	"products":          productsPage{},

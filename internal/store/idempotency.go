@@ -2,129 +2,155 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/fpr-team/fpr"
 )
 
-// Idempotency keys: the first request with a (scope, key) claims it by
-// inserting a row with status 0; the primary key on (scope, key) makes the
-// claim atomic across instances. Its response is stored on completion and
-// replayed to retries.
+// Idempotency keys: a keyed write (a review, a registration) claims its
+// key, makes its change and stores its response in ONE transaction
+// (inIdempotentTx), so a crash at any moment leaves either all three or
+// none: a retry finds the first response, or runs as if first. The primary
+// key on (scope, key) makes the claim atomic across instances: a
+// concurrent twin waits for the first transaction's row lock (SQLite: the
+// write lock) and then finds its key taken.
 const (
 	// IdempotencyKeyTTL is how long a key is remembered; an older one is
 	// ignored (and removed), so the key may be used again.
 	IdempotencyKeyTTL = 24 * time.Hour
-	// idempotencyClaimTTL is how long a claim may stay in flight before it
-	// is taken for abandoned (its process died): longer than the HTTP
-	// server's write timeout.
-	idempotencyClaimTTL = time.Minute
-	// idempotencyWait is how long a retry waits for an in-flight first
-	// request to finish before answering conflict.
-	idempotencyWait = 2 * time.Second
-	// idempotencyPoll is the pause between looks while waiting.
-	idempotencyPoll = 50 * time.Millisecond
 )
 
-// BeginIdempotent implements fpr.IdempotencyService.
-func (db *DB) BeginIdempotent(ctx context.Context, scope, key, requestHash string) (*fpr.IdempotentResponse, error) {
-	deadline := time.Now().Add(idempotencyWait)
-	for {
-		resp, inFlight, err := db.claimIdempotent(ctx, scope, key, requestHash)
-		if err != nil || !inFlight {
-			return resp, err
-		}
-		if time.Now().After(deadline) {
-			return nil, fpr.Errorf(fpr.CodeConflict,
-				"A request with this Idempotency-Key is still being processed. Retry in a moment.")
-		}
-		t := time.NewTimer(idempotencyPoll)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, fmt.Errorf("wait for idempotent request: %w", ctx.Err())
-		case <-t.C:
-		}
+// FindIdempotent implements fpr.IdempotencyService.
+func (db *DB) FindIdempotent(ctx context.Context, scope, key, requestHash string) (*fpr.IdempotentResponse, error) {
+	var resp *fpr.IdempotentResponse
+	err := db.inTx(ctx, false, func(tx *Tx) error {
+		var err error
+		resp, err = tx.storedResponse(ctx, scope, key, requestHash)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find idempotent response: %w", err)
 	}
+	return resp, nil
 }
 
-// claimIdempotent makes one attempt: it claims the key (nil, false, nil),
-// finds the stored response (resp, false, nil), finds the first request
-// still running (nil, true, nil), or fails.
-func (db *DB) claimIdempotent(ctx context.Context, scope, key, requestHash string) (resp *fpr.IdempotentResponse, inFlight bool, err error) {
-	err = db.inTx(ctx, true, func(tx *Tx) error {
-		now := micros(tx.now)
-		// Forget an expired key, or a claim whose request died.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2
-			AND (created_at < $3 OR (status = 0 AND created_at < $4))`,
-			scope, key, now-IdempotencyKeyTTL.Microseconds(), now-idempotencyClaimTTL.Microseconds()); err != nil {
+// storedResponse reads the stored response of (scope, key): nil when there
+// is none (or it expired), validation_failed when the key was used with
+// another request.
+func (tx *Tx) storedResponse(ctx context.Context, scope, key, requestHash string) (*fpr.IdempotentResponse, error) {
+	var (
+		hash    string
+		status  int
+		body    string
+		created int64
+	)
+	err := tx.QueryRowContext(ctx, `SELECT request_hash, status, body, created_at FROM idempotency_keys WHERE scope = $1 AND key = $2`,
+		scope, key).Scan(&hash, &status, &body, &created)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case created < micros(tx.now.Add(-IdempotencyKeyTTL)) || status == 0:
+		// Expired; or a claim left by an earlier release, whose claim
+		// and response were separate transactions: it holds no response.
+		return nil, nil
+	case hash != requestHash:
+		return nil, errKeyReused()
+	}
+	return &fpr.IdempotentResponse{Status: status, Body: []byte(body)}, nil
+}
+
+func errKeyReused() error {
+	return &fpr.Error{Code: fpr.CodeValidationFailed,
+		Message: "This Idempotency-Key was already used for a different request. Use a new key for a new request.",
+		Fields:  map[string]string{"idempotency_key": "Already used with another request body."}}
+}
+
+// claimKey inserts (scope, key) in tx with an empty response, replacing an
+// expired or response-less row; it returns fpr.ErrIdempotencyKeyTaken
+// when another request's response is stored under it.
+func (tx *Tx) claimKey(ctx context.Context, w *fpr.IdempotentWrite) error {
+	now := micros(tx.now)
+	if _, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND (created_at < $3 OR status = 0)`,
+		w.Scope, w.Key, now-IdempotencyKeyTTL.Microseconds()); err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (scope, key, request_hash, status, body, created_at)
+		VALUES ($1, $2, $3, 0, '', $4) ON CONFLICT (scope, key) DO NOTHING`, w.Scope, w.Key, w.RequestHash, now)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return fpr.ErrIdempotencyKeyTaken
+	}
+	return nil
+}
+
+// inIdempotentTx runs fn, a keyed write, in a writing transaction. When
+// ctx carries an fpr.IdempotentWrite, the same transaction first claims
+// its key and, after fn, stores the response rendered from written: the
+// three commit together. The test fault hook (DB.Fault) may kill the
+// process between the steps.
+func (db *DB) inIdempotentTx(ctx context.Context, written any, fn func(tx *Tx) error) error {
+	w := fpr.IdempotentWriteFromContext(ctx)
+	if w == nil {
+		return db.inTx(ctx, true, fn)
+	}
+	err := db.inTx(ctx, true, func(tx *Tx) error {
+		if err := tx.claimKey(ctx, w); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (scope, key, request_hash, status, body, created_at)
-			VALUES ($1, $2, $3, 0, '', $4) ON CONFLICT (scope, key) DO NOTHING`, scope, key, requestHash, now)
+		db.fault(FaultAfterClaim)
+		if err := fn(tx); err != nil {
+			return err
+		}
+		db.fault(FaultAfterWrite)
+		resp, err := w.Respond(written)
 		if err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 1 {
-			return nil // claimed
-		}
-		var (
-			hash   string
-			status int
-			body   string
-		)
-		if err := tx.QueryRowContext(ctx, `SELECT request_hash, status, body FROM idempotency_keys WHERE scope = $1 AND key = $2`,
-			scope, key).Scan(&hash, &status, &body); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE idempotency_keys SET status = $1, body = $2 WHERE scope = $3 AND key = $4`,
+			resp.Status, string(resp.Body), w.Scope, w.Key); err != nil {
 			return err
 		}
-		switch {
-		case hash != requestHash:
-			return &fpr.Error{Code: fpr.CodeValidationFailed,
-				Message: "This Idempotency-Key was already used for a different request. Use a new key for a new request.",
-				Fields:  map[string]string{"idempotency_key": "Already used with another request body."}}
-		case status == 0:
-			inFlight = true
-		default:
-			resp = &fpr.IdempotentResponse{Status: status, Body: []byte(body)}
-		}
+		db.fault(FaultAfterResponse)
 		return nil
 	})
-	if err != nil {
-		return nil, false, fmt.Errorf("begin idempotent request: %w", err)
+	if err == nil {
+		db.fault(FaultAfterCommit)
 	}
-	return resp, inFlight, nil
+	return err
 }
 
-// CompleteIdempotent implements fpr.IdempotencyService.
-func (db *DB) CompleteIdempotent(ctx context.Context, scope, key string, resp fpr.IdempotentResponse) error {
+// SaveIdempotent implements fpr.IdempotencyService.
+func (db *DB) SaveIdempotent(ctx context.Context, scope, key, requestHash string, resp fpr.IdempotentResponse) (*fpr.IdempotentResponse, error) {
+	var stored *fpr.IdempotentResponse
 	err := db.inTx(ctx, true, func(tx *Tx) error {
+		if err := tx.claimKey(ctx, &fpr.IdempotentWrite{Scope: scope, Key: key, RequestHash: requestHash}); err != nil {
+			if errors.Is(err, fpr.ErrIdempotencyKeyTaken) {
+				stored, err = tx.storedResponse(ctx, scope, key, requestHash)
+			}
+			return err
+		}
 		_, err := tx.ExecContext(ctx, `UPDATE idempotency_keys SET status = $1, body = $2 WHERE scope = $3 AND key = $4`,
 			resp.Status, string(resp.Body), scope, key)
+		stored = &resp
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("complete idempotent request: %w", err)
+		return nil, fmt.Errorf("save idempotent response: %w", err)
 	}
-	return nil
-}
-
-// AbandonIdempotent implements fpr.IdempotencyService.
-func (db *DB) AbandonIdempotent(ctx context.Context, scope, key string) error {
-	err := db.inTx(ctx, true, func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status = 0`, scope, key)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("abandon idempotent request: %w", err)
-	}
-	return nil
+	return stored, nil
 }
 
 // DeleteExpiredIdempotencyKeys removes keys older than IdempotencyKeyTTL
-// and reports how many. BeginIdempotent already ignores them.
+// and reports how many. FindIdempotent already ignores them.
 func (db *DB) DeleteExpiredIdempotencyKeys(ctx context.Context) (int64, error) {
 	var n int64
 	err := db.inTx(ctx, true, func(tx *Tx) error {

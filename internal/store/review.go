@@ -193,7 +193,7 @@ func (db *DB) CreateReview(ctx context.Context, r *fpr.Review) error {
 			return err
 		}
 	}
-	err = db.inTx(ctx, true, func(tx *Tx) error {
+	err = db.inIdempotentTx(ctx, r, func(tx *Tx) error {
 		farm, err := tx.farmOfProduct(ctx, r.ProductID)
 		if err != nil {
 			return err

@@ -38,11 +38,11 @@ func (db *DB) FindSession(ctx context.Context, tokenHash string) (*fpr.User, *fp
 		kind       string
 		now        = micros(db.Now())
 	)
-	err := db.read.QueryRowContext(ctx, `SELECT u.id, u.email, u.display_name, u.role, u.probe, u.created_at,
+	err := db.read.QueryRowContext(ctx, `SELECT u.id, u.email, u.display_name, u.role, u.probe, u.created_at, u.mfa_enabled,
 			s.kind, s.created_at, s.expires_at
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.token_hash = $1 AND s.expires_at > $2`, tokenHash, now).
-		Scan(&u.ID, &u.Email, &u.DisplayName, &u.Role, &u.Probe, &uc, &kind, &sc, &se)
+		Scan(&u.ID, &u.Email, &u.DisplayName, &u.Role, &u.Probe, &uc, &u.MFAEnabled, &kind, &sc, &se)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, notFound("session")
 	}

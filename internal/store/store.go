@@ -39,6 +39,9 @@ type DB struct {
 	NewID func(time.Time) string
 	// Moderation decides whether new reviews publish at once.
 	Moderation fpr.ModerationMode
+	// Fault, when set, is called at each fault point of a keyed write
+	// (fault.go); the crash test's hook kills the process there.
+	Fault func(point string)
 
 	// group runs write transactions in batches with one commit (SQLite
 	// only; nil on PostgreSQL). See group.go.
@@ -144,12 +147,12 @@ func (tx *Tx) stmtCtx(ctx context.Context) context.Context {
 
 // ExecContext runs a statement in tx.
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return tx.Tx.ExecContext(tx.stmtCtx(ctx), query, args...) //nolint:gosec,nolintlint // G701: passes the store's own SQL on; values are bound. gosec's taint analysis reports this sink on some runs only, so an unused directive is not an error
+	return tx.Tx.ExecContext(tx.stmtCtx(ctx), query, args...) //nolint:gosec,nolintlint // G701: passes the store's own SQL on; values are bound (gosec's taint analysis flags this only in some runs, so nolintlint must not call the directive unused)
 }
 
 // QueryContext runs a query in tx.
 func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return tx.Tx.QueryContext(tx.stmtCtx(ctx), query, args...) //nolint:gosec,nolintlint // G701: passes the store's own SQL on; values are bound. gosec's taint analysis reports this sink on some runs only, so an unused directive is not an error
+	return tx.Tx.QueryContext(tx.stmtCtx(ctx), query, args...) //nolint:gosec,nolintlint // G701: passes the store's own SQL on; values are bound (gosec's taint analysis flags this only in some runs, so nolintlint must not call the directive unused)
 }
 
 // QueryRowContext runs a query of one row in tx.

@@ -10,12 +10,12 @@ import (
 	"github.com/fpr-team/fpr"
 )
 
-const userColumns = `id, email, display_name, role, probe, created_at`
+const userColumns = `id, email, display_name, role, probe, created_at, mfa_enabled`
 
 func scanUser(row interface{ Scan(...any) error }) (*fpr.User, error) {
 	var u fpr.User
 	var created int64
-	if err := row.Scan(&u.ID, &u.Email, &u.DisplayName, &u.Role, &u.Probe, &created); err != nil {
+	if err := row.Scan(&u.ID, &u.Email, &u.DisplayName, &u.Role, &u.Probe, &created, &u.MFAEnabled); err != nil {
 		return nil, err
 	}
 	u.CreatedAt = fromMicros(created)
@@ -33,7 +33,7 @@ func (db *DB) CreateUser(ctx context.Context, u *fpr.User, passwordHash string) 
 	if !u.Role.Valid() {
 		return fpr.Errorf(fpr.CodeValidationFailed, "Unknown role %q.", u.Role)
 	}
-	err := db.inTx(ctx, true, func(tx *Tx) error {
+	err := db.inIdempotentTx(ctx, u, func(tx *Tx) error {
 		u.ID = db.NewID(tx.now)
 		u.CreatedAt = tx.now
 		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, email, email_key, display_name, role, password_hash, probe, created_at)
@@ -41,7 +41,7 @@ func (db *DB) CreateUser(ctx context.Context, u *fpr.User, passwordHash string) 
 			u.ID, u.Email, fpr.NormalizeEmail(u.Email), u.DisplayName, u.Role, passwordHash, u.Probe, micros(tx.now))
 		return err
 	})
-	if fpr.ErrorCode(err) == fpr.CodeConflict {
+	if fpr.ErrorCode(err) == fpr.CodeConflict && !errors.Is(err, fpr.ErrIdempotencyKeyTaken) {
 		return &fpr.Error{Code: fpr.CodeConflict, Message: "An account with this e-mail address already exists.",
 			Fields: map[string]string{"email": "This e-mail address is already registered."}}
 	}
@@ -71,7 +71,7 @@ func (db *DB) FindUserCredentials(ctx context.Context, email string) (*fpr.User,
 	var created int64
 	var hash string
 	err := db.read.QueryRowContext(ctx, `SELECT `+userColumns+`, password_hash FROM users WHERE email_key = $1`,
-		fpr.NormalizeEmail(email)).Scan(&u.ID, &u.Email, &u.DisplayName, &u.Role, &u.Probe, &created, &hash)
+		fpr.NormalizeEmail(email)).Scan(&u.ID, &u.Email, &u.DisplayName, &u.Role, &u.Probe, &created, &u.MFAEnabled, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, "", notFound("user")
 	}

@@ -2,6 +2,9 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -9,68 +12,107 @@ import (
 	"github.com/fpr-team/fpr"
 )
 
+// keyed returns ctx carrying a keyed write whose response is 201 and the
+// written object's id.
+func keyed(ctx context.Context, scope, key, hash string) context.Context {
+	return fpr.NewContextWithIdempotentWrite(ctx, &fpr.IdempotentWrite{Scope: scope, Key: key, RequestHash: hash,
+		Respond: func(written any) (fpr.IdempotentResponse, error) {
+			var id string
+			switch w := written.(type) {
+			case *fpr.Review:
+				id = w.ID
+			case *fpr.User:
+				id = w.ID
+			default:
+				return fpr.IdempotentResponse{}, fmt.Errorf("wrote a %T", written)
+			}
+			b, err := json.Marshal(map[string]string{"id": id})
+			return fpr.IdempotentResponse{Status: 201, Body: b}, err
+		}})
+}
+
+// storedID returns the id in a stored response.
+func storedID(t *testing.T, resp *fpr.IdempotentResponse) string {
+	t.Helper()
+	var v struct {
+		ID string `json:"id"`
+	}
+	if resp == nil || resp.Status != 201 || json.Unmarshal(resp.Body, &v) != nil {
+		t.Fatalf("stored response %+v, want 201 with an id", resp)
+	}
+	return v.ID
+}
+
 var idempotencyTests = map[string]func(t *testing.T, s *suite){
-	"ClaimCompleteReplay": func(t *testing.T, s *suite) {
+	"KeyedWriteStoresItsResponse": func(t *testing.T, s *suite) {
 		db := s.db(t, nil)
-		ctx := context.Background()
-		resp, err := db.BeginIdempotent(ctx, "register:anon", "k1", "hash-a")
-		mustOK(t, "BeginIdempotent", err)
-		if resp != nil {
-			t.Fatalf("first BeginIdempotent = %+v, want a claim (nil)", resp)
+		sh := mustShop(t, db)
+		u := mustUser(t, db, fpr.RoleMember)
+		r := &fpr.Review{ProductID: sh.product.ID, Rating: 4, Title: "T", Body: "Body."}
+		mustOK(t, "keyed CreateReview", db.CreateReview(keyed(as(u), "review u", "k1", "hash-a"), r))
+		resp, err := db.FindIdempotent(context.Background(), "review u", "k1", "hash-a")
+		mustOK(t, "FindIdempotent", err)
+		if id := storedID(t, resp); id != r.ID {
+			t.Errorf("stored id %s, want the review's %s", id, r.ID)
 		}
-		mustOK(t, "CompleteIdempotent", db.CompleteIdempotent(ctx, "register:anon", "k1",
-			fpr.IdempotentResponse{Status: 201, Body: []byte(`{"user":{"id":"x"}}`)}))
-		resp, err = db.BeginIdempotent(ctx, "register:anon", "k1", "hash-a")
-		mustOK(t, "BeginIdempotent(retry)", err)
-		if resp == nil || resp.Status != 201 || string(resp.Body) != `{"user":{"id":"x"}}` {
-			t.Fatalf("retry BeginIdempotent = %+v, want the stored 201 response", resp)
+		// The same key with another request is refused; in another scope
+		// it is another request.
+		_, err = db.FindIdempotent(context.Background(), "review u", "k1", "hash-b")
+		wantCode(t, "FindIdempotent(same key, other body)", err, fpr.CodeValidationFailed)
+		if resp, err := db.FindIdempotent(context.Background(), "review v", "k1", "hash-a"); resp != nil || err != nil {
+			t.Errorf("FindIdempotent(other scope) = %+v, %v; want nothing", resp, err)
 		}
-		_, err = db.BeginIdempotent(ctx, "register:anon", "k1", "hash-b")
-		wantCode(t, "BeginIdempotent(same key, other body)", err, fpr.CodeValidationFailed)
-		// The same key in another scope is another request.
-		resp, err = db.BeginIdempotent(ctx, "review:u2", "k1", "hash-b")
-		if err != nil || resp != nil {
-			t.Fatalf("BeginIdempotent(other scope) = %+v, %v; want a claim", resp, err)
+		// A second write under the taken key writes nothing.
+		other := mustShop(t, db)
+		r2 := &fpr.Review{ProductID: other.product.ID, Rating: 2, Title: "T", Body: "Body."}
+		if err := db.CreateReview(keyed(as(u), "review u", "k1", "hash-a"), r2); !errors.Is(err, fpr.ErrIdempotencyKeyTaken) {
+			t.Fatalf("second keyed CreateReview = %v, want ErrIdempotencyKeyTaken", err)
+		}
+		if got := checkSummary(t, db, other.product.ID); got.Count != 0 {
+			t.Errorf("the refused twin wrote a review: %+v", got)
 		}
 	},
-	"AbandonLetsRetryRun": func(t *testing.T, s *suite) {
+	"FailedWriteHoldsNoKey": func(t *testing.T, s *suite) {
 		db := s.db(t, nil)
-		ctx := context.Background()
-		if resp, err := db.BeginIdempotent(ctx, "s", "k", "h"); err != nil || resp != nil {
-			t.Fatalf("BeginIdempotent = %+v, %v; want a claim", resp, err)
+		sh := mustShop(t, db)
+		// The farm's own producer may not review it: forbidden, and the
+		// key's claim rolls back with the write.
+		r := &fpr.Review{ProductID: sh.product.ID, Rating: 5, Title: "T", Body: "Body."}
+		wantCode(t, "keyed CreateReview of one's own product", db.CreateReview(keyed(as(sh.producer), "s", "k", "h"), r), fpr.CodeForbidden)
+		if resp, err := db.FindIdempotent(context.Background(), "s", "k", "h"); resp != nil || err != nil {
+			t.Fatalf("FindIdempotent after a failed write = %+v, %v; want nothing", resp, err)
 		}
-		mustOK(t, "AbandonIdempotent", db.AbandonIdempotent(ctx, "s", "k"))
-		if resp, err := db.BeginIdempotent(ctx, "s", "k", "h"); err != nil || resp != nil {
-			t.Fatalf("BeginIdempotent after abandon = %+v, %v; want a new claim", resp, err)
+		// A refusal is stored on its own, and the first one stays.
+		first := fpr.IdempotentResponse{Status: 403, Body: []byte(`{"error":1}`)}
+		got, err := db.SaveIdempotent(context.Background(), "s", "k", "h", first)
+		mustOK(t, "SaveIdempotent", err)
+		if got.Status != 403 {
+			t.Errorf("SaveIdempotent = %+v, want the 403", got)
 		}
-		// Abandoning a completed key changes nothing.
-		mustOK(t, "CompleteIdempotent", db.CompleteIdempotent(ctx, "s", "k", fpr.IdempotentResponse{Status: 201, Body: []byte("{}")}))
-		mustOK(t, "AbandonIdempotent(completed)", db.AbandonIdempotent(ctx, "s", "k"))
-		if resp, err := db.BeginIdempotent(ctx, "s", "k", "h"); err != nil || resp == nil || resp.Status != 201 {
-			t.Fatalf("BeginIdempotent after abandoning a completed key = %+v, %v; want the stored response", resp, err)
+		got, err = db.SaveIdempotent(context.Background(), "s", "k", "h", fpr.IdempotentResponse{Status: 409, Body: []byte(`{}`)})
+		mustOK(t, "SaveIdempotent(again)", err)
+		if got.Status != 403 || string(got.Body) != `{"error":1}` {
+			t.Errorf("second SaveIdempotent = %+v, want the first 403", got)
 		}
 	},
-	"InFlightConflictThenExpiry": func(t *testing.T, s *suite) {
+	"KeysExpire": func(t *testing.T, s *suite) {
 		clk := NewClock(start)
 		db := s.db(t, clk)
 		ctx := context.Background()
-		if resp, err := db.BeginIdempotent(ctx, "s", "k", "h"); err != nil || resp != nil {
-			t.Fatalf("BeginIdempotent = %+v, %v; want a claim", resp, err)
-		}
-		_, err := db.BeginIdempotent(ctx, "s", "k", "h")
-		wantCode(t, "BeginIdempotent while the first runs", err, fpr.CodeConflict)
-		// A claim whose process died is taken over after a minute.
-		clk.Advance(2 * time.Minute)
-		if resp, err := db.BeginIdempotent(ctx, "s", "k", "h"); err != nil || resp != nil {
-			t.Fatalf("BeginIdempotent over a stale claim = %+v, %v; want a new claim", resp, err)
-		}
-		mustOK(t, "CompleteIdempotent", db.CompleteIdempotent(ctx, "s", "k", fpr.IdempotentResponse{Status: 201, Body: []byte("{}")}))
-		// After the key's lifetime it may be used for a new request.
+		u := &fpr.User{Email: "expiry@example.test", DisplayName: "Expiry"}
+		mustOK(t, "keyed CreateUser", db.CreateUser(keyed(ctx, "register", "k", "h"), u, "not-a-hash"))
 		clk.Advance(25 * time.Hour)
-		if resp, err := db.BeginIdempotent(ctx, "s", "k", "other"); err != nil || resp != nil {
-			t.Fatalf("BeginIdempotent over an expired key = %+v, %v; want a new claim", resp, err)
+		if resp, err := db.FindIdempotent(ctx, "register", "k", "other"); resp != nil || err != nil {
+			t.Fatalf("FindIdempotent over an expired key = %+v, %v; want nothing", resp, err)
 		}
-		mustOK(t, "BeginIdempotent(k2)", func() error { _, err := db.BeginIdempotent(ctx, "s", "k2", "h"); return err }())
+		// After the key's lifetime it may be used for a new request.
+		u2 := &fpr.User{Email: "expiry2@example.test", DisplayName: "Expiry 2"}
+		mustOK(t, "keyed CreateUser over an expired key", db.CreateUser(keyed(ctx, "register", "k", "other"), u2, "not-a-hash"))
+		if id := storedID(t, mustFind(t, db, "register", "k", "other")); id != u2.ID {
+			t.Errorf("stored id %s, want %s", id, u2.ID)
+		}
+		_, err := db.SaveIdempotent(ctx, "register", "k2", "h", fpr.IdempotentResponse{Status: 422, Body: []byte(`{}`)})
+		mustOK(t, "SaveIdempotent", err)
 		clk.Advance(25 * time.Hour)
 		n, err := db.DeleteExpiredIdempotencyKeys(ctx)
 		mustOK(t, "DeleteExpiredIdempotencyKeys", err)
@@ -78,44 +120,49 @@ var idempotencyTests = map[string]func(t *testing.T, s *suite){
 			t.Errorf("DeleteExpiredIdempotencyKeys = %d, want 2", n)
 		}
 	},
-	"ConcurrentRetriesOneClaim": func(t *testing.T, s *suite) {
+	"ConcurrentTwinsOneWrite": func(t *testing.T, s *suite) {
 		db := s.db(t, nil)
 		const n = 10
-		type result struct {
-			resp *fpr.IdempotentResponse
-			err  error
-		}
-		results := make([]result, n)
-		claimed := make(chan int, n)
+		errs := make([]error, n)
+		users := make([]*fpr.User, n)
 		var wg sync.WaitGroup
 		for i := range n {
 			wg.Go(func() {
-				resp, err := db.BeginIdempotent(context.Background(), "s", "k", "h")
-				results[i] = result{resp, err}
-				if err == nil && resp == nil {
-					claimed <- i
-					// The claimant finishes while the others wait.
-					time.Sleep(100 * time.Millisecond)
-					if err := db.CompleteIdempotent(context.Background(), "s", "k",
-						fpr.IdempotentResponse{Status: 201, Body: []byte(`{"n":1}`)}); err != nil {
-						t.Error(err)
-					}
-				}
+				users[i] = &fpr.User{Email: fmt.Sprintf("twin%d@example.test", i), DisplayName: "Twin"}
+				errs[i] = db.CreateUser(keyed(context.Background(), "register", "k", "h"), users[i], "not-a-hash")
 			})
 		}
 		wg.Wait()
-		close(claimed)
-		if len(claimed) != 1 {
-			t.Fatalf("%d of %d concurrent BeginIdempotent calls claimed the key, want 1", len(claimed), n)
-		}
-		winner := <-claimed
-		for i, r := range results {
-			if i == winner {
-				continue
+		won := -1
+		for i, err := range errs {
+			switch {
+			case err == nil && won < 0:
+				won = i
+			case err == nil:
+				t.Errorf("twins %d and %d both wrote", won, i)
+			case !errors.Is(err, fpr.ErrIdempotencyKeyTaken):
+				t.Errorf("twin %d: %v, want ErrIdempotencyKeyTaken", i, err)
 			}
-			if r.err != nil || r.resp == nil || r.resp.Status != 201 {
-				t.Errorf("BeginIdempotent #%d = %+v, %v; want the claimant's 201 after waiting", i, r.resp, r.err)
+		}
+		if won < 0 {
+			t.Fatal("no twin wrote")
+		}
+		if id := storedID(t, mustFind(t, db, "register", "k", "h")); id != users[won].ID {
+			t.Errorf("stored id %s, want the winner's %s", id, users[won].ID)
+		}
+		for i, u := range users {
+			if _, err := db.FindUserByEmail(context.Background(), u.Email); (i == won) != (err == nil) {
+				t.Errorf("twin %d's account: %v", i, err)
 			}
 		}
 	},
+}
+
+func mustFind(t *testing.T, db interface {
+	FindIdempotent(ctx context.Context, scope, key, requestHash string) (*fpr.IdempotentResponse, error)
+}, scope, key, hash string) *fpr.IdempotentResponse {
+	t.Helper()
+	resp, err := db.FindIdempotent(context.Background(), scope, key, hash)
+	mustOK(t, "FindIdempotent", err)
+	return resp
 }

@@ -963,3 +963,11 @@ var reviewTests = map[string]func(t *testing.T, s *suite){
 		checkSummary(t, db, sh.product.ID)
 	},
 }
+
+// CheckSummary fails t unless the rating summary of productID equals a
+// recount of its published reviews, and returns it: for the crash,
+// durability and backup tests outside this package.
+func CheckSummary(t *testing.T, db *store.DB, productID string) fpr.Rating {
+	t.Helper()
+	return checkSummary(t, db, productID)
+}

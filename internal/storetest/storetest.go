@@ -35,6 +35,7 @@ func Run(t *testing.T, backend string) {
 		{"Users", userTests},
 		{"Sessions", sessionTests},
 		{"Throttle", throttleTests},
+		{"MFA", mfaTests},
 		{"Idempotency", idempotencyTests},
 		{"Catalog", catalogTests},
 		{"Reviews", reviewTests},
