@@ -7,6 +7,7 @@ type ctxKey int
 const (
 	userKey ctxKey = iota
 	requestIDKey
+	clientAddrKey
 )
 
 // NewContextWithUser returns a copy of ctx carrying the acting user.
@@ -38,4 +39,18 @@ func NewContextWithRequestID(ctx context.Context, id string) context.Context {
 func RequestIDFromContext(ctx context.Context) string {
 	id, _ := ctx.Value(requestIDKey).(string)
 	return id
+}
+
+// NewContextWithClientAddr returns a copy of ctx carrying the client's
+// address (the peer, or the address a trusted proxy names). The store
+// counts rate limits per address and writes it in the audit log.
+func NewContextWithClientAddr(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, clientAddrKey, addr)
+}
+
+// ClientAddrFromContext returns the client's address, or "" when the
+// caller is not a request (the command line, a worker).
+func ClientAddrFromContext(ctx context.Context) string {
+	a, _ := ctx.Value(clientAddrKey).(string)
+	return a
 }

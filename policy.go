@@ -1,6 +1,9 @@
 package fpr
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Policies: who may do what, and where a review stands after each event.
 // Every rule here needs no I/O; the store applies them inside its
@@ -95,8 +98,9 @@ func CanEditReview(u *User, r *Review) bool { return isAuthor(u, r) }
 func CanDeleteReview(u *User, r *Review) bool { return isAuthor(u, r) || u.CanModerate() }
 
 // CanVoteOnReview reports whether u may vote r helpful: any signed-in user
-// but its author.
-func CanVoteOnReview(u *User, r *Review) bool { return u != nil && !isAuthor(u, r) }
+// but its author and probe accounts (anyone may register one, under their
+// own rate limit, so their votes must not move a helpful count).
+func CanVoteOnReview(u *User, r *Review) bool { return u != nil && !u.Probe && !isAuthor(u, r) }
 
 // CanFlagReview reports whether u may flag r for the moderators: any
 // signed-in user but its author.
@@ -126,8 +130,13 @@ func ReviewStartStatus(mode ModerationMode, _ *User) ReviewStatus {
 }
 
 // ReviewStatusAfterEdit is the status a review in status current has once
-// its author edits it. Today an edit keeps the status in both modes.
-func ReviewStatusAfterEdit(_ ModerationMode, current ReviewStatus) ReviewStatus {
+// its author edits it: under pre-moderation a published review waits for
+// a moderator again (pending, out of the rating summary), since the text
+// a moderator approved is gone; otherwise the status stays.
+func ReviewStatusAfterEdit(mode ModerationMode, current ReviewStatus) ReviewStatus {
+	if mode == ModerationPre && current == StatusPublished {
+		return StatusPending
+	}
 	return current
 }
 
@@ -138,18 +147,75 @@ func CountsInRating(status ReviewStatus, probe bool) bool {
 	return status == StatusPublished && !probe
 }
 
-// FlagsToUnpublish is how many distinct users' unresolved flags send a
-// published review back to pending under post-moderation.
+// FlagsToUnpublish is how many distinct users' unresolved flags that
+// count (FlagCounts) send a published review back to pending under
+// post-moderation.
 const FlagsToUnpublish = 3
 
+// FlagWeightAge is how old an account must be for its flags to count
+// toward unpublishing a review.
+const FlagWeightAge = 24 * time.Hour
+
+// FlagCounts reports whether a flag by u, made at now, counts toward
+// sending a review back to pending: accounts at least FlagWeightAge old,
+// so a burst of fresh throwaway accounts cannot hide a review, and never
+// a probe account (anyone may register one, under their own rate limit).
+// Every flag still queues the review for a moderator.
+//
+// TODO(#11): also require a verified e-mail (User.EmailVerified) once the
+// e-mail issue lands; SPEC section 7 asks for both.
+func FlagCounts(u *User, now time.Time) bool {
+	return u != nil && !u.Probe && !u.CreatedAt.IsZero() && now.Sub(u.CreatedAt) >= FlagWeightAge
+}
+
 // ReviewStatusAfterFlag is the status a review in status current has once
-// it carries openFlags unresolved flags by distinct users: under
-// post-moderation a published review with FlagsToUnpublish of them goes
-// back to pending, out of the rating summary, until a moderator decides.
-// Under pre-moderation flags only queue it.
-func ReviewStatusAfterFlag(mode ModerationMode, current ReviewStatus, openFlags int) ReviewStatus {
-	if mode == ModerationPost && current == StatusPublished && openFlags >= FlagsToUnpublish {
+// it carries countingFlags unresolved flags that count (FlagCounts) by
+// distinct users: under post-moderation a published review with
+// FlagsToUnpublish of them goes back to pending, out of the rating
+// summary, until a moderator decides, unless a moderator has published it
+// since its last edit (vetted): then flags only queue it for a moderator,
+// so the same crowd cannot hide it again. Under pre-moderation flags only
+// queue it.
+func ReviewStatusAfterFlag(mode ModerationMode, current ReviewStatus, countingFlags int, vetted bool) ReviewStatus {
+	if mode == ModerationPost && current == StatusPublished && !vetted && countingFlags >= FlagsToUnpublish {
 		return StatusPending
 	}
 	return current
+}
+
+// Login throttling (SPEC section 7): failed logins count per (account,
+// client address) and per client address, never per account alone, so a
+// stranger's wrong passwords never lock the owner out from elsewhere.
+const (
+	// LoginPairLimit failures of one account from one address start its
+	// delays.
+	LoginPairLimit = 5
+	// LoginAddrLimit failures from one address, whatever the accounts,
+	// start the address's delays.
+	LoginAddrLimit = 20
+	// LoginStreakWindow is how long failures are remembered: the count
+	// starts over once this has passed since the first.
+	LoginStreakWindow = 24 * time.Hour
+	// loginFirstDelay is the wait after the limit-th failure; each further
+	// failure doubles it, up to loginMaxDelay.
+	loginFirstDelay = time.Minute
+	loginMaxDelay   = time.Hour
+)
+
+// LoginDelay is how long a key (a pair or an address) waits after its
+// failures-th failure when limit failures start the delays: nothing below
+// the limit, then one minute, doubled by each further failure, at most an
+// hour.
+func LoginDelay(failures, limit int) time.Duration {
+	if limit < 1 || failures < limit {
+		return 0
+	}
+	d := loginFirstDelay
+	for range failures - limit {
+		d *= 2
+		if d >= loginMaxDelay {
+			return loginMaxDelay
+		}
+	}
+	return d
 }

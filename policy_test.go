@@ -3,6 +3,7 @@ package fpr_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/fpr-team/fpr"
 )
@@ -108,6 +109,7 @@ func TestCanVoteOnReview(t *testing.T) {
 		{"Member", fpr.CanVoteOnReview(member, r), true},
 		{"FarmOwner", fpr.CanVoteOnReview(producer, r), true},
 		{"Admin", fpr.CanVoteOnReview(admin, r), true},
+		{"Probe", fpr.CanVoteOnReview(&fpr.User{ID: "p1", Role: fpr.RoleMember, Probe: true}, r), false},
 	})
 }
 
@@ -265,8 +267,12 @@ func TestReviewStatusAfterEdit(t *testing.T) {
 	for _, mode := range []fpr.ModerationMode{fpr.ModerationPost, fpr.ModerationPre} {
 		for _, status := range []fpr.ReviewStatus{fpr.StatusPublished, fpr.StatusPending, fpr.StatusRejected, fpr.StatusRemoved} {
 			t.Run(string(mode)+"/"+string(status), func(t *testing.T) {
-				if got := fpr.ReviewStatusAfterEdit(mode, status); got != status {
-					t.Errorf("ReviewStatusAfterEdit(%s, %s) = %s, want it kept", mode, status, got)
+				want := status
+				if mode == fpr.ModerationPre && status == fpr.StatusPublished {
+					want = fpr.StatusPending // the approved text is gone: a moderator reads it again
+				}
+				if got := fpr.ReviewStatusAfterEdit(mode, status); got != want {
+					t.Errorf("ReviewStatusAfterEdit(%s, %s) = %s, want %s", mode, status, got, want)
 				}
 			})
 		}
@@ -279,19 +285,44 @@ func TestReviewStatusAfterFlag(t *testing.T) {
 		mode    fpr.ModerationMode
 		current fpr.ReviewStatus
 		flags   int
+		vetted  bool
 		want    fpr.ReviewStatus
 	}{
-		{"PostOneFlag", fpr.ModerationPost, fpr.StatusPublished, 1, fpr.StatusPublished},
-		{"PostBelowThreshold", fpr.ModerationPost, fpr.StatusPublished, fpr.FlagsToUnpublish - 1, fpr.StatusPublished},
-		{"PostAtThreshold", fpr.ModerationPost, fpr.StatusPublished, fpr.FlagsToUnpublish, fpr.StatusPending},
-		{"PostAboveThreshold", fpr.ModerationPost, fpr.StatusPublished, fpr.FlagsToUnpublish + 4, fpr.StatusPending},
-		{"PostPendingStays", fpr.ModerationPost, fpr.StatusPending, fpr.FlagsToUnpublish, fpr.StatusPending},
-		{"PostRemovedStays", fpr.ModerationPost, fpr.StatusRemoved, fpr.FlagsToUnpublish, fpr.StatusRemoved},
-		{"PrePublishedStays", fpr.ModerationPre, fpr.StatusPublished, fpr.FlagsToUnpublish + 1, fpr.StatusPublished},
+		{"PostOneFlag", fpr.ModerationPost, fpr.StatusPublished, 1, false, fpr.StatusPublished},
+		{"PostBelowThreshold", fpr.ModerationPost, fpr.StatusPublished, fpr.FlagsToUnpublish - 1, false, fpr.StatusPublished},
+		{"PostAtThreshold", fpr.ModerationPost, fpr.StatusPublished, fpr.FlagsToUnpublish, false, fpr.StatusPending},
+		{"PostAboveThreshold", fpr.ModerationPost, fpr.StatusPublished, fpr.FlagsToUnpublish + 4, false, fpr.StatusPending},
+		{"PostVettedStays", fpr.ModerationPost, fpr.StatusPublished, fpr.FlagsToUnpublish + 4, true, fpr.StatusPublished},
+		{"PostPendingStays", fpr.ModerationPost, fpr.StatusPending, fpr.FlagsToUnpublish, false, fpr.StatusPending},
+		{"PostRemovedStays", fpr.ModerationPost, fpr.StatusRemoved, fpr.FlagsToUnpublish, false, fpr.StatusRemoved},
+		{"PrePublishedStays", fpr.ModerationPre, fpr.StatusPublished, fpr.FlagsToUnpublish + 1, false, fpr.StatusPublished},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := fpr.ReviewStatusAfterFlag(tt.mode, tt.current, tt.flags); got != tt.want {
-				t.Errorf("ReviewStatusAfterFlag(%s, %s, %d) = %s, want %s", tt.mode, tt.current, tt.flags, got, tt.want)
+			if got := fpr.ReviewStatusAfterFlag(tt.mode, tt.current, tt.flags, tt.vetted); got != tt.want {
+				t.Errorf("ReviewStatusAfterFlag(%s, %s, %d, %v) = %s, want %s", tt.mode, tt.current, tt.flags, tt.vetted, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestFlagCounts(t *testing.T) {
+	now := time.Date(2026, 5, 10, 12, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		name string
+		u    *fpr.User
+		want bool
+	}{
+		{"Nobody", nil, false},
+		{"NoCreationTime", &fpr.User{ID: "u"}, false},
+		{"Fresh", &fpr.User{ID: "u", CreatedAt: now.Add(-time.Minute)}, false},
+		{"JustUnderADay", &fpr.User{ID: "u", CreatedAt: now.Add(-fpr.FlagWeightAge + time.Microsecond)}, false},
+		{"ADayOld", &fpr.User{ID: "u", CreatedAt: now.Add(-fpr.FlagWeightAge)}, true},
+		{"Old", &fpr.User{ID: "u", CreatedAt: now.AddDate(-1, 0, 0)}, true},
+		{"OldProbe", &fpr.User{ID: "u", Probe: true, CreatedAt: now.AddDate(-1, 0, 0)}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := fpr.FlagCounts(tt.u, now); got != tt.want {
+				t.Errorf("FlagCounts = %v, want %v", got, tt.want)
 			}
 		})
 	}

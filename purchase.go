@@ -25,13 +25,6 @@ const (
 	PurchaseCodeAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 )
 
-// Failed redemptions: an account that enters PurchaseCodeFailures bad
-// codes within PurchaseCodeWindow is refused (429) until the window ends.
-const (
-	PurchaseCodeFailures = 10
-	PurchaseCodeWindow   = time.Hour
-)
-
 // PurchaseCodeBatch is a producer's request for codes.
 type PurchaseCodeBatch struct {
 	FarmID    string

@@ -186,6 +186,9 @@ type Flag struct {
 	Reason    FlagReason
 	Note      string
 	CreatedAt time.Time
+	// Counts reports whether the flag counts toward unpublishing the
+	// review (FlagCounts when it was made); set by the store.
+	Counts bool
 }
 
 // Validate checks a flag's reason and note.
@@ -340,7 +343,14 @@ type ModerationItem struct {
 	// FoodSafety is true while a food-safety report is open: such items
 	// come first in the queue.
 	FoodSafety bool
+	// OpenFlags are the unresolved flags themselves, oldest first, with
+	// their reasons and notes: at most MaxFlagsShown of them.
+	OpenFlags []*Flag
 }
+
+// MaxFlagsShown bounds the flags a queue entry lists one by one;
+// FlagCount and Flags still count them all.
+const MaxFlagsShown = 20
 
 // ModerationEntry is one line of the moderation audit log.
 type ModerationEntry struct {

@@ -294,6 +294,16 @@ func TestBrowser(t *testing.T) {
 		}
 		tb.axe("admin users")
 		tb.screenshots("admin-users")
+		tb.visit("/ops/audit", 200)
+		if n := tb.count("#audit-table tbody tr[data-action='login']"); n < 1 {
+			t.Errorf("the audit log lists %d logins, want the admin's", n)
+		}
+		tb.axe("audit log")
+		tb.visit("/ops/audit?target=not-a-target", 422)
+		if got := tb.value("#target"); got != "not-a-target" {
+			t.Errorf("the audit filter kept %q, want the input", got)
+		}
+		tb.axe("audit log with errors")
 	})
 
 	t.Run("Home", func(t *testing.T) {

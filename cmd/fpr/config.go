@@ -49,6 +49,10 @@ type Config struct {
 	// X-Forwarded-For header names the client (FPR_TRUSTED_PROXIES).
 	TrustedProxies []netip.Prefix
 	trustedProxies string
+	// RateLimits are the limits on writes: fpr.DefaultRateLimits changed
+	// by FPR_RATE_LIMITS ("off": none).
+	RateLimits fpr.RateLimits
+	rateLimits string
 }
 
 // loadConfig reads defaults and FPR_* variables.
@@ -64,6 +68,7 @@ func loadConfig(getenv func(string) string) Config {
 		LogFormat:       getenv("FPR_LOG_FORMAT"),
 		Moderation:      fpr.ModerationMode(or(getenv("FPR_MODERATION"), string(fpr.ModerationPost))),
 		trustedProxies:  getenv("FPR_TRUSTED_PROXIES"),
+		rateLimits:      getenv("FPR_RATE_LIMITS"),
 		shutdownDrain:   getenv("FPR_SHUTDOWN_DRAIN"),
 		TestCrashAt:     getenv("FPR_TEST_CRASH_AT"),
 	}
@@ -173,6 +178,11 @@ func (c *Config) Validate() error {
 		}
 		c.TrustedProxies = append(c.TrustedProxies, prefix)
 	}
+	limits, err := fpr.ParseRateLimits(c.rateLimits)
+	if err != nil {
+		errs = append(errs, err.Error())
+	}
+	c.RateLimits = limits
 	if len(errs) > 0 {
 		return fmt.Errorf("configuration:\n  %s", strings.Join(errs, "\n  "))
 	}
@@ -197,6 +207,9 @@ func (c *Config) CheckDeploy() error {
 				errs = append(errs, "FPR_DATABASE_URL: sslmode=disable to a remote PostgreSQL sends passwords in clear")
 			}
 		}
+	}
+	if strings.TrimSpace(c.rateLimits) == fpr.RateLimitsOff {
+		errs = append(errs, "FPR_RATE_LIMITS=off disables every rate limit: it is for load tests only")
 	}
 	if c.TestCrashAt != "" {
 		errs = append(errs, "FPR_TEST_CRASH_AT must not be set in a deployment: it kills the process on purpose")
@@ -245,6 +258,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("moderation", string(c.Moderation)),
 		slog.String("staff_mfa", string(c.StaffMFA)),
 		slog.String("trusted_proxies", c.trustedProxies),
+		slog.String("rate_limits", c.rateLimits),
 		slog.String("shutdown_drain", c.ShutdownDrain.String()),
 		slog.String("test_crash_at", c.TestCrashAt),
 	)

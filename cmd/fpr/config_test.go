@@ -31,6 +31,10 @@ func TestConfig_Validate(t *testing.T) {
 		{"ErrSMTP", env("FPR_SMTP_URL", "http://mail"), "FPR_SMTP_URL"},
 		{"TrustedProxies", env("FPR_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7"), ""},
 		{"ErrTrustedProxies", env("FPR_TRUSTED_PROXIES", "10.0.0.0/33"), "FPR_TRUSTED_PROXIES"},
+		{"RateLimits", env("FPR_RATE_LIMITS", "register=100/h,review=50/h,vote=600/h,flag=100/d,mail=10/h"), ""},
+		{"RateLimitsOff", env("FPR_RATE_LIMITS", "off"), ""},
+		{"ErrRateLimitsKind", env("FPR_RATE_LIMITS", "reviw=50/h"), `FPR_RATE_LIMITS "reviw=50/h": unknown kind "reviw"`},
+		{"ErrRateLimitsWindow", env("FPR_RATE_LIMITS", "review=50/week"), `FPR_RATE_LIMITS "review=50/week": the window "week"`},
 		{"StaffMFARequired", env("FPR_STAFF_MFA", "required"), ""},
 		{"ErrStaffMFA", env("FPR_STAFF_MFA", "sometimes"), "FPR_STAFF_MFA"},
 		{"ShutdownDrain", env("FPR_SHUTDOWN_DRAIN", "3s"), ""},
@@ -76,6 +80,26 @@ func TestConfig_CheckDeploy(t *testing.T) {
 	c.BaseURL, c.AlertWebhookURL = "https://fpr.example", "https://hooks.example/fpr"
 	if err := c.CheckDeploy(); err != nil {
 		t.Errorf("CheckDeploy() of a sound production config = %v, want nil", err)
+	}
+	if c.RateLimits == nil || len(c.RateLimits) != len(fpr.DefaultRateLimits) {
+		t.Errorf("RateLimits = %v, want the defaults", c.RateLimits)
+	}
+	// Rate limits off are for load tests: refused for deployment, in any
+	// environment.
+	for _, env := range []string{"development", "production"} {
+		off := loadConfig(func(k string) string {
+			return map[string]string{"FPR_ENV": env, "FPR_BASE_URL": "https://fpr.example", "FPR_ALERT_WEBHOOK_URL": "https://hooks.example/fpr",
+				"FPR_RATE_LIMITS": "off", "FPR_RELEASE": "r1", "FPR_LOG_FORMAT": "json"}[k]
+		})
+		if err := off.finish(); err != nil {
+			t.Fatal(err)
+		}
+		if len(off.RateLimits) != 0 {
+			t.Errorf("FPR_RATE_LIMITS=off gives %v, want no limits", off.RateLimits)
+		}
+		if err := off.CheckDeploy(); err == nil || !strings.Contains(err.Error(), "FPR_RATE_LIMITS=off") {
+			t.Errorf("%s: CheckDeploy() with FPR_RATE_LIMITS=off = %v, want a refusal naming it", env, err)
+		}
 	}
 }
 

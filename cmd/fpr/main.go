@@ -27,7 +27,7 @@ const usage = `usage: fpr <command> [flags]
 commands:
   serve     run the web site and API
   migrate   apply (up) or list (status) schema migrations
-  user      add a user or change a role
+  user      add a user, change a role, or clear a login throttle (unlock)
   seed      load deterministic synthetic data
   backup    write a consistent snapshot of the SQLite database (--to FILE)
   restore   replace the SQLite database with a backup (--from FILE)

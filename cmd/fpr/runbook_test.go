@@ -106,6 +106,7 @@ func TestRunbook(t *testing.T) {
 		"FINGERPRINT="+fingerprint,
 		"PREVIOUS_FPR="+bin,
 		"LOCKED_EMAIL="+email,
+		"BACKUP_FILE="+filepath.Join(t.TempDir(), "fpr-backup.db"),
 	)
 	for _, line := range cmds {
 		cmd := exec.Command("bash", "-euo", "pipefail", "-c", line) //nolint:gosec // G204: the runbook's own commands

@@ -74,6 +74,7 @@ func (c *Config) appConfig(log *slog.Logger) app.Config {
 		Build:              build,
 		TrustedProxies:     c.TrustedProxies,
 		Moderation:         c.Moderation,
+		RateLimits:         c.RateLimits,
 		StaffMFA:           c.StaffMFA,
 		AlertWebhookURL:    c.AlertWebhookURL,
 		AlertEvalInterval:  c.AlertEvalInterval,
@@ -92,5 +93,6 @@ func openDB(ctx context.Context, cfg Config, log *slog.Logger) (*store.DB, error
 		return nil, err
 	}
 	db.Moderation = cfg.Moderation
+	db.RateLimits = cfg.RateLimits
 	return db, nil
 }

@@ -16,12 +16,13 @@ import (
 	"github.com/fpr-team/fpr/internal/auth"
 )
 
-// runUser adds a user (`user add`) or changes a role (`user role`).
+// runUser adds a user (`user add`), changes a role (`user role`) or clears
+// an account's login throttle (`user unlock`).
 func runUser(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	const usage = "usage: fpr user add --email E --role R [--display-name N] [--password-stdin]\n       fpr user role --email E --role R"
+	const usage = "usage: fpr user add --email E --role R [--display-name N] [--password-stdin]\n       fpr user role --email E --role R\n       fpr user unlock --email E"
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, usage)
-		return errors.New("user: want add or role")
+		return errors.New("user: want add, role or unlock")
 	}
 	cfg := loadConfig(getenv)
 	action, args := args[0], args[1:]
@@ -29,17 +30,20 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 	fs.SetOutput(stderr)
 	cfg.addDatabaseFlags(fs)
 	email := fs.String("email", "", "the user's e-mail address")
-	role := fs.String("role", "", "member, producer, moderator or admin")
+	var role *string
+	if action != "unlock" {
+		role = fs.String("role", "", "member, producer, moderator or admin")
+	}
 	var displayName *string
 	var passwordStdin *bool
 	switch action {
 	case "add":
 		displayName = fs.String("display-name", "", "the name shown with reviews (default: the e-mail's local part)")
 		passwordStdin = fs.Bool("password-stdin", false, "read the password from the first line of standard input; without it a strong password is generated and printed once")
-	case "role":
+	case "role", "unlock":
 	default:
 		fmt.Fprintln(stderr, usage)
-		return fmt.Errorf("user: unknown action %q, want add or role", action)
+		return fmt.Errorf("user: unknown action %q, want add, role or unlock", action)
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -47,12 +51,19 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 	if fs.NArg() > 0 {
 		return fmt.Errorf("user %s: unexpected argument %q", action, fs.Arg(0))
 	}
-	if *email == "" || *role == "" {
-		fmt.Fprintln(stderr, usage)
-		return fmt.Errorf("user %s: --email and --role are required", action)
-	}
-	if !fpr.Role(*role).Valid() {
-		return fmt.Errorf("user %s: unknown role %q, want member, producer, moderator or admin", action, *role)
+	if action == "unlock" {
+		if *email == "" {
+			fmt.Fprintln(stderr, usage)
+			return errors.New("user unlock: --email is required")
+		}
+	} else {
+		if *email == "" || *role == "" {
+			fmt.Fprintln(stderr, usage)
+			return fmt.Errorf("user %s: --email and --role are required", action)
+		}
+		if !fpr.Role(*role).Valid() {
+			return fmt.Errorf("user %s: unknown role %q, want member, producer, moderator or admin", action, *role)
+		}
 	}
 	if err := cfg.finish(); err != nil {
 		return err
@@ -63,6 +74,17 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	defer db.Close()
 
+	if action == "unlock" {
+		if _, err := db.FindUserByEmail(ctx, *email); err != nil {
+			return fmt.Errorf("user unlock: %s: %s", *email, describe(err))
+		}
+		n, err := db.UnlockLogin(ctx, *email)
+		if err != nil {
+			return fmt.Errorf("user unlock: %w", err)
+		}
+		fmt.Fprintf(stdout, "%s: login throttle cleared (%d addresses)\n", *email, n)
+		return nil
+	}
 	if action == "role" {
 		u, err := db.FindUserByEmail(ctx, *email)
 		if err != nil {

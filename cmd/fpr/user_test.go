@@ -95,7 +95,7 @@ func TestUser_Errors(t *testing.T) {
 		args  []string
 		want  string
 	}{
-		{"NoAction", "", []string{"user"}, "want add or role"},
+		{"NoAction", "", []string{"user"}, "want add, role or unlock"},
 		{"UnknownAction", "", []string{"user", "delete"}, "unknown action"},
 		{"MissingEmail", "", []string{"user", "add", "--role", "member"}, "--email and --role are required"},
 		{"UnknownRole", "", []string{"user", "add", "--email", "b@example.org", "--role", "owner"}, "unknown role"},
@@ -149,5 +149,49 @@ func TestUser_Role(t *testing.T) {
 	}
 	if u.Role != fpr.RoleProducer {
 		t.Errorf("role = %s, want producer", u.Role)
+	}
+}
+
+// TestUser_Unlock: `fpr user unlock` clears the login delays an account has
+// from any address, and says how many; an unknown e-mail is an error.
+func TestUser_Unlock(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "fpr.db")
+	if _, _, err := runFPR(t, path, "Orchard-ladder-42-bramble\n", "user", "add", "--email", "ann@example.org", "--role", "admin", "--password-stdin"); err != nil {
+		t.Fatal(err)
+	}
+	db := openUsers(t, path)
+	a := auth.New(db)
+	a.Params = auth.TestParams
+	ctx := context.Background()
+	for _, addr := range []string{"192.0.2.1", "192.0.2.2"} {
+		for range a.AccountLimit {
+			_, _, _ = a.Login(ctx, fpr.Credentials{Email: "ann@example.org", Password: "wrong-password-1", ClientAddr: addr})
+		}
+		if _, _, err := a.Login(ctx, fpr.Credentials{Email: "ann@example.org", Password: "Orchard-ladder-42-bramble", ClientAddr: addr}); fpr.ErrorCode(err) != fpr.CodeRateLimited {
+			t.Fatalf("login from %s after %d failures = %v, want rate_limited", addr, a.AccountLimit, err)
+		}
+	}
+	out, _, err := runFPR(t, path, "", "user", "unlock", "--email", "Ann@example.org")
+	if err != nil {
+		t.Fatalf("user unlock: %v", err)
+	}
+	if want := "Ann@example.org: login throttle cleared (2 addresses)\n"; out != want {
+		t.Errorf("user unlock printed %q, want %q", out, want)
+	}
+	for _, addr := range []string{"192.0.2.1", "192.0.2.2"} {
+		if _, _, err := a.Login(ctx, fpr.Credentials{Email: "ann@example.org", Password: "Orchard-ladder-42-bramble", ClientAddr: addr}); err != nil {
+			t.Errorf("login from %s after unlock = %v, want success", addr, err)
+		}
+	}
+	entries, _, err := db.FindAuditEntries(fpr.NewContextWithUser(ctx, &fpr.User{ID: "cli", Role: fpr.RoleAdmin}), fpr.AuditFilter{Action: "login.unlock"})
+	if err != nil || len(entries) != 1 || entries[0].Actor != nil || entries[0].Details["keys"] != "2" {
+		t.Errorf("login.unlock entries = %+v, %v; want one, by nobody, of 2 keys", entries, err)
+	}
+	if _, _, err := runFPR(t, path, "", "user", "unlock", "--email", "nobody@example.org"); err == nil {
+		t.Error("user unlock of an unknown e-mail succeeded")
+	}
+	if _, _, err := runFPR(t, path, "", "user", "unlock"); err == nil || !strings.Contains(err.Error(), "--email") {
+		t.Errorf("user unlock without --email = %v, want an error naming --email", err)
 	}
 }

@@ -59,6 +59,10 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// Moderation decides whether new reviews publish at once ("" is post).
 	Moderation fpr.ModerationMode
+	// RateLimits are the limits on writes; nil takes
+	// fpr.DefaultRateLimits, an empty non-nil set disables them
+	// (FPR_RATE_LIMITS=off).
+	RateLimits fpr.RateLimits
 	// StaffMFA is FPR_STAFF_MFA; "" takes fpr.DefaultStaffMFA(Env).
 	StaffMFA fpr.StaffMFA
 
@@ -147,6 +151,10 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	db := a.DB
 	db.Moderation = cfg.Moderation
 	db.Now = cfg.Now
+	db.RateLimits = cfg.RateLimits
+	if db.RateLimits == nil {
+		db.RateLimits = fpr.DefaultRateLimits
+	}
 	if cfg.TestCrashAt != "" {
 		if !store.ValidFaultPoint(cfg.TestCrashAt) {
 			return nil, fmt.Errorf("test crash point %q: want one of %v", cfg.TestCrashAt, store.FaultPoints)
@@ -193,6 +201,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Photos:        db,
 		Idempotency:   db,
 		Ops:           ops.Service{OpsService: db, Alerts: a.Monitor.Alerts},
+		Audit:         db,
 		Metrics:       a.Monitor.Metrics.Handler(),
 
 		Ready:        func(ctx context.Context) error { return ready(ctx, db) },

@@ -35,9 +35,12 @@ type Service struct {
 	APITokenTTL   time.Duration
 	WebSessionTTL time.Duration
 
-	// AccountLimit failed logins for one e-mail within ThrottleWindow, or
-	// AddrLimit from one client address, lock further attempts for one
-	// window.
+	// AccountLimit failed logins of one account from one client address,
+	// or AddrLimit from one address whatever the account, start that
+	// pair's or address's delays (fpr.LoginDelay), which grow with every
+	// further failure. Failures are remembered for ThrottleWindow from the
+	// first. No count is kept per account alone, so nobody can lock an
+	// account's owner out from another address.
 	AccountLimit   int
 	AddrLimit      int
 	ThrottleWindow time.Duration
@@ -61,17 +64,19 @@ type Service struct {
 }
 
 // New returns a Service over db with the production settings: DefaultParams,
-// API tokens for 30 days, web sessions for 14 days, 5 failures per account
-// and 20 per address within 15 minutes, and at most NumCPU hashes at once.
+// API tokens for 30 days, web sessions for 14 days, login delays from
+// fpr.LoginPairLimit failures per (account, address) and
+// fpr.LoginAddrLimit per address within fpr.LoginStreakWindow, and at most
+// NumCPU hashes at once.
 func New(db *store.DB) *Service {
 	return &Service{
 		DB:             db,
 		Params:         DefaultParams,
 		APITokenTTL:    30 * 24 * time.Hour,
 		WebSessionTTL:  14 * 24 * time.Hour,
-		AccountLimit:   5,
-		AddrLimit:      20,
-		ThrottleWindow: 15 * time.Minute,
+		AccountLimit:   fpr.LoginPairLimit,
+		AddrLimit:      fpr.LoginAddrLimit,
+		ThrottleWindow: fpr.LoginStreakWindow,
 		HashWait:       10 * time.Second,
 		hashSlots:      make(chan struct{}, runtime.NumCPU()),
 	}
@@ -175,6 +180,11 @@ func (s *Service) Register(ctx context.Context, r fpr.Registration) (*fpr.User, 
 	} else if fpr.ErrorCode(err) != fpr.CodeNotFound {
 		return nil, fmt.Errorf("register: %w", err)
 	}
+	// Past the registration limit, refuse before spending a hash;
+	// CreateUser counts the registration in its transaction.
+	if err := s.DB.RateLimitReached(ctx, fpr.RegistrationLimit(r.Probe)); err != nil {
+		return nil, err
+	}
 	h, err := s.hash(ctx, r.Password)
 	if err != nil {
 		return nil, err
@@ -189,17 +199,24 @@ func (s *Service) Register(ctx context.Context, r fpr.Registration) (*fpr.User, 
 var errEmailTaken = &fpr.Error{Code: fpr.CodeConflict, Message: "An account with this e-mail address already exists.",
 	Fields: map[string]string{"email": "This e-mail address is already registered."}}
 
-// throttleKeys returns the login_failures keys of an attempt.
-func throttleKeys(email, addr string) (account, address string) {
-	account = "email:" + fpr.NormalizeEmail(email)
+// throttleKeys returns the login_failures keys of an attempt on the
+// account with e-mail email from client address addr: the pair (account,
+// address) and the address. Without an address (a caller outside HTTP)
+// the pair is the account alone and there is no address key.
+func (s *Service) throttleKeys(email, addr string) (pair, address store.LoginThrottleKey) {
+	account := fpr.NormalizeEmail(email)
+	pair = store.LoginThrottleKey{Key: "email:" + account, Account: account, Limit: s.AccountLimit}
 	if addr != "" {
-		address = "addr:" + addr
+		pair.Key = "pair:" + account + "|" + addr
+		address = store.LoginThrottleKey{Key: "addr:" + addr, Limit: s.AddrLimit}
 	}
-	return account, address
+	return pair, address
 }
 
-// Login implements fpr.AuthService. A throttled attempt is refused before
-// any hash is computed.
+// Login implements fpr.AuthService. Every attempt counts against the
+// login rate limit of the client address; a throttled attempt is refused
+// before any hash is computed. A success and a failure are each recorded
+// in the audit log in the transaction that records them.
 func (s *Service) Login(ctx context.Context, c fpr.Credentials) (*fpr.Session, *fpr.User, error) {
 	if c.Kind == "" {
 		c.Kind = fpr.SessionAPI
@@ -207,24 +224,29 @@ func (s *Service) Login(ctx context.Context, c fpr.Credentials) (*fpr.Session, *
 	if c.Kind != fpr.SessionAPI && c.Kind != fpr.SessionWeb {
 		return nil, nil, fmt.Errorf("login: unknown session kind %q", c.Kind)
 	}
-	account, address := throttleKeys(c.Email, c.ClientAddr)
-	keys := []string{account}
-	if address != "" {
-		keys = append(keys, address)
+	if c.ClientAddr != "" && fpr.ClientAddrFromContext(ctx) == "" {
+		ctx = fpr.NewContextWithClientAddr(ctx, c.ClientAddr)
 	}
-	if err := s.checkThrottle(ctx, keys...); err != nil {
+	if err := s.DB.RateLimit(ctx, fpr.LimitLogin); err != nil {
 		return nil, nil, err
 	}
-	// Overlong input gets the same answer as a wrong password, without
-	// hashing 1 MB of it.
 	email := fpr.NormalizeEmail(c.Email)
 	if len(email) > fpr.MaxEmailLength {
-		// No account has such an address; count it against the client
-		// only, rather than store a key of up to 64 KB.
+		// Overlong input gets the same answer as a wrong password, without
+		// hashing 1 MB of it. No account has such an address; count it
+		// against the client only, rather than store a key of up to 64 KB.
+		_, address := s.throttleKeys("", c.ClientAddr)
+		if err := s.checkThrottle(ctx, address); err != nil {
+			return nil, nil, err
+		}
 		return nil, nil, s.loginFailed(ctx, "", address)
 	}
+	pair, address := s.throttleKeys(email, c.ClientAddr)
+	if err := s.checkThrottle(ctx, pair, address); err != nil {
+		return nil, nil, err
+	}
 	if len(c.Password) > 4*fpr.MaxPasswordLength {
-		return nil, nil, s.loginFailed(ctx, account, address)
+		return nil, nil, s.loginFailed(ctx, "", pair, address)
 	}
 	u, encoded, err := s.DB.FindUserCredentials(ctx, email)
 	switch {
@@ -232,7 +254,7 @@ func (s *Service) Login(ctx context.Context, c fpr.Credentials) (*fpr.Session, *
 		if _, _, err := s.verify(ctx, c.Password, s.dummyHash()); err != nil {
 			return nil, nil, err
 		}
-		return nil, nil, s.loginFailed(ctx, account, address)
+		return nil, nil, s.loginFailed(ctx, "", pair, address)
 	case err != nil:
 		return nil, nil, fmt.Errorf("login: %w", err)
 	}
@@ -241,7 +263,7 @@ func (s *Service) Login(ctx context.Context, c fpr.Credentials) (*fpr.Session, *
 		return nil, nil, fmt.Errorf("login: %w", err)
 	}
 	if !ok {
-		return nil, nil, s.loginFailed(ctx, account, address)
+		return nil, nil, s.loginFailed(ctx, u.ID, pair, address)
 	}
 	if u.MFAEnabled {
 		if c.OTP == "" {
@@ -253,14 +275,11 @@ func (s *Service) Login(ctx context.Context, c fpr.Credentials) (*fpr.Session, *
 			return nil, nil, fmt.Errorf("login: %w", err)
 		}
 		if !ok {
-			if err := s.recordFailure(ctx, account, address); err != nil {
+			if err := s.recordFailure(ctx, u.ID, pair, address); err != nil {
 				return nil, nil, err
 			}
 			return nil, nil, errOTPWrong
 		}
-	}
-	if err := s.DB.ClearLoginFailures(ctx, account); err != nil {
-		return nil, nil, err
 	}
 	if outdated {
 		if h, err := s.hash(ctx, c.Password); err == nil {
@@ -269,61 +288,56 @@ func (s *Service) Login(ctx context.Context, c fpr.Credentials) (*fpr.Session, *
 			}
 		}
 	}
-	sess, err := s.OpenSession(ctx, u.ID, c.Kind)
+	sess, err := s.openSession(ctx, u.ID, c.Kind, pair.Key)
 	if err != nil {
 		return nil, nil, err
 	}
 	return sess, u, nil
 }
 
-// checkThrottle returns rate_limited when any of keys is locked.
-func (s *Service) checkThrottle(ctx context.Context, keys ...string) error {
-	d, err := s.DB.LoginLockedFor(ctx, keys...)
+// checkThrottle returns rate_limited when any of keys (those with a Key)
+// is locked.
+func (s *Service) checkThrottle(ctx context.Context, keys ...store.LoginThrottleKey) error {
+	var names []string
+	for _, k := range keys {
+		if k.Key != "" {
+			names = append(names, k.Key)
+		}
+	}
+	d, err := s.DB.LoginLockedFor(ctx, names...)
 	if err != nil {
 		return err
 	}
 	if d > 0 {
 		secs := int(math.Ceil(d.Seconds()))
 		return &fpr.Error{Code: fpr.CodeRateLimited, RetryAfterSeconds: secs,
-			Message: fmt.Sprintf("Too many failed attempts. Try again in %s.", humanMinutes(secs))}
+			Message: fmt.Sprintf("Too many failed attempts. Try again in %s.", fpr.HumanWait(secs))}
 	}
 	return nil
 }
 
-func humanMinutes(secs int) string {
-	if secs < 60 {
-		return "a minute"
-	}
-	m := (secs + 59) / 60
-	if m == 1 {
-		return "a minute"
-	}
-	return fmt.Sprintf("%d minutes", m)
-}
-
-// loginFailed counts a failure against the account and the address (each
-// when not "") and returns the one answer for bad credentials.
-func (s *Service) loginFailed(ctx context.Context, account, address string) error {
-	if err := s.recordFailure(ctx, account, address); err != nil {
+// loginFailed counts a failure against keys (those with a Key), records it
+// in the audit log against the account userID ("" when unknown), and
+// returns the one answer for bad credentials.
+func (s *Service) loginFailed(ctx context.Context, userID string, keys ...store.LoginThrottleKey) error {
+	if err := s.recordFailure(ctx, userID, keys...); err != nil {
 		return err
 	}
 	return errBadCredentials
 }
 
-// recordFailure counts a failed login against the account and the address
-// (each when not "").
-func (s *Service) recordFailure(ctx context.Context, account, address string) error {
-	if account != "" {
-		if _, err := s.DB.RecordLoginFailure(ctx, account, s.AccountLimit, s.ThrottleWindow); err != nil {
-			return err
+// recordFailure counts a failed login (a wrong password or second factor)
+// against keys (those with a Key) and records it in the audit log against
+// the account userID ("" when unknown), in one transaction.
+func (s *Service) recordFailure(ctx context.Context, userID string, keys ...store.LoginThrottleKey) error {
+	var counted []store.LoginThrottleKey
+	for _, k := range keys {
+		if k.Key != "" {
+			counted = append(counted, k)
 		}
 	}
-	if address != "" {
-		if _, err := s.DB.RecordLoginFailure(ctx, address, s.AddrLimit, s.ThrottleWindow); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err := s.DB.RecordFailedLogin(ctx, userID, counted, s.ThrottleWindow)
+	return err
 }
 
 // OpenSession opens a session of kind for userID and returns it with its
@@ -331,12 +345,26 @@ func (s *Service) recordFailure(ctx context.Context, account, address string) er
 // The web layer calls it after a password change, which closes every
 // session.
 func (s *Service) OpenSession(ctx context.Context, userID string, kind fpr.SessionKind) (*fpr.Session, error) {
+	return s.openSession(ctx, userID, kind, "")
+}
+
+// openSession opens a session; with a throttleKey it is a login's: the
+// key's failures are forgotten and the login audited in its transaction.
+func (s *Service) openSession(ctx context.Context, userID string, kind fpr.SessionKind, throttleKey string) (*fpr.Session, error) {
 	ttl := s.APITokenTTL
 	if kind == fpr.SessionWeb {
 		ttl = s.WebSessionTTL
 	}
 	token, hash := NewToken()
-	sess, err := s.DB.CreateSession(ctx, hash, userID, kind, ttl)
+	var (
+		sess *fpr.Session
+		err  error
+	)
+	if throttleKey != "" {
+		sess, err = s.DB.CreateLoginSession(ctx, hash, userID, kind, ttl, throttleKey)
+	} else {
+		sess, err = s.DB.CreateSession(ctx, hash, userID, kind, ttl)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -407,8 +435,11 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) erro
 	if err != nil {
 		return err
 	}
-	account, _ := throttleKeys(actor.Email, "")
-	if err := s.checkThrottle(ctx, account); err != nil {
+	pair, address := s.throttleKeys(actor.Email, fpr.ClientAddrFromContext(ctx))
+	if err := s.checkThrottle(ctx, pair, address); err != nil {
+		return err
+	}
+	if err := s.DB.RateLimitReached(ctx, fpr.LimitPassword); err != nil {
 		return err
 	}
 	u, encoded, err := s.DB.FindUserCredentials(ctx, actor.Email)
@@ -429,7 +460,7 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) erro
 		return fmt.Errorf("change password: %w", err)
 	}
 	if !ok {
-		if _, err := s.DB.RecordLoginFailure(ctx, account, s.AccountLimit, s.ThrottleWindow); err != nil {
+		if _, err := s.DB.RecordLoginFailure(ctx, pair, s.ThrottleWindow); err != nil {
 			return err
 		}
 		fields.Add("current_password", msgPasswordWrong)
@@ -441,7 +472,7 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) erro
 	if err != nil {
 		return err
 	}
-	return s.DB.SetPasswordHash(ctx, u.ID, h)
+	return s.DB.ChangePassword(ctx, u.ID, h)
 }
 
 // CheckPassword returns the message for a password that breaks a rule for

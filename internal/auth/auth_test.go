@@ -52,41 +52,62 @@ func mustRegister(t *testing.T, s *Service) *fpr.User {
 	return u
 }
 
-// TestService_Login_ThrottledComputesNoHash: once an account is locked,
-// attempts, even with the right password, are refused before any hash.
-func TestService_Login_ThrottledComputesNoHash(t *testing.T) {
+// TestService_Login_StrangerCannotLockOwner reproduces issue 10's attack:
+// wrong passwords from one address lock only that (account, address) pair,
+// refused before any hash, with delays that grow; the owner's right
+// password from another address is accepted throughout, also when the
+// attacker re-locks the pair as soon as a delay ends.
+func TestService_Login_StrangerCannotLockOwner(t *testing.T) {
 	t.Parallel()
 	s, clk := mustServiceAt(t)
-	s.AccountLimit = 3
 	mustRegister(t, s)
 	ctx := context.Background()
-	for i := range 3 {
-		_, _, err := s.Login(ctx, fpr.Credentials{Email: annEmail, Password: "wrong-password-" + string(rune('a'+i)), ClientAddr: "192.0.2.1"})
-		if fpr.ErrorCode(err) != fpr.CodeUnauthenticated {
+	attacker := func(i int) error {
+		_, _, err := s.Login(ctx, fpr.Credentials{Email: annEmail, Password: fmt.Sprintf("wrong-password-%d", i), ClientAddr: "192.0.2.66"})
+		return err
+	}
+	for i := range s.AccountLimit {
+		if err := attacker(i); fpr.ErrorCode(err) != fpr.CodeUnauthenticated {
 			t.Fatalf("failure %d: Login = %v, want unauthenticated", i+1, err)
 		}
 	}
 	before := s.hashes.Load()
-	_, _, err := s.Login(ctx, fpr.Credentials{Email: annEmail, Password: annPassword, ClientAddr: "192.0.2.2"})
-	if fpr.ErrorCode(err) != fpr.CodeRateLimited {
-		t.Fatalf("Login after 3 failures = %v, want rate_limited", err)
-	}
-	if secs := retryAfter(err); secs != 15*60 {
-		t.Errorf("RetryAfterSeconds = %d, want %d", secs, 15*60)
+	_, _, err := s.Login(ctx, fpr.Credentials{Email: annEmail, Password: annPassword, ClientAddr: "192.0.2.66"})
+	if fpr.ErrorCode(err) != fpr.CodeRateLimited || retryAfter(err) != 60 {
+		t.Fatalf("right password from the attacker's address = %v (Retry-After %d), want rate_limited for 60 s", err, retryAfter(err))
 	}
 	if got := s.hashes.Load() - before; got != 0 {
 		t.Errorf("a throttled login computed %d hashes, want 0", got)
 	}
-	// The lock lasts one window from the last failure.
-	clk.Advance(10 * time.Minute)
-	if _, _, err := s.Login(ctx, fpr.Credentials{Email: annEmail, Password: annPassword}); fpr.ErrorCode(err) != fpr.CodeRateLimited {
-		t.Errorf("Login 10 minutes later = %v, want rate_limited", err)
-	} else if secs := retryAfter(err); secs != 5*60 {
-		t.Errorf("RetryAfterSeconds 10 minutes later = %d, want 300", secs)
+	owner := func(when string) {
+		t.Helper()
+		if _, _, err := s.Login(ctx, fpr.Credentials{Email: annEmail, Password: annPassword, ClientAddr: "198.51.100.7"}); err != nil {
+			t.Fatalf("%s: the owner's login from another address = %v, want success", when, err)
+		}
 	}
-	clk.Advance(5 * time.Minute)
-	if _, _, err := s.Login(ctx, fpr.Credentials{Email: annEmail, Password: annPassword}); err != nil {
-		t.Errorf("Login after the window = %v, want success", err)
+	owner("while the attacker's pair is locked")
+	// The attacker re-locks the pair the moment each delay ends: the delay
+	// doubles, and the owner is never locked out.
+	for i, want := range []time.Duration{2 * time.Minute, 4 * time.Minute, 8 * time.Minute} {
+		d, err := s.DB.LoginLockedFor(ctx, "pair:"+annEmail+"|192.0.2.66")
+		if err != nil || d <= 0 {
+			t.Fatalf("round %d: LoginLockedFor = %v, %v; want a lock", i, d, err)
+		}
+		clk.Advance(d)
+		if err := attacker(100 + i); fpr.ErrorCode(err) != fpr.CodeUnauthenticated {
+			t.Fatalf("round %d: the attacker's try after expiry = %v, want unauthenticated", i, err)
+		}
+		if err := attacker(200 + i); fpr.ErrorCode(err) != fpr.CodeRateLimited || retryAfter(err) != int(want.Seconds()) {
+			t.Fatalf("round %d: the next try = %v (Retry-After %d), want rate_limited for %v", i, err, retryAfter(err), want)
+		}
+		owner(fmt.Sprintf("round %d, just after the re-lock", i))
+	}
+	// fpr user unlock clears the account's pairs.
+	if n, err := s.DB.UnlockLogin(ctx, annEmail); err != nil || n != 1 {
+		t.Fatalf("UnlockLogin = %d, %v; want 1 key", n, err)
+	}
+	if _, _, err := s.Login(ctx, fpr.Credentials{Email: annEmail, Password: annPassword, ClientAddr: "192.0.2.66"}); err != nil {
+		t.Errorf("Login from the attacker's address after unlock = %v, want success", err)
 	}
 }
 
@@ -322,7 +343,7 @@ func TestService_Login_Overlong(t *testing.T) {
 	for i := range 18 {
 		_, _, _ = s.Login(ctx, fpr.Credentials{Email: fmt.Sprintf("x%d@example.org", i), Password: strings.Repeat("p", 2000), ClientAddr: "192.0.2.9"})
 	}
-	if d, err := s.DB.LoginLockedFor(ctx, "addr:192.0.2.9"); err != nil || d != 15*time.Minute {
-		t.Errorf("LoginLockedFor after 20 failures = %v, %v; want 15m", d, err)
+	if d, err := s.DB.LoginLockedFor(ctx, "addr:192.0.2.9"); err != nil || d != time.Minute {
+		t.Errorf("LoginLockedFor after 20 failures = %v, %v; want the first delay, 1m", d, err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/fpr-team/fpr"
+	"github.com/fpr-team/fpr/internal/store"
 )
 
 // Two-factor authentication (fpr.MFAService): TOTP secrets made and checked
@@ -108,8 +109,8 @@ func (s *Service) ConfirmTOTP(ctx context.Context, code string) ([]string, error
 	if err != nil {
 		return nil, err
 	}
-	account, _ := throttleKeys(u.Email, "")
-	if err := s.checkThrottle(ctx, account); err != nil {
+	pair, address := s.throttleKeys(u.Email, fpr.ClientAddrFromContext(ctx))
+	if err := s.checkThrottle(ctx, pair, address); err != nil {
 		return nil, err
 	}
 	st, err := s.DB.FindTOTP(ctx, u.ID)
@@ -127,7 +128,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, code string) ([]string, error
 		step, ok = matchTOTP(st.Secret, c, s.DB.Now(), st.LastStep)
 	}
 	if !ok {
-		return nil, s.codeFailed(ctx, account, fpr.FieldErrors{"code": msgCodeWrong})
+		return nil, s.codeFailed(ctx, pair, fpr.FieldErrors{"code": msgCodeWrong})
 	}
 	codes, hashes := newRecoveryCodes()
 	if err := s.DB.ConfirmTOTP(ctx, u.ID, st.Secret, step, hashes); err != nil {
@@ -144,8 +145,8 @@ func (s *Service) DisableTOTP(ctx context.Context, code, currentPassword string)
 	if err != nil {
 		return err
 	}
-	account, _ := throttleKeys(actor.Email, "")
-	if err := s.checkThrottle(ctx, account); err != nil {
+	pair, address := s.throttleKeys(actor.Email, fpr.ClientAddrFromContext(ctx))
+	if err := s.checkThrottle(ctx, pair, address); err != nil {
 		return err
 	}
 	u, encoded, err := s.DB.FindUserCredentials(ctx, actor.Email)
@@ -180,15 +181,15 @@ func (s *Service) DisableTOTP(ctx context.Context, code, currentPassword string)
 		fields.Add("code", msgCodeWrongOrRec)
 	}
 	if len(fields) > 0 {
-		return s.codeFailed(ctx, account, fields)
+		return s.codeFailed(ctx, pair, fields)
 	}
 	return s.DB.DisableTOTP(ctx, u.ID)
 }
 
-// codeFailed counts a failed login against account and returns fields as
-// a validation failure.
-func (s *Service) codeFailed(ctx context.Context, account string, fields fpr.FieldErrors) error {
-	if _, err := s.DB.RecordLoginFailure(ctx, account, s.AccountLimit, s.ThrottleWindow); err != nil {
+// codeFailed counts a failed login against the pair (the account from
+// this address) and returns fields as a validation failure.
+func (s *Service) codeFailed(ctx context.Context, pair store.LoginThrottleKey, fields fpr.FieldErrors) error {
+	if _, err := s.DB.RecordLoginFailure(ctx, pair, s.ThrottleWindow); err != nil {
 		return err
 	}
 	return fields.Err()

@@ -75,8 +75,8 @@ func TestNew_ProductionParams(t *testing.T) {
 	if s.Params != (Params{Time: 1, MemoryKiB: 64 * 1024, Threads: 2}) {
 		t.Errorf("New().Params = %+v, want t=1, m=64 MiB, p=2", s.Params)
 	}
-	if s.AccountLimit != 5 || s.AddrLimit != 20 || s.ThrottleWindow != 15*time.Minute {
-		t.Errorf("New() throttle = %d/%d per %v, want 5/20 per 15m", s.AccountLimit, s.AddrLimit, s.ThrottleWindow)
+	if s.AccountLimit != 5 || s.AddrLimit != 20 || s.ThrottleWindow != 24*time.Hour {
+		t.Errorf("New() throttle = %d/%d per %v, want 5/20 per 24h", s.AccountLimit, s.AddrLimit, s.ThrottleWindow)
 	}
 	if s.APITokenTTL != 30*24*time.Hour || s.WebSessionTTL != 14*24*time.Hour {
 		t.Errorf("New() TTLs = %v, %v; want 720h, 336h", s.APITokenTTL, s.WebSessionTTL)

@@ -19,6 +19,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -74,6 +75,22 @@ func WithModeration(m fpr.ModerationMode) Option {
 // Clock), so a test can expire sessions or age data.
 func WithClock(now func() time.Time) Option {
 	return WithConfig(func(c *app.Config) { c.Now = func() time.Time { return now().UTC() } })
+}
+
+// WithRateLimits replaces the rate limits (default fpr.DefaultRateLimits,
+// as in production); an empty fpr.RateLimits{} turns them off, for tests
+// that arrange more writes by one user than the limits allow.
+func WithRateLimits(ls fpr.RateLimits) Option {
+	return WithConfig(func(c *app.Config) { c.RateLimits = ls })
+}
+
+// WithLoopbackProxy makes the server trust loopback as a proxy, so
+// DoFrom's X-Forwarded-For names the client: tests of per-address limits
+// use it to send from several addresses.
+func WithLoopbackProxy() Option {
+	return WithConfig(func(c *app.Config) {
+		c.TrustedProxies = append(c.TrustedProxies, netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128"))
+	})
 }
 
 // WithBackend picks the database: storetest.SQLite (the default) or
@@ -227,6 +244,13 @@ func (e *Env) MustUser(t testing.TB, role fpr.Role) *TestUser {
 // sends none. token, when not "", goes in Authorization: Bearer.
 func (e *Env) Do(t testing.TB, method, path, token string, body any) (*http.Response, []byte) {
 	t.Helper()
+	return e.DoFrom(t, "", method, path, token, body)
+}
+
+// DoFrom is Do from client address addr ("" for none): it sends
+// X-Forwarded-For: addr, which the server honours under WithLoopbackProxy.
+func (e *Env) DoFrom(t testing.TB, addr, method, path, token string, body any) (*http.Response, []byte) {
+	t.Helper()
 	var r io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -250,6 +274,9 @@ func (e *Env) Do(t testing.TB, method, path, token string, body any) (*http.Resp
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if addr != "" {
+		req.Header.Set("X-Forwarded-For", addr)
 	}
 	client := &http.Client{
 		Transport:     apitest.Transport(t, e.base),

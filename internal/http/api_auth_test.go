@@ -360,59 +360,85 @@ func checkRetryAfter(t *testing.T, resp reply, body []byte, min, max int) {
 	}
 }
 
-func TestAPILogin_ThrottlePerAccount(t *testing.T) {
+// TestAPILogin_StrangerCannotLockOwner reproduces issue 10's attack over
+// the API: wrong passwords from one address lock only that (account,
+// address) pair with growing delays, re-locking after expiry still does
+// not block the owner elsewhere, each failure is in the audit log, and
+// `fpr user unlock` (DB.UnlockLogin) clears the pair.
+func TestAPILogin_StrangerCannotLockOwner(t *testing.T) {
 	t.Parallel()
 	clk := fprtest.NewClock(time.Date(2026, 5, 10, 12, 0, 0, 0, time.UTC))
-	env := fprtest.New(t, fprtest.WithClock(clk.Now))
-	env.Auth.AccountLimit = 3
-	ann := env.MustUser(t, fpr.RoleMember)
-	login := func(password string) (reply, []byte) {
-		resp, body := env.Do(t, "POST", "/api/v1/auth/login", "", map[string]string{"email": ann.User.Email, "password": password})
+	env := fprtest.New(t, fprtest.WithClock(clk.Now), fprtest.WithLoopbackProxy())
+	ann := env.MustUser(t, fpr.RoleAdmin)
+	const attacker, owner = "192.0.2.66", "198.51.100.7"
+	login := func(addr, password string) (reply, []byte) {
+		resp, body := env.DoFrom(t, addr, "POST", "/api/v1/auth/login", "", map[string]string{"email": ann.User.Email, "password": password})
 		return reply{resp.StatusCode, resp.Header}, body
 	}
-	for i := range 3 {
-		if resp, body := login(fmt.Sprintf("Wrong-password-%d", i)); resp.StatusCode != http.StatusUnauthorized {
+	for i := range fpr.LoginPairLimit {
+		if resp, body := login(attacker, fmt.Sprintf("Wrong-password-%d", i)); resp.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("failure %d = %d %s, want 401", i+1, resp.StatusCode, body)
 		}
 	}
-	resp, body := login(ann.Password)
-	checkRetryAfter(t, resp, body, 15*60, 15*60)
-	// Other accounts are not affected.
-	bob := env.MustUser(t, fpr.RoleMember)
-	if resp, body := env.Do(t, "POST", "/api/v1/auth/login", "", map[string]string{"email": bob.User.Email, "password": bob.Password}); resp.StatusCode != http.StatusOK {
-		t.Errorf("another account's login = %d %s, want 200", resp.StatusCode, body)
+	resp, body := login(attacker, ann.Password)
+	checkRetryAfter(t, resp, body, 60, 60)
+	if resp, body := login(owner, ann.Password); resp.StatusCode != http.StatusOK {
+		t.Fatalf("the owner's login from another address = %d %s, want 200", resp.StatusCode, body)
 	}
-	clk.Advance(15 * time.Minute)
-	if resp, body := login(ann.Password); resp.StatusCode != http.StatusOK {
-		t.Errorf("login after the window = %d %s, want 200", resp.StatusCode, body)
+	// Re-locked the moment the delay ends: a longer delay, owner unaffected.
+	clk.Advance(time.Minute)
+	if resp, body := login(attacker, "Wrong-password-again"); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("the attacker after expiry = %d %s, want 401", resp.StatusCode, body)
+	}
+	resp, body = login(attacker, ann.Password)
+	checkRetryAfter(t, resp, body, 120, 120)
+	if resp, body := login(owner, ann.Password); resp.StatusCode != http.StatusOK {
+		t.Fatalf("the owner's login after the re-lock = %d %s, want 200", resp.StatusCode, body)
+	}
+	// Every failure is audited against the account, from the attacker's address.
+	entries, _, err := env.DB.FindAuditEntries(env.Ctx(ann.User), fpr.AuditFilter{Action: string(fpr.AuditLoginFailed), Target: "user:" + ann.User.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != fpr.LoginPairLimit+1 {
+		t.Errorf("login.failed entries = %d, want %d", len(entries), fpr.LoginPairLimit+1)
+	}
+	for _, e := range entries {
+		if e.Address != attacker || e.Actor != nil {
+			t.Errorf("login.failed entry %+v: want address %s and no actor", e, attacker)
+		}
+	}
+	if n, err := env.DB.UnlockLogin(env.Ctx(nil), ann.User.Email); err != nil || n != 1 {
+		t.Fatalf("UnlockLogin = %d, %v; want 1", n, err)
+	}
+	if resp, body := login(attacker, ann.Password); resp.StatusCode != http.StatusOK {
+		t.Errorf("login from the attacker's address after unlock = %d %s, want 200", resp.StatusCode, body)
 	}
 }
 
 func TestAPILogin_ThrottlePerAddress(t *testing.T) {
 	t.Parallel()
 	clk := fprtest.NewClock(time.Date(2026, 5, 10, 12, 0, 0, 0, time.UTC))
-	env := fprtest.New(t, fprtest.WithClock(clk.Now))
+	env := fprtest.New(t, fprtest.WithClock(clk.Now), fprtest.WithLoopbackProxy())
 	env.Auth.AddrLimit = 4
 	ann := env.MustUser(t, fpr.RoleMember)
+	const guesser = "192.0.2.66"
 	// Four different unknown accounts from one address.
 	for i := range 4 {
-		if i > 0 {
-			clk.Advance(time.Minute)
-		}
-		resp, body := env.Do(t, "POST", "/api/v1/auth/login", "", map[string]string{"email": fmt.Sprintf("guess%d@example.org", i), "password": "Wrong-password-1"})
+		resp, body := env.DoFrom(t, guesser, "POST", "/api/v1/auth/login", "", map[string]string{"email": fmt.Sprintf("guess%d@example.org", i), "password": "Wrong-password-1"})
 		if resp.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("failure %d = %d %s, want 401", i+1, resp.StatusCode, body)
 		}
 	}
-	// Now even a right password from this address waits.
-	resp, body := env.Do(t, "POST", "/api/v1/auth/login", "", map[string]string{"email": ann.User.Email, "password": ann.Password})
-	checkRetryAfter(t, reply{resp.StatusCode, resp.Header}, body, 15*60, 15*60)
-	clk.Advance(14 * time.Minute)
-	resp, body = env.Do(t, "POST", "/api/v1/auth/login", "", map[string]string{"email": ann.User.Email, "password": ann.Password})
+	// Now even a right password from this address waits; from another it does not.
+	resp, body := env.DoFrom(t, guesser, "POST", "/api/v1/auth/login", "", map[string]string{"email": ann.User.Email, "password": ann.Password})
 	checkRetryAfter(t, reply{resp.StatusCode, resp.Header}, body, 60, 60)
+	if resp, body := env.DoFrom(t, "198.51.100.7", "POST", "/api/v1/auth/login", "", map[string]string{"email": ann.User.Email, "password": ann.Password}); resp.StatusCode != http.StatusOK {
+		t.Errorf("login from another address = %d %s, want 200", resp.StatusCode, body)
+	}
 	clk.Advance(time.Minute)
-	if resp, body := env.Do(t, "POST", "/api/v1/auth/login", "", map[string]string{"email": ann.User.Email, "password": ann.Password}); resp.StatusCode != http.StatusOK {
-		t.Errorf("login after the window = %d %s, want 200", resp.StatusCode, body)
+	if resp, body := env.DoFrom(t, guesser, "POST", "/api/v1/auth/login", "", map[string]string{"email": ann.User.Email, "password": ann.Password}); resp.StatusCode != http.StatusOK {
+		t.Errorf("login after the delay = %d %s, want 200", resp.StatusCode, body)
 	}
 }
 

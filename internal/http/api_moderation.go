@@ -17,6 +17,14 @@ type apiFlagCountJSON struct {
 	Count  int            `json:"count"`
 }
 
+// apiOpenFlagJSON is one unresolved flag as moderators see it.
+type apiOpenFlagJSON struct {
+	Reason    fpr.FlagReason `json:"reason"`
+	Note      string         `json:"note"`
+	Counts    bool           `json:"counts"`
+	CreatedAt string         `json:"created_at"`
+}
+
 // apiModerationItemJSON is the API's ModerationItem.
 type apiModerationItemJSON struct {
 	Review    apiReviewJSON      `json:"review"`
@@ -24,7 +32,8 @@ type apiModerationItemJSON struct {
 	FlagCount int                `json:"flag_count"`
 	Flags     []apiFlagCountJSON `json:"flags"`
 	// FoodSafety is true while a food-safety report is open.
-	FoodSafety bool `json:"food_safety"`
+	FoodSafety bool              `json:"food_safety"`
+	OpenFlags  []apiOpenFlagJSON `json:"open_flags"`
 }
 
 // apiModerationItem builds a queue entry; flags are listed in the order of
@@ -36,6 +45,10 @@ func apiModerationItem(it *fpr.ModerationItem) apiModerationItemJSON {
 		FlagCount:  it.FlagCount,
 		Flags:      []apiFlagCountJSON{},
 		FoodSafety: it.FoodSafety,
+		OpenFlags:  []apiOpenFlagJSON{},
+	}
+	for _, f := range it.OpenFlags {
+		j.OpenFlags = append(j.OpenFlags, apiOpenFlagJSON{Reason: f.Reason, Note: f.Note, Counts: f.Counts, CreatedAt: apiTime(f.CreatedAt)})
 	}
 	for _, reason := range fpr.FlagReasons {
 		if n := it.Flags[reason]; n > 0 {

@@ -382,9 +382,13 @@ func TestAPIReviewDepth_PurchaseCodes(t *testing.T) {
 		t.Errorf("verified reviews = %d, want 2", n)
 	}
 
-	// Guessing is throttled: after PurchaseCodeFailures bad codes, 429.
+	// Guessing is throttled: after the account's limit of bad codes, 429.
+	limit := fpr.DefaultRateLimits.For(fpr.LimitPurchaseCode)[0]
+	if limit.Subject != fpr.PerAccount {
+		t.Fatalf("first purchase_code limit is %v, want the per-account one", limit)
+	}
 	eve := env.MustUser(t, fpr.RoleMember)
-	for i := range fpr.PurchaseCodeFailures {
+	for i := range limit.Count {
 		a, body := review(eve, product, fmt.Sprintf("GUES-S000-0000-%04d", i))
 		wantAnswer("guess", a, body, http.StatusUnprocessableEntity)
 	}
@@ -393,7 +397,7 @@ func TestAPIReviewDepth_PurchaseCodes(t *testing.T) {
 	if a.Header.Get("Retry-After") == "" {
 		t.Error("429 without Retry-After")
 	}
-	clock.Advance(fpr.PurchaseCodeWindow + time.Second)
+	clock.Advance(limit.Window + time.Second)
 	a, body = review(eve, product, codes[3])
 	wantAnswer("after the window", a, body, http.StatusCreated)
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/fpr-team/fpr"
 	"github.com/fpr-team/fpr/internal/fprtest"
@@ -378,11 +379,15 @@ func TestAPIModeration(t *testing.T) {
 	wantStatus(t, "log as member", resp, body, http.StatusForbidden)
 }
 
-// TestAPIModeration_FlagsUnpublish: under post-moderation the third flag
-// takes the review out of the list and the queue shows it with its flags.
+// TestAPIModeration_FlagsUnpublish reproduces issue 10's attacks on flags:
+// three fresh accounts no longer hide a review (their flags only queue
+// it); three accounts a day old do; once a moderator republishes it, three
+// more flags queue it again but leave it published. Moderators see every
+// flag's reason and note.
 func TestAPIModeration_FlagsUnpublish(t *testing.T) {
 	t.Parallel()
-	env := fprtest.New(t)
+	clk := fprtest.NewClock(time.Date(2026, 5, 10, 12, 0, 0, 0, time.UTC))
+	env := fprtest.New(t, fprtest.WithClock(clk.Now))
 	producer := env.MustUser(t, fpr.RoleProducer)
 	product := mustFarmProduct(t, env, producer.User)
 	ann := env.MustUser(t, fpr.RoleMember)
@@ -390,19 +395,36 @@ func TestAPIModeration_FlagsUnpublish(t *testing.T) {
 	resp, body := env.Do(t, "POST", "/api/v1/products/"+product+"/reviews", ann.Token, map[string]any{"rating": 5, "body": "Buy it."})
 	wantStatus(t, "create", resp, body, http.StatusCreated)
 	id := mustDecode[struct{ Review reviewJSON }](t, body).Review.ID
-	for i, reason := range []string{"spam", "spam", "fake"} {
-		u := env.MustUser(t, fpr.RoleMember)
-		resp, body := env.Do(t, "POST", "/api/v1/reviews/"+id+"/flags", u.Token, map[string]any{"reason": reason})
-		wantStatus(t, fmt.Sprintf("flag %d", i+1), resp, body, http.StatusCreated)
+	var aged []*fprtest.TestUser
+	for range 6 {
+		aged = append(aged, env.MustUser(t, fpr.RoleMember))
 	}
-	resp, body = env.Do(t, "GET", "/api/v1/products/"+product+"/reviews", "", nil)
-	wantStatus(t, "list", resp, body, http.StatusOK)
-	if l := mustDecode[reviewListJSON](t, body); len(l.Items) != 0 {
-		t.Errorf("public list after 3 flags = %d reviews, want 0", len(l.Items))
+	flag := func(u *fprtest.TestUser, reason, note string) {
+		t.Helper()
+		resp, body := env.Do(t, "POST", "/api/v1/reviews/"+id+"/flags", u.Token, map[string]any{"reason": reason, "note": note})
+		wantStatus(t, "flag", resp, body, http.StatusCreated)
+		clk.Advance(time.Second) // one order: oldest first
 	}
-	resp, body = env.Do(t, "GET", "/api/v1/moderation/queue?status=flagged", admin.Token, nil)
-	wantStatus(t, "queue", resp, body, http.StatusOK)
-	q := mustDecode[struct {
+	listed := func() int {
+		t.Helper()
+		resp, body := env.Do(t, "GET", "/api/v1/products/"+product+"/reviews", "", nil)
+		wantStatus(t, "list", resp, body, http.StatusOK)
+		return len(mustDecode[reviewListJSON](t, body).Items)
+	}
+	for range 3 {
+		flag(env.MustUser(t, fpr.RoleMember), "fake", "fresh account")
+	}
+	if n := listed(); n != 1 {
+		t.Fatalf("public list after 3 flags by fresh accounts = %d reviews, want 1", n)
+	}
+	clk.Advance(fpr.FlagWeightAge)
+	for i, reason := range []string{"spam", "spam", "offensive"} {
+		flag(aged[i], reason, fmt.Sprintf("note %d", i))
+	}
+	if n := listed(); n != 0 {
+		t.Errorf("public list after 3 flags by day-old accounts = %d reviews, want 0", n)
+	}
+	type queue struct {
 		Items []struct {
 			Review    reviewJSON `json:"review"`
 			FlagCount int        `json:"flag_count"`
@@ -410,10 +432,34 @@ func TestAPIModeration_FlagsUnpublish(t *testing.T) {
 				Reason string `json:"reason"`
 				Count  int    `json:"count"`
 			} `json:"flags"`
+			OpenFlags []struct {
+				Reason string `json:"reason"`
+				Note   string `json:"note"`
+				Counts bool   `json:"counts"`
+			} `json:"open_flags"`
 		} `json:"items"`
-	}](t, body)
-	if len(q.Items) != 1 || q.Items[0].FlagCount != 3 || q.Items[0].Review.Status != "pending" ||
-		fmt.Sprint(q.Items[0].Flags) != "[{spam 2} {fake 1}]" {
-		t.Errorf("flagged queue = %+v, want the pending review with 2 spam and 1 fake", q)
+	}
+	resp, body = env.Do(t, "GET", "/api/v1/moderation/queue?status=flagged", admin.Token, nil)
+	wantStatus(t, "queue", resp, body, http.StatusOK)
+	q := mustDecode[queue](t, body)
+	if len(q.Items) != 1 || q.Items[0].FlagCount != 6 || q.Items[0].Review.Status != "pending" ||
+		fmt.Sprint(q.Items[0].Flags) != "[{spam 2} {offensive 1} {fake 3}]" {
+		t.Fatalf("flagged queue = %+v, want the pending review with 2 spam, 1 offensive, 3 fake", q)
+	}
+	if got := fmt.Sprint(q.Items[0].OpenFlags); got != "[{fake fresh account false} {fake fresh account false} {fake fresh account false} {spam note 0 true} {spam note 1 true} {offensive note 2 true}]" {
+		t.Errorf("open flags = %s, want each flag's reason, note and weight, oldest first", got)
+	}
+	resp, body = env.Do(t, "POST", "/api/v1/moderation/reviews/"+id, admin.Token, map[string]any{"action": "publish", "note": "Fine."})
+	wantStatus(t, "publish", resp, body, http.StatusOK)
+	for i := 3; i < 6; i++ {
+		flag(aged[i], "spam", "again")
+	}
+	if n := listed(); n != 1 {
+		t.Errorf("public list after a moderator published it and 3 more flags = %d reviews, want 1", n)
+	}
+	resp, body = env.Do(t, "GET", "/api/v1/moderation/queue?status=flagged", admin.Token, nil)
+	wantStatus(t, "queue", resp, body, http.StatusOK)
+	if q := mustDecode[queue](t, body); len(q.Items) != 1 || q.Items[0].FlagCount != 3 || q.Items[0].Review.Status != "published" {
+		t.Errorf("flagged queue after republishing = %+v, want the published review with its 3 new flags", q)
 	}
 }

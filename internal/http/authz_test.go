@@ -186,6 +186,7 @@ var authzCases = []authzCase{
 	{route: "GET /api/v1/ops/errors/{fingerprint}", path: fixed("/api/v1/ops/errors/" + authzFingerprint), want: adminOnly},
 	{route: "POST /api/v1/ops/errors/{fingerprint}/resolve", path: fixed("/api/v1/ops/errors/" + authzFingerprint + "/resolve"), want: adminOnly},
 	{route: "GET /api/v1/ops/releases", path: fixed("/api/v1/ops/releases"), want: adminOnly},
+	{route: "GET /api/v1/ops/audit", path: fixed("/api/v1/ops/audit"), want: adminOnly},
 	{route: "GET /api/v1/ops/requests/{request_id}", path: fixed("/api/v1/ops/requests/" + authzRequestID), want: adminOnly},
 
 	// Reviews, votes, flags, replies.
@@ -281,7 +282,8 @@ var roleOf = [numActors]fpr.Role{"", fpr.RoleMember, fpr.RoleMember, fpr.RolePro
 
 func TestAuthorization(t *testing.T) {
 	t.Parallel()
-	env := fprtest.New(t)
+	// The fixtures write more per user than the rate limits allow.
+	env := fprtest.New(t, fprtest.WithRateLimits(fpr.RateLimits{}))
 	w := &authzWorld{env: env}
 	for a := member; a < numActors; a++ {
 		w.users[a] = env.MustUser(t, roleOf[a])

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/fpr-team/fpr"
 )
@@ -77,12 +79,31 @@ func jsonKind(k string) string {
 // writeJSON writes v with status. Encoding into a buffer first means an
 // encoding failure can still become a proper error response.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(v); err != nil {
+	buf := jsonBuffers.Get().(*bytes.Buffer)
+	defer putJSONBuffer(buf)
+	if err := json.NewEncoder(buf).Encode(v); err != nil {
 		http.Error(w, fmt.Sprintf(`{"error":{"code":"internal","message":"encode response"},"request_id":%q}`, w.Header().Get("X-Request-ID")), http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	// Known length: no chunked encoding for bodies over the server's
+	// 2 KiB buffer (a page of reviews).
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// jsonBuffers holds the buffers writeJSON encodes into, so a page of
+// reviews does not grow a new one each time.
+var jsonBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putJSONBuffer returns buf to the pool unless it grew past 256 KiB (a
+// rare large answer should not stay in memory).
+func putJSONBuffer(buf *bytes.Buffer) {
+	if buf.Cap() > 256<<10 {
+		return
+	}
+	buf.Reset()
+	jsonBuffers.Put(buf)
 }

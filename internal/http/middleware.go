@@ -221,6 +221,15 @@ func withSecurityHeaders(next http.Handler) http.Handler {
 	})
 }
 
+// withClientAddr puts the client's address (clientAddr: the peer, or what
+// a trusted proxy names) in the request's context, where the store counts
+// rate limits by it and writes it in the audit log.
+func (s *Server) withClientAddr(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(fpr.NewContextWithClientAddr(r.Context(), s.clientAddr(r))))
+	})
+}
+
 // withAuth resolves the bearer token or session cookie to the acting user.
 // A bad bearer token is refused with 401; a stale cookie is ignored (the
 // visitor is simply anonymous).

@@ -25,7 +25,8 @@ import (
 
 // routes lists every route and builds the middleware chain, outermost
 // first: request ID, security headers, log (and metrics), recover, the
-// request's deadline, cross-origin protection, auth, then the mux, whose handlers record their
+// request's deadline, cross-origin protection, client address, auth, then
+// the mux, whose handlers record their
 // pattern.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
@@ -94,6 +95,7 @@ func (s *Server) routes() http.Handler {
 	handle("POST /api/v1/ops/errors/{fingerprint}/resolve", s.api(s.handleAPIErrorGroupResolve))
 	handle("GET /api/v1/ops/releases", s.api(s.handleAPIReleaseList))
 	handle("GET /api/v1/ops/requests/{request_id}", s.api(s.handleAPIRequestErrorShow))
+	handle("GET /api/v1/ops/audit", s.api(s.handleAPIAuditEntryList))
 
 	// Pages: handlers in <resource>.go, the render system in templates.go.
 	s.mustLoadWeb()
@@ -137,6 +139,7 @@ func (s *Server) routes() http.Handler {
 	page("POST /ops/errors/{fingerprint}/resolve", s.handleErrorGroupResolve)
 	page("GET /ops/releases", s.handleReleaseList)
 	page("GET /ops/alerts", s.handleAlertList)
+	page("GET /ops/audit", s.handleAuditEntryList)
 	page("GET /moderation/reviews/{id}", s.handleModerationReviewShow)
 	page("POST /moderation/reviews/{id}", s.handleReviewModerate)
 	page("GET /admin", s.handleAdminFarmList)
@@ -167,6 +170,7 @@ func (s *Server) routes() http.Handler {
 
 	var h http.Handler = mux
 	h = s.withAuth(h)
+	h = s.withClientAddr(h)
 	h = csrf.Handler(h)
 	h = s.withDeadline(h)
 	h = s.withRecover(h)

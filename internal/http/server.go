@@ -45,6 +45,8 @@ type Server struct {
 	// Ops serves the operations API and pages (error groups, releases,
 	// alerts).
 	Ops fpr.OpsService
+	// Audit serves the audit log (GET /api/v1/ops/audit, /ops/audit).
+	Audit fpr.AuditService
 	// Metrics serves GET /metrics; nil answers 404.
 	Metrics http.Handler
 	// MFA manages the acting user's two-factor authentication.

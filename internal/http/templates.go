@@ -100,6 +100,7 @@ var pageTypes = map[string]any{
 	"ops_group":         opsGroupPage{},
 	"ops_releases":      opsReleasesPage{},
 	"ops_alerts":        opsAlertsPage{},
+	"audit":             auditPage{},
 }
 
 // basePage is what every page's data carries, for the layout.

@@ -73,7 +73,8 @@ var pageSamples = map[string]any{
 		Moderation: &fpr.ModerationCounts{Removed: map[fpr.FlagReason]int{"spam": 2}, Rejected: map[fpr.FlagReason]int{"other": 1}},
 		PhotoForm:  sampleForm},
 	"moderation": &moderationPage{basePage: sampleBase, Status: "flagged", NextURL: "/moderation?cursor=x",
-		Items: []moderationItem{{ModerationItem: &fpr.ModerationItem{Review: sampleReview, ProductName: "Cheese", FlagCount: 3, Flags: map[fpr.FlagReason]int{"spam": 2, "fake": 1}},
+		Items: []moderationItem{{ModerationItem: &fpr.ModerationItem{Review: sampleReview, ProductName: "Cheese", FlagCount: 3, Flags: map[fpr.FlagReason]int{"spam": 2, "fake": 1},
+			OpenFlags: []*fpr.Flag{{Reason: "spam", Note: "Same text on five products.", Counts: true, CreatedAt: sampleTime}, {Reason: "fake", CreatedAt: sampleTime}}},
 			Form: moderationForm{Action: "reject", Note: "n", formState: formState{Errors: map[string]string{"action": "Choose."}}}}}},
 	"moderation_review": &moderationReviewPage{basePage: sampleBase, Review: sampleReview, ProductName: "Cheese",
 		Log:  []*fpr.ModerationEntry{{ID: "m1", ReviewID: "r1", Moderator: fpr.Author{ID: "u1", DisplayName: "Mo"}, Action: "publish", Note: "ok", CreatedAt: sampleTime}},
@@ -100,6 +101,10 @@ var pageSamples = map[string]any{
 	"purchase_codes": &purchaseCodesPage{basePage: sampleBase, Farm: sampleFarm, Products: []*fpr.Product{sampleProduct},
 		Form:  purchaseCodeForm{ProductID: "p1", Count: "2", formState: sampleForm},
 		Codes: []printedCode{{Code: "ABCD-EFGH-JKMN-PQRS", Product: "Cheese", URL: "http://x/products/p1?code=ABCD", QR: mustQR("http://x/products/p1?code=ABCD")}}},
+	"audit": &auditPage{basePage: sampleBase, Actor: "u1", Target: "review:r1", Action: "bad!", NextURL: "/ops/audit?cursor=x",
+		formState: formState{Errors: map[string]string{"action": "Must be an action name."}},
+		Entries: []*fpr.AuditEntry{{ID: "a1", Action: fpr.AuditReviewModerate, Actor: &fpr.Author{ID: "u1", DisplayName: "Mo"}, Target: "review:r1",
+			Address: "192.0.2.1", CreatedAt: sampleTime, Details: map[string]string{"action": "publish"}}, {ID: "a2", Action: fpr.AuditLoginFailed, CreatedAt: sampleTime}}},
 	"farm": &farmPage{basePage: sampleBase, Farm: sampleFarm, Products: []*fpr.Product{sampleProduct}, NextURL: "/farms/f1?cursor=x", CanManage: true},
 }
 

@@ -223,7 +223,7 @@ func (l *Loader) RecountRatings() error {
 // HasProducts reports whether the catalogue has any product.
 func (db *DB) HasProducts(ctx context.Context) (bool, error) {
 	var n int
-	err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM products LIMIT 1) AS p`).Scan(&n)
+	err := db.readRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM products LIMIT 1) AS p`).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("has products: %w", err)
 	}
@@ -233,7 +233,7 @@ func (db *DB) HasProducts(ctx context.Context) (bool, error) {
 // HasFarms reports whether the catalogue has any farm.
 func (db *DB) HasFarms(ctx context.Context) (bool, error) {
 	var n int
-	err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM farms LIMIT 1) AS f`).Scan(&n)
+	err := db.readRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM farms LIMIT 1) AS f`).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("has farms: %w", err)
 	}

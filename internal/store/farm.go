@@ -24,7 +24,7 @@ func scanFarm(row interface{ Scan(...any) error }) (*fpr.Farm, error) {
 
 // FindFarmByID returns a farm or not_found.
 func (db *DB) FindFarmByID(ctx context.Context, id string) (*fpr.Farm, error) {
-	f, err := scanFarm(db.read.QueryRowContext(ctx, `SELECT `+farmColumns+` FROM farms WHERE id = $1`, id))
+	f, err := scanFarm(db.readRow(ctx, `SELECT `+farmColumns+` FROM farms WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("farm")
 	}
@@ -62,8 +62,8 @@ func (db *DB) FindFarms(ctx context.Context, f fpr.FarmFilter) ([]*fpr.Farm, str
 	if after != nil {
 		q += ` AND (name, id) > (` + arg(after.Str) + `, ` + arg(after.ID) + `)`
 	}
-	q += ` ORDER BY name, id LIMIT ` + arg(f.Limit+1) //nolint:gosec // G202: only placeholders are appended; values go in args
-	rows, err := db.read.QueryContext(ctx, q, args...)
+	q += ` ORDER BY name, id LIMIT ` + arg(f.Limit+1)
+	rows, err := db.readRows(ctx, q, args...)
 	if err != nil {
 		return nil, "", db.dialect.translate(fmt.Errorf("find farms: %w", err))
 	}
@@ -178,6 +178,9 @@ func (db *DB) UpdateFarm(ctx context.Context, id string, upd fpr.FarmUpdate) (*f
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE farms SET name = $1, slug = $2, region = $3, description = $4 WHERE id = $5`,
 			farm.Name, farm.Slug, farm.Region, farm.Description, farm.ID); err != nil {
+			return err
+		}
+		if err := tx.auditStaff(ctx, farm.OwnerID, fpr.AuditFarmUpdate, fpr.AuditTarget("farm", farm.ID), map[string]string{"owner_id": farm.OwnerID}); err != nil {
 			return err
 		}
 		if farm.Name != oldName {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 )
 
 // Group commit on SQLite. With synchronous=FULL every COMMIT waits for an
@@ -41,7 +42,16 @@ type writeOp struct {
 	ctx  context.Context
 	fn   func(tx *Tx) error
 	done chan error // receives the outcome once
+	// state moves once from opQueued to opStarted (the committer runs it)
+	// or to opAbandoned (its caller's context ended first; never run).
+	state atomic.Int32
 }
+
+const (
+	opQueued int32 = iota
+	opStarted
+	opAbandoned
+)
 
 // committer runs queued write transactions in batches.
 type committer struct {
@@ -73,9 +83,10 @@ func newCommitter(db *DB) *committer {
 }
 
 // do queues fn and waits for its outcome: nil only after its batch has
-// committed. Once queued, the outcome is awaited even when ctx ends (the
-// operation is then skipped if it has not started), so a caller never
-// reports a failure for a write that commits.
+// committed. When ctx ends before the committer starts the operation, it
+// is abandoned (never run) and do returns at once; once started, its
+// outcome is awaited, so a caller never reports a failure for a write that
+// commits.
 func (c *committer) do(ctx context.Context, fn func(tx *Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -93,7 +104,15 @@ func (c *committer) do(ctx context.Context, fn func(tx *Tx) error) error {
 		return ctx.Err()
 	}
 	c.closing.RUnlock()
-	return <-op.done
+	select {
+	case err := <-op.done:
+		return err
+	case <-ctx.Done():
+		if op.state.CompareAndSwap(opQueued, opAbandoned) {
+			return ctx.Err()
+		}
+		return <-op.done // started: its outcome comes
+	}
 }
 
 // close stops taking operations, runs those queued, and waits.
@@ -153,6 +172,8 @@ func (c *committer) run(batch []*writeOp) {
 	// The batch's own context: one caller's cancelled request must not
 	// roll back the others' work (see Tx.stmtCtx).
 	ctx := context.Background()
+	// Before BEGIN: preparing on the pool needs its one connection.
+	c.db.wstmts.prepareWanted(ctx)
 	sqlTx, err := c.db.write.BeginTx(ctx, c.db.dialect.txOptions(true))
 	if err != nil {
 		fail(c.db.dialect.translate(err))
@@ -161,8 +182,8 @@ func (c *committer) run(batch []*writeOp) {
 	}
 	ran := 0
 	for i, op := range batch {
-		if err := op.ctx.Err(); err != nil {
-			errs[i] = err
+		if err := op.ctx.Err(); err != nil || !op.state.CompareAndSwap(opQueued, opStarted) {
+			errs[i] = context.Cause(op.ctx) // its caller has gone
 			continue
 		}
 		opErr, broken := c.runOne(ctx, sqlTx, op)
@@ -192,7 +213,7 @@ func (c *committer) runOne(ctx context.Context, sqlTx *sql.Tx, op *writeOp) (opE
 	if _, err := sqlTx.ExecContext(ctx, `SAVEPOINT op`); err != nil {
 		return err, err
 	}
-	tx := &Tx{Tx: sqlTx, db: c.db, now: c.db.txNow(), batched: true}
+	tx := &Tx{Tx: sqlTx, db: c.db, now: c.db.txNow(), batched: true, cache: c.db.wstmts}
 	opErr = callOp(op.fn, tx)
 	if opErr != nil {
 		opErr = c.db.dialect.translate(opErr)

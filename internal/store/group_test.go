@@ -447,3 +447,28 @@ func TestGroupCommit_KillLosesNothingAcknowledged(t *testing.T) {
 		t.Errorf("%d summaries differ from a recount after kill -9", bad)
 	}
 }
+
+// TestGroupCommit_DeadlineWhileQueued: a caller whose deadline passes while
+// its write waits behind a batch returns at once (503 unavailable), while
+// that batch still runs, and its write never happens.
+func TestGroupCommit_DeadlineWhileQueued(t *testing.T) {
+	t.Parallel()
+	db := mustOpenInternal(t)
+	products := mustRawProduct(t, db, 1)
+	u := mustMember(t, db)
+	release := holdCommitter(t, db)
+	ctx, cancel := context.WithTimeout(actAs(u), time.Millisecond)
+	defer cancel()
+	// Returns although the committer is held until after it returns.
+	err := db.CreateReview(ctx, &fpr.Review{ProductID: products[0], Rating: 4, Body: "Too late."})
+	if fpr.ErrorCode(err) != fpr.CodeUnavailable || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("write past its deadline = %v, want unavailable (deadline exceeded)", err)
+	}
+	release()
+	if err := db.CreateReview(actAs(u), &fpr.Review{ProductID: products[0], Rating: 2, Body: "In time."}); err != nil {
+		t.Fatal(err)
+	}
+	if n := countRows(t, db, `SELECT COUNT(*) FROM reviews WHERE body = 'Too late.'`); n != 0 {
+		t.Error("the abandoned write was written")
+	}
+}

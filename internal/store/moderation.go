@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/fpr-team/fpr"
@@ -111,7 +112,9 @@ func (db *DB) FindModerationQueue(ctx context.Context, f fpr.ModerationFilter) (
 	return items, next, nil
 }
 
-// countOpenFlags fills the flag counts of items, in one query.
+// countOpenFlags fills the flag counts and the listed flags (reason,
+// note, whether it counts; at most fpr.MaxFlagsShown each) of items, in
+// one query.
 func (tx *Tx) countOpenFlags(ctx context.Context, items map[string]*fpr.ModerationItem) error {
 	if len(items) == 0 {
 		return nil
@@ -122,8 +125,8 @@ func (tx *Tx) countOpenFlags(ctx context.Context, items map[string]*fpr.Moderati
 		args = append(args, id)
 		ph = append(ph, fmt.Sprintf("$%d", len(args)))
 	}
-	q := `SELECT review_id, reason, COUNT(*) FROM review_flags
-		WHERE resolved = FALSE AND review_id IN (` + strings.Join(ph, ", ") + `) GROUP BY review_id, reason`
+	q := `SELECT id, review_id, user_id, reason, note, counts, created_at FROM review_flags
+		WHERE resolved = FALSE AND review_id IN (` + strings.Join(ph, ", ") + `) ORDER BY review_id, created_at, id`
 	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("count flags: %w", err)
@@ -131,16 +134,19 @@ func (tx *Tx) countOpenFlags(ctx context.Context, items map[string]*fpr.Moderati
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			id     string
-			reason fpr.FlagReason
-			n      int
+			f       fpr.Flag
+			created int64
 		)
-		if err := rows.Scan(&id, &reason, &n); err != nil {
+		if err := rows.Scan(&f.ID, &f.ReviewID, &f.UserID, &f.Reason, &f.Note, &f.Counts, &created); err != nil {
 			return fmt.Errorf("count flags: %w", err)
 		}
-		if it := items[id]; it != nil {
-			it.Flags[reason] += n
-			it.FlagCount += n
+		f.CreatedAt = fromMicros(created)
+		if it := items[f.ReviewID]; it != nil {
+			it.Flags[f.Reason]++
+			it.FlagCount++
+			if len(it.OpenFlags) < fpr.MaxFlagsShown {
+				it.OpenFlags = append(it.OpenFlags, &f)
+			}
 		}
 	}
 	return rows.Err()
@@ -193,12 +199,23 @@ func (db *DB) ModerateReview(ctx context.Context, id string, action fpr.Moderati
 		if r.Status == action.Status() && resolved == 0 {
 			return fpr.Errorf(fpr.CodeConflict, "This review is already %s.", r.Status)
 		}
+		from := r.Status
 		if err := tx.setReviewStatus(ctx, r, action.Status()); err != nil {
+			return err
+		}
+		// A review a moderator published is vetted: later flags queue it
+		// again but do not unpublish it (fpr.ReviewStatusAfterFlag).
+		if _, err := tx.ExecContext(ctx, `UPDATE reviews SET vetted = $1 WHERE id = $2`, action == fpr.ActionPublish, r.ID); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO moderation_log (id, review_id, moderator_id, action, note, created_at, reason, product_id)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, db.NewID(tx.now), r.ID, mod.ID, string(action), note, micros(tx.now),
 			nullString(string(reason)), r.ProductID); err != nil {
+			return err
+		}
+		if err := tx.Audit(ctx, fpr.AuditReviewModerate, fpr.AuditTarget("review", r.ID), map[string]string{
+			"action": string(action), "from": string(from), "note": note, "reason": string(reason),
+			"food_safety": strconv.FormatBool(foodSafety > 0), "flags_resolved": strconv.FormatInt(resolved, 10)}); err != nil {
 			return err
 		}
 		return tx.fillReviews(ctx, []*fpr.Review{r})

@@ -405,14 +405,18 @@ func (db *DB) ResolveErrorGroup(ctx context.Context, fingerprint string) (*fpr.E
 		if err != nil {
 			return err
 		}
-		if _, err := res.RowsAffected(); err != nil {
+		n, err := res.RowsAffected()
+		if err != nil {
 			return err
 		}
 		g, err = scanErrorGroup(tx.QueryRowContext(ctx, `SELECT `+errorGroupColumns+` FROM error_groups WHERE fingerprint = $1`, fingerprint))
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("error group")
 		}
-		return err
+		if err != nil || n == 0 {
+			return err // already resolved: nothing new to record
+		}
+		return tx.Audit(ctx, fpr.AuditErrorResolve, fpr.AuditTarget("error", fingerprint), map[string]string{"type": g.Type, "route": g.Route})
 	})
 	return g, err
 }
@@ -518,7 +522,7 @@ func (db *DB) MarkAlertSent(ctx context.Context, id string, sendErr error) error
 // LatestRatioAlerts returns each route's newest ratio alert or
 // ratio_resolved alert.
 func (db *DB) LatestRatioAlerts(ctx context.Context) (map[string]*fpr.Alert, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+alertColumns+` FROM alerts a
+	rows, err := db.readRows(ctx, `SELECT `+alertColumns+` FROM alerts a
 		WHERE a.kind IN ($1, $2) AND a.seq = (SELECT MAX(b.seq) FROM alerts b WHERE b.route = a.route AND b.kind IN ($1, $2))`,
 		string(fpr.AlertRatio), string(fpr.AlertRatioResolved))
 	if err != nil {
@@ -554,7 +558,7 @@ func (db *DB) FindAlerts(ctx context.Context, p fpr.Page) ([]*fpr.Alert, string,
 	if c != nil {
 		after = c.ID
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT `+alertColumns+` FROM alerts
+	rows, err := db.readRows(ctx, `SELECT `+alertColumns+` FROM alerts
 		WHERE $1 = '' OR id < $1 ORDER BY id DESC LIMIT $2`, after, p.Limit+1)
 	if err != nil {
 		return nil, "", db.dialect.translate(err)

@@ -299,6 +299,9 @@ func (db *DB) CreateProduct(ctx context.Context, p *fpr.Product) error {
 			p.ID, p.FarmID, p.Name, p.Slug, string(p.Category), p.Description, p.Unit, micros(tx.now)); err != nil {
 			return err
 		}
+		if err := tx.auditStaff(ctx, farm.OwnerID, fpr.AuditProductCreate, fpr.AuditTarget("product", p.ID), map[string]string{"farm_id": farm.ID}); err != nil {
+			return err
+		}
 		return db.dialect.indexProducts(ctx, tx, "p.id = $1", p.ID)
 	})
 	if err != nil {
@@ -325,7 +328,8 @@ func (db *DB) UpdateProduct(ctx context.Context, id string, upd fpr.ProductUpdat
 		if err != nil {
 			return err
 		}
-		if _, err := tx.manageableFarm(ctx, p.FarmID); err != nil {
+		farm, err := tx.manageableFarm(ctx, p.FarmID)
+		if err != nil {
 			return err
 		}
 		if upd.Name != nil {
@@ -345,6 +349,9 @@ func (db *DB) UpdateProduct(ctx context.Context, id string, upd fpr.ProductUpdat
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE products SET name = $1, slug = $2, category = $3, description = $4, unit = $5 WHERE id = $6`,
 			p.Name, p.Slug, string(p.Category), p.Description, p.Unit, p.ID); err != nil {
+			return err
+		}
+		if err := tx.auditStaff(ctx, farm.OwnerID, fpr.AuditProductUpdate, fpr.AuditTarget("product", p.ID), map[string]string{"farm_id": farm.ID}); err != nil {
 			return err
 		}
 		if upd.Name != nil || upd.Description != nil {
@@ -374,7 +381,11 @@ func (db *DB) DeleteProduct(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.manageableFarm(ctx, farmID); err != nil {
+		farm, err := tx.manageableFarm(ctx, farmID)
+		if err != nil {
+			return err
+		}
+		if err := tx.auditStaff(ctx, farm.OwnerID, fpr.AuditProductDelete, fpr.AuditTarget("product", id), map[string]string{"farm_id": farm.ID}); err != nil {
 			return err
 		}
 		if err := db.dialect.unindexProducts(ctx, tx, "p.id = $1", id); err != nil {

@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/fpr-team/fpr"
 )
@@ -119,25 +118,15 @@ func (tx *Tx) redeemPurchaseCode(ctx context.Context, code, farmID, productID, r
 	}
 }
 
-// purchaseCodeThrottle refuses (rate_limited, with Retry-After) an account
-// that entered fpr.PurchaseCodeFailures bad codes within the window. The
-// count is the login throttle's fixed-window counter (login_failures,
-// under key "purchase_code:<user>"), shared by every instance.
-func (db *DB) purchaseCodeThrottle(ctx context.Context, key string) error {
-	wait, err := db.LoginLockedFor(ctx, key)
-	if err != nil {
-		return fmt.Errorf("purchase code throttle: %w", err)
-	}
-	if wait <= 0 {
+// countRefusedPurchaseCode counts one refused code against the acting
+// account and address (fpr.LimitPurchaseCode), in its own transaction:
+// the review's, which the refusal rolled back, cannot hold it. Reaching
+// the limit is not this request's error (it got its 422); the next
+// attempt is refused before it starts (RateLimitReached).
+func (db *DB) countRefusedPurchaseCode(ctx context.Context) error {
+	err := db.RateLimit(ctx, fpr.LimitPurchaseCode)
+	if fpr.ErrorCode(err) == fpr.CodeRateLimited {
 		return nil
 	}
-	secs := int((wait + time.Second - 1) / time.Second)
-	return &fpr.Error{Code: fpr.CodeRateLimited, RetryAfterSeconds: secs,
-		Message: "Too many codes that did not work. Try again later."}
-}
-
-// recordPurchaseCodeFailure counts one refused code against key.
-func (db *DB) recordPurchaseCodeFailure(ctx context.Context, key string) error {
-	_, err := db.RecordLoginFailure(ctx, key, fpr.PurchaseCodeFailures, fpr.PurchaseCodeWindow)
 	return err
 }

@@ -167,8 +167,8 @@ func (db *DB) FindReviewByID(ctx context.Context, id string) (*fpr.Review, error
 // (fpr.ValidateAspects for the product's category), and a purchase code,
 // redeemed in the same transaction as the insert (see redeemPurchaseCode):
 // of two reviews racing for one code, one is verified and the other is
-// refused. An account that enters fpr.PurchaseCodeFailures bad codes in
-// fpr.PurchaseCodeWindow gets rate_limited until the window ends.
+// refused. Refused codes count under fpr.LimitPurchaseCode; past its
+// limits an attempt is rate_limited before it starts.
 // unauthenticated, not_found (product), validation_failed, forbidden (the
 // owner of the product's farm), conflict, rate_limited.
 func (db *DB) CreateReview(ctx context.Context, r *fpr.Review) error {
@@ -187,13 +187,15 @@ func (db *DB) CreateReview(ctx context.Context, r *fpr.Review) error {
 	r.VerifiedPurchase = false
 	r.Revisions = 0
 	r.Photos = nil
-	codeKey := "purchase_code:" + actor.ID
 	if r.PurchaseCode != "" {
-		if err := db.purchaseCodeThrottle(ctx, codeKey); err != nil {
+		if err := db.RateLimitReached(ctx, fpr.LimitPurchaseCode); err != nil {
 			return err
 		}
 	}
 	err = db.inIdempotentTx(ctx, r, func(tx *Tx) error {
+		if err := tx.RateLimit(ctx, fpr.LimitReview); err != nil {
+			return err
+		}
 		farm, err := tx.farmOfProduct(ctx, r.ProductID)
 		if err != nil {
 			return err
@@ -234,7 +236,7 @@ func (db *DB) CreateReview(ctx context.Context, r *fpr.Review) error {
 	})
 	if err != nil {
 		if _, bad := fpr.ErrorFields(err)["purchase_code"]; bad {
-			if rerr := db.recordPurchaseCodeFailure(ctx, codeKey); rerr != nil {
+			if rerr := db.countRefusedPurchaseCode(ctx); rerr != nil {
 				return fmt.Errorf("create review: %w", rerr)
 			}
 		}
@@ -281,6 +283,9 @@ func (db *DB) UpdateReview(ctx context.Context, id string, upd fpr.ReviewUpdate)
 	}
 	var r *fpr.Review
 	err = db.inTx(ctx, true, func(tx *Tx) error {
+		if err := tx.RateLimit(ctx, fpr.LimitEdit); err != nil {
+			return err
+		}
 		var err error
 		if r, err = tx.lockVisibleReview(ctx, id); err != nil {
 			return err
@@ -331,7 +336,8 @@ func (db *DB) UpdateReview(ctx context.Context, id string, upd fpr.ReviewUpdate)
 			r.Revisions++
 		}
 		r.UpdatedAt = fromMicros(micros(tx.now))
-		if _, err := tx.ExecContext(ctx, `UPDATE reviews SET rating = $1, title = $2, body = $3, harvest = $4, updated_at = $5 WHERE id = $6`,
+		// An edited review is no longer the one a moderator vetted.
+		if _, err := tx.ExecContext(ctx, `UPDATE reviews SET rating = $1, title = $2, body = $3, harvest = $4, updated_at = $5, vetted = FALSE WHERE id = $6`,
 			r.Rating, r.Title, r.Body, nullString(r.Harvest), micros(tx.now), r.ID); err != nil {
 			return err
 		}
@@ -379,6 +385,10 @@ func (db *DB) DeleteReview(ctx context.Context, id string) error {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM reviews WHERE id = $1`, r.ID); err != nil {
+			return err
+		}
+		if err := tx.auditStaff(ctx, r.Author.ID, fpr.AuditReviewDelete, fpr.AuditTarget("review", r.ID), map[string]string{
+			"author_id": r.Author.ID, "product_id": r.ProductID, "status": string(r.Status)}); err != nil {
 			return err
 		}
 		counted := fpr.CountsInRating(r.Status, r.Probe)

@@ -19,6 +19,9 @@ func (db *DB) SetHelpful(ctx context.Context, reviewID string, helpful bool) err
 		return err
 	}
 	err = db.inTx(ctx, true, func(tx *Tx) error {
+		if err := tx.RateLimit(ctx, fpr.LimitVote); err != nil {
+			return err
+		}
 		r, err := tx.lockVisibleReview(ctx, reviewID)
 		if err != nil {
 			return err
@@ -52,9 +55,11 @@ func (db *DB) SetHelpful(ctx context.Context, reviewID string, helpful bool) err
 
 // FlagReview records the acting user's flag of a review they may see. The
 // unique index on (review_id, user_id) makes a second flag a conflict.
-// Under post-moderation, FlagsToUnpublish unresolved flags by distinct
-// users send a published review back to pending, out of the rating
-// summary, in the same transaction. unauthenticated, validation_failed,
+// Every flag queues the review for a moderator; under post-moderation,
+// FlagsToUnpublish unresolved flags that count (fpr.FlagCounts: accounts
+// old enough) send a published review back to pending, out of the rating
+// summary, in the same transaction, unless a moderator has published it
+// since its last edit (fpr.ReviewStatusAfterFlag). unauthenticated, validation_failed,
 // not_found, forbidden (one's own review), conflict.
 func (db *DB) FlagReview(ctx context.Context, f *fpr.Flag) error {
 	actor, err := fpr.RequireUser(ctx)
@@ -65,6 +70,9 @@ func (db *DB) FlagReview(ctx context.Context, f *fpr.Flag) error {
 		return err
 	}
 	err = db.inTx(ctx, true, func(tx *Tx) error {
+		if err := tx.RateLimit(ctx, fpr.LimitFlag); err != nil {
+			return err
+		}
 		r, err := tx.lockVisibleReview(ctx, f.ReviewID)
 		if err != nil {
 			return err
@@ -75,9 +83,9 @@ func (db *DB) FlagReview(ctx context.Context, f *fpr.Flag) error {
 		f.ID = db.NewID(tx.now)
 		f.UserID = actor.ID
 		f.CreatedAt = fromMicros(micros(tx.now))
-		if _, err := tx.ExecContext(ctx, `INSERT INTO review_flags (id, review_id, user_id, reason, note, resolved, created_at)
-			VALUES ($1, $2, $3, $4, $5, FALSE, $6)`,
-			f.ID, r.ID, actor.ID, string(f.Reason), f.Note, micros(tx.now)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO review_flags (id, review_id, user_id, reason, note, resolved, created_at, counts)
+			VALUES ($1, $2, $3, $4, $5, FALSE, $6, $7)`,
+			f.ID, r.ID, actor.ID, string(f.Reason), f.Note, micros(tx.now), fpr.FlagCounts(actor, tx.now)); err != nil {
 			if fpr.ErrorCode(db.dialect.translate(err)) == fpr.CodeConflict {
 				return fpr.Errorf(fpr.CodeConflict, "You have already flagged this review.")
 			}
@@ -85,12 +93,18 @@ func (db *DB) FlagReview(ctx context.Context, f *fpr.Flag) error {
 		}
 		// Food-safety reports leave the review published
 		// (fpr.FlagUnpublishes): they do not count towards unpublishing.
-		var open int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM review_flags WHERE review_id = $1 AND resolved = FALSE AND reason <> $2`,
-			r.ID, string(fpr.FlagFoodSafety)).Scan(&open); err != nil {
+		var (
+			counting int
+			vetted   bool
+		)
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM review_flags WHERE review_id = $1 AND resolved = FALSE AND counts = TRUE AND reason <> $2`,
+			r.ID, string(fpr.FlagFoodSafety)).Scan(&counting); err != nil {
 			return err
 		}
-		return tx.setReviewStatus(ctx, r, fpr.ReviewStatusAfterFlag(db.Moderation, r.Status, open))
+		if err := tx.QueryRowContext(ctx, `SELECT vetted FROM reviews WHERE id = $1`, r.ID).Scan(&vetted); err != nil {
+			return err
+		}
+		return tx.setReviewStatus(ctx, r, fpr.ReviewStatusAfterFlag(db.Moderation, r.Status, counting, vetted))
 	})
 	if err != nil {
 		return fmt.Errorf("flag review: %w", err)
@@ -112,6 +126,9 @@ func (db *DB) SetReply(ctx context.Context, reviewID, body string) (*fpr.Review,
 	body = strings.TrimSpace(body)
 	var r *fpr.Review
 	err = db.inTx(ctx, true, func(tx *Tx) error {
+		if err := tx.RateLimit(ctx, fpr.LimitReply); err != nil {
+			return err
+		}
 		var err error
 		if r, err = tx.lockVisibleReview(ctx, reviewID); err != nil {
 			return err
@@ -127,6 +144,9 @@ func (db *DB) SetReply(ctx context.Context, reviewID, body string) (*fpr.Review,
 			VALUES ($1, $2, $3, $4, $4)
 			ON CONFLICT (review_id) DO UPDATE SET author_id = excluded.author_id, body = excluded.body, updated_at = excluded.updated_at`,
 			r.ID, actor.ID, body, micros(tx.now)); err != nil {
+			return err
+		}
+		if err := tx.auditStaff(ctx, farm.OwnerID, fpr.AuditReplySet, fpr.AuditTarget("review", r.ID), map[string]string{"farm_id": farm.ID}); err != nil {
 			return err
 		}
 		if r, err = tx.findReview(ctx, r.ID); err != nil {

@@ -16,13 +16,44 @@ import (
 func (db *DB) CreateSession(ctx context.Context, tokenHash, userID string, kind fpr.SessionKind, ttl time.Duration) (*fpr.Session, error) {
 	var s *fpr.Session
 	err := db.inTx(ctx, true, func(tx *Tx) error {
-		s = &fpr.Session{UserID: userID, Kind: kind, CreatedAt: tx.now, ExpiresAt: tx.now.Add(ttl)}
-		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, kind, created_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5)`, tokenHash, userID, string(kind), micros(s.CreatedAt), micros(s.ExpiresAt))
+		var err error
+		s, err = tx.createSession(ctx, tokenHash, userID, kind, ttl)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create session: %w", err)
+	}
+	return s, nil
+}
+
+// CreateLoginSession is CreateSession for a successful login: in the same
+// transaction it forgets the failures counted against throttleKey (the
+// account from this address) and records login in the audit log, with
+// the user as actor.
+func (db *DB) CreateLoginSession(ctx context.Context, tokenHash, userID string, kind fpr.SessionKind, ttl time.Duration, throttleKey string) (*fpr.Session, error) {
+	var s *fpr.Session
+	err := db.inTx(ctx, true, func(tx *Tx) error {
+		var err error
+		if s, err = tx.createSession(ctx, tokenHash, userID, kind, ttl); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE key = $1`, throttleKey); err != nil {
+			return err
+		}
+		return tx.AuditAs(ctx, userID, fpr.AuditLogin, fpr.AuditTarget("user", userID), map[string]string{"kind": string(kind)})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create login session: %w", err)
+	}
+	return s, nil
+}
+
+func (tx *Tx) createSession(ctx context.Context, tokenHash, userID string, kind fpr.SessionKind, ttl time.Duration) (*fpr.Session, error) {
+	s := &fpr.Session{UserID: userID, Kind: kind, CreatedAt: tx.now, ExpiresAt: tx.now.Add(ttl)}
+	_, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, kind, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5)`, tokenHash, userID, string(kind), micros(s.CreatedAt), micros(s.ExpiresAt))
+	if err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -38,7 +69,7 @@ func (db *DB) FindSession(ctx context.Context, tokenHash string) (*fpr.User, *fp
 		kind       string
 		now        = micros(db.Now())
 	)
-	err := db.read.QueryRowContext(ctx, `SELECT u.id, u.email, u.display_name, u.role, u.probe, u.created_at, u.mfa_enabled,
+	err := db.readRow(ctx, `SELECT u.id, u.email, u.display_name, u.role, u.probe, u.created_at, u.mfa_enabled,
 			s.kind, s.created_at, s.expires_at
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.token_hash = $1 AND s.expires_at > $2`, tokenHash, now).

@@ -39,6 +39,9 @@ type DB struct {
 	NewID func(time.Time) string
 	// Moderation decides whether new reviews publish at once.
 	Moderation fpr.ModerationMode
+	// RateLimits are the limits on writes (ratelimit.go); nil counts
+	// nothing. internal/app sets fpr.DefaultRateLimits or FPR_RATE_LIMITS.
+	RateLimits fpr.RateLimits
 	// Fault, when set, is called at each fault point of a keyed write
 	// (fault.go); the crash test's hook kills the process there.
 	Fault func(point string)
@@ -46,12 +49,17 @@ type DB struct {
 	// group runs write transactions in batches with one commit (SQLite
 	// only; nil on PostgreSQL). See group.go.
 	group *committer
+	// rstmts and wstmts keep the prepared statements of the read and
+	// write pools (SQLite only; nil on PostgreSQL). See stmtcache.go.
+	rstmts, wstmts *stmtCache
 }
 
 // Options configure Open.
 type Options struct {
 	Logger     *slog.Logger
 	Moderation fpr.ModerationMode
+	// RateLimits are the limits on writes; nil counts nothing.
+	RateLimits fpr.RateLimits
 	// MaxOpenConns bounds the (read) pool; 0 picks a default.
 	MaxOpenConns int
 	// NoGroupCommit commits each SQLite write transaction on its own
@@ -67,6 +75,7 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 		Now:        func() time.Time { return time.Now().UTC() },
 		NewID:      fpr.NewID,
 		Moderation: opt.Moderation,
+		RateLimits: opt.RateLimits,
 	}
 	if db.log == nil {
 		db.log = slog.New(slog.DiscardHandler)
@@ -93,8 +102,11 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
-	if db.dialect.name() == "sqlite" && !opt.NoGroupCommit {
-		db.group = newCommitter(db)
+	if db.dialect.name() == "sqlite" {
+		db.rstmts, db.wstmts = newStmtCache(db.read), newStmtCache(db.write)
+		if !opt.NoGroupCommit {
+			db.group = newCommitter(db)
+		}
 	}
 	return db, nil
 }
@@ -104,6 +116,8 @@ func (db *DB) Close() error {
 	if db.group != nil {
 		db.group.close()
 	}
+	db.rstmts.close()
+	db.wstmts.close()
 	err := db.read.Close()
 	if db.write != db.read {
 		err = errors.Join(err, db.write.Close())
@@ -128,6 +142,9 @@ type Tx struct {
 	now time.Time
 	// batched is set for an operation of a group commit batch (group.go).
 	batched bool
+	// cache holds the prepared statements of the transaction's pool (nil:
+	// none).
+	cache *stmtCache
 }
 
 // txNow is the time of a new transaction, truncated to what the database
@@ -147,17 +164,47 @@ func (tx *Tx) stmtCtx(ctx context.Context) context.Context {
 
 // ExecContext runs a statement in tx.
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return tx.Tx.ExecContext(tx.stmtCtx(ctx), query, args...) //nolint:gosec,nolintlint // G701: passes the store's own SQL on; values are bound (gosec's taint analysis flags this only in some runs, so nolintlint must not call the directive unused)
+	ctx = tx.stmtCtx(ctx)
+	if s := tx.stmt(ctx, query); s != nil { //nolint:sqlclosecheck // a statement of the transaction, closed with it
+		return s.ExecContext(ctx, args...)
+	}
+	return tx.Tx.ExecContext(ctx, query, args...) //nolint:gosec,nolintlint // G701: passes the store's own SQL on, values bound; gosec's taint analysis reports this line only in some runs
 }
 
 // QueryContext runs a query in tx.
 func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return tx.Tx.QueryContext(tx.stmtCtx(ctx), query, args...) //nolint:gosec,nolintlint // G701: passes the store's own SQL on; values are bound (gosec's taint analysis flags this only in some runs, so nolintlint must not call the directive unused)
+	ctx = tx.stmtCtx(ctx)
+	if s := tx.stmt(ctx, query); s != nil { //nolint:sqlclosecheck // a statement of the transaction, closed with it
+		return s.QueryContext(ctx, args...)
+	}
+	return tx.Tx.QueryContext(ctx, query, args...) //nolint:gosec,nolintlint // G701: passes the store's own SQL on, values bound; gosec's taint analysis reports this line only in some runs
 }
 
 // QueryRowContext runs a query of one row in tx.
 func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return tx.Tx.QueryRowContext(tx.stmtCtx(ctx), query, args...)
+	ctx = tx.stmtCtx(ctx)
+	if s := tx.stmt(ctx, query); s != nil { //nolint:sqlclosecheck // a statement of the transaction, closed with it
+		return s.QueryRowContext(ctx, args...)
+	}
+	return tx.Tx.QueryRowContext(ctx, query, args...)
+}
+
+// readRow runs a query of one row on the read pool, outside a transaction,
+// prepared once on SQLite.
+func (db *DB) readRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if s := db.rstmts.get(ctx, query); s != nil { //nolint:sqlclosecheck // kept in the cache; Close closes it
+		return s.QueryRowContext(ctx, args...)
+	}
+	return db.read.QueryRowContext(ctx, query, args...)
+}
+
+// readRows runs a query on the read pool, outside a transaction, prepared
+// once on SQLite.
+func (db *DB) readRows(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if s := db.rstmts.get(ctx, query); s != nil { //nolint:sqlclosecheck // kept in the cache; Close closes it
+		return s.QueryContext(ctx, args...)
+	}
+	return db.read.QueryContext(ctx, query, args...)
 }
 
 // PrepareContext prepares a statement in tx.
@@ -167,15 +214,17 @@ func (tx *Tx) PrepareContext(ctx context.Context, query string) (*sql.Stmt, erro
 
 // BeginTx starts a transaction; write selects the writing pool.
 func (db *DB) BeginTx(ctx context.Context, write bool) (*Tx, error) {
-	pool := db.read
+	pool, cache := db.read, db.rstmts
 	if write {
-		pool = db.write
+		pool, cache = db.write, db.wstmts
 	}
+	// Before taking the connection: preparing on the pool needs one.
+	cache.prepareWanted(ctx)
 	tx, err := pool.BeginTx(ctx, db.dialect.txOptions(write))
 	if err != nil {
 		return nil, db.dialect.translate(err)
 	}
-	return &Tx{Tx: tx, db: db, now: db.txNow()}, nil
+	return &Tx{Tx: tx, db: db, now: db.txNow(), cache: cache}, nil
 }
 
 // inTx runs fn in a transaction and commits when it returns nil. Errors are
@@ -190,7 +239,9 @@ func (db *DB) inTx(ctx context.Context, write bool, fn func(tx *Tx) error) error
 		if errors.As(err, &p) {
 			panic(p.value)
 		}
-		return err
+		// The operation's own errors are translated already; this
+		// translates its caller's context ending (503 unavailable).
+		return db.dialect.translate(err)
 	}
 	return db.inOwnTx(ctx, write, fn)
 }

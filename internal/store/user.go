@@ -34,6 +34,9 @@ func (db *DB) CreateUser(ctx context.Context, u *fpr.User, passwordHash string) 
 		return fpr.Errorf(fpr.CodeValidationFailed, "Unknown role %q.", u.Role)
 	}
 	err := db.inIdempotentTx(ctx, u, func(tx *Tx) error {
+		if err := tx.RateLimit(ctx, fpr.RegistrationLimit(u.Probe)); err != nil {
+			return err
+		}
 		u.ID = db.NewID(tx.now)
 		u.CreatedAt = tx.now
 		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, email, email_key, display_name, role, password_hash, probe, created_at)
@@ -50,7 +53,7 @@ func (db *DB) CreateUser(ctx context.Context, u *fpr.User, passwordHash string) 
 
 // FindUserByID returns a user or not_found.
 func (db *DB) FindUserByID(ctx context.Context, id string) (*fpr.User, error) {
-	u, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+	u, err := scanUser(db.readRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("user")
 	}
@@ -70,7 +73,7 @@ func (db *DB) FindUserCredentials(ctx context.Context, email string) (*fpr.User,
 	var u fpr.User
 	var created int64
 	var hash string
-	err := db.read.QueryRowContext(ctx, `SELECT `+userColumns+`, password_hash FROM users WHERE email_key = $1`,
+	err := db.readRow(ctx, `SELECT `+userColumns+`, password_hash FROM users WHERE email_key = $1`,
 		fpr.NormalizeEmail(email)).Scan(&u.ID, &u.Email, &u.DisplayName, &u.Role, &u.Probe, &created, &u.MFAEnabled, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, "", notFound("user")
@@ -117,8 +120,8 @@ func (db *DB) FindUsers(ctx context.Context, f fpr.UserFilter) ([]*fpr.User, str
 	if after != nil {
 		q += ` AND id < ` + arg(after.ID)
 	}
-	q += ` ORDER BY id DESC LIMIT ` + arg(f.Limit+1) //nolint:gosec // G202: only placeholders are appended; values go in args
-	rows, err := db.read.QueryContext(ctx, q, args...)
+	q += ` ORDER BY id DESC LIMIT ` + arg(f.Limit+1)
+	rows, err := db.readRows(ctx, q, args...)
 	if err != nil {
 		return nil, "", db.dialect.translate(fmt.Errorf("find users: %w", err))
 	}
@@ -175,17 +178,24 @@ func (db *DB) SetUserRoleUnchecked(ctx context.Context, id string, role fpr.Role
 	}
 	var u *fpr.User
 	err := db.inTx(ctx, true, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE users SET role = $1 WHERE id = $2`, string(role), id)
+		var from fpr.Role
+		err := tx.QueryRowContext(ctx, `SELECT role FROM users WHERE id = $1`, id).Scan(&from)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("user")
+		}
 		if err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET role = $1 WHERE id = $2`, string(role), id); err != nil {
 			return err
-		} else if n == 0 {
-			return notFound("user")
 		}
-		u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
-		return err
+		if u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id)); err != nil {
+			return err
+		}
+		if from == role {
+			return nil
+		}
+		return tx.Audit(ctx, fpr.AuditRoleChange, fpr.AuditTarget("user", id), map[string]string{"from": string(from), "to": string(role)})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("set user role: %w", err)
@@ -197,21 +207,45 @@ func (db *DB) SetUserRoleUnchecked(ctx context.Context, id string, role fpr.Role
 // transaction, deletes every session of the user: a changed password
 // signs out everyone who knew the old one. not_found for an unknown user.
 func (db *DB) SetPasswordHash(ctx context.Context, userID, hash string) error {
-	err := db.inTx(ctx, true, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2`, hash, userID)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return notFound("user")
-		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID)
-		return err
-	})
+	err := db.inTx(ctx, true, func(tx *Tx) error { return tx.SetPasswordHash(ctx, userID, hash) })
 	if err != nil {
 		return fmt.Errorf("set password hash: %w", err)
+	}
+	return nil
+}
+
+// SetPasswordHash is (*DB).SetPasswordHash within tx, for a service that
+// records more in the same transaction (an audit entry, a used token).
+func (tx *Tx) SetPasswordHash(ctx context.Context, userID, hash string) error {
+	res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2`, hash, userID)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return notFound("user")
+	}
+	_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID)
+	return err
+}
+
+// ChangePassword is the acting user's password change: within one
+// transaction it counts the change against the password rate limit,
+// stores hash, signs out every session (SetPasswordHash) and records
+// password.change in the audit log. rate_limited, not_found.
+func (db *DB) ChangePassword(ctx context.Context, userID, hash string) error {
+	err := db.inTx(ctx, true, func(tx *Tx) error {
+		if err := tx.RateLimit(ctx, fpr.LimitPassword); err != nil {
+			return err
+		}
+		if err := tx.SetPasswordHash(ctx, userID, hash); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, fpr.AuditPasswordChange, fpr.AuditTarget("user", userID), nil)
+	})
+	if err != nil {
+		return fmt.Errorf("change password: %w", err)
 	}
 	return nil
 }

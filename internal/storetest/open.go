@@ -66,6 +66,20 @@ func OpenDB(t testing.TB, backend string) *store.DB {
 	return nil
 }
 
+// FreshURL returns the URL of a fresh, empty database of backend, for
+// tests that open it more than once (several instances on one database).
+func FreshURL(t testing.TB, backend string) string {
+	t.Helper()
+	switch backend {
+	case SQLite:
+		return "sqlite:" + filepath.Join(t.TempDir(), "fpr.db")
+	case Postgres:
+		return FreshPostgresSchemaURL(t)
+	}
+	t.Fatalf("storetest: unknown backend %q (want %q or %q)", backend, SQLite, Postgres)
+	return ""
+}
+
 // OpenURL opens and migrates the database at dbURL ("sqlite:PATH" or
 // "postgres://…"), closed when the test ends.
 func OpenURL(t testing.TB, dbURL string) *store.DB {

@@ -386,7 +386,7 @@ var reviewTests = map[string]func(t *testing.T, s *suite){
 		r := mustReview(t, db, ann, sh.product.ID, 5)
 		wantCode(t, "FlagReview(bad reason)", db.FlagReview(as(mod), &fpr.Flag{ReviewID: r.ID, Reason: "boring"}), fpr.CodeValidationFailed)
 		wantCode(t, "FlagReview own", db.FlagReview(as(ann), &fpr.Flag{ReviewID: r.ID, Reason: fpr.FlagSpam}), fpr.CodeForbidden)
-		flaggers := []*fpr.User{mustUser(t, db, fpr.RoleMember), mustUser(t, db, fpr.RoleMember), mustUser(t, db, fpr.RoleMember)}
+		flaggers := []*fpr.User{mustAgedUser(t, db, fpr.RoleMember), mustAgedUser(t, db, fpr.RoleMember), mustAgedUser(t, db, fpr.RoleMember)}
 		mustOK(t, "FlagReview", db.FlagReview(as(flaggers[0]), &fpr.Flag{ReviewID: r.ID, Reason: fpr.FlagSpam}))
 		wantCode(t, "FlagReview twice", db.FlagReview(as(flaggers[0]), &fpr.Flag{ReviewID: r.ID, Reason: fpr.FlagFake}), fpr.CodeConflict)
 		mustOK(t, "FlagReview", db.FlagReview(as(flaggers[1]), &fpr.Flag{ReviewID: r.ID, Reason: fpr.FlagFake}))
@@ -748,8 +748,8 @@ var reviewTests = map[string]func(t *testing.T, s *suite){
 			f := tc.f
 			wantCode(t, "FlagReview "+tc.name, db.FlagReview(as(tc.u), &f), tc.want)
 		}
-		for range fpr.FlagsToUnpublish - 1 {
-			mustOK(t, "FlagReview", db.FlagReview(as(mustUser(t, db, fpr.RoleMember)), &fpr.Flag{ReviewID: r.ID, Reason: fpr.FlagSpam}))
+		for range fpr.FlagsToUnpublish {
+			mustOK(t, "FlagReview", db.FlagReview(as(mustAgedUser(t, db, fpr.RoleMember)), &fpr.Flag{ReviewID: r.ID, Reason: fpr.FlagSpam}))
 		}
 		got, err := db.FindReviewByID(as(author), r.ID)
 		mustOK(t, "FindReviewByID by the author", err)
@@ -932,34 +932,84 @@ var reviewTests = map[string]func(t *testing.T, s *suite){
 			wantCode(t, "FindModerationLog "+tc.name, err, tc.want)
 		}
 	},
-	"Flags_CountAfterDecision": func(t *testing.T, s *suite) {
-		// A moderator's publish resolves the flags, so it takes three new
-		// flags to unpublish again.
+	"Flags_VettedReviewQueuedNotHidden": func(t *testing.T, s *suite) {
+		// Issue 10: after a moderator republishes a flagged review, three
+		// more flags hid it again. Now they queue it for a moderator and
+		// it stays published, until its author edits it.
 		db := s.db(t, nil)
 		sh := mustShop(t, db)
-		mod := mustUser(t, db, fpr.RoleModerator)
-		r := mustReview(t, db, mustUser(t, db, fpr.RoleMember), sh.product.ID, 4)
+		mod, author := mustUser(t, db, fpr.RoleModerator), mustUser(t, db, fpr.RoleMember)
+		r := mustReview(t, db, author, sh.product.ID, 4)
 		flag := func() {
 			t.Helper()
-			mustOK(t, "FlagReview", db.FlagReview(as(mustUser(t, db, fpr.RoleMember)), &fpr.Flag{ReviewID: r.ID, Reason: fpr.FlagOther}))
+			mustOK(t, "FlagReview", db.FlagReview(as(mustAgedUser(t, db, fpr.RoleMember)), &fpr.Flag{ReviewID: r.ID, Reason: fpr.FlagOther, Note: "again"}))
 		}
 		status := func() fpr.ReviewStatus {
+			t.Helper()
 			got, err := db.FindReviewByID(as(mod), r.ID)
 			mustOK(t, "FindReviewByID", err)
 			return got.Status
 		}
-		flag()
-		_, err := db.ModerateReview(as(mod), r.ID, fpr.ActionPublish, "Flag dismissed.", "")
-		mustOK(t, "dismissing one flag of a published review", err)
-		flag()
-		flag()
-		if s := status(); s != fpr.StatusPublished {
-			t.Errorf("after 2 new flags status = %s, want published", s)
+		for range fpr.FlagsToUnpublish {
+			flag()
 		}
+		if s := status(); s != fpr.StatusPending {
+			t.Fatalf("after %d flags status = %s, want pending", fpr.FlagsToUnpublish, s)
+		}
+		_, err := db.ModerateReview(as(mod), r.ID, fpr.ActionPublish, "Fine.", "")
+		mustOK(t, "ModerateReview(publish)", err)
+		for range fpr.FlagsToUnpublish + 2 {
+			flag()
+		}
+		if s := status(); s != fpr.StatusPublished {
+			t.Errorf("a vetted review after %d new flags: status = %s, want published", fpr.FlagsToUnpublish+2, s)
+		}
+		q, _, err := db.FindModerationQueue(as(mod), fpr.ModerationFilter{Status: "flagged"})
+		mustOK(t, "FindModerationQueue(flagged)", err)
+		if len(q) != 1 || q[0].Review.ID != r.ID || q[0].FlagCount != fpr.FlagsToUnpublish+2 {
+			t.Fatalf("flagged queue = %+v, want the vetted review with its %d new flags", q, fpr.FlagsToUnpublish+2)
+		}
+		if got := checkSummary(t, db, sh.product.ID); got.Count != 1 {
+			t.Errorf("summary = %+v, want the vetted review still counted", got)
+		}
+		// An edit makes it a text no moderator has read: the next flag
+		// unpublishes it.
+		body := "Changed my mind completely."
+		_, err = db.UpdateReview(as(author), r.ID, fpr.ReviewUpdate{Body: &body})
+		mustOK(t, "UpdateReview", err)
 		flag()
 		if s := status(); s != fpr.StatusPending {
-			t.Errorf("after 3 new flags status = %s, want pending", s)
+			t.Errorf("after an edit and a flag: status = %s, want pending", s)
 		}
+		checkSummary(t, db, sh.product.ID)
+	},
+	"Flags_FreshAccountsOnlyQueue": func(t *testing.T, s *suite) {
+		// Issue 10: three fresh accounts made a published review vanish.
+		// Their flags queue it; only accounts a day old count.
+		db := s.db(t, nil)
+		sh := mustShop(t, db)
+		mod := mustUser(t, db, fpr.RoleModerator)
+		r := mustReview(t, db, mustUser(t, db, fpr.RoleMember), sh.product.ID, 5)
+		for range fpr.FlagsToUnpublish + 3 {
+			mustOK(t, "FlagReview(fresh)", db.FlagReview(as(mustUser(t, db, fpr.RoleMember)), &fpr.Flag{ReviewID: r.ID, Reason: fpr.FlagFake}))
+		}
+		if got, err := db.FindReviewByID(as(nil), r.ID); err != nil || got.Status != fpr.StatusPublished {
+			t.Fatalf("after %d flags by fresh accounts the review is %+v, %v; want still published", fpr.FlagsToUnpublish+3, got, err)
+		}
+		q, _, err := db.FindModerationQueue(as(mod), fpr.ModerationFilter{Status: "flagged"})
+		mustOK(t, "FindModerationQueue(flagged)", err)
+		if len(q) != 1 || q[0].FlagCount != fpr.FlagsToUnpublish+3 {
+			t.Fatalf("flagged queue = %+v, want the review with every flag", q)
+		}
+		for range fpr.FlagsToUnpublish - 1 {
+			mustOK(t, "FlagReview(aged)", db.FlagReview(as(mustAgedUser(t, db, fpr.RoleMember)), &fpr.Flag{ReviewID: r.ID, Reason: fpr.FlagFake}))
+		}
+		if got, _ := db.FindReviewByID(as(nil), r.ID); got == nil || got.Status != fpr.StatusPublished {
+			t.Fatalf("after %d counting flags the review is %+v, want still published", fpr.FlagsToUnpublish-1, got)
+		}
+		mustOK(t, "FlagReview(aged)", db.FlagReview(as(mustAgedUser(t, db, fpr.RoleMember)), &fpr.Flag{ReviewID: r.ID, Reason: fpr.FlagFake}))
+		_, err = db.FindReviewByID(as(nil), r.ID)
+		wantCode(t, "FindReviewByID after the third counting flag", err, fpr.CodeNotFound)
 		checkSummary(t, db, sh.product.ID)
 	},
 }

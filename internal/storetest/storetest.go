@@ -40,6 +40,7 @@ func Run(t *testing.T, backend string) {
 		{"Catalog", catalogTests},
 		{"Reviews", reviewTests},
 		{"Ops", opsTests},
+		{"Trust", trustTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
@@ -84,6 +85,16 @@ func mustUser(t *testing.T, db *store.DB, role fpr.Role) *fpr.User {
 		t.Fatalf("CreateUser(%s): %v", u.Email, err)
 	}
 	return u
+}
+
+// mustAgedUser is mustUser for an account old enough that its flags count
+// (fpr.FlagCounts): created FlagWeightAge and a minute before db's now.
+func mustAgedUser(t *testing.T, db *store.DB, role fpr.Role) *fpr.User {
+	t.Helper()
+	now := db.Now
+	db.Now = func() time.Time { return now().Add(-fpr.FlagWeightAge - time.Minute) }
+	defer func() { db.Now = now }()
+	return mustUser(t, db, role)
 }
 
 // wantCode fails the test unless err has code want.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fpr-team/fpr"
+	"github.com/fpr-team/fpr/internal/store"
 )
 
 var userTests = map[string]func(t *testing.T, s *suite){
@@ -302,44 +303,62 @@ var sessionTests = map[string]func(t *testing.T, s *suite){
 }
 
 var throttleTests = map[string]func(t *testing.T, s *suite){
-	"CountLockExpire": func(t *testing.T, s *suite) {
+	"CountLockGrowExpire": func(t *testing.T, s *suite) {
 		clk := NewClock(start)
 		db := s.db(t, clk)
 		ctx := context.Background()
-		const window = 15 * time.Minute
+		const streak = 24 * time.Hour
+		pair := store.LoginThrottleKey{Key: "pair:a@x.test|192.0.2.1", Account: "a@x.test", Limit: 3}
 		for i := 1; i <= 3; i++ {
-			n, err := db.RecordLoginFailure(ctx, "email:a", 3, window)
+			n, err := db.RecordLoginFailure(ctx, pair, streak)
 			mustOK(t, "RecordLoginFailure", err)
 			if n != i {
 				t.Fatalf("RecordLoginFailure #%d = %d, want %d", i, n, i)
 			}
-			clk.Advance(time.Minute)
+			if d, _ := db.LoginLockedFor(ctx, pair.Key); (d > 0) != (i >= 3) {
+				t.Fatalf("after %d failures LoginLockedFor = %v; want a lock from the 3rd only", i, d)
+			}
 		}
-		d, err := db.LoginLockedFor(ctx, "addr:x", "email:a")
-		mustOK(t, "LoginLockedFor", err)
-		if want := window - time.Minute; d != want {
-			t.Errorf("LoginLockedFor = %v, want %v", d, want)
+		// Each failure past the limit doubles the wait: 1, 2, 4 minutes.
+		for _, want := range []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute} {
+			d, err := db.LoginLockedFor(ctx, "addr:x", pair.Key)
+			mustOK(t, "LoginLockedFor", err)
+			if d != want {
+				t.Fatalf("LoginLockedFor = %v, want %v", d, want)
+			}
+			clk.Advance(want)
+			if d, _ := db.LoginLockedFor(ctx, pair.Key); d != 0 {
+				t.Fatalf("LoginLockedFor after the delay = %v, want 0", d)
+			}
+			_, err = db.RecordLoginFailure(ctx, pair, streak)
+			mustOK(t, "RecordLoginFailure", err)
 		}
-		if d, _ := db.LoginLockedFor(ctx, "email:b"); d != 0 {
-			t.Errorf("LoginLockedFor(other key) = %v, want 0", d)
+		if d, _ := db.LoginLockedFor(ctx, "pair:a@x.test|192.0.2.2"); d != 0 {
+			t.Errorf("LoginLockedFor(the account from another address) = %v, want 0", d)
 		}
-		clk.Advance(window)
-		if d, _ := db.LoginLockedFor(ctx, "email:a"); d != 0 {
-			t.Errorf("LoginLockedFor after the window = %v, want 0", d)
+		// fpr user unlock clears every pair of the account.
+		n, err := db.UnlockLogin(ctx, "A@x.test")
+		mustOK(t, "UnlockLogin", err)
+		if d, _ := db.LoginLockedFor(ctx, pair.Key); n != 1 || d != 0 {
+			t.Errorf("UnlockLogin = %d, then LoginLockedFor = %v; want 1 key cleared and no lock", n, d)
 		}
-		// A new window counts from one.
-		if n, _ := db.RecordLoginFailure(ctx, "email:a", 3, window); n != 1 {
-			t.Errorf("RecordLoginFailure in a new window = %d, want 1", n)
+		// Once the streak window has passed, counting starts over.
+		if n, _ := db.RecordLoginFailure(ctx, pair, streak); n != 1 {
+			t.Errorf("RecordLoginFailure after unlock = %d, want 1", n)
 		}
-		mustOK(t, "ClearLoginFailures", db.ClearLoginFailures(ctx, "email:a"))
-		if n, _ := db.RecordLoginFailure(ctx, "email:a", 3, window); n != 1 {
+		clk.Advance(streak)
+		if n, _ := db.RecordLoginFailure(ctx, pair, streak); n != 1 {
+			t.Errorf("RecordLoginFailure in a new streak = %d, want 1", n)
+		}
+		mustOK(t, "ClearLoginFailures", db.ClearLoginFailures(ctx, pair.Key))
+		if n, _ := db.RecordLoginFailure(ctx, pair, streak); n != 1 {
 			t.Errorf("RecordLoginFailure after clearing = %d, want 1", n)
 		}
 		clk.Advance(time.Hour)
-		n, err := db.DeleteStaleLoginFailures(ctx, 30*time.Minute)
+		deleted, err := db.DeleteStaleLoginFailures(ctx, 30*time.Minute)
 		mustOK(t, "DeleteStaleLoginFailures", err)
-		if n != 1 {
-			t.Errorf("DeleteStaleLoginFailures = %d, want 1", n)
+		if deleted != 1 {
+			t.Errorf("DeleteStaleLoginFailures = %d, want 1", deleted)
 		}
 	},
 	"ConcurrentFailuresAllCounted": func(t *testing.T, s *suite) {
@@ -348,13 +367,13 @@ var throttleTests = map[string]func(t *testing.T, s *suite){
 		var wg sync.WaitGroup
 		for range n {
 			wg.Go(func() {
-				if _, err := db.RecordLoginFailure(context.Background(), "addr:192.0.2.9", 1000, time.Hour); err != nil {
+				if _, err := db.RecordLoginFailure(context.Background(), store.LoginThrottleKey{Key: "addr:192.0.2.9", Limit: 1000}, time.Hour); err != nil {
 					t.Error(err)
 				}
 			})
 		}
 		wg.Wait()
-		got, err := db.RecordLoginFailure(context.Background(), "addr:192.0.2.9", 1000, time.Hour)
+		got, err := db.RecordLoginFailure(context.Background(), store.LoginThrottleKey{Key: "addr:192.0.2.9", Limit: 1000}, time.Hour)
 		mustOK(t, "RecordLoginFailure", err)
 		if got != n+1 {
 			t.Errorf("after %d concurrent failures the next counts %d, want %d", n, got, n+1)
