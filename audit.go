@@ -32,6 +32,11 @@ const (
 	AuditProductDelete  AuditAction = "product.delete"  // an admin deleted a product of a farm not theirs
 	AuditErrorResolve   AuditAction = "error.resolve"   // an admin resolved an error group
 	AuditLoginUnlock    AuditAction = "login.unlock"    // `fpr user unlock` cleared an account's login throttle
+	// AuditFoodSafetyReport is a food-safety report on a review (flag
+	// reason food_safety); details: flag_id, note. Its closing decision is
+	// a review.moderate entry with food_safety "true".
+	AuditFoodSafetyReport AuditAction = "review.food_safety"
+	AuditPhotoDelete      AuditAction = "photo.delete" // staff deleted a photo of someone else's review
 )
 
 // AuditTarget formats the target of an entry: "TYPE:ID", e.g. "review:01h…".

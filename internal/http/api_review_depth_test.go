@@ -273,6 +273,20 @@ func TestAPIReviewDepth_FoodSafety(t *testing.T) {
 	if strings.Contains(string(body), ids[1]) {
 		t.Errorf("queue after the decision still lists the report: %s", body)
 	}
+	// The report and its closing decision are in the audit log.
+	admin := env.MustUser(t, fpr.RoleAdmin)
+	entries, _, err := env.DB.FindAuditEntries(env.Ctx(admin.User), fpr.AuditFilter{Target: fpr.AuditTarget("review", ids[1])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, e := range entries {
+		actions = append(actions, string(e.Action)+" "+e.Details["food_safety"]+e.Details["note"])
+	}
+	got := strings.Join(actions, "; ")
+	if !strings.Contains(got, "review.food_safety Mould inside") || !strings.Contains(got, "review.moderate trueFarm withdrew the batch.") {
+		t.Errorf("audit of the report = %q, want the report and the decision closing it", got)
+	}
 }
 
 func TestAPIReviewDepth_PurchaseCodes(t *testing.T) {

@@ -137,6 +137,10 @@ func (db *DB) DeletePhoto(ctx context.Context, id string) error {
 			if !fpr.CanDeleteReviewPhoto(actor, r) {
 				return fpr.Errorf(fpr.CodeForbidden, "Only the review's author or a moderator may delete its photos.")
 			}
+			if err := tx.auditStaff(ctx, r.Author.ID, fpr.AuditPhotoDelete, fpr.AuditTarget("photo", id),
+				map[string]string{"review_id": r.ID, "author_id": r.Author.ID}); err != nil {
+				return err
+			}
 		case o.productID.Valid:
 			farm, err := tx.farmOfProduct(ctx, o.productID.String)
 			if err != nil {

@@ -91,6 +91,12 @@ func (db *DB) FlagReview(ctx context.Context, f *fpr.Flag) error {
 			}
 			return err
 		}
+		if f.Reason == fpr.FlagFoodSafety {
+			if err := tx.Audit(ctx, fpr.AuditFoodSafetyReport, fpr.AuditTarget("review", r.ID),
+				map[string]string{"flag_id": f.ID, "note": f.Note}); err != nil {
+				return err
+			}
+		}
 		// Food-safety reports leave the review published
 		// (fpr.FlagUnpublishes): they do not count towards unpublishing.
 		var (
