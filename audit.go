@@ -19,19 +19,20 @@ type AuditAction string
 
 // The audited actions.
 const (
-	AuditLogin          AuditAction = "login"           // a successful login; the actor is the user
-	AuditLoginFailed    AuditAction = "login.failed"    // a wrong password (target the account) or an unknown e-mail (no target)
-	AuditPasswordChange AuditAction = "password.change" // a user changed their password
-	AuditRoleChange     AuditAction = "user.role"       // a role changed (by an admin, or `fpr user role` with no actor); details: from, to
-	AuditReviewModerate AuditAction = "review.moderate" // a moderation decision; details: action, note, reason
-	AuditReviewDelete   AuditAction = "review.delete"   // staff deleted someone else's review
-	AuditReplySet       AuditAction = "reply.set"       // an admin wrote the reply of a farm not theirs
-	AuditFarmUpdate     AuditAction = "farm.update"     // an admin edited a farm not theirs
-	AuditProductCreate  AuditAction = "product.create"  // an admin added a product to a farm not theirs
-	AuditProductUpdate  AuditAction = "product.update"  // an admin edited a product of a farm not theirs
-	AuditProductDelete  AuditAction = "product.delete"  // an admin deleted a product of a farm not theirs
-	AuditErrorResolve   AuditAction = "error.resolve"   // an admin resolved an error group
-	AuditLoginUnlock    AuditAction = "login.unlock"    // `fpr user unlock` cleared an account's login throttle
+	AuditLogin          AuditAction = "login"                   // a successful login; the actor is the user
+	AuditLoginFailed    AuditAction = "login.failed"            // a wrong password (target the account) or an unknown e-mail (no target)
+	AuditPasswordChange AuditAction = "password.change"         // a user changed their password
+	AuditRoleChange     AuditAction = "user.role"               // a role changed (by an admin, or `fpr user role` with no actor); details: from, to
+	AuditReviewModerate AuditAction = "review.moderate"         // a moderation decision; details: action, note, reason
+	AuditReviewDelete   AuditAction = "review.delete"           // staff deleted someone else's review
+	AuditReplySet       AuditAction = "reply.set"               // an admin wrote the reply of a farm not theirs
+	AuditFarmUpdate     AuditAction = "farm.update"             // an admin edited a farm not theirs
+	AuditProductCreate  AuditAction = "product.create"          // an admin added a product to a farm not theirs
+	AuditProductUpdate  AuditAction = "product.update"          // an admin edited a product of a farm not theirs
+	AuditProductDelete  AuditAction = "product.delete"          // an admin deleted a product of a farm not theirs
+	AuditErrorResolve   AuditAction = "error.resolve"           // an admin resolved an error group
+	AuditLoginUnlock    AuditAction = "login.unlock"            // `fpr user unlock` cleared an account's login throttle
+	AuditFarmDecide     AuditAction = "farm_application.decide" // an admin approved or rejected a farm application; details: action, note, farm_id
 	// AuditFoodSafetyReport is a food-safety report on a review (flag
 	// reason food_safety); details: flag_id, note. Its closing decision is
 	// a review.moderate entry with food_safety "true".

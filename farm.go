@@ -2,6 +2,7 @@ package fpr
 
 import (
 	"context"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -17,9 +18,22 @@ type Farm struct {
 	Slug        string
 	Region      string
 	Description string
+	// Where to buy, all optional: the farm shop's address and opening
+	// hours, the markets it sells at and on which days, its web site
+	// (http or https).
+	ShopAddress string
+	ShopHours   string
+	Markets     string
+	Website     string
 	CreatedAt   time.Time
 	// Photo is the farm's photo, nil when it has none.
 	Photo *Photo
+	// ProductCount counts the farm's listed (not archived) products.
+	ProductCount int
+	// Rating summarises the published reviews of all the farm's products,
+	// archived ones included; it is kept in the same transaction as every
+	// change to them, as a product's is.
+	Rating Rating
 }
 
 // Limits on farm fields.
@@ -27,6 +41,10 @@ const (
 	MaxFarmNameLength        = 100
 	MaxRegionLength          = 100
 	MaxFarmDescriptionLength = 5000
+	MaxShopAddressLength     = 300
+	MaxShopHoursLength       = 300
+	MaxMarketsLength         = 1000
+	MaxWebsiteLength         = 300
 )
 
 // Validate checks a farm's fields and sets its slug from its name.
@@ -38,21 +56,70 @@ func (f *Farm) Validate() error {
 	checkText(fe, "name", f.Name, 1, MaxFarmNameLength)
 	checkText(fe, "region", f.Region, 1, MaxRegionLength)
 	checkText(fe, "description", f.Description, 0, MaxFarmDescriptionLength)
+	f.ShopAddress = strings.TrimSpace(f.ShopAddress)
+	f.ShopHours = strings.TrimSpace(f.ShopHours)
+	f.Markets = strings.TrimSpace(f.Markets)
+	f.Website = strings.TrimSpace(f.Website)
+	checkText(fe, "shop_address", f.ShopAddress, 0, MaxShopAddressLength)
+	checkText(fe, "shop_hours", f.ShopHours, 0, MaxShopHoursLength)
+	checkText(fe, "markets", f.Markets, 0, MaxMarketsLength)
+	checkText(fe, "website", f.Website, 0, MaxWebsiteLength)
+	if _, bad := fe["website"]; !bad {
+		if msg := ValidateWebsite(f.Website); msg != "" {
+			fe.Add("website", msg)
+		}
+	}
 	f.Slug = Slugify(f.Name)
 	return fe.Err()
 }
+
+// ValidateWebsite returns why s is not an acceptable farm web site, or ""
+// when it is (an empty s is: the field is optional). Only absolute http
+// and https URLs with a host are accepted, so a javascript: or data: URL
+// can never become a link on a farm page.
+func ValidateWebsite(s string) string {
+	if s == "" {
+		return ""
+	}
+	const msg = "Enter a web address starting with http:// or https://."
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		strings.ContainsAny(s, " \t\r\n\"<>\\") {
+		return msg
+	}
+	return ""
+}
+
+// MaxRegions bounds the region filter's choices.
+const MaxRegions = 500
 
 // FarmUpdate holds the fields of a PATCH; nil means "not given".
 type FarmUpdate struct {
 	Name        *string
 	Region      *string
 	Description *string
+	ShopAddress *string
+	ShopHours   *string
+	Markets     *string
+	Website     *string
 }
+
+// FarmSort orders farm lists.
+type FarmSort string
+
+// Farm sorts.
+const (
+	FarmSortName         FarmSort = "name"
+	FarmSortTopRated     FarmSort = "top_rated"
+	FarmSortMostReviewed FarmSort = "most_reviewed"
+)
 
 // FarmFilter selects farms. Nil fields are not filtered on.
 type FarmFilter struct {
 	OwnerID *string
-	Region  *string
+	Region  *string // exact
+	Query   *string // full text over name, region and description
+	Sort    FarmSort
 	Page
 }
 
@@ -61,7 +128,10 @@ type FarmService interface {
 	// FindFarmByID returns a farm or not_found.
 	FindFarmByID(ctx context.Context, id string) (*Farm, error)
 
-	// FindFarms lists farms by name.
+	// FindFarms lists farms: by name (default), top_rated (Bayesian
+	// average of the farm's rating) or most_reviewed; filtered on owner,
+	// exact region and a full-text query. validation_failed for a bad
+	// sort, limit or cursor.
 	FindFarms(ctx context.Context, f FarmFilter) ([]*Farm, string, error)
 
 	// CreateFarm creates f. The acting user must be a producer (who becomes
@@ -71,6 +141,29 @@ type FarmService interface {
 
 	// UpdateFarm changes a farm. Its owner or an admin only.
 	UpdateFarm(ctx context.Context, id string, upd FarmUpdate) (*Farm, error)
+
+	// FindRegions lists the distinct regions of farms, alphabetically (at
+	// most MaxRegions), for the directory's region filter.
+	FindRegions(ctx context.Context) ([]string, error)
+
+	// ApplyForFarm records a's request to list a farm; the acting user is
+	// the applicant (CanApplyForFarm). unauthenticated, forbidden,
+	// validation_failed, conflict (an application already pending).
+	ApplyForFarm(ctx context.Context, a *FarmApplication) error
+
+	// FindFarmApplications lists applications, newest first. Admins only.
+	FindFarmApplications(ctx context.Context, f FarmApplicationFilter) ([]*FarmApplication, string, error)
+
+	// DecideFarmApplication approves or rejects a pending application
+	// (admins). Approval creates the farm, owned by the applicant, and
+	// makes the applicant a producer, in one transaction. not_found,
+	// forbidden, validation_failed, conflict (already decided).
+	DecideFarmApplication(ctx context.Context, id string, action FarmApplicationAction, note string) (*FarmApplication, error)
+
+	// FindFarmReviews lists the published reviews of the acting
+	// producer's products (every farm they own), newest first, with their
+	// replies; only those without a reply when unanswered.
+	FindFarmReviews(ctx context.Context, f FarmReviewFilter) ([]*FarmReview, string, error)
 }
 
 // Slugify turns a name into a URL-friendly slug of ASCII lowercase letters,

@@ -77,6 +77,43 @@ func CanManageFarm(u *User, f *Farm) bool {
 	return CanManageEveryFarm(u) || (u.Role == RoleProducer && u.ID == f.OwnerID)
 }
 
+// CanApplyForFarm reports whether u may apply to list a farm: members
+// (producers and admins create farms themselves; staff would lose their
+// role on approval).
+func CanApplyForFarm(u *User) bool {
+	return u != nil && u.Role == RoleMember
+}
+
+// CanDecideFarmApplications reports whether u may list, approve and reject
+// farm applications: admins.
+func CanDecideFarmApplications(u *User) bool { return u.IsAdmin() }
+
+// RoleAfterFarmApproval is the role of an applicant of role r once their
+// farm is approved: a member becomes a producer; a role that already
+// includes owning farms, or a staff role given meanwhile, is kept.
+func RoleAfterFarmApproval(r Role) Role {
+	if r == RoleMember {
+		return RoleProducer
+	}
+	return r
+}
+
+// CanReadFarmInbox reports whether u has a review inbox: producers and
+// admins (for the farms they own).
+func CanReadFarmInbox(u *User) bool {
+	return u != nil && (u.Role == RoleProducer || u.Role == RoleAdmin)
+}
+
+// ArchiveInsteadOfDelete reports whether removing a product that has
+// reviews (in any status) archives it instead: it leaves lists and search,
+// but its page, its reviews and its farm's rating stay, so a producer
+// cannot erase bad reviews by deleting and re-adding a product.
+func ArchiveInsteadOfDelete(reviews int) bool { return reviews > 0 }
+
+// OpenForReviews reports whether a new review may be written for a
+// product: not once it is archived (it is no longer sold).
+func OpenForReviews(p *Product) bool { return p != nil && p.ArchivedAt == nil }
+
 // CanReviewProduct reports whether u may review a product of farm: any
 // signed-in user but the farm's owner.
 func CanReviewProduct(u *User, farm *Farm) bool {

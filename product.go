@@ -88,6 +88,9 @@ type Product struct {
 	Aspects map[Aspect]AspectRating
 	// Photo is the product's photo, nil when it has none.
 	Photo *Photo
+	// ArchivedAt is set when the product was removed while it had
+	// reviews: it left lists and search, its page and reviews stay.
+	ArchivedAt *time.Time
 }
 
 // Limits on product fields.
@@ -159,7 +162,8 @@ type ProductService interface {
 	// UpdateProduct changes a product. The farm's owner or an admin.
 	UpdateProduct(ctx context.Context, id string, upd ProductUpdate) (*Product, error)
 
-	// DeleteProduct deletes a product and its reviews. The farm's owner or
-	// an admin.
-	DeleteProduct(ctx context.Context, id string) error
+	// DeleteProduct removes a product. The farm's owner or an admin. A
+	// product with reviews is archived instead (ArchiveInsteadOfDelete):
+	// archived is true then.
+	DeleteProduct(ctx context.Context, id string) (archived bool, err error)
 }

@@ -179,3 +179,56 @@ func ParseProductQuery(q url.Values) (ProductFilter, error) {
 	}
 	return f, fe.Err()
 }
+
+// Valid reports whether s is one of the farm sorts.
+func (s FarmSort) Valid() bool {
+	switch s {
+	case FarmSortName, FarmSortTopRated, FarmSortMostReviewed:
+		return true
+	}
+	return false
+}
+
+// Validate applies the defaults of a farm list (DefaultLimit, by name) and
+// checks its limit and sort: validation_failed naming every bad field.
+func (f *FarmFilter) Validate() error {
+	fe := FieldErrors{}
+	if err := f.Normalize(); err != nil {
+		for k, v := range ErrorFields(err) {
+			fe.Add(k, v)
+		}
+	}
+	if f.Sort == "" {
+		f.Sort = FarmSortName
+	}
+	if !f.Sort.Valid() {
+		fe.Add("sort", "Use name, top_rated or most_reviewed.")
+	}
+	return fe.Err()
+}
+
+// ParseFarmQuery reads a farm list's ?region= (exact), ?q=, ?sort=,
+// ?limit= and ?cursor= and validates them (FarmFilter.Validate). Empty
+// values are not filters.
+func ParseFarmQuery(q url.Values) (FarmFilter, error) {
+	f := FarmFilter{Sort: FarmSort(q.Get("sort")), Page: Page{Cursor: q.Get("cursor")}}
+	fe := FieldErrors{}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			fe.Add("limit", errLimit().Fields["limit"])
+		} else {
+			f.Limit = n
+		}
+	}
+	if v := q.Get("q"); v != "" {
+		f.Query = &v
+	}
+	if v := q.Get("region"); v != "" {
+		f.Region = &v
+	}
+	for k, v := range ErrorFields(f.Validate()) {
+		fe.Add(k, v)
+	}
+	return f, fe.Err()
+}

@@ -670,6 +670,109 @@ func TestBrowser(t *testing.T) {
 		cy.axe("review permalink")
 	})
 
+	// A farmer gets onto the site alone: applies, an admin approves, she
+	// adds a product, a shopper reviews it, she replies from her inbox.
+	// Both are made with `fpr user add`, which counts as a verified e-mail.
+	t.Run("FarmOnboarding", func(t *testing.T) {
+		fay := siteUser{"fay@example.test", "Fay Farmer", "Barley-windmill-Otter-31"}
+		rey := siteUser{"rey@example.test", "Rey Viewer", "Clover-harbour-Mitten-64"}
+		for _, u := range []siteUser{fay, rey} {
+			if err := site.addUser(u, "member"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ft := b.newTab(t, site).use(t)
+		ft.login(fay, "/account")
+		ft.submit("open the application", 200, chromedp.Click(chromedp.CSS("#apply-link"), chromedp.NodeVisible))
+		ft.fill("#farm_name", "Brook Farm")
+		ft.fill("#description", "Goats and cheese by the brook.")
+		ft.fill("#contact", "01632 960123")
+		ft.submit("apply without a region", 422, chromedp.Click(chromedp.CSS("#apply-submit"), chromedp.NodeVisible))
+		if got := ft.text("#region-error"); got == "" {
+			t.Errorf("no error beside the region")
+		}
+		if got := ft.value("#contact"); got != "01632 960123" {
+			t.Errorf("contact after a refused form = %q, want it kept", got)
+		}
+		ft.axe("farm application with errors")
+		ft.fill("#region", "Devon")
+		ft.submit("apply", 200, chromedp.Click(chromedp.CSS("#apply-submit"), chromedp.NodeVisible))
+		if got := ft.text("#flash"); !strings.Contains(got, "application is sent") {
+			t.Fatalf("after applying: flash %q", got)
+		}
+
+		at := b.newTab(t, site).use(t)
+		at.login(admin, "/admin/farm-applications")
+		ids := runValue(at, "application ids", chromedp.Evaluate[[]string](`[...document.querySelectorAll('#application-list li.application')].map(e => e.id)`))
+		if len(ids) != 1 {
+			t.Fatalf("pending applications = %v, want Fay's", ids)
+		}
+		appID := strings.TrimPrefix(ids[0], "application-")
+		at.axe("farm applications")
+		at.fill("#note-"+appID, "Welcome to FPR!")
+		at.submit("approve", 200, chromedp.Click(chromedp.CSS("#approve-"+appID), chromedp.NodeVisible))
+		if got := at.text("#flash"); !strings.Contains(got, "approved") {
+			t.Fatalf("after approving: flash %q", got)
+		}
+
+		// Fay, now a producer, adds a product to her new farm.
+		ft.visit("/admin", 200)
+		ft.submit("open her farm", 200, chromedp.Click(chromedp.CSS("#farms a[href^='/admin/farms/']"), chromedp.NodeVisible))
+		if got := ft.text("#farm-heading"); got != "Brook Farm" {
+			t.Fatalf("farm heading = %q, want Brook Farm", got)
+		}
+		ft.do("choose category", chromedp.SetValue(chromedp.CSS("#category"), "dairy"))
+		ft.fill("#name", "Brook goat cheese")
+		ft.fill("#unit", "per 200 g")
+		ft.submit("add product", 200, chromedp.Click(chromedp.CSS("#product-submit"), chromedp.NodeVisible))
+		ft.submit("open product", 200, chromedp.Click(chromedp.CSS("#product-table tbody td:first-child a"), chromedp.NodeVisible))
+		prodPath := ft.path()
+		if got := ft.text("#own-farm-note"); got != "You cannot review your own farm's products." {
+			t.Errorf("the producer's own product shows %q instead of the note", got)
+		}
+
+		// Rey reviews it.
+		rt := b.newTab(t, site).use(t)
+		rt.login(rey, "/farms")
+		rt.axe("farm directory")
+		rt.visit(prodPath, 200)
+		rt.do("choose 2 stars", chromedp.Click(chromedp.CSS("#rating-2"), chromedp.NodeVisible))
+		rt.fill("#body", "Too salty for me.")
+		rt.submit("publish review", 200, chromedp.Click(chromedp.CSS("#review-submit"), chromedp.NodeVisible))
+
+		// Fay answers from her inbox, without leaving it.
+		ft.visit("/account/farm-reviews?unanswered=true", 200)
+		items := runValue(ft, "inbox ids", chromedp.Evaluate[[]string](`[...document.querySelectorAll('#inbox > li')].map(e => e.id)`))
+		if len(items) != 1 {
+			t.Fatalf("inbox = %v, want Rey's review", items)
+		}
+		rid := strings.TrimPrefix(items[0], "inbox-review-")
+		ft.axe("review inbox")
+		ft.fill("#reply-body-"+rid, "Thank you, Rey: the next batch is milder.")
+		ft.submit("reply from the inbox", 200, chromedp.Click(chromedp.CSS("#reply-submit-"+rid), chromedp.NodeVisible))
+		if got := ft.path(); got != "/account/farm-reviews?unanswered=true" {
+			t.Errorf("after replying the browser is at %s, want the unanswered inbox", got)
+		}
+		if got := ft.text("#inbox-empty"); got != "Every review has a reply." {
+			t.Errorf("inbox after the reply = %q", got)
+		}
+		rt.visit(prodPath, 200)
+		if got := rt.text("#review-" + rid + "-reply .review-body"); !strings.HasPrefix(got, "Thank you, Rey") {
+			t.Errorf("reply on the product page = %q", got)
+		}
+		// The farm page shows the farm's rating and, to Fay, what to embed.
+		ft.visit(prodPath, 200)
+		ft.submit("open the farm page", 200, chromedp.Click(chromedp.CSS("#product-farm"), chromedp.NodeVisible))
+		if got := ft.text("#farm-rating-count"); got != "1 review" {
+			t.Errorf("farm rating count = %q, want 1 review", got)
+		}
+		if got := ft.text("#embed-snippet"); !strings.Contains(got, "/embed/farms/") {
+			t.Errorf("embed snippet = %q", got)
+		}
+		ft.axe("farm page of its producer")
+		ft.screenshots("farm-onboarding")
+	})
+
 	t.Run("LogOut", func(t *testing.T) {
 		tb := ada.use(t)
 		tb.visit("/account", 200)

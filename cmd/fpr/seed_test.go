@@ -94,7 +94,7 @@ func mustConsistentSummaries(t *testing.T, db *sql.DB) {
 		t.Errorf("%d products have a rating summary that disagrees with their reviews", bad)
 	}
 	var products, fts int
-	if err := db.QueryRow(`SELECT (SELECT COUNT(*) FROM products), (SELECT COUNT(*) FROM products_fts)`).Scan(&products, &fts); err != nil {
+	if err := db.QueryRow(`SELECT (SELECT COUNT(*) FROM products), (SELECT COUNT(*) FROM products_search)`).Scan(&products, &fts); err != nil {
 		t.Fatal(err)
 	}
 	if products == 0 || fts != products {

@@ -110,7 +110,8 @@ const productJSON = `{
 	"id": "p1", "farm_id": "f1", "farm_name": "Hill Farm", "name": "Apples", "slug": "apples",
 	"category": "fruit", "description": "", "unit": "kg", "created_at": "2024-05-10T08:00:00Z",
 	"rating": {"average": null, "count": 0, "histogram": {"1": 0, "2": 0, "3": 0, "4": 0, "5": 0}, "aspects": {}},
-	"photo": null
+	"photo": null,
+	"archived_at": null
 }`
 
 func review(old, new string) string {

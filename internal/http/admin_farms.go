@@ -19,6 +19,10 @@ type farmForm struct {
 	Name        string
 	Region      string
 	Description string
+	ShopAddress string
+	ShopHours   string
+	Markets     string
+	Website     string
 	OwnerEmail  string
 	formState
 }
@@ -69,7 +73,8 @@ func (s *Server) handleAdminFarmCreate(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	f := farmFormFrom(r)
-	farm := &fpr.Farm{Name: f.Name, Region: f.Region, Description: f.Description}
+	farm := &fpr.Farm{Name: f.Name, Region: f.Region, Description: f.Description,
+		ShopAddress: f.ShopAddress, ShopHours: f.ShopHours, Markets: f.Markets, Website: f.Website}
 	err := s.setFarmOwner(r, farm, f.OwnerEmail)
 	if err == nil {
 		err = s.Farms.CreateFarm(r.Context(), farm)
@@ -105,7 +110,9 @@ func (s *Server) setFarmOwner(r *http.Request, farm *fpr.Farm, email string) err
 
 func farmFormFrom(r *http.Request) farmForm {
 	return farmForm{Name: r.PostForm.Get("name"), Region: r.PostForm.Get("region"),
-		Description: r.PostForm.Get("description"), OwnerEmail: r.PostForm.Get("owner_email")}
+		Description: r.PostForm.Get("description"), ShopAddress: r.PostForm.Get("shop_address"),
+		ShopHours: r.PostForm.Get("shop_hours"), Markets: r.PostForm.Get("markets"), Website: r.PostForm.Get("website"),
+		OwnerEmail: r.PostForm.Get("owner_email")}
 }
 
 type adminFarmPage struct {
@@ -145,7 +152,8 @@ func (s *Server) adminFarmPage(w http.ResponseWriter, r *http.Request, id string
 		return nil, err
 	}
 	p := &adminFarmPage{basePage: s.base(w, r, farm.Name), Farm: farm, Products: products,
-		FarmForm: farmForm{Name: farm.Name, Region: farm.Region, Description: farm.Description}}
+		FarmForm: farmForm{Name: farm.Name, Region: farm.Region, Description: farm.Description,
+			ShopAddress: farm.ShopAddress, ShopHours: farm.ShopHours, Markets: farm.Markets, Website: farm.Website}}
 	if next != "" {
 		p.NextURL = "/admin/farms/" + url.PathEscape(farm.ID) + "?cursor=" + url.QueryEscape(next)
 	}
@@ -162,7 +170,8 @@ func (s *Server) handleAdminFarmUpdate(w http.ResponseWriter, r *http.Request) e
 	}
 	id := r.PathValue("id")
 	f := farmFormFrom(r)
-	farm, err := s.Farms.UpdateFarm(r.Context(), id, fpr.FarmUpdate{Name: &f.Name, Region: &f.Region, Description: &f.Description})
+	farm, err := s.Farms.UpdateFarm(r.Context(), id, fpr.FarmUpdate{Name: &f.Name, Region: &f.Region, Description: &f.Description,
+		ShopAddress: &f.ShopAddress, ShopHours: &f.ShopHours, Markets: &f.Markets, Website: &f.Website})
 	if err != nil {
 		return s.adminFarmFailure(w, r, id, err, func(p *adminFarmPage, st formState) {
 			f.formState = st

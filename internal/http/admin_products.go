@@ -118,8 +118,12 @@ func (s *Server) handleAdminProductDelete(w http.ResponseWriter, r *http.Request
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	if err := s.Products.DeleteProduct(r.Context(), r.PathValue("id")); err != nil {
+	archived, err := s.Products.DeleteProduct(r.Context(), r.PathValue("id"))
+	if err != nil {
 		return err
+	}
+	if archived {
+		return s.redirect(w, r, safeNext(r.PostForm.Get("next")), "product-archived")
 	}
 	return s.redirect(w, r, safeNext(r.PostForm.Get("next")), "product-deleted")
 }

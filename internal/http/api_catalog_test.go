@@ -276,11 +276,12 @@ func TestAPI_Products(t *testing.T) {
 	if resp.StatusCode != http.StatusNoContent || len(body) != 0 {
 		t.Errorf("DELETE product = %d %q, want 204 and no body", resp.StatusCode, body)
 	}
-	if resp, _ := e.Do(t, http.MethodGet, "/api/v1/products/"+p.ID, "", nil); resp.StatusCode != 404 {
-		t.Errorf("GET deleted product = %d, want 404", resp.StatusCode)
+	// It had reviews: archived, not deleted; its page and reviews stay.
+	if resp, body := e.Do(t, http.MethodGet, "/api/v1/products/"+p.ID, "", nil); resp.StatusCode != 200 || !strings.Contains(string(body), `"archived_at":"`) {
+		t.Errorf("GET removed product = %d %s, want 200 and archived", resp.StatusCode, body)
 	}
-	if n, _, err := e.DB.FindReviews(e.Ctx(nil), fpr.ReviewFilter{AuthorID: &e.member.User.ID}); err != nil || len(n) != 0 {
-		t.Errorf("reviews of the deleted product = %d (%v), want 0", len(n), err)
+	if n, _, err := e.DB.FindReviews(e.Ctx(nil), fpr.ReviewFilter{AuthorID: &e.member.User.ID}); err != nil || len(n) != 1 {
+		t.Errorf("reviews of the archived product = %d (%v), want 1", len(n), err)
 	}
 }
 

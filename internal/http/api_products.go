@@ -46,6 +46,9 @@ type apiProductJSON struct {
 	CreatedAt   string               `json:"created_at"`
 	Rating      apiProductRatingJSON `json:"rating"`
 	Photo       *apiPhotoJSON        `json:"photo"`
+	// ArchivedAt is set once the product was removed while it had
+	// reviews; null while it is listed.
+	ArchivedAt *string `json:"archived_at"`
 }
 
 // apiProductRatingJSON is the API's ProductRating: the rating summary and
@@ -70,6 +73,10 @@ func apiProduct(p *fpr.Product) apiProductJSON {
 		if avg, ok := ar.Average(); ok {
 			j.Rating.Aspects[a] = apiAspectRatingJSON{Average: avg, Count: ar.Count}
 		}
+	}
+	if p.ArchivedAt != nil {
+		t := apiTime(*p.ArchivedAt)
+		j.ArchivedAt = &t
 	}
 	return j
 }
@@ -189,13 +196,14 @@ func (s *Server) handleAPIProductUpdate(w http.ResponseWriter, r *http.Request) 
 	return nil
 }
 
-// handleAPIProductDelete handles DELETE /api/v1/products/{id}: the
-// product and its reviews. The farm's producer or an admin.
+// handleAPIProductDelete handles DELETE /api/v1/products/{id}: deletes
+// the product, or archives it when it has reviews (the answer is 204
+// either way; GET shows archived_at). The farm's producer or an admin.
 func (s *Server) handleAPIProductDelete(w http.ResponseWriter, r *http.Request) error {
 	if _, err := requireUser(r.Context()); err != nil {
 		return err
 	}
-	if err := s.Products.DeleteProduct(r.Context(), r.PathValue("id")); err != nil {
+	if _, err := s.Products.DeleteProduct(r.Context(), r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

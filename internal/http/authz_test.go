@@ -51,6 +51,7 @@ type authzFixture struct {
 	reviewID  string // a published review of productID by the author
 	target    *fpr.User
 	as        actor
+	appID     string // a pending farm application (prepareApplication)
 }
 
 // authzCase is one row: a route, how to call it, and the status per actor.
@@ -93,6 +94,17 @@ func productPath(suffix string) func(*authzFixture) string {
 func farmPath(fx *authzFixture) string { return "/api/v1/farms/" + fx.w.farmID }
 
 func body(v any) func(*authzFixture) any { return func(*authzFixture) any { return v } }
+
+// prepareApplication has a new member apply to list a farm.
+func prepareApplication(t *testing.T, fx *authzFixture) {
+	t.Helper()
+	applicant := fx.w.env.MustUser(t, fpr.RoleMember)
+	a := &fpr.FarmApplication{FarmName: fmt.Sprintf("Applied Farm %d", uniq()), Region: "East", Description: "x", Contact: "y"}
+	if err := fx.w.env.DB.ApplyForFarm(fx.w.env.Ctx(applicant.User), a); err != nil {
+		t.Fatal(err)
+	}
+	fx.appID = a.ID
+}
 
 // hideReview rejects the fixture's review, so only its author and
 // moderators may see it.
@@ -169,6 +181,18 @@ var authzCases = []authzCase{
 	{route: "PATCH /api/v1/farms/{id}", path: farmPath, body: body(map[string]any{"description": "Changed."}),
 		want: [numActors]int{s401, s403, s403, s200, s403, s403, s200}},
 	{route: "GET /api/v1/products", path: fixed("/api/v1/products"), want: all200},
+
+	// Farm applications and the producer's inbox.
+	{route: "POST /api/v1/farm-applications", path: fixed("/api/v1/farm-applications"), fresh: true,
+		body: body(map[string]any{"farm_name": "Applied", "region": "East", "description": "x", "contact": "y"}),
+		want: [numActors]int{s401, s201, s201, s403, s403, s403, s403}},
+	{route: "GET /api/v1/farm-applications", path: fixed("/api/v1/farm-applications"), want: adminOnly},
+	{route: "POST /api/v1/farm-applications/{id}", prepare: prepareApplication,
+		path: func(fx *authzFixture) string { return "/api/v1/farm-applications/" + fx.appID },
+		body: body(map[string]any{"action": "approve"}),
+		want: adminOnly},
+	{route: "GET /api/v1/me/farm-reviews", path: fixed("/api/v1/me/farm-reviews"),
+		want: [numActors]int{s401, s403, s403, s200, s200, s403, s200}},
 	{route: "POST /api/v1/products", path: fixed("/api/v1/products"),
 		body: func(fx *authzFixture) any {
 			return map[string]any{"farm_id": fx.w.farmID, "name": fmt.Sprintf("Jam %d", uniq()), "category": "preserves",

@@ -215,8 +215,14 @@ func withSecurityHeaders(next http.Handler) http.Handler {
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+		if isEmbed(r.URL.Path) {
+			// The embeds are the only pages other sites may frame; they
+			// run no script and post no form.
+			h.Set("Content-Security-Policy", "default-src 'none'; img-src 'self' data:; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors *")
+		} else {
+			h.Set("X-Frame-Options", "DENY")
+			h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+		}
 		next.ServeHTTP(w, r)
 	})
 }
@@ -235,6 +241,12 @@ func (s *Server) withClientAddr(next http.Handler) http.Handler {
 // visitor is simply anonymous).
 func (s *Server) withAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if cookieless(r.URL.Path) {
+			// Embeds and badges are the same for everyone: no session is
+			// read (nor its last use written).
+			next.ServeHTTP(w, r)
+			return
+		}
 		token, bearer := bearerToken(r)
 		if !bearer {
 			if c, err := r.Cookie(SessionCookie); err == nil {

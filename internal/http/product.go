@@ -111,6 +111,12 @@ type productPage struct {
 	// CanReply is true for the producer of the farm (and admins).
 	CanReply bool
 	JSONLD   *ldProduct
+	// OwnFarm is true when the visitor owns the product's farm: they see
+	// a note instead of the review form (fpr.CanReviewProduct).
+	OwnFarm bool
+	// Closed is true when the product is archived: no new reviews
+	// (fpr.OpenForReviews).
+	Closed bool
 	// PhotoForm is the state of the add-a-photo form of one's review.
 	PhotoForm formState
 	// ByYear is the rating by harvest year, newest first.
@@ -328,7 +334,9 @@ func (s *Server) productPage(w http.ResponseWriter, r *http.Request, id string) 
 				Harvest: p.Mine.Harvest, Aspects: p.Mine.Aspects}
 		}
 		p.CanReply = fpr.CanReplyToReview(u, farm)
+		p.OwnFarm = !fpr.CanReviewProduct(u, farm)
 	}
+	p.Closed = !fpr.OpenForReviews(product)
 	for _, rv := range reviews {
 		pr := productReview{Review: rv, CanVote: fpr.CanVoteOnReview(u, rv), CanFlag: fpr.CanFlagReview(u, rv)}
 		if rv.Reply != nil {
@@ -447,9 +455,6 @@ func (s *Server) productLD(p *fpr.Product, farm *fpr.Farm, reviews []*fpr.Review
 	}
 	return ld
 }
-
-// absURL makes a site path absolute with the server's base URL.
-func (s *Server) absURL(path string) string { return strings.TrimSuffix(s.BaseURL, "/") + path }
 
 // reviewView is what the "product-review" template of product.html gets:
 // the page (for the visitor and the farm) and the review.

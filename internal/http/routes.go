@@ -56,6 +56,10 @@ func (s *Server) routes() http.Handler {
 	handle("POST /api/v1/farms", s.api(s.handleAPIFarmCreate))
 	handle("GET /api/v1/farms/{id}", s.api(s.handleAPIFarmShow))
 	handle("PATCH /api/v1/farms/{id}", s.api(s.handleAPIFarmUpdate))
+	handle("POST /api/v1/farm-applications", s.api(s.handleAPIFarmApplicationCreate))
+	handle("GET /api/v1/farm-applications", s.api(s.handleAPIFarmApplicationList))
+	handle("POST /api/v1/farm-applications/{id}", s.api(s.handleAPIFarmApplicationDecide))
+	handle("GET /api/v1/me/farm-reviews", s.api(s.handleAPIFarmReviewList))
 	handle("GET /api/v1/products", s.api(s.handleAPIProductList))
 	handle("POST /api/v1/products", s.api(s.handleAPIProductCreate))
 	handle("GET /api/v1/products/{id}", s.api(s.handleAPIProductShow))
@@ -130,7 +134,14 @@ func (s *Server) routes() http.Handler {
 	page("GET /farms/{id}/purchase-codes", s.handlePurchaseCodeForm)
 	page("POST /farms/{id}/purchase-codes", s.handlePurchaseCodeCreate)
 	page("GET /media/{id}/{size}", s.handleMediaShow)
+	page("GET /farms", s.handleFarmList)
 	page("GET /farms/{id}", s.handleFarmShow)
+	page("GET /account/farm-application", s.handleFarmApplicationForm)
+	page("POST /account/farm-application", s.handleFarmApplicationCreate)
+	page("GET /account/farm-reviews", s.handleFarmReviewList)
+	page("POST /account/farm-reviews/{id}/reply", s.handleFarmReviewReplySet)
+	page("GET /admin/farm-applications", s.handleAdminFarmApplicationList)
+	page("POST /admin/farm-applications/{id}", s.handleAdminFarmApplicationDecide)
 	page("GET /users/{id}", s.handleUserShow)
 	page("GET /moderation", s.handleModerationQueueList)
 	page("GET /ops", s.handleErrorGroupList)
@@ -153,6 +164,11 @@ func (s *Server) routes() http.Handler {
 	page("GET /admin/users", s.handleAdminUserList)
 	page("POST /admin/users/{id}/role", s.handleAdminUserRoleUpdate)
 	page("/", s.handleNotFoundShow)
+
+	// Embeds and the badge: no cookies, frameable (embed.go).
+	handle("GET /embed/farms/{id}", s.embed(s.handleEmbedFarmShow))
+	handle("GET /embed/products/{id}", s.embed(s.handleEmbedProductShow))
+	handle("GET /farms/{id}/badge.svg", s.embed(s.handleFarmBadgeShow))
 
 	for pattern, h := range s.testRoutes {
 		handle(pattern, h)

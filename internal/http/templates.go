@@ -78,29 +78,33 @@ import (
 // pageTypes lists every page template with its data type. The template
 // test renders each with a zero value and a filled one.
 var pageTypes = map[string]any{
-	"review":            reviewPage{},
-	"purchase_codes":    purchaseCodesPage{},
-	"error":             errorPage{},
-	"home":              homePage{},
-	"register":          registerPage{},
-	"mfa":               mfaPage{},
-	"login":             loginPage{},
-	"account":           accountPage{},
-	"products":          productsPage{},
-	"product":           productPage{},
-	"farm":              farmPage{},
-	"user":              userPage{},
-	"moderation":        moderationPage{},
-	"moderation_review": moderationReviewPage{},
-	"admin":             adminPage{},
-	"admin_farm":        adminFarmPage{},
-	"admin_product":     adminProductPage{},
-	"admin_users":       adminUsersPage{},
-	"ops":               opsPage{},
-	"ops_group":         opsGroupPage{},
-	"ops_releases":      opsReleasesPage{},
-	"ops_alerts":        opsAlertsPage{},
-	"audit":             auditPage{},
+	"review":             reviewPage{},
+	"purchase_codes":     purchaseCodesPage{},
+	"error":              errorPage{},
+	"home":               homePage{},
+	"register":           registerPage{},
+	"mfa":                mfaPage{},
+	"login":              loginPage{},
+	"account":            accountPage{},
+	"products":           productsPage{},
+	"product":            productPage{},
+	"farm":               farmPage{},
+	"farms":              farmsPage{},
+	"farm_application":   farmApplicationPage{},
+	"farm_reviews":       farmReviewsPage{},
+	"admin_applications": adminApplicationsPage{},
+	"user":               userPage{},
+	"moderation":         moderationPage{},
+	"moderation_review":  moderationReviewPage{},
+	"admin":              adminPage{},
+	"admin_farm":         adminFarmPage{},
+	"admin_product":      adminProductPage{},
+	"admin_users":        adminUsersPage{},
+	"ops":                opsPage{},
+	"ops_group":          opsGroupPage{},
+	"ops_releases":       opsReleasesPage{},
+	"ops_alerts":         opsAlertsPage{},
+	"audit":              auditPage{},
 }
 
 // basePage is what every page's data carries, for the layout.
@@ -129,6 +133,12 @@ func (b basePage) LoginURL() string {
 func (b basePage) IsProducer() bool {
 	return fpr.CanCreateFarm(b.User)
 }
+
+// CanApply reports whether the visitor may apply to list a farm.
+func (b basePage) CanApply() bool { return fpr.CanApplyForFarm(b.User) }
+
+// HasInbox reports whether the visitor has a review inbox.
+func (b basePage) HasInbox() bool { return fpr.CanReadFarmInbox(b.User) }
 
 // base fills the common page data and consumes the flash cookie.
 func (s *Server) base(w http.ResponseWriter, r *http.Request, title string) basePage {

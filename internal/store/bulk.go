@@ -19,9 +19,9 @@ type Loader struct {
 	tx     *Tx
 	ctx    context.Context
 	tables map[string]*bulkTable
-	// products is set when products were added, so their search entries
-	// are written at the end.
-	products bool
+	// products and farms are set when products or farms were added, so
+	// their search entries and the farms' summaries are written at the end.
+	products, farms bool
 }
 
 // bulkTable buffers the rows of one INSERT.
@@ -74,6 +74,16 @@ func (db *DB) Load(ctx context.Context, fn func(l *Loader) error) error {
 		for _, q := range rebuild {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return fmt.Errorf("rebuild index: %w", err)
+			}
+		}
+		if l.products || l.farms {
+			if err := tx.recountFarms(ctx); err != nil {
+				return err
+			}
+		}
+		if l.farms {
+			if err := db.dialect.indexFarms(ctx, tx, "1=1"); err != nil {
+				return err
 			}
 		}
 		if l.products {
@@ -177,6 +187,7 @@ func (l *Loader) AddUser(u *fpr.User, passwordHash string) error {
 
 // AddFarm adds f as given (ID, owner, slug, time).
 func (l *Loader) AddFarm(f *fpr.Farm) error {
+	l.farms = true
 	return l.add("farms", f.ID, f.OwnerID, f.Name, f.Slug, f.Region, f.Description, micros(f.CreatedAt))
 }
 

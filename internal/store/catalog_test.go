@@ -150,7 +150,7 @@ func TestFarmService_CreateFarm(t *testing.T) {
 // table on SQLite, non-empty vectors on PostgreSQL.
 func mustSearchEntries(t testing.TB, db *DB) int {
 	t.Helper()
-	q := `SELECT COUNT(*) FROM products_fts`
+	q := `SELECT COUNT(*) FROM products_search`
 	if db.Dialect() == "postgres" {
 		q = `SELECT COUNT(*) FROM products WHERE search <> ''::tsvector`
 	}
@@ -190,6 +190,7 @@ func TestFarmService_UpdateFarm(t *testing.T) {
 		farm := c.mustFarm(t, c.producer, "Old Mill")
 		p := c.mustProduct(t, farm, "Rye bread", "flour-and-bakery", "Sourdough.")
 		str := func(s string) *string { return &s }
+		farm.ProductCount = 1 // as mustProduct left it
 
 		for _, tt := range []struct {
 			name     string
@@ -443,27 +444,33 @@ func TestProductService_CreateUpdateDelete(t *testing.T) {
 				{"ErrMember", c.member, p.ID, fpr.CodeForbidden},
 				{"ErrNotFound", c.admin, "nope", fpr.CodeNotFound},
 			} {
-				if err := c.db.DeleteProduct(as(tt.actor), tt.id); codeOf(err) != tt.want {
+				if _, err := c.db.DeleteProduct(as(tt.actor), tt.id); codeOf(err) != tt.want {
 					t.Errorf("%s: DeleteProduct code = %q (%v), want %q", tt.name, codeOf(err), err, tt.want)
 				}
 			}
 			if _, err := c.db.FindProductByID(ctx, p.ID); err != nil {
 				t.Fatalf("product after refused deletes: %v", err)
 			}
-			fts := mustSearchEntries(t, c.db)
-			if err := c.db.DeleteProduct(as(c.producer), p.ID); err != nil {
-				t.Fatal(err)
+			// With a review, removal archives: the product's page, its
+			// review, reply and vote stay; it leaves search.
+			archived, err := c.db.DeleteProduct(as(c.producer), p.ID)
+			if err != nil || !archived {
+				t.Fatalf("DeleteProduct = %v, %v; want archived", archived, err)
 			}
-			if _, err := c.db.FindProductByID(ctx, p.ID); codeOf(err) != fpr.CodeNotFound {
-				t.Errorf("FindProductByID after delete = %v, want not_found", err)
+			got, err := c.db.FindProductByID(ctx, p.ID)
+			if err != nil || got.ArchivedAt == nil {
+				t.Errorf("FindProductByID after archive = %+v, %v; want it, archived", got, err)
 			}
-			for table, want := range map[string]int{"reviews": 0, "review_replies": 0, "review_votes": 0} {
+			for table, want := range map[string]int{"reviews": 1, "review_replies": 1, "review_votes": 1} {
 				if got := mustCount(t, c.db, table); got != want {
-					t.Errorf("%s rows after delete = %d, want %d", table, got, want)
+					t.Errorf("%s rows after archive = %d, want %d", table, got, want)
 				}
 			}
-			if got := mustSearchEntries(t, c.db); got != fts-1 {
-				t.Errorf("search entries after delete = %d, want %d", got, fts-1)
+			if ids := searchIDs(t, c.db, "quail"); len(ids) != 0 {
+				t.Errorf("search after archive = %v, want none", ids)
+			}
+			if _, err := c.db.DeleteProduct(as(c.producer), p.ID); codeOf(err) != fpr.CodeNotFound {
+				t.Errorf("DeleteProduct of an archived product = %v, want not_found", err)
 			}
 		})
 	})

@@ -202,16 +202,32 @@ func (postgresDialect) unindexProducts(context.Context, *Tx, string, ...any) err
 }
 
 // productSearch matches every term (the last as a prefix) against
-// products.search. ts_rank weighs the name (A) over the farm name (B) over
-// the description (C); it is negated so that lower is better, as bm25 is
-// on SQLite.
+// products.search, stemmed by the fpr_english configuration as the
+// documents are (0011_farms.sql). ts_rank weighs the name (A) over the farm name and
+// region (B) over the description (C); it is negated so that lower is
+// better, as bm25 is on SQLite.
 func (postgresDialect) productSearch(terms []string, arg func(any) string) (join, cond, rank string, err error) {
 	tsq := postgresTSQuery(strings.Join(terms, " "))
 	if tsq == "" {
 		return "", "", "", errors.New("product search: no words in the terms")
 	}
-	q := `to_tsquery('simple', fpr_search_fold(` + arg(tsq) + `))`
+	q := `to_tsquery('fpr_english', fpr_search_fold(` + arg(tsq) + `))`
 	return "", `p.search @@ ` + q, `(-ts_rank(p.search, ` + q + `))`, nil
+}
+
+func (postgresDialect) indexFarms(context.Context, *Tx, string, ...any) error {
+	return nil // the trigger of 0011_farms.sql maintains farms.search
+}
+
+// farmSearch is productSearch over farms.search: name (A), region (B),
+// description (C).
+func (postgresDialect) farmSearch(terms []string, arg func(any) string) (join, cond, rank string, err error) {
+	tsq := postgresTSQuery(strings.Join(terms, " "))
+	if tsq == "" {
+		return "", "", "", errors.New("farm search: no words in the terms")
+	}
+	q := `to_tsquery('fpr_english', fpr_search_fold(` + arg(tsq) + `))`
+	return "", `f.search @@ ` + q, `(-ts_rank(f.search, ` + q + `))`, nil
 }
 
 // postgresTSQuery turns what a person typed into to_tsquery text with the

@@ -14,21 +14,25 @@ import (
 
 // productSelect reads a product with its farm's name and rating summary.
 const productSelect = `SELECT p.id, p.farm_id, f.name, p.name, p.slug, p.category, p.description, p.unit, p.created_at,
-	p.rating_count, p.rating_sum, p.rating_1, p.rating_2, p.rating_3, p.rating_4, p.rating_5, p.rating_score`
+	p.archived_at, p.rating_count, p.rating_sum, p.rating_1, p.rating_2, p.rating_3, p.rating_4, p.rating_5, p.rating_score`
 
 const productFrom = ` FROM products p JOIN farms f ON f.id = p.farm_id`
 
 // scanProduct scans productSelect's columns, then extra destinations.
 func scanProduct(row interface{ Scan(...any) error }, score *float64, extra ...any) (*fpr.Product, error) {
 	var p fpr.Product
-	var created int64
+	var created, archived int64
 	h := &p.Rating.Histogram
 	dest := append([]any{&p.ID, &p.FarmID, &p.FarmName, &p.Name, &p.Slug, &p.Category, &p.Description, &p.Unit, &created,
-		&p.Rating.Count, &p.Rating.Sum, &h[0], &h[1], &h[2], &h[3], &h[4], score}, extra...)
+		&archived, &p.Rating.Count, &p.Rating.Sum, &h[0], &h[1], &h[2], &h[3], &h[4], score}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
 	p.CreatedAt = fromMicros(created)
+	if archived != 0 {
+		t := fromMicros(archived)
+		p.ArchivedAt = &t
+	}
 	return &p, nil
 }
 
@@ -36,6 +40,7 @@ func scanProduct(row interface{ Scan(...any) error }, score *float64, extra ...a
 // or not_found.
 // Its aspect summaries are read in the same transaction, so they agree
 // with the rating summary.
+// or not_found. An archived product is found (its page stays).
 func (db *DB) FindProductByID(ctx context.Context, id string) (*fpr.Product, error) {
 	var p *fpr.Product
 	err := db.inTx(ctx, false, func(tx *Tx) error {
@@ -171,7 +176,8 @@ func (db *DB) FindProducts(ctx context.Context, f fpr.ProductFilter) ([]*fpr.Pro
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
-	sel, from, where := productSelect, productFrom, ` WHERE 1=1`
+	// Archived products leave every list and search.
+	sel, from, where := productSelect, productFrom, ` WHERE p.archived_at = 0`
 	rank := ""
 	if len(terms) > 0 {
 		join, cond, r, err := db.dialect.productSearch(terms, arg)
@@ -254,7 +260,7 @@ func (db *DB) FindProducts(ctx context.Context, f fpr.ProductFilter) ([]*fpr.Pro
 // manageableFarm reads the farm of a product being created or changed and
 // checks that the acting user may manage it.
 func (tx *Tx) manageableFarm(ctx context.Context, farmID string) (*fpr.Farm, error) {
-	farm, err := scanFarm(tx.QueryRowContext(ctx, `SELECT `+farmColumns+` FROM farms WHERE id = $1`, farmID))
+	farm, err := scanFarm(tx.QueryRowContext(ctx, farmSelect+` WHERE f.id = $1`, farmID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("farm")
 	}
@@ -294,6 +300,10 @@ func (db *DB) CreateProduct(ctx context.Context, p *fpr.Product) error {
 		p.FarmName = farm.Name
 		p.CreatedAt = fromMicros(micros(tx.now)) // as stored
 		p.Rating = fpr.Rating{}
+		p.ArchivedAt = nil
+		if _, err := tx.ExecContext(ctx, `UPDATE farms SET product_count = product_count + 1 WHERE id = $1`, p.FarmID); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO products (id, farm_id, name, slug, category, description, unit, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 			p.ID, p.FarmID, p.Name, p.Slug, string(p.Category), p.Description, p.Unit, micros(tx.now)); err != nil {
@@ -365,37 +375,57 @@ func (db *DB) UpdateProduct(ctx context.Context, id string, upd fpr.ProductUpdat
 	return p, nil
 }
 
-// DeleteProduct deletes a product, its search entry and (by foreign key
-// cascade) its reviews with their votes, flags and replies. The farm's
-// owner or an admin. unauthenticated, not_found, forbidden.
-func (db *DB) DeleteProduct(ctx context.Context, id string) error {
+// DeleteProduct removes a product. One without reviews is deleted with its
+// search entry; one with reviews (in any status) is archived
+// (fpr.ArchiveInsteadOfDelete): it leaves lists and search, and its page,
+// reviews and its farm's rating stay. Either way the farm's product count
+// drops, in the same transaction. The farm's owner or an admin.
+// unauthenticated, not_found (also for an archived product), forbidden.
+//
+// The farm's row is locked first, as CreateReview locks it before adding
+// a review, so a review cannot slip in between the count of reviews and
+// the delete (whose cascade would lose it) on PostgreSQL.
+func (db *DB) DeleteProduct(ctx context.Context, id string) (bool, error) {
 	if _, err := fpr.RequireUser(ctx); err != nil {
-		return err
+		return false, err
 	}
+	archived := false
 	err := db.inTx(ctx, true, func(tx *Tx) error {
-		var farmID string
-		err := tx.QueryRowContext(ctx, `SELECT farm_id FROM products WHERE id = $1`, id).Scan(&farmID)
-		if errors.Is(err, sql.ErrNoRows) {
+		farm, err := tx.lockFarmOfProduct(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !fpr.CanManageFarm(fpr.UserFromContext(ctx), farm) {
+			return fpr.Errorf(fpr.CodeForbidden, "Only the farm's producer or an admin may manage its products.")
+		}
+		var archivedAt int64
+		var reviews int
+		if err := tx.QueryRowContext(ctx, `SELECT archived_at, (SELECT COUNT(*) FROM reviews r WHERE r.product_id = p.id)
+			FROM products p WHERE p.id = $1`, id).Scan(&archivedAt, &reviews); err != nil {
+			return err
+		}
+		if archivedAt != 0 {
 			return notFound("product")
-		}
-		if err != nil {
-			return err
-		}
-		farm, err := tx.manageableFarm(ctx, farmID)
-		if err != nil {
-			return err
 		}
 		if err := tx.auditStaff(ctx, farm.OwnerID, fpr.AuditProductDelete, fpr.AuditTarget("product", id), map[string]string{"farm_id": farm.ID}); err != nil {
 			return err
 		}
+		if _, err := tx.ExecContext(ctx, `UPDATE farms SET product_count = product_count - 1 WHERE id = $1`, farm.ID); err != nil {
+			return err
+		}
 		if err := db.dialect.unindexProducts(ctx, tx, "p.id = $1", id); err != nil {
+			return err
+		}
+		if fpr.ArchiveInsteadOfDelete(reviews) {
+			archived = true
+			_, err = tx.ExecContext(ctx, `UPDATE products SET archived_at = $1 WHERE id = $2`, micros(tx.now), id)
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM products WHERE id = $1`, id)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("delete product: %w", err)
+		return false, fmt.Errorf("delete product: %w", err)
 	}
-	return nil
+	return archived, nil
 }

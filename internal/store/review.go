@@ -105,12 +105,30 @@ func (tx *Tx) lockVisibleReview(ctx context.Context, id string) (*fpr.Review, er
 // farmOfProduct reads the farm selling product productID; not_found
 // (product) when there is no such product.
 func (tx *Tx) farmOfProduct(ctx context.Context, productID string) (*fpr.Farm, error) {
-	farm, err := scanFarm(tx.QueryRowContext(ctx, `SELECT `+farmColumns+` FROM farms
-		WHERE id = (SELECT farm_id FROM products WHERE id = $1)`, productID))
+	farm, err := scanFarm(tx.QueryRowContext(ctx, farmSelect+`
+		WHERE f.id = (SELECT farm_id FROM products WHERE id = $1)`, productID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("product")
 	}
 	return farm, err
+}
+
+// lockFarmOfProduct takes the write lock of the row of the farm selling
+// productID (a no-op UPDATE) and reads the farm. Transactions that write
+// a farm and its products take the farm first (see applyRatingDelta).
+// not_found (product) when there is no such product.
+func (tx *Tx) lockFarmOfProduct(ctx context.Context, productID string) (*fpr.Farm, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE farms SET product_count = product_count
+		WHERE id = (SELECT farm_id FROM products WHERE id = $1)`, productID)
+	if err != nil {
+		return nil, fmt.Errorf("lock farm: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return nil, fmt.Errorf("lock farm: %w", err)
+	} else if n == 0 {
+		return nil, notFound("product")
+	}
+	return tx.farmOfProduct(ctx, productID)
 }
 
 // setReviewStatus changes a locked review's status and moves it in or out
@@ -196,12 +214,20 @@ func (db *DB) CreateReview(ctx context.Context, r *fpr.Review) error {
 		if err := tx.RateLimit(ctx, fpr.LimitReview); err != nil {
 			return err
 		}
-		farm, err := tx.farmOfProduct(ctx, r.ProductID)
+		farm, err := tx.lockFarmOfProduct(ctx, r.ProductID)
 		if err != nil {
 			return err
 		}
 		if !fpr.CanReviewProduct(actor, farm) {
 			return fpr.Errorf(fpr.CodeForbidden, "You cannot review your own farm's products.")
+		}
+		var score float64
+		p, err := scanProduct(tx.QueryRowContext(ctx, productSelect+productFrom+` WHERE p.id = $1`, r.ProductID), &score)
+		if err != nil {
+			return err
+		}
+		if !fpr.OpenForReviews(p) {
+			return fpr.Errorf(fpr.CodeConflict, "This product is no longer sold, so it takes no new reviews.")
 		}
 		if err := tx.validateReviewDetails(ctx, r.ProductID, r.Harvest, r.Aspects); err != nil {
 			return err

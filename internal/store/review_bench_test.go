@@ -115,3 +115,27 @@ func BenchmarkCreateReview(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFarmRating compares reading a farm with its stored rating
+// summary (one row, whatever the number of reviews) with recounting the
+// published reviews of its products, on the farm of benchReviews reviews.
+func BenchmarkFarmRating(b *testing.B) {
+	db := openBenchDB(b)
+	ctx := context.Background()
+	b.Run("StoredSummary", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := db.FindFarmByID(ctx, "bench-farm"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Recount", func(b *testing.B) {
+		for b.Loop() {
+			var n, sum int
+			if err := db.QueryRowTest(ctx, `SELECT COUNT(*), COALESCE(SUM(r.rating), 0) FROM reviews r JOIN products p ON p.id = r.product_id
+				WHERE p.farm_id = 'bench-farm' AND r.status = 'published'`).Scan(&n, &sum); err != nil || n != benchReviews {
+				b.Fatal(n, err)
+			}
+		}
+	})
+}

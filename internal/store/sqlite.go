@@ -133,17 +133,19 @@ func openSQLite(path string, maxOpen int) (read, write *sql.DB, err error) {
 	return read, write, nil
 }
 
-// Full-text search on SQLite: the FTS5 table products_fts (0001_init.sql)
-// holds each product's name, description and farm name, tokenized with
-// unicode61 and diacritics removed, so "creme" finds "Crème" and case does
-// not matter.
+// Full-text search on SQLite: the FTS5 tables products_search and
+// farms_search (0011_farms.sql) hold each product's name, description,
+// farm name and region, and each farm's name, region and description,
+// tokenized with unicode61 (diacritics removed, so "creme" finds "Crème"
+// and case does not matter) and stemmed by porter, so "tomatoes" finds
+// "Tomato". (products_fts of 0001 is no longer written.)
 
 func (sqliteDialect) indexProducts(ctx context.Context, tx *Tx, where string, args ...any) error {
 	if err := (sqliteDialect{}).unindexProducts(ctx, tx, where, args...); err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO products_fts (product_id, name, description, farm_name)
-		SELECT p.id, p.name, p.description, f.name FROM products p JOIN farms f ON f.id = p.farm_id WHERE `+where, args...)
+	_, err := tx.ExecContext(ctx, `INSERT INTO products_search (product_id, name, description, farm_name, region)
+		SELECT p.id, p.name, p.description, f.name, f.region FROM products p JOIN farms f ON f.id = p.farm_id WHERE `+where, args...)
 	if err != nil {
 		return fmt.Errorf("index products: %w", err)
 	}
@@ -151,19 +153,31 @@ func (sqliteDialect) indexProducts(ctx context.Context, tx *Tx, where string, ar
 }
 
 func (sqliteDialect) unindexProducts(ctx context.Context, tx *Tx, where string, args ...any) error {
-	_, err := tx.ExecContext(ctx, `DELETE FROM products_fts WHERE product_id IN (SELECT p.id FROM products p WHERE `+where+`)`, args...)
+	_, err := tx.ExecContext(ctx, `DELETE FROM products_search WHERE product_id IN (SELECT p.id FROM products p WHERE `+where+`)`, args...)
 	if err != nil {
 		return fmt.Errorf("unindex products: %w", err)
 	}
 	return nil
 }
 
-// productSearch matches terms with FTS5. Each term is quoted, so nothing a
-// user types is read as FTS5 syntax (AND, OR, NOT, NEAR, column filters,
-// parentheses); the last term is a prefix ("tom" finds "tomatoes"). bm25
-// weighs a hit in the name 10 times one in the description, and the farm
-// name 4 times; bm25 is negative, lower is better.
-func (sqliteDialect) productSearch(terms []string, arg func(any) string) (join, cond, rank string, err error) {
+func (sqliteDialect) indexFarms(ctx context.Context, tx *Tx, where string, args ...any) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM farms_search WHERE farm_id IN (SELECT f.id FROM farms f WHERE `+where+`)`, args...); err != nil {
+		return fmt.Errorf("index farms: %w", err)
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO farms_search (farm_id, name, region, description)
+		SELECT f.id, f.name, f.region, f.description FROM farms f WHERE `+where, args...)
+	if err != nil {
+		return fmt.Errorf("index farms: %w", err)
+	}
+	return nil
+}
+
+// ftsQuery turns terms into an FTS5 query. Each term is quoted, so
+// nothing a user types is read as FTS5 syntax (AND, OR, NOT, NEAR, column
+// filters, parentheses); every term must match, and the last is a prefix
+// ("tom" finds "tomatoes"). The porter tokenizer stems the query's terms
+// as it stemmed the documents.
+func ftsQuery(terms []string) string {
 	var b strings.Builder
 	for i, t := range terms {
 		if i > 0 {
@@ -174,9 +188,24 @@ func (sqliteDialect) productSearch(terms []string, arg func(any) string) (join, 
 			b.WriteByte('*')
 		}
 	}
-	return `JOIN products_fts ON products_fts.product_id = p.id`,
-		`products_fts MATCH ` + arg(b.String()),
-		`bm25(products_fts, 0.0, 10.0, 1.0, 4.0)`, nil
+	return b.String()
+}
+
+// productSearch matches terms with FTS5 (ftsQuery). bm25 weighs a hit in
+// the name 10 times one in the description, and the farm name and region
+// 4 times; bm25 is negative, lower is better.
+func (sqliteDialect) productSearch(terms []string, arg func(any) string) (join, cond, rank string, err error) {
+	return `JOIN products_search ON products_search.product_id = p.id`,
+		`products_search MATCH ` + arg(ftsQuery(terms)),
+		`bm25(products_search, 0.0, 10.0, 1.0, 4.0, 4.0)`, nil
+}
+
+// farmSearch matches terms against farms_search: the name weighs 10, the
+// region 4, the description 1.
+func (sqliteDialect) farmSearch(terms []string, arg func(any) string) (join, cond, rank string, err error) {
+	return `JOIN farms_search ON farms_search.farm_id = f.id`,
+		`farms_search MATCH ` + arg(ftsQuery(terms)),
+		`bm25(farms_search, 0.0, 10.0, 4.0, 1.0)`, nil
 }
 
 // unboundStatements has nothing to do on SQLite: a statement is bounded

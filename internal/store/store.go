@@ -292,6 +292,11 @@ type dialect interface {
 	// are plain words (searchTerms), never empty; arg adds a bind value
 	// and returns its placeholder.
 	productSearch(terms []string, arg func(any) string) (join, cond, rank string, err error)
+	// indexFarms (re)writes the search entries of the farms matching
+	// where, a condition on "farms f"; farmSearch is productSearch for a
+	// farm query (FROM farms f).
+	indexFarms(ctx context.Context, tx *Tx, where string, args ...any) error
+	farmSearch(terms []string, arg func(any) string) (join, cond, rank string, err error)
 
 	// unboundStatements lifts the statement timeout for the rest of tx: a
 	// bulk load's statements may take minutes; requests' must not.

@@ -201,11 +201,17 @@ var catalogTests = map[string]func(t *testing.T, s *suite){
 		if up.Name != "Beurre doux" || up.Slug != "beurre-doux" || up.Unit != "250 g" || up.Category != "dairy" {
 			t.Errorf("UpdateProduct = %+v, want name, slug and unit changed, category kept", up)
 		}
-		wantCode(t, "DeleteProduct by a member", db.DeleteProduct(as(member), p.ID), fpr.CodeForbidden)
-		mustOK(t, "DeleteProduct", db.DeleteProduct(as(owner), p.ID))
+		_, err = db.DeleteProduct(as(member), p.ID)
+		wantCode(t, "DeleteProduct by a member", err, fpr.CodeForbidden)
+		archived, err := db.DeleteProduct(as(owner), p.ID)
+		mustOK(t, "DeleteProduct", err)
+		if archived {
+			t.Error("DeleteProduct of a product without reviews archived it, want deleted")
+		}
 		_, err = db.FindProductByID(context.Background(), p.ID)
 		wantCode(t, "FindProductByID after delete", err, fpr.CodeNotFound)
-		wantCode(t, "DeleteProduct again", db.DeleteProduct(as(owner), p.ID), fpr.CodeNotFound)
+		_, err = db.DeleteProduct(as(owner), p.ID)
+		wantCode(t, "DeleteProduct again", err, fpr.CodeNotFound)
 	},
 	"FindProducts_FiltersSortsCursors": func(t *testing.T, s *suite) {
 		clk := NewClock(start)
@@ -377,7 +383,10 @@ var catalogTests = map[string]func(t *testing.T, s *suite){
 				_, err := db.UpdateProduct(as(owner), p.ID, fpr.ProductUpdate{Description: ptr("Water milled.")})
 				mustOK(t, "UpdateProduct", err)
 			}, "milled", 1},
-			{"Deleted", func() { mustOK(t, "DeleteProduct", db.DeleteProduct(as(owner), p.ID)) }, "spelt", 0},
+			{"Deleted", func() {
+				_, err := db.DeleteProduct(as(owner), p.ID)
+				mustOK(t, "DeleteProduct", err)
+			}, "spelt", 0},
 		}
 		for _, st := range steps {
 			st.change()

@@ -200,11 +200,19 @@ var reviewTests = map[string]func(t *testing.T, s *suite){
 		if got := checkSummary(t, db, sh.product.ID); got != (fpr.Rating{}) {
 			t.Errorf("summary after deleting both = %+v, want empty", got)
 		}
-		// Deleting the product deletes its reviews.
+		// Removing a product with a review archives it: the review and
+		// the summaries stay.
 		r2 := mustReview(t, db, ann, sh.product.ID, 4)
-		mustOK(t, "DeleteProduct", db.DeleteProduct(as(sh.producer), sh.product.ID))
+		archived, err := db.DeleteProduct(as(sh.producer), sh.product.ID)
+		mustOK(t, "DeleteProduct", err)
+		if !archived {
+			t.Error("DeleteProduct of a reviewed product deleted it, want archived")
+		}
 		_, err = db.FindReviewByID(as(ann), r2.ID)
-		wantCode(t, "review of a deleted product", err, fpr.CodeNotFound)
+		mustOK(t, "review of an archived product", err)
+		if got := checkSummary(t, db, sh.product.ID); got.Count != 1 {
+			t.Errorf("summary after archiving = %+v, want the review kept", got)
+		}
 	},
 	"Visibility_PreModeration": func(t *testing.T, s *suite) {
 		db := s.db(t, nil)

@@ -39,6 +39,7 @@ func Run(t *testing.T, backend string) {
 		{"Idempotency", idempotencyTests},
 		{"Catalog", catalogTests},
 		{"Reviews", reviewTests},
+		{"Farms", farmTests},
 		{"Ops", opsTests},
 		{"Trust", trustTests},
 	}
