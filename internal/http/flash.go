@@ -38,7 +38,7 @@ var flashes = map[string]string{
 	"product-updated":  "The product is updated.",
 	"product-deleted":  "The product is deleted.",
 	"product-archived": "The product has reviews, so it is archived: it left the lists and search, its page and reviews stay.",
-	"farm-applied":     "Thank you! Your application is sent; an admin will answer by e-mail.",
+	"farm-applied":     "Thank you! Your application is sent; an admin will look at it soon.",
 	"farm-approved":    "The application is approved: the farm is created and its applicant is a producer.",
 	"farm-rejected":    "The application is rejected; the applicant is told why.",
 	"role-changed":     "The role is changed.",
