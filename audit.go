@@ -33,6 +33,9 @@ const (
 	AuditErrorResolve   AuditAction = "error.resolve"           // an admin resolved an error group
 	AuditLoginUnlock    AuditAction = "login.unlock"            // `fpr user unlock` cleared an account's login throttle
 	AuditFarmDecide     AuditAction = "farm_application.decide" // an admin approved or rejected a farm application; details: action, note, farm_id
+	AuditMFAEnable      AuditAction = "mfa.enable"              // a user turned two-factor authentication on
+	AuditMFADisable     AuditAction = "mfa.disable"             // a user turned it off
+	AuditMFARecovery    AuditAction = "mfa.recovery"            // a recovery code was spent (details: remaining)
 	// AuditFoodSafetyReport is a food-safety report on a review (flag
 	// reason food_safety); details: flag_id, note. Its closing decision is
 	// a review.moderate entry with food_safety "true".

@@ -9,6 +9,8 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"encoding/binary"
+	"strings"
+	"sync"
 	"time"
 )
 
@@ -19,6 +21,24 @@ type BuildInfo struct {
 	Commit  string
 	BuiltAt string
 	Go      string
+}
+
+// MaxIDLength bounds an identifier a client sends: NewID makes 26
+// characters; anything much longer names nothing.
+const MaxIDLength = 64
+
+// GivenID returns the identifier of an optional field: "" when it was not
+// given (nil), and validation_failed naming field when it was given blank
+// ("owner_id": ""), which is a mistake, not "not given".
+func GivenID(field string, id *string) (string, error) {
+	if id == nil {
+		return "", nil
+	}
+	if strings.TrimSpace(*id) == "" {
+		return "", &Error{Code: CodeValidationFailed, Message: "Some fields need another look.",
+			Fields: map[string]string{field: "Give an identifier, or leave the field out."}}
+	}
+	return *id, nil
 }
 
 // Paging limits shared by every list.
@@ -52,15 +72,68 @@ var idEncoding = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadd
 // NewID returns a new opaque identifier: 26 lowercase characters whose
 // lexical order follows creation time (48 bits of milliseconds, then 80
 // random bits), so "newest first" is an index scan on the primary key.
+// Within one process, IDs made in the same millisecond still sort in the
+// order they were made: the random part then grows by a random step
+// instead of being drawn afresh, so two reviews posted in one millisecond
+// never list in a random order.
 func NewID(now time.Time) string {
 	var b [16]byte
 	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16)
 	_, _ = rand.Read(b[6:]) // crypto/rand.Read never returns an error.
+
+	lastID.mu.Lock()
+	if [6]byte(b[:6]) == [6]byte(lastID.b[:6]) {
+		// The same millisecond: last + a random step of 1 to 2^32.
+		step := uint64(binary.BigEndian.Uint32(b[12:])) + 1
+		next := lastID.b
+		lo := binary.BigEndian.Uint64(next[8:])
+		sum := lo + step
+		binary.BigEndian.PutUint64(next[8:], sum)
+		if sum < lo { // carry into the upper 16 random bits
+			hi := binary.BigEndian.Uint16(next[6:8]) + 1
+			binary.BigEndian.PutUint16(next[6:8], hi)
+			if hi == 0 { // 80 bits exhausted in one millisecond: never in practice
+				next = b
+			}
+		}
+		b = next
+	}
+	lastID.b = b
+	lastID.mu.Unlock()
 	return idEncoding.EncodeToString(b[:])
+}
+
+// lastID is the last ID NewID made, for its order within a millisecond.
+var lastID struct {
+	mu sync.Mutex
+	b  [16]byte
 }
 
 // Clock returns the current time. Services take one so tests can fix time.
 type Clock func() time.Time
+
+// Limits on Idempotency-Key values: a key is 1 to MaxIdempotencyKeyLength
+// visible ASCII characters, and one scope (a route and a user, or a route
+// and an anonymous client's address) holds at most MaxIdempotencyKeys
+// keys a day; past that a new key is rate_limited.
+const (
+	MaxIdempotencyKeyLength = 255
+	MaxIdempotencyKeys      = 500
+)
+
+// ValidIdempotencyKey reports whether key is 1 to MaxIdempotencyKeyLength
+// visible ASCII characters (0x21–0x7E), the only keys stored.
+func ValidIdempotencyKey(key string) bool {
+	if key == "" || len(key) > MaxIdempotencyKeyLength {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		if key[i] < 0x21 || key[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
 
 // IdempotentResponse is the stored first response to a request that carried
 // an Idempotency-Key.

@@ -1,7 +1,9 @@
 package fpr_test
 
 import (
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/fpr-team/fpr"
 )
@@ -88,4 +90,38 @@ func TestRegistrationValidate_Probe(t *testing.T) {
 			t.Errorf("Validate(%q) set Probe = %v, want %v", tt.email, r.Probe, tt.want)
 		}
 	}
+}
+
+func TestNewID_OrderWithinAMillisecond(t *testing.T) {
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	prev := fpr.NewID(now)
+	seen := map[string]bool{prev: true}
+	for i := range 10000 {
+		id := fpr.NewID(now)
+		if id <= prev || len(id) != 26 || seen[id] {
+			t.Fatalf("NewID #%d in one millisecond = %q after %q, want a new, greater ID", i, id, prev)
+		}
+		seen[id] = true
+		prev = id
+	}
+	if later := fpr.NewID(now.Add(time.Millisecond)); later <= prev {
+		t.Errorf("NewID a millisecond later = %q, want after %q", later, prev)
+	}
+	// Concurrent callers get distinct IDs.
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 500 {
+				id := fpr.NewID(now)
+				mu.Lock()
+				if seen[id] {
+					t.Errorf("NewID repeated %q", id)
+				}
+				seen[id] = true
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
 }

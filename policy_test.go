@@ -2,6 +2,7 @@ package fpr_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -371,7 +372,7 @@ func TestValidateModeration(t *testing.T) {
 		{"UnknownReason", fpr.ActionRemove, "", "rude", "reason"},
 		{"UnknownAction", "ban", "", "", "action"},
 		{"LongNote", fpr.ActionReject, long, "", "note"},
-		{"LongOnlyByBlanks", fpr.ActionReject, "  " + string(make([]rune, fpr.MaxModerationNoteLength)) + "  ", "", ""},
+		{"LongOnlyByBlanks", fpr.ActionReject, "  " + strings.Repeat("n", fpr.MaxModerationNoteLength) + "  ", "", ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			checkField(t, fpr.ValidateModeration(tt.action, tt.note, tt.reason), tt.field)

@@ -104,11 +104,11 @@ const (
 func (p *Product) Validate() error {
 	fe := FieldErrors{}
 	p.Name = strings.TrimSpace(p.Name)
-	p.Description = strings.TrimSpace(p.Description)
+	p.Description = strings.TrimSpace(NormalizeNewlines(p.Description))
 	p.Unit = strings.TrimSpace(p.Unit)
-	checkText(fe, "name", p.Name, 1, MaxProductNameLength)
-	checkText(fe, "description", p.Description, 0, MaxProductDescriptionLength)
-	checkText(fe, "unit", p.Unit, 1, MaxUnitLength)
+	fe.Text("name", p.Name, SingleLine, 1, MaxProductNameLength)
+	fe.Text("description", p.Description, MultiLine, 0, MaxProductDescriptionLength)
+	fe.Text("unit", p.Unit, SingleLine, 1, MaxUnitLength)
 	if !p.Category.Valid() {
 		fe.Add("category", "Choose one of the listed categories.")
 	}

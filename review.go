@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // ReviewStatus is where a review stands in moderation.
@@ -78,15 +77,15 @@ const (
 func (r *Review) Validate() error {
 	fe := FieldErrors{}
 	r.Title = strings.TrimSpace(r.Title)
-	r.Body = strings.TrimSpace(r.Body)
+	r.Body = strings.TrimSpace(NormalizeNewlines(r.Body))
 	if msg := ValidateRating(r.Rating); msg != "" {
 		fe.Add("rating", msg)
 	}
-	checkText(fe, "title", r.Title, 0, MaxReviewTitleLength)
+	fe.Text("title", r.Title, SingleLine, 0, MaxReviewTitleLength)
 	if r.Body == "" {
 		fe.Add("body", "Write a few words about the product.")
 	}
-	checkText(fe, "body", r.Body, 1, MaxReviewBodyLength)
+	fe.Text("body", r.Body, MultiLine, 1, MaxReviewBodyLength)
 	return fe.Err()
 }
 
@@ -101,7 +100,7 @@ func ValidateRating(stars int) string {
 // ValidateReplyBody checks the body of a farm's reply.
 func ValidateReplyBody(body string) error {
 	fe := FieldErrors{}
-	checkText(fe, "body", strings.TrimSpace(body), 1, MaxReplyBodyLength)
+	fe.Text("body", strings.TrimSpace(NormalizeNewlines(body)), MultiLine, 1, MaxReplyBodyLength)
 	return fe.Err()
 }
 
@@ -194,13 +193,11 @@ type Flag struct {
 // Validate checks a flag's reason and note.
 func (f *Flag) Validate() error {
 	fe := FieldErrors{}
-	f.Note = strings.TrimSpace(f.Note)
+	f.Note = strings.TrimSpace(NormalizeNewlines(f.Note))
 	if !f.Reason.Valid() {
 		fe.Add("reason", "Choose one of: food_safety, spam, offensive, off_topic, fake, other.")
 	}
-	if utf8.RuneCountInString(f.Note) > MaxFlagNoteLength {
-		fe.Add("note", "Use at most 1000 characters.")
-	}
+	fe.Text("note", f.Note, MultiLine, 0, MaxFlagNoteLength)
 	if f.Reason == FlagFoodSafety && f.Note == "" {
 		fe.Add("note", "Say what is unsafe: a moderator and the farm will read it at once.")
 	}
@@ -301,9 +298,7 @@ func ValidateModeration(action ModerationAction, note string, reason FlagReason)
 	if !action.Valid() {
 		fe.Add("action", "Choose publish, reject or remove.")
 	}
-	if utf8.RuneCountInString(strings.TrimSpace(note)) > MaxModerationNoteLength {
-		fe.Add("note", "Use at most 1000 characters.")
-	}
+	fe.Text("note", strings.TrimSpace(NormalizeNewlines(note)), MultiLine, 0, MaxModerationNoteLength)
 	if reason != "" && (!reason.Valid() || action == ActionPublish) {
 		fe.Add("reason", "Give a flag reason only when rejecting or removing.")
 	}

@@ -85,11 +85,17 @@ type Registration struct {
 	DisplayName string
 	// Probe marks the account as made by the synthetic probe.
 	Probe bool
+	// ByOperator marks an account an operator creates (`fpr user add`):
+	// its display name may be a reserved one ("Admin", "FPR Support"),
+	// which no one registering themselves may take.
+	ByOperator bool
 }
 
 // Validate checks the rules that need no I/O: e-mail syntax, password
-// length, display name. It marks an account at ProbeEmailDomain as a probe. Password strength (common or similar passwords) is
-// checked by the AuthService, which owns the dictionaries.
+// length, display name (ValidateDisplayName), and text hygiene on every
+// field (TextProblem). It marks an account at ProbeEmailDomain as a probe.
+// Password strength (common or similar passwords) is checked by the
+// AuthService, which owns the dictionaries.
 func (r *Registration) Validate() error {
 	f := FieldErrors{}
 	r.Email = strings.TrimSpace(r.Email)
@@ -101,23 +107,50 @@ func (r *Registration) Validate() error {
 	if msg := ValidatePasswordLength(r.Password); msg != "" {
 		f.Add("password", msg)
 	}
-	switch n := utf8.RuneCountInString(r.DisplayName); {
-	case n == 0:
-		f.Add("display_name", "Enter a display name.")
-	case n > MaxDisplayNameLength:
-		f.Add("display_name", "Use at most 60 characters.")
+	if msg := ValidateDisplayName(r.DisplayName); msg != "" && !(r.ByOperator && msg == msgReserved) {
+		f.Add("display_name", msg)
+	}
+	return f.Err()
+}
+
+// Validate checks the text of credentials before anything looks them up:
+// an e-mail or a password with invalid UTF-8 or a control character is
+// validation_failed naming the field. Whether they match an account is the
+// AuthService's question.
+func (c *Credentials) Validate() error {
+	f := FieldErrors{}
+	if msg := TextProblem(c.Email, SingleLine); msg != "" {
+		f.Add("email", msg)
+	}
+	if msg := TextProblem(c.Password, SingleLine); msg != "" {
+		f.Add("password", msg)
+	}
+	if msg := TextProblem(c.OTP, SingleLine); msg != "" {
+		f.Add("otp", msg)
 	}
 	return f.Err()
 }
 
 // ValidateEmail returns a user-facing message when email is not a plain
-// address such as ann@example.org, else "".
+// address such as ann@example.org, else "". Only ASCII is accepted, so
+// that no two addresses that look alike ("аnn@" with a Cyrillic а,
+// full-width letters) can make two accounts: addresses compare by
+// NormalizeEmail, which folds ASCII case only. International domains are
+// written in their ASCII (xn--) form.
 func ValidateEmail(email string) string {
 	if email == "" {
 		return "Enter your e-mail address."
 	}
+	if msg := TextProblem(email, SingleLine); msg != "" {
+		return msg
+	}
 	if len(email) > MaxEmailLength {
 		return "Use an e-mail address of at most 254 characters."
+	}
+	for i := 0; i < len(email); i++ {
+		if email[i] >= utf8.RuneSelf {
+			return "Use an e-mail address of plain ASCII letters, digits and signs (an international domain in its xn-- form)."
+		}
 	}
 	a, err := mail.ParseAddress(email)
 	if err != nil || a.Address != email || a.Name != "" {
@@ -133,6 +166,9 @@ func ValidateEmail(email string) string {
 // ValidatePasswordLength returns a user-facing message when password is too
 // short or too long, else "".
 func ValidatePasswordLength(password string) string {
+	if msg := TextProblem(password, SingleLine); msg != "" {
+		return msg
+	}
 	switch n := utf8.RuneCountInString(password); {
 	case n < MinPasswordLength:
 		return "Use at least 10 characters."
@@ -152,13 +188,21 @@ const (
 )
 
 // Session is a signed-in period. Token is the secret the client holds; it is
-// set only when the session is created, and the database keeps only its hash.
+// set only when the session is created (and on the session a request was
+// authenticated with), and the database keeps only its hash. ID names the
+// session in lists and revocations; it is not a secret.
 type Session struct {
-	Token     string
-	UserID    string
-	Kind      SessionKind
-	CreatedAt time.Time
-	ExpiresAt time.Time
+	ID         string
+	Token      string
+	UserID     string
+	Kind       SessionKind
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+	ExpiresAt  time.Time
+	// UserAgent and Address are the client's when the session opened
+	// (ClientFromContext), for the user's list of sessions.
+	UserAgent string
+	Address   string
 }
 
 // Credentials are what a person submits to log in.
@@ -208,6 +252,16 @@ type AuthService interface {
 	// one (same rules as Register) and revokes every session of the user.
 	// validation_failed, unauthenticated.
 	ChangePassword(ctx context.Context, current, next string) error
+
+	// FindSessions lists the acting user's live sessions and API tokens,
+	// most recently used first, at most MaxSessionsListed. Token is never
+	// set. unauthenticated.
+	FindSessions(ctx context.Context) ([]*Session, error)
+
+	// RevokeSession ends the acting user's session id. not_found when the
+	// user has no live session id (another user's included).
+	// unauthenticated.
+	RevokeSession(ctx context.Context, id string) error
 }
 
 // UserFilter selects users. Nil fields are not filtered on.

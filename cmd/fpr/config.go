@@ -264,17 +264,8 @@ func (c Config) LogValue() slog.Value {
 	)
 }
 
-// redact hides the password of a URL.
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
-	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	return u.String()
-}
+// redact keeps only the scheme and host of a URL (fpr.RedactURL).
+func redact(raw string) string { return fpr.RedactURL(raw) }
 
 // newLogger builds the program's one logger: text in development, JSON
 // elsewhere, with release and env on every line.

@@ -133,7 +133,7 @@ func startInstance(t *testing.T, bin, dbURL, name string) (*instance, error) {
 }
 
 // startServe starts `fpr serve --addr 127.0.0.1:0` with the FPR_ variables
-// env (and none of the test's own) and returns once it prints its URL. The
+// env (and none of the test's own; FPR_RATE_LIMITS=off unless env sets it) and returns once it prints its URL. The
 // process is interrupted when the test ends, and killed if it hangs.
 func startServe(t *testing.T, bin, name string, env ...string) (*instance, error) {
 	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0")
@@ -142,6 +142,10 @@ func startServe(t *testing.T, bin, name string, env ...string) (*instance, error
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
+	// These process tests send their load from one address, far past the
+	// per-address rate limits (tested on their own); a test that wants
+	// them sets FPR_RATE_LIMITS itself.
+	cmd.Env = append(cmd.Env, "FPR_RATE_LIMITS=off")
 	cmd.Env = append(cmd.Env, env...)
 	logs := newLockedBuffer()
 	cmd.Stderr = logs

@@ -337,7 +337,7 @@ func seed(ctx context.Context, db *store.DB, o seedOptions) ([]string, error) {
 			}
 		}
 		// Sessions start now (not in the synthetic year), so the tokens work.
-		now, ttl := time.Now().UTC(), auth.New(db).APITokenTTL
+		now, ttl := time.Now().UTC(), fpr.APITokenTTL
 		for i := range tokens {
 			token, hash := auth.NewToken()
 			if err := l.AddSession(hash, users[producers+i].ID, fpr.SessionAPI, now, now.Add(ttl)); err != nil {

@@ -114,7 +114,7 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 		password = strings.TrimRight(line, "\r\n")
 	}
 	a := auth.New(db)
-	u, err := a.Register(ctx, fpr.Registration{Email: *email, Password: password, DisplayName: name})
+	u, err := a.Register(ctx, fpr.Registration{Email: *email, Password: password, DisplayName: name, ByOperator: true})
 	if err != nil {
 		return fmt.Errorf("user add: %s", describe(err))
 	}

@@ -47,6 +47,7 @@ const BasePath = "/api/v1"
 // errorCodes is the SPEC's table of error envelope codes by status.
 var errorCodes = map[int]string{
 	http.StatusBadRequest:            "bad_request",
+	http.StatusMethodNotAllowed:      "bad_request",
 	http.StatusUnauthorized:          "unauthenticated",
 	http.StatusForbidden:             "forbidden",
 	http.StatusNotFound:              "not_found",
@@ -152,6 +153,14 @@ func Validate(req *http.Request, status int, header http.Header, body []byte) er
 		}
 		var routeErr *routers.RouteError
 		if errors.As(err, &routeErr) && routeErr.Reason == routers.ErrMethodNotAllowed.Error() {
+			// The document's rule for every path: a method it does not
+			// take is 405 with Allow and the bad_request envelope.
+			if status == http.StatusMethodNotAllowed {
+				if header.Get("Allow") == "" {
+					return fmt.Errorf("405 for %s %s without an Allow header", req.Method, rel)
+				}
+				return c.validateError(status, header, body)
+			}
 			return fmt.Errorf("undocumented endpoint: the document has %s but not the method %s", rel, req.Method)
 		}
 		return fmt.Errorf("undocumented endpoint: the document has no path matching %s", rel)

@@ -29,12 +29,6 @@ type Service struct {
 	// Params are the argon2id costs for new hashes.
 	Params Params
 
-	// APITokenTTL and WebSessionTTL are the lifetimes of sessions by kind.
-	// A web session slides: each use in its second half extends it by a
-	// full WebSessionTTL.
-	APITokenTTL   time.Duration
-	WebSessionTTL time.Duration
-
 	// AccountLimit failed logins of one account from one client address,
 	// or AddrLimit from one address whatever the account, start that
 	// pair's or address's delays (fpr.LoginDelay), which grow with every
@@ -64,7 +58,7 @@ type Service struct {
 }
 
 // New returns a Service over db with the production settings: DefaultParams,
-// API tokens for 30 days, web sessions for 14 days, login delays from
+// sessions as fpr.SessionExpiry says, login delays from
 // fpr.LoginPairLimit failures per (account, address) and
 // fpr.LoginAddrLimit per address within fpr.LoginStreakWindow, and at most
 // NumCPU hashes at once.
@@ -72,8 +66,6 @@ func New(db *store.DB) *Service {
 	return &Service{
 		DB:             db,
 		Params:         DefaultParams,
-		APITokenTTL:    30 * 24 * time.Hour,
-		WebSessionTTL:  14 * 24 * time.Hour,
 		AccountLimit:   fpr.LoginPairLimit,
 		AddrLimit:      fpr.LoginAddrLimit,
 		ThrottleWindow: fpr.LoginStreakWindow,
@@ -218,6 +210,11 @@ func (s *Service) throttleKeys(email, addr string) (pair, address store.LoginThr
 // before any hash is computed. A success and a failure are each recorded
 // in the audit log in the transaction that records them.
 func (s *Service) Login(ctx context.Context, c fpr.Credentials) (*fpr.Session, *fpr.User, error) {
+	// Text no e-mail or password can hold (NUL, invalid UTF-8) is refused
+	// before it reaches a query: PostgreSQL would answer it with an error.
+	if err := c.Validate(); err != nil {
+		return nil, nil, err
+	}
 	if c.Kind == "" {
 		c.Kind = fpr.SessionAPI
 	}
@@ -351,10 +348,8 @@ func (s *Service) OpenSession(ctx context.Context, userID string, kind fpr.Sessi
 // openSession opens a session; with a throttleKey it is a login's: the
 // key's failures are forgotten and the login audited in its transaction.
 func (s *Service) openSession(ctx context.Context, userID string, kind fpr.SessionKind, throttleKey string) (*fpr.Session, error) {
-	ttl := s.APITokenTTL
-	if kind == fpr.SessionWeb {
-		ttl = s.WebSessionTTL
-	}
+	now := s.DB.Now()
+	ttl := fpr.SessionExpiry(kind, now, now).Sub(now)
 	token, hash := NewToken()
 	var (
 		sess *fpr.Session
@@ -391,8 +386,10 @@ func tokenHash(token string) string {
 // maxTokenLen bounds the tokens worth looking up: ours are 43 characters.
 const maxTokenLen = 128
 
-// Authenticate implements fpr.AuthService. Web sessions slide: used in the
-// second half of their life, they are extended to a full WebSessionTTL.
+// Authenticate implements fpr.AuthService. A use is recorded at most once
+// per fpr.SessionTouchInterval; then a web session's expiry moves to
+// fpr.SessionExpiry (14 days after this use, never past 30 days after its
+// login).
 func (s *Service) Authenticate(ctx context.Context, token string) (*fpr.User, *fpr.Session, error) {
 	if token == "" || len(token) > maxTokenLen {
 		return nil, nil, errNoSession
@@ -405,15 +402,19 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*fpr.User, *f
 	if err != nil {
 		return nil, nil, fmt.Errorf("authenticate: %w", err)
 	}
-	if sess.Kind == fpr.SessionWeb {
-		now := s.DB.Now()
-		if sess.ExpiresAt.Sub(now) < s.WebSessionTTL/2 {
-			exp := now.Add(s.WebSessionTTL)
-			if err := s.DB.ExtendSession(ctx, h, exp); err != nil {
-				return nil, nil, fmt.Errorf("authenticate: %w", err)
-			}
-			sess.ExpiresAt = exp
+	now := s.DB.Now()
+	if !fpr.SessionLive(sess, now) {
+		return nil, nil, errNoSession
+	}
+	if now.Sub(sess.LastUsedAt) >= fpr.SessionTouchInterval {
+		exp := fpr.SessionExpiry(sess.Kind, sess.CreatedAt, now)
+		if exp.Before(sess.ExpiresAt) && sess.Kind != fpr.SessionWeb {
+			exp = sess.ExpiresAt
 		}
+		if err := s.DB.TouchSession(ctx, h, now, exp); err != nil {
+			return nil, nil, fmt.Errorf("authenticate: %w", err)
+		}
+		sess.LastUsedAt, sess.ExpiresAt = now, exp
 	}
 	sess.Token = token
 	return u, sess, nil
@@ -504,3 +505,24 @@ func (s *Service) DeleteExpiredSessions(ctx context.Context) error {
 
 // Static check that Service implements the interface.
 var _ fpr.AuthService = (*Service)(nil)
+
+// FindSessions implements fpr.AuthService.
+func (s *Service) FindSessions(ctx context.Context) ([]*fpr.Session, error) {
+	u, err := fpr.RequireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.DB.FindUserSessions(ctx, u.ID)
+}
+
+// RevokeSession implements fpr.AuthService.
+func (s *Service) RevokeSession(ctx context.Context, id string) error {
+	u, err := fpr.RequireUser(ctx)
+	if err != nil {
+		return err
+	}
+	if !fpr.ValidSessionID(id) {
+		return fpr.Errorf(fpr.CodeNotFound, "That session does not exist.")
+	}
+	return s.DB.DeleteUserSession(ctx, u.ID, id)
+}

@@ -78,9 +78,6 @@ func TestNew_ProductionParams(t *testing.T) {
 	if s.AccountLimit != 5 || s.AddrLimit != 20 || s.ThrottleWindow != 24*time.Hour {
 		t.Errorf("New() throttle = %d/%d per %v, want 5/20 per 24h", s.AccountLimit, s.AddrLimit, s.ThrottleWindow)
 	}
-	if s.APITokenTTL != 30*24*time.Hour || s.WebSessionTTL != 14*24*time.Hour {
-		t.Errorf("New() TTLs = %v, %v; want 720h, 336h", s.APITokenTTL, s.WebSessionTTL)
-	}
 }
 
 // TestService_HashBound proves that no more than the configured number of

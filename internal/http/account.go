@@ -50,6 +50,9 @@ type accountPage struct {
 	Reviews  []namedReview
 	NextURL  string
 	Password formState
+	// Sessions are the user's web sessions and API tokens, most recently
+	// used first, each with a button that ends it.
+	Sessions []sessionView
 }
 
 // namedReview is a review with its product's name, for lists that mix
@@ -91,7 +94,7 @@ func (s *Server) handleAuthRegister(w http.ResponseWriter, r *http.Request) erro
 
 // handleAuthLoginForm handles GET /login?next=….
 func (s *Server) handleAuthLoginForm(w http.ResponseWriter, r *http.Request) error {
-	f := loginForm{Next: safeNext(r.URL.Query().Get("next"))}
+	f := loginForm{Next: fpr.SafeNext(r.URL.Query().Get("next"))}
 	return s.render(w, r, http.StatusOK, "login", &loginPage{basePage: s.base(w, r, "Log in"), Form: f})
 }
 
@@ -101,7 +104,7 @@ func (s *Server) handleAuthLogin(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	f := loginForm{Email: r.PostForm.Get("email"), Next: safeNext(r.PostForm.Get("next"))}
+	f := loginForm{Email: r.PostForm.Get("email"), Next: fpr.SafeNext(r.PostForm.Get("next"))}
 	otp := r.PostForm.Get("otp")
 	sess, _, err := s.Auth.Login(r.Context(), fpr.Credentials{
 		Email: f.Email, Password: r.PostForm.Get("password"), OTP: otp, ClientAddr: s.clientAddr(r), Kind: fpr.SessionWeb,
@@ -174,7 +177,35 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) (*accountPa
 	if next != "" {
 		p.NextURL = "/account?cursor=" + url.QueryEscape(next)
 	}
+	sessions, err := s.Auth.FindSessions(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	current := currentSessionID(r)
+	for _, ss := range sessions {
+		p.Sessions = append(p.Sessions, sessionView{Session: ss, Current: ss.ID == current})
+	}
 	return p, nil
+}
+
+// handleSessionDelete handles POST /account/sessions/{id}/delete: ends
+// one of the user's sessions. Ending this browser's own logs it out.
+func (s *Server) handleSessionDelete(w http.ResponseWriter, r *http.Request) error {
+	if _, err := requireUser(r.Context()); err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	if err := s.Auth.RevokeSession(r.Context(), id); err != nil {
+		return err
+	}
+	if id == currentSessionID(r) {
+		s.clearSessionCookie(w)
+		return s.redirect(w, r, "/", "logged-out")
+	}
+	return s.redirect(w, r, "/account#sessions", "session-revoked")
 }
 
 // handlePasswordUpdate handles POST /account/password: checks the current
@@ -203,16 +234,18 @@ func (s *Server) handlePasswordUpdate(w http.ResponseWriter, r *http.Request) er
 // startSession gives the browser the cookie of a new session, revoking
 // the session it had, if any: a new login never reuses a session ID.
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, sess *fpr.Session) {
-	if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" && c.Value != sess.Token {
+	if c, err := r.Cookie(s.sessionCookie()); err == nil && c.Value != "" && c.Value != sess.Token {
 		// The old session may already be revoked (password change); a
 		// failure here leaves a session that expires on its own.
 		_ = s.Auth.Logout(r.Context(), c.Value)
 	}
-	c := s.cookie(SessionCookie, sess.Token, 0) //nolint:gosec // G124: s.cookie sets the attributes
-	c.Expires = sess.ExpiresAt
+	c := s.cookie(s.sessionCookie(), sess.Token, 0) //nolint:gosec // G124: s.cookie sets the attributes
+	// The browser keeps the cookie until the session's absolute end; the
+	// server ends it earlier when it goes unused (fpr.SessionExpiry).
+	c.Expires = sess.CreatedAt.Add(fpr.WebSessionMaxAge)
 	http.SetCookie(w, c)
 }
 
 func (s *Server) clearSessionCookie(w http.ResponseWriter) {
-	http.SetCookie(w, s.cookie(SessionCookie, "", -1))
+	http.SetCookie(w, s.cookie(s.sessionCookie(), "", -1))
 }

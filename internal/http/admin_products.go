@@ -123,7 +123,7 @@ func (s *Server) handleAdminProductDelete(w http.ResponseWriter, r *http.Request
 		return err
 	}
 	if archived {
-		return s.redirect(w, r, safeNext(r.PostForm.Get("next")), "product-archived")
+		return s.redirect(w, r, fpr.SafeNext(r.PostForm.Get("next")), "product-archived")
 	}
-	return s.redirect(w, r, safeNext(r.PostForm.Get("next")), "product-deleted")
+	return s.redirect(w, r, fpr.SafeNext(r.PostForm.Get("next")), "product-deleted")
 }

@@ -111,7 +111,7 @@ func (s *Server) handleAdminUserRoleUpdate(w http.ResponseWriter, r *http.Reques
 	}
 	id := r.PathValue("id")
 	f := roleForm{UserID: id, Role: r.PostForm.Get("role")}
-	next := safeNext(r.PostForm.Get("next"))
+	next := fpr.SafeNext(r.PostForm.Get("next"))
 	if _, err := s.Users.SetUserRole(r.Context(), id, fpr.Role(f.Role)); err != nil {
 		return formFailed(s, w, r, err, "admin_users", func() (*adminUsersPage, error) {
 			var q url.Values // the list the form was on

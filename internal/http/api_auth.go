@@ -50,10 +50,7 @@ type apiLoginJSON struct {
 // X-Forwarded-For entry that is not a trusted proxy. Entries left of that
 // were written by the client and can be forged, so they are never used.
 func (s *Server) clientAddr(r *http.Request) string {
-	peer := r.RemoteAddr
-	if host, _, err := net.SplitHostPort(peer); err == nil {
-		peer = host
-	}
+	peer := peerAddr(r)
 	if !s.trusted(peer) {
 		return peer
 	}
@@ -69,6 +66,14 @@ func (s *Server) clientAddr(r *http.Request) string {
 		peer = hop
 	}
 	return peer
+}
+
+// peerAddr is the IP address of the connection's other end.
+func peerAddr(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
 }
 
 // trusted reports whether addr is in one of TrustedProxies.
@@ -143,7 +148,7 @@ func (s *Server) handleAPIAuthLogout(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	if !si.bearer {
-		http.SetCookie(w, s.cookie(SessionCookie, "", -1))
+		http.SetCookie(w, s.cookie(s.sessionCookie(), "", -1))
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

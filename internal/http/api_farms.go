@@ -100,14 +100,18 @@ func (s *Server) handleAPIFarmCreate(w http.ResponseWriter, r *http.Request) err
 	}
 	var in struct {
 		apiFarmFields
-		OwnerID string `json:"owner_id"`
+		OwnerID *string `json:"owner_id"`
 	}
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
+	owner, err := fpr.GivenID("owner_id", in.OwnerID)
+	if err != nil {
+		return err
+	}
 	f := &fpr.Farm{Name: deref(in.Name), Region: deref(in.Region), Description: deref(in.Description),
 		ShopAddress: deref(in.ShopAddress), ShopHours: deref(in.ShopHours), Markets: deref(in.Markets),
-		Website: deref(in.Website), OwnerID: in.OwnerID}
+		Website: deref(in.Website), OwnerID: owner}
 	if err := s.Farms.CreateFarm(r.Context(), f); err != nil {
 		return err
 	}

@@ -95,6 +95,25 @@ func farmPath(fx *authzFixture) string { return "/api/v1/farms/" + fx.w.farmID }
 
 func body(v any) func(*authzFixture) any { return func(*authzFixture) any { return v } }
 
+// firstSessionID returns the ID of one of u's sessions (u has one: the
+// fixture's users logged in through the API).
+func firstSessionID(fx *authzFixture, u *fpr.User) string {
+	sessions, err := fx.w.env.Auth.FindSessions(fx.w.env.Ctx(u))
+	if err != nil || len(sessions) == 0 {
+		return fpr.NewID(time.Now()) // names nothing: the row then fails
+	}
+	return sessions[0].ID
+}
+
+// ownSessionPath names a session of the acting user; anonymous gets a
+// well-formed ID (and must be refused before it matters).
+func ownSessionPath(fx *authzFixture) string {
+	if u := fx.w.users[fx.as]; u != nil {
+		return "/api/v1/me/sessions/" + firstSessionID(fx, u.User)
+	}
+	return "/api/v1/me/sessions/" + fpr.NewID(time.Now())
+}
+
 // prepareApplication has a new member apply to list a farm.
 func prepareApplication(t *testing.T, fx *authzFixture) {
 	t.Helper()
@@ -145,6 +164,17 @@ var authzCases = []authzCase{
 		want: all200},
 	{route: "POST /api/v1/auth/logout", path: fixed("/api/v1/auth/logout"), fresh: true,
 		want: [numActors]int{s401, s204, s204, s204, s204, s204, s204}},
+	{route: "GET /api/v1/me/sessions", path: fixed("/api/v1/me/sessions"),
+		want: [numActors]int{s401, s200, s200, s200, s200, s200, s200}},
+	{route: "DELETE /api/v1/me/sessions/{id}", name: "own", path: ownSessionPath, fresh: true,
+		want: [numActors]int{s401, s204, s204, s204, s204, s204, s204}},
+	{route: "DELETE /api/v1/me/sessions/{id}", name: "another user's", path: func(fx *authzFixture) string {
+		sess, err := fx.w.env.Auth.OpenSession(context.Background(), fx.target.ID, fpr.SessionWeb)
+		if err != nil {
+			panic(err)
+		}
+		return "/api/v1/me/sessions/" + sess.ID
+	}, want: [numActors]int{s401, s404, s404, s404, s404, s404, s404}},
 	{route: "GET /api/v1/me", path: fixed("/api/v1/me"),
 		want: [numActors]int{s401, s200, s200, s200, s200, s200, s200}},
 	{route: "POST /api/v1/me/password", path: fixed("/api/v1/me/password"), fresh: true,

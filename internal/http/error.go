@@ -111,7 +111,7 @@ func reportable(r *http.Request, err error) bool {
 func (s *Server) reportError(r *http.Request, err error, stack []byte) {
 	route := infoFromContext(r.Context()).route()
 	s.Log.ErrorContext(r.Context(), "internal error",
-		"err", err.Error(), "route", route, "method", r.Method, "stack", string(stack))
+		"err", err.Error(), "route", route, "method", logMethod(r.Method), "stack", string(stack))
 	if s.OnError != nil {
 		s.OnError(r, route, err, stack)
 	}

@@ -53,6 +53,8 @@ func (s *Server) renderErrorPage(w http.ResponseWriter, r *http.Request, status 
 		p.Title = "Not allowed"
 	case status == http.StatusTooManyRequests:
 		p.Heading = "Please slow down"
+	case status == http.StatusMethodNotAllowed:
+		p.Heading = "Not available this way"
 	case status >= 500:
 		p.Heading = "Sorry, something went wrong"
 		p.Title = "Something went wrong"
@@ -76,5 +78,11 @@ func (s *Server) renderErrorPage(w http.ResponseWriter, r *http.Request, status 
 // errNoPage is the error of an unknown page.
 var errNoPage = fpr.Errorf(fpr.CodeNotFound, "There is no page at this address. It may have moved, or the link may be wrong.")
 
-// handleNotFoundShow answers every path no route matches.
-func (s *Server) handleNotFoundShow(w http.ResponseWriter, r *http.Request) error { return errNoPage }
+// handleNotFoundShow answers every path no route matches: 405 with Allow
+// when the path takes other methods, else 404.
+func (s *Server) handleNotFoundShow(w http.ResponseWriter, r *http.Request) error {
+	if s.notAllowed(w, r) {
+		return nil
+	}
+	return errNoPage
+}

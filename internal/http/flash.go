@@ -21,6 +21,7 @@ var flashes = map[string]string{
 	"logged-in":        "You are logged in.",
 	"logged-out":       "You are logged out.",
 	"password-changed": "Your password is changed. Your other devices were logged out.",
+	"session-revoked":  "That session is ended: the device that used it is logged out.",
 	"staff-mfa":        "Moderators and admins need two-factor authentication. Set it up here to continue.",
 	"mfa-disabled":     "Two-factor authentication is off.",
 	"review-published": "Thank you! Your review is published.",
@@ -56,7 +57,7 @@ func (s *Server) redirect(w http.ResponseWriter, r *http.Request, url, flash str
 	if flash != "" {
 		http.SetCookie(w, s.cookie(flashCookie, flash, 60))
 	}
-	// Callers pass paths they built or checked with safeNext.
+	// Callers pass paths they built or checked with fpr.SafeNext.
 	http.Redirect(w, r, url, http.StatusSeeOther) //nolint:gosec // G710: see above
 	return nil
 }

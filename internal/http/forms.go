@@ -30,7 +30,9 @@ func parseForm(w http.ResponseWriter, r *http.Request) error {
 		}
 		return fpr.Errorf(fpr.CodeBadRequest, "The form could not be read.")
 	}
-	return nil
+	// Invalid UTF-8 and NUL can be no field's text: 422 naming the field,
+	// before any of it reaches a query.
+	return fpr.FormProblems(r.PostForm)
 }
 
 // formState is what a form shows after a failed post: a message above the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/fpr-team/fpr"
@@ -60,16 +59,7 @@ func comeBackTo(r *http.Request) string {
 		return r.URL.RequestURI()
 	}
 	if ref, err := url.Parse(r.Referer()); err == nil && ref.Host == r.Host {
-		return safeNext(ref.RequestURI())
+		return fpr.SafeNext(ref.RequestURI())
 	}
 	return "/"
-}
-
-// safeNext returns next when it is a path on this site, else "/": a
-// "next" parameter must not send people to another site after log-in.
-func safeNext(next string) string {
-	if next == "" || next[0] != '/' || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
-		return "/"
-	}
-	return next
 }

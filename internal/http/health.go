@@ -35,8 +35,11 @@ func (s *Server) handleReadinessShow(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if s.Ready != nil {
 		if err := s.Ready(ctx); err != nil {
+			// The reason stays in the log: a driver's error names the
+			// database user, name, host and port, which strangers must
+			// not learn.
 			s.Log.WarnContext(ctx, "not ready", "err", err)
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "The service is starting or cannot reach its database."})
 			return
 		}
 	}

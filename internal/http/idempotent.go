@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 
 	"github.com/fpr-team/fpr"
 )
@@ -26,9 +27,11 @@ const IdempotencyKeyHeader = "Idempotency-Key"
 //	}
 //
 // Without the header (or without an IdempotencyService) h simply runs. With
-// it (1–255 characters), the key lives in the scope of the route pattern
-// and the acting user (or "anon"), for a request identified by the SHA-256
-// of method, path and body:
+// it (1–255 visible ASCII characters, fpr.ValidIdempotencyKey; else 400),
+// the key lives in the scope of the route pattern and the acting user (or,
+// anonymous, the client's address), at most fpr.MaxIdempotencyKeys a day
+// per scope (then 429), for a request identified by the SHA-256 of method,
+// path and body:
 //   - a stored response for the key is replayed: the same status and body,
 //     with a fresh X-Request-ID (an error envelope's request_id is updated
 //     to match) and Idempotent-Replayed: true; the same key with another
@@ -50,9 +53,9 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, h apiFunc, c
 	if key == "" || s.Idempotency == nil {
 		return h(w, r)
 	}
-	if len(key) > 255 {
-		return &fpr.Error{Code: fpr.CodeBadRequest, Message: "The Idempotency-Key header must have 1 to 255 characters.",
-			Fields: map[string]string{"idempotency_key": "Use 1 to 255 characters."}}
+	if !fpr.ValidIdempotencyKey(key) || len(r.Header.Values(IdempotencyKeyHeader)) > 1 {
+		return &fpr.Error{Code: fpr.CodeBadRequest, Message: "The Idempotency-Key header must be one value of 1 to 255 visible ASCII characters.",
+			Fields: map[string]string{"idempotency_key": "Use 1 to 255 visible ASCII characters."}}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxJSONBody))
 	if err != nil {
@@ -64,9 +67,12 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, h apiFunc, c
 	sum.Write([]byte(r.Method + "\n" + r.URL.Path + "\n"))
 	sum.Write(body)
 	hash := hex.EncodeToString(sum.Sum(nil))
+	// A user's keys are theirs; an anonymous client's are its address's
+	// (an IPv6 client's /64's), so one stranger cannot replay or use up
+	// another's keys, and each address is capped on its own.
 	principal := fpr.UserIDFromContext(r.Context())
 	if principal == "" {
-		principal = "anon"
+		principal = "anon:" + addressScope(s.clientAddr(r))
 	}
 	scope := r.Pattern + " " + principal
 
@@ -129,6 +135,22 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, h apiFunc, c
 	w.WriteHeader(status)
 	_, _ = w.Write(rec.body.Bytes())
 	return nil
+}
+
+// addressScope is the part of a client address that counts as one client:
+// the address for IPv4, its /64 network for IPv6 (one subscriber usually
+// holds a whole /64).
+func addressScope(addr string) string {
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		return addr
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	p, _ := a.Prefix(64) // an IPv6 address always has a /64
+	return p.String()
 }
 
 // replay writes a stored response.

@@ -24,10 +24,17 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return fpr.Errorf(fpr.CodeBadRequest, "Send the body as application/json.")
 	}
-	body := http.MaxBytesReader(w, r.Body, maxJSONBody)
+	return decodeJSONObject(http.MaxBytesReader(w, r.Body, maxJSONBody), v)
+}
+
+// decodeJSONObject is decodeJSON's decoder, apart from HTTP so the fuzz
+// test can reach it: one JSON object (not null, an array or a scalar,
+// which would leave v at its zero value and pass for an empty PATCH),
+// without unknown fields, and nothing after it.
+func decodeJSONObject(body io.Reader, v any) error {
 	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
 		return jsonError(err)
 	}
 	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
@@ -36,6 +43,14 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 			return jsonError(err)
 		}
 		return fpr.Errorf(fpr.CodeBadRequest, "The body must hold one JSON value and nothing after it.")
+	}
+	if raw = bytes.TrimLeft(raw, " \t\r\n"); len(raw) == 0 || raw[0] != '{' {
+		return fpr.Errorf(fpr.CodeBadRequest, "The body must be a JSON object.")
+	}
+	obj := json.NewDecoder(bytes.NewReader(raw))
+	obj.DisallowUnknownFields()
+	if err := obj.Decode(v); err != nil {
+		return jsonError(err)
 	}
 	return nil
 }

@@ -15,16 +15,35 @@ import (
 )
 
 // SessionCookie is the name of the web session cookie, which the API also
-// accepts for same-origin requests.
+// accepts for same-origin requests; over https it is SecureSessionCookie.
 const SessionCookie = "fpr_session"
 
+// SecureSessionCookie is the session cookie's name when BaseURL is https:
+// the __Host- prefix makes browsers accept it only Secure, with Path=/ and
+// no Domain, so no other host (a sibling subdomain, a plain-http page) can
+// set or overwrite it.
+const SecureSessionCookie = "__Host-" + SessionCookie
+
+// https reports whether the site is served over https (its BaseURL).
+func (s *Server) https() bool { return strings.HasPrefix(s.BaseURL, "https://") }
+
+// sessionCookie is the session cookie's name on this site.
+func (s *Server) sessionCookie() string {
+	if s.https() {
+		return SecureSessionCookie
+	}
+	return SessionCookie
+}
+
 // withRequestID gives every request an ID, in its context and in the
-// X-Request-ID response header. A well-formed incoming X-Request-ID (from a
-// proxy) is kept so logs can be joined across hops.
-func withRequestID(next http.Handler) http.Handler {
+// X-Request-ID response header. A well-formed incoming X-Request-ID is kept,
+// so logs can be joined across hops, only when the peer is one of
+// TrustedProxies: a client's own ID could make two different failures
+// share one ID and hide one behind the other.
+func (s *Server) withRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-ID")
-		if !validRequestID(id) {
+		if !validRequestID(id) || !s.trusted(peerAddr(r)) {
 			id = newRequestID()
 		}
 		w.Header().Set("X-Request-ID", id)
@@ -157,7 +176,7 @@ func (s *Server) withLog(next http.Handler) http.Handler {
 		}
 		attrs := []slog.Attr{
 			slog.String("route", info.route()),
-			slog.String("method", r.Method),
+			slog.String("method", logMethod(r.Method)),
 			slog.Int("status", status),
 			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 		}
@@ -173,6 +192,15 @@ func (s *Server) withLog(next http.Handler) http.Handler {
 			s.AfterRequest(r, info.route(), status, time.Since(start))
 		}
 	})
+}
+
+// logMethod is the method as the log line shows it: at most 16 bytes, so
+// a client's megabyte-long method does not become a megabyte of log.
+func logMethod(m string) string {
+	if len(m) > 16 {
+		return m[:16] + "…"
+	}
+	return m
 }
 
 // requestInfo carries facts learnt deep in the chain (the matched route,
@@ -209,10 +237,15 @@ func withPattern(next http.Handler) http.Handler {
 	})
 }
 
-// withSecurityHeaders sets the headers every response carries.
-func withSecurityHeaders(next http.Handler) http.Handler {
+// withSecurityHeaders sets the headers every response carries; over
+// https also Strict-Transport-Security, so browsers never again reach the
+// site over plain http (where a session cookie could be seen).
+func (s *Server) withSecurityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
+		if s.https() {
+			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
 		if isEmbed(r.URL.Path) {
@@ -237,10 +270,15 @@ func (s *Server) withClientAddr(next http.Handler) http.Handler {
 }
 
 // withAuth resolves the bearer token or session cookie to the acting user.
-// A bad bearer token is refused with 401; a stale cookie is ignored (the
-// visitor is simply anonymous).
+// A bad, expired or revoked token or cookie is ignored: the request goes
+// on as anonymous, so public routes (GET /api/v1/openapi.json, product
+// lists) answer as for anyone, and routes that need a user answer 401
+// unauthenticated through requireUser. Only a failure to check the token
+// (the database not answering) stops the request.
 func (s *Server) withAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Who sends the request, for the sessions it may open.
+		r = r.WithContext(fpr.NewContextWithClient(r.Context(), fpr.Client{Address: s.clientAddr(r), UserAgent: r.UserAgent()}))
 		if cookieless(r.URL.Path) {
 			// Embeds and badges are the same for everyone: no session is
 			// read (nor its last use written).
@@ -249,7 +287,7 @@ func (s *Server) withAuth(next http.Handler) http.Handler {
 		}
 		token, bearer := bearerToken(r)
 		if !bearer {
-			if c, err := r.Cookie(SessionCookie); err == nil {
+			if c, err := r.Cookie(s.sessionCookie()); err == nil {
 				token = c.Value
 			}
 		}
@@ -271,7 +309,7 @@ func (s *Server) withAuth(next http.Handler) http.Handler {
 				ctx = context.WithValue(ctx, sessionKey{}, sessionInfo{session: sess, token: token, bearer: bearer})
 				r = r.WithContext(ctx)
 				infoFromContext(ctx).userID = u.ID
-			case bearer || fpr.ErrorCode(err) != fpr.CodeUnauthenticated:
+			case fpr.ErrorCode(err) != fpr.CodeUnauthenticated:
 				s.respondErrorReported(w, r, err)
 				return
 			}

@@ -173,7 +173,7 @@ func (s *Server) handleReviewModerate(w http.ResponseWriter, r *http.Request) er
 	}
 	id := r.PathValue("id")
 	f := moderationForm{Action: r.PostForm.Get("action"), Note: r.PostForm.Get("note"), Reason: r.PostForm.Get("reason")}
-	next := safeNext(r.PostForm.Get("next"))
+	next := fpr.SafeNext(r.PostForm.Get("next"))
 	if _, err := s.Moderation.ModerateReview(r.Context(), id, fpr.ModerationAction(f.Action), f.Note, fpr.FlagReason(f.Reason)); err != nil {
 		if next == "/moderation/reviews/"+id {
 			return formFailed(s, w, r, err, "moderation_review", func() (*moderationReviewPage, error) { return s.moderationReviewPage(w, r, id) },

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -74,7 +75,7 @@ func TestRecover_APIPanic(t *testing.T) {
 }
 
 // TestRequestID_EveryResponse: pages, API answers and errors all carry an
-// X-Request-ID; a well-formed incoming one is kept.
+// X-Request-ID; an incoming one is kept only from a trusted proxy.
 func TestRequestID_EveryResponse(t *testing.T) {
 	t.Parallel()
 	env := fprtest.New(t)
@@ -96,7 +97,60 @@ func TestRequestID_EveryResponse(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
+	if got := resp.Header.Get("X-Request-ID"); got == "proxy-given-id-123" || got == "" {
+		t.Errorf("X-Request-ID from an untrusted client = %q, want a fresh one", got)
+	}
+}
+
+// TestRequestID_FromTrustedProxyOnly: behind a trusted proxy (loopback
+// here) a well-formed incoming X-Request-ID is kept, so logs join across
+// hops.
+func TestRequestID_FromTrustedProxyOnly(t *testing.T) {
+	t.Parallel()
+	env := fprtest.New(t, fprtest.WithServer(func(s *fprhttp.Server) {
+		s.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	}))
+	req, _ := http.NewRequest("GET", env.URL+"/healthz", nil)
+	req.Header.Set("X-Request-ID", "proxy-given-id-123")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
 	if got := resp.Header.Get("X-Request-ID"); got != "proxy-given-id-123" {
-		t.Errorf("X-Request-ID = %q, want the incoming proxy-given-id-123", got)
+		t.Errorf("X-Request-ID via a trusted proxy = %q, want the incoming proxy-given-id-123", got)
+	}
+}
+
+// TestRequestID_TwoFailuresNeverShareOne reproduces issue 10: a client
+// sent the same X-Request-ID with two different failing requests and both
+// 500s carried it, so one hid the other on the operations pages.
+func TestRequestID_TwoFailuresNeverShareOne(t *testing.T) {
+	t.Parallel()
+	env := fprtest.New(t, fprtest.WithServer(func(s *fprhttp.Server) {
+		s.AddTestRoute("GET /api/v1/test/panic-a", http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("a") }))
+		s.AddTestRoute("GET /api/v1/test/panic-b", http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("b") }))
+	}))
+	ids := map[string]string{}
+	for _, path := range []string{"/api/v1/test/panic-a", "/api/v1/test/panic-b"} {
+		req, _ := http.NewRequest("GET", env.URL+path, nil)
+		req.Header.Set("X-Request-ID", "chosen-by-the-client-1")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct {
+			RequestID string `json:"request_id"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		id := resp.Header.Get("X-Request-ID")
+		if resp.StatusCode != http.StatusInternalServerError || id == "" || body.RequestID != id {
+			t.Fatalf("GET %s = %d, X-Request-ID %q, request_id %q; want 500 with matching IDs", path, resp.StatusCode, id, body.RequestID)
+		}
+		if other, ok := ids[id]; ok {
+			t.Errorf("GET %s and GET %s share the request ID %q", other, path, id)
+		}
+		ids[id] = path
 	}
 }

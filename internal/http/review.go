@@ -92,7 +92,7 @@ func (s *Server) handleReviewDelete(w http.ResponseWriter, r *http.Request) erro
 	if err := s.Reviews.DeleteReview(r.Context(), r.PathValue("id")); err != nil {
 		return err
 	}
-	return s.redirect(w, r, safeNext(r.PostForm.Get("next")), "review-deleted")
+	return s.redirect(w, r, fpr.SafeNext(r.PostForm.Get("next")), "review-deleted")
 }
 
 // handleHelpfulSet handles POST /reviews/{id}/helpful with helpful=1 to vote
@@ -113,7 +113,7 @@ func (s *Server) handleHelpfulSet(w http.ResponseWriter, r *http.Request) error 
 	if !helpful {
 		flash = "vote-withdrawn"
 	}
-	return s.redirect(w, r, safeNext(r.PostForm.Get("next"))+"#review-"+id, flash)
+	return s.redirect(w, r, fpr.SafeNext(r.PostForm.Get("next"))+"#review-"+id, flash)
 }
 
 // handleFlagCreate handles POST /reviews/{id}/flag.

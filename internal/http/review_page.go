@@ -102,7 +102,7 @@ func (s *Server) handlePhotoDelete(w http.ResponseWriter, r *http.Request) error
 	if err := s.Photos.DeletePhoto(r.Context(), r.PathValue("id")); err != nil {
 		return err
 	}
-	return s.redirect(w, r, safeNext(r.PostForm.Get("next")), "photo-deleted")
+	return s.redirect(w, r, fpr.SafeNext(r.PostForm.Get("next")), "photo-deleted")
 }
 
 // handleProductPhotoSet handles POST /products/{id}/photo (multipart): the

@@ -25,11 +25,12 @@ import (
 
 // routes lists every route and builds the middleware chain, outermost
 // first: request ID, security headers, log (and metrics), recover, the
-// request's deadline, cross-origin protection, client address, auth, then
-// the mux, whose handlers record their
+// request's deadline, clean input (input.go), cross-origin protection,
+// client address, auth, then the mux, whose handlers record their
 // pattern.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
+	s.mux = mux
 	handle := func(pattern string, h http.Handler) { mux.Handle(pattern, withPattern(h)) }
 
 	// Operations.
@@ -45,6 +46,8 @@ func (s *Server) routes() http.Handler {
 	handle("POST /api/v1/auth/logout", s.api(s.handleAPIAuthLogout))
 	handle("GET /api/v1/me", s.api(s.handleAPIMeShow))
 	handle("POST /api/v1/me/password", s.api(s.handleAPIPasswordUpdate))
+	handle("GET /api/v1/me/sessions", s.api(s.handleAPISessionList))
+	handle("DELETE /api/v1/me/sessions/{id}", s.api(s.handleAPISessionDelete))
 	handle("POST /api/v1/me/mfa/totp", s.api(s.handleAPIMFACreate))
 	handle("POST /api/v1/me/mfa/totp/confirm", s.api(s.handleAPIMFAConfirm))
 	handle("DELETE /api/v1/me/mfa/totp", s.api(s.handleAPIMFADelete))
@@ -113,6 +116,7 @@ func (s *Server) routes() http.Handler {
 	page("POST /logout", s.handleAuthLogout)
 	page("GET /account", s.handleAccountShow)
 	page("POST /account/password", s.handlePasswordUpdate)
+	page("POST /account/sessions/{id}/delete", s.handleSessionDelete)
 	page("GET /account/mfa", s.handleMFAShow)
 	page("POST /account/mfa", s.handleMFACreate)
 	page("POST /account/mfa/confirm", s.handleMFAConfirm)
@@ -175,7 +179,11 @@ func (s *Server) routes() http.Handler {
 	}
 
 	// Anything else under /api/ is a JSON 404, not a page.
+	// A path that exists with another method is 405 with Allow.
 	handle("/api/", s.api(func(w http.ResponseWriter, r *http.Request) error {
+		if s.notAllowed(w, r) {
+			return nil
+		}
 		return errNoRoute
 	}))
 
@@ -188,10 +196,11 @@ func (s *Server) routes() http.Handler {
 	h = s.withAuth(h)
 	h = s.withClientAddr(h)
 	h = csrf.Handler(h)
+	h = s.withCleanInput(h)
 	h = s.withDeadline(h)
 	h = s.withRecover(h)
 	h = s.withLog(h)
-	h = withSecurityHeaders(h)
-	h = withRequestID(h)
+	h = s.withSecurityHeaders(h)
+	h = s.withRequestID(h)
 	return h
 }

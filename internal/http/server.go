@@ -19,6 +19,9 @@ import (
 	"github.com/fpr-team/fpr"
 )
 
+// MaxHeaderBytes caps the request line and headers of a request.
+const MaxHeaderBytes = 64 << 10
+
 // Server is FPR's HTTP server. Fields are set by the caller before Open.
 type Server struct {
 	Log   *slog.Logger
@@ -84,7 +87,8 @@ type Server struct {
 	connsMu sync.Mutex
 	conns   map[net.Conn]http.ConnState
 	handler http.Handler
-	web     *webFiles // templates and static files (templates.go, static.go)
+	mux     *http.ServeMux // the routes, for allowedMethods
+	web     *webFiles      // templates and static files (templates.go, static.go)
 	// testRoutes are extra routes that only tests add (export_test.go),
 	// such as one that panics.
 	testRoutes map[string]http.Handler
@@ -120,7 +124,10 @@ func (s *Server) Open(addr string) error {
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
+		// The request line and headers of one request, method included:
+		// Go's default is 1 MB; no client of ours needs more than 64 KB.
+		MaxHeaderBytes: MaxHeaderBytes,
+		ErrorLog:       slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
 	}
 	go func() {
 		if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {

@@ -283,8 +283,8 @@ func TestTemplateFuncs(t *testing.T) {
 		{"/account", "/account"}, {"/products?q=a", "/products?q=a"}, {"", "/"}, {"//evil.example", "/"},
 		{"/\\evil.example", "/"}, {"https://evil.example/", "/"}, {"account", "/"},
 	} {
-		if got := safeNext(tc.in); got != tc.want {
-			t.Errorf("safeNext(%q) = %q, want %q", tc.in, got, tc.want)
+		if got := fpr.SafeNext(tc.in); got != tc.want {
+			t.Errorf("fpr.SafeNext(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }

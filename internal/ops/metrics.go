@@ -101,14 +101,29 @@ func (m *Metrics) Handler() http.Handler {
 }
 
 // ObserveRequest counts one request; its signature is fprhttp.Server's
-// AfterRequest hook. route is the pattern, never the raw path, so label
-// values stay few.
+// AfterRequest hook. route is the pattern, never the raw path, and the
+// method is one of the standard ones or "other" (MethodLabel), so label
+// values stay few whatever clients send.
 func (m *Metrics) ObserveRequest(r *http.Request, route string, status int, d time.Duration) {
-	m.requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
-	m.duration.WithLabelValues(route, r.Method).Observe(d.Seconds())
+	method := MethodLabel(r.Method)
+	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+	m.duration.WithLabelValues(route, method).Observe(d.Seconds())
 	if c, ok := m.critical[route]; ok && (status == http.StatusCreated || status == http.StatusSeeOther) {
 		c.Inc()
 	}
+}
+
+// MethodLabel is the metrics label of an HTTP method: the method itself
+// when it is one of the standard ones, else "other". A client can send any
+// token as a method (a megabyte of it); each distinct label value would be
+// a new series kept for the life of the process.
+func MethodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return method
+	}
+	return "other"
 }
 
 // errorRecorded counts one error event of a group.

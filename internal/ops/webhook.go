@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -112,7 +113,7 @@ func (wh *Webhook) post(ctx context.Context, body []byte) error {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, wh.URL, bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("alert webhook: %w", err)
+		return wh.redacted(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "fpr-alerts")
@@ -122,12 +123,21 @@ func (wh *Webhook) post(ctx context.Context, body []byte) error {
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("alert webhook: %w", err)
+		return wh.redacted(err)
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // so the connection is reused
 	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("alert webhook: status %s", resp.Status)
+		return fmt.Errorf("alert webhook %s: status %s", fpr.RedactURL(wh.URL), resp.Status)
 	}
 	return nil
+}
+
+// redacted is err without the webhook URL's secrets: an HTTP client's
+// error quotes the whole URL ("Post \"https://hooks.example/T0/secret?token=…\": …"),
+// and the error goes to the log, the stored alert and /ops/alerts. Only
+// the scheme and host remain (fpr.RedactURL). The error chain is cut on
+// purpose: nothing below may be printed with the URL in it.
+func (wh *Webhook) redacted(err error) error {
+	return errors.New("alert webhook: " + fpr.RedactError(err, wh.URL))
 }

@@ -40,7 +40,7 @@ var bulkColumns = map[string][]string{
 	"products":       {"id", "farm_id", "name", "slug", "category", "description", "unit", "created_at", "rating_count", "rating_sum", "rating_1", "rating_2", "rating_3", "rating_4", "rating_5", "rating_score"},
 	"reviews":        {"id", "product_id", "author_id", "rating", "title", "body", "status", "helpful_count", "probe", "created_at", "updated_at"},
 	"review_replies": {"review_id", "author_id", "body", "created_at", "updated_at"},
-	"sessions":       {"token_hash", "user_id", "kind", "created_at", "expires_at"},
+	"sessions":       {"token_hash", "id", "user_id", "kind", "created_at", "last_used_at", "expires_at"},
 }
 
 // Load runs fn with a Loader in one write transaction; when fn returns nil
@@ -217,7 +217,7 @@ func (l *Loader) AddReply(reviewID string, rp *fpr.Reply) error {
 // AddSession adds a session of kind for userID stored under tokenHash (see
 // auth.NewToken), valid from created until expires.
 func (l *Loader) AddSession(tokenHash, userID string, kind fpr.SessionKind, created, expires time.Time) error {
-	return l.add("sessions", tokenHash, userID, string(kind), micros(created), micros(expires))
+	return l.add("sessions", tokenHash, fpr.NewID(created), userID, string(kind), micros(created), micros(created), micros(expires))
 }
 
 // RecountRatings writes what has been added so far and rebuilds every

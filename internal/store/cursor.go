@@ -39,7 +39,10 @@ func decodeCursor(s, sort string) (*cursor, error) {
 		return nil, bad
 	}
 	var c cursor
-	if err := json.Unmarshal(b, &c); err != nil || c.Sort != sort || c.ID == "" {
+	// Its text goes into a query: NUL ("\u0000" decodes to one) would be
+	// an error on PostgreSQL, so a 500, rather than the 422 it is.
+	if err := json.Unmarshal(b, &c); err != nil || c.Sort != sort || c.ID == "" ||
+		fpr.TextProblem(c.ID, fpr.SingleLine) != "" || fpr.TextProblem(c.Str, fpr.MultiLine) != "" {
 		return nil, bad
 	}
 	return &c, nil

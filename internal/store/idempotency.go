@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -64,6 +65,12 @@ func (tx *Tx) storedResponse(ctx context.Context, scope, key, requestHash string
 	return &fpr.IdempotentResponse{Status: status, Body: []byte(body)}, nil
 }
 
+// errTooManyKeys is the answer to a new key past the scope's cap.
+func errTooManyKeys() error {
+	return &fpr.Error{Code: fpr.CodeRateLimited, RetryAfterSeconds: int(IdempotencyKeyTTL.Seconds()),
+		Message: "Too many distinct Idempotency-Key values from this client today. Retry without the header, or reuse a key."}
+}
+
 func errKeyReused() error {
 	return &fpr.Error{Code: fpr.CodeValidationFailed,
 		Message: "This Idempotency-Key was already used for a different request. Use a new key for a new request.",
@@ -78,6 +85,24 @@ func (tx *Tx) claimKey(ctx context.Context, w *fpr.IdempotentWrite) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND (created_at < $3 OR status = 0)`,
 		w.Scope, w.Key, now-IdempotencyKeyTTL.Microseconds()); err != nil {
 		return err
+	}
+	// A new key must fit under the scope's cap, so no client (an
+	// anonymous one is scoped by its address) can fill the table. A key
+	// the scope holds is not new: its twin finds it taken below.
+	var held int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM idempotency_keys WHERE scope = $1 AND key <> $2 AND created_at >= $3`,
+		w.Scope, w.Key, now-IdempotencyKeyTTL.Microseconds()).Scan(&held); err != nil {
+		return err
+	}
+	if held >= cmp.Or(tx.db.MaxIdempotencyKeys, fpr.MaxIdempotencyKeys) {
+		var exists bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM idempotency_keys WHERE scope = $1 AND key = $2)`,
+			w.Scope, w.Key).Scan(&exists); err != nil {
+			return err
+		}
+		if !exists {
+			return errTooManyKeys()
+		}
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (scope, key, request_hash, status, body, created_at)
 		VALUES ($1, $2, $3, 0, '', $4) ON CONFLICT (scope, key) DO NOTHING`, w.Scope, w.Key, w.RequestHash, now)

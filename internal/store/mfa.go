@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/fpr-team/fpr"
 )
@@ -97,8 +98,10 @@ func (db *DB) ConfirmTOTP(ctx context.Context, userID, secret string, step int64
 				return err
 			}
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE users SET mfa_enabled = TRUE WHERE id = $1`, userID)
-		return err
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET mfa_enabled = TRUE WHERE id = $1`, userID); err != nil {
+			return err
+		}
+		return tx.AuditAs(ctx, userID, fpr.AuditMFAEnable, fpr.AuditTarget("user", userID), nil)
 	})
 	if err != nil {
 		return fmt.Errorf("confirm totp: %w", err)
@@ -140,8 +143,14 @@ func (db *DB) UseRecoveryCode(ctx context.Context, userID, codeHash string) (boo
 			return err
 		}
 		n, err := res.RowsAffected()
-		ok = n == 1
-		return err
+		if ok = n == 1; !ok || err != nil {
+			return err
+		}
+		var left int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM mfa_recovery_codes WHERE user_id = $1 AND used_at = 0`, userID).Scan(&left); err != nil {
+			return err
+		}
+		return tx.AuditAs(ctx, userID, fpr.AuditMFARecovery, fpr.AuditTarget("user", userID), map[string]string{"remaining": strconv.Itoa(left)})
 	})
 	if err != nil {
 		return false, fmt.Errorf("use recovery code: %w", err)
@@ -176,8 +185,10 @@ func (db *DB) DisableTOTP(ctx context.Context, userID string) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM mfa_recovery_codes WHERE user_id = $1`, userID); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE users SET mfa_enabled = FALSE WHERE id = $1`, userID)
-		return err
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET mfa_enabled = FALSE WHERE id = $1`, userID); err != nil {
+			return err
+		}
+		return tx.AuditAs(ctx, userID, fpr.AuditMFADisable, fpr.AuditTarget("user", userID), nil)
 	})
 	if err != nil {
 		return fmt.Errorf("disable totp: %w", err)

@@ -39,6 +39,10 @@ type DB struct {
 	NewID func(time.Time) string
 	// Moderation decides whether new reviews publish at once.
 	Moderation fpr.ModerationMode
+	// MaxIdempotencyKeys caps the keys one scope (route and principal) may
+	// hold within IdempotencyKeyTTL; 0 means fpr.MaxIdempotencyKeys.
+	// Tests lower it.
+	MaxIdempotencyKeys int
 	// RateLimits are the limits on writes (ratelimit.go); nil counts
 	// nothing. internal/app sets fpr.DefaultRateLimits or FPR_RATE_LIMITS.
 	RateLimits fpr.RateLimits
@@ -322,19 +326,9 @@ type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-// redactURL hides a password in a database URL for messages and logs.
-func redactURL(u string) string {
-	at := strings.LastIndexByte(u, '@')
-	scheme := strings.Index(u, "://")
-	if at < 0 || scheme < 0 {
-		return u
-	}
-	creds := u[scheme+3 : at]
-	if i := strings.IndexByte(creds, ':'); i >= 0 {
-		return u[:scheme+3] + creds[:i] + ":xxxxx" + u[at:]
-	}
-	return u
-}
+// redactURL keeps only the scheme and host of a database URL for messages
+// and logs (fpr.RedactURL): user, password and database name stay out.
+func redactURL(u string) string { return fpr.RedactURL(u) }
 
 // errGone is what both dialects' translate return for a foreign key
 // violation: a row refers to one deleted meanwhile (a review of a product

@@ -80,6 +80,25 @@ var mfaTests = map[string]func(t *testing.T, s *suite){
 		if ok, err := db.UseRecoveryCode(ctx, u.ID, "h1"); err != nil || ok {
 			t.Fatalf("UseRecoveryCode(old code) = %v, %v; want false", ok, err)
 		}
+		if ok, err := db.UseRecoveryCode(fpr.NewContextWithClientAddr(ctx, "192.0.2.4"), u.ID, "h9"); err != nil || !ok {
+			t.Fatalf("UseRecoveryCode(h9) = %v, %v; want true", ok, err)
+		}
+		// Each change is in the audit log, with the user as actor.
+		entries, _, err := db.FindAuditEntries(as(admin), fpr.AuditFilter{Target: "user:" + u.ID})
+		mustOK(t, "FindAuditEntries", err)
+		var actions []string
+		for _, e := range entries {
+			if e.Actor == nil || e.Actor.ID != u.ID {
+				t.Errorf("entry %+v: want the user as actor", e)
+			}
+			actions = append(actions, string(e.Action))
+		}
+		if got := fmt.Sprint(actions); got != "[mfa.recovery mfa.enable mfa.disable mfa.enable]" {
+			t.Errorf("audit actions, newest first = %s, want [mfa.recovery mfa.enable mfa.disable mfa.enable]", got)
+		}
+		if entries[0].Details["remaining"] != "0" || entries[0].Address != "192.0.2.4" {
+			t.Errorf("mfa.recovery entry = %+v, want 0 remaining, from 192.0.2.4", entries[0])
+		}
 	},
 	"StepUsedOnce": func(t *testing.T, s *suite) {
 		db := s.db(t, nil)

@@ -241,24 +241,25 @@ var sessionTests = map[string]func(t *testing.T, s *suite){
 		_, _, err = db.FindSession(ctx, "hash-unknown")
 		wantCode(t, "FindSession(unknown)", err, fpr.CodeNotFound)
 
-		// Extending moves the expiry only forward.
-		mustOK(t, "ExtendSession back", db.ExtendSession(ctx, "hash-1", start.Add(time.Minute)))
-		if _, gs, _ := db.FindSession(ctx, "hash-1"); !gs.ExpiresAt.Equal(start.Add(time.Hour)) {
-			t.Errorf("expiry after extending backwards = %v, want unchanged %v", gs.ExpiresAt, start.Add(time.Hour))
+		// A use moves the last use forward only, and sets the expiry.
+		clk.Advance(time.Minute)
+		mustOK(t, "TouchSession", db.TouchSession(ctx, "hash-1", clk.Now(), start.Add(2*time.Hour)))
+		if _, gs, _ := db.FindSession(ctx, "hash-1"); !gs.ExpiresAt.Equal(start.Add(2*time.Hour)) || !gs.LastUsedAt.Equal(clk.Now()) {
+			t.Errorf("after a use: %+v, want last used now and expiring at %v", gs, start.Add(2*time.Hour))
 		}
-		mustOK(t, "ExtendSession", db.ExtendSession(ctx, "hash-1", start.Add(2*time.Hour)))
+		mustOK(t, "TouchSession older", db.TouchSession(ctx, "hash-1", start, start.Add(3*time.Hour)))
 		if _, gs, _ := db.FindSession(ctx, "hash-1"); !gs.ExpiresAt.Equal(start.Add(2 * time.Hour)) {
-			t.Errorf("expiry after extending = %v, want %v", gs.ExpiresAt, start.Add(2*time.Hour))
+			t.Errorf("expiry after an older use = %v, want unchanged %v", gs.ExpiresAt, start.Add(2*time.Hour))
 		}
-		mustOK(t, "ExtendSession(unknown)", db.ExtendSession(ctx, "hash-unknown", start.Add(2*time.Hour)))
+		mustOK(t, "TouchSession(unknown)", db.TouchSession(ctx, "hash-unknown", clk.Now(), start.Add(2*time.Hour)))
 
 		clk.Advance(2 * time.Hour)
 		_, _, err = db.FindSession(ctx, "hash-1")
 		wantCode(t, "FindSession at expiry", err, fpr.CodeNotFound)
 		// An expired session cannot be brought back.
-		mustOK(t, "ExtendSession expired", db.ExtendSession(ctx, "hash-1", start.Add(5*time.Hour)))
+		mustOK(t, "TouchSession expired", db.TouchSession(ctx, "hash-1", clk.Now(), start.Add(5*time.Hour)))
 		_, _, err = db.FindSession(ctx, "hash-1")
-		wantCode(t, "FindSession after extending an expired session", err, fpr.CodeNotFound)
+		wantCode(t, "FindSession after touching an expired session", err, fpr.CodeNotFound)
 
 		_, err = db.CreateSession(ctx, "hash-2", u.ID, fpr.SessionAPI, time.Hour)
 		mustOK(t, "CreateSession", err)
@@ -270,6 +271,55 @@ var sessionTests = map[string]func(t *testing.T, s *suite){
 		if _, _, err := db.FindSession(ctx, "hash-2"); err != nil {
 			t.Errorf("FindSession(live) after DeleteExpiredSessions: %v", err)
 		}
+	},
+	"ListAndRevoke": func(t *testing.T, s *suite) {
+		clk := NewClock(start)
+		db := s.db(t, clk)
+		u, v := mustUser(t, db, fpr.RoleMember), mustUser(t, db, fpr.RoleMember)
+		phone := fpr.NewContextWithClient(context.Background(), fpr.Client{Address: "198.51.100.7", UserAgent: "Phone\x00Browser/1.0"})
+		web, err := db.CreateSession(phone, "lr-web", u.ID, fpr.SessionWeb, time.Hour)
+		mustOK(t, "CreateSession(web)", err)
+		clk.Advance(time.Second)
+		api, err := db.CreateSession(context.Background(), "lr-api", u.ID, fpr.SessionAPI, time.Hour)
+		mustOK(t, "CreateSession(api)", err)
+		other, err := db.CreateSession(context.Background(), "lr-v", v.ID, fpr.SessionAPI, time.Hour)
+		mustOK(t, "CreateSession(other user)", err)
+		if web.ID == "" || web.ID == api.ID || web.UserAgent != "PhoneBrowser/1.0" || web.Address != "198.51.100.7" {
+			t.Fatalf("CreateSession = %+v, want an ID, the cleaned user agent and the address", web)
+		}
+
+		list, err := db.FindUserSessions(context.Background(), u.ID)
+		mustOK(t, "FindUserSessions", err)
+		if len(list) != 2 || list[0].ID != api.ID || list[1].ID != web.ID || list[1].UserAgent != "PhoneBrowser/1.0" ||
+			!list[1].LastUsedAt.Equal(start) {
+			t.Fatalf("FindUserSessions = %+v, want the API token, then the web session", list)
+		}
+		// The web session is used later: it lists first.
+		clk.Advance(time.Minute)
+		mustOK(t, "TouchSession", db.TouchSession(context.Background(), "lr-web", clk.Now(), clk.Now().Add(time.Hour)))
+		if list, _ := db.FindUserSessions(context.Background(), u.ID); len(list) != 2 || list[0].ID != web.ID {
+			t.Errorf("after a use, FindUserSessions = %+v, want the web session first", list)
+		}
+
+		wantCode(t, "DeleteUserSession(another user's)", db.DeleteUserSession(context.Background(), u.ID, other.ID), fpr.CodeNotFound)
+		if _, _, err := db.FindSession(context.Background(), "lr-v"); err != nil {
+			t.Errorf("the other user's session after a refused revoke: %v", err)
+		}
+		mustOK(t, "DeleteUserSession", db.DeleteUserSession(context.Background(), u.ID, api.ID))
+		wantCode(t, "DeleteUserSession(again)", db.DeleteUserSession(context.Background(), u.ID, api.ID), fpr.CodeNotFound)
+		_, _, err = db.FindSession(context.Background(), "lr-api")
+		wantCode(t, "FindSession(revoked)", err, fpr.CodeNotFound)
+
+		// A web session whose login is past fpr.WebSessionMaxAge is gone,
+		// whatever its stored expiry (one extended before the rule).
+		mustOK(t, "TouchSession far", db.TouchSession(context.Background(), "lr-web", clk.Now().Add(time.Second), start.Add(400*24*time.Hour)))
+		clk.Advance(fpr.WebSessionMaxAge)
+		_, _, err = db.FindSession(context.Background(), "lr-web")
+		wantCode(t, "FindSession(web, past the absolute age)", err, fpr.CodeNotFound)
+		if list, _ := db.FindUserSessions(context.Background(), u.ID); len(list) != 0 {
+			t.Errorf("FindUserSessions past the absolute age = %+v, want none", list)
+		}
+		wantCode(t, "DeleteUserSession(web, past the absolute age)", db.DeleteUserSession(context.Background(), u.ID, web.ID), fpr.CodeNotFound)
 	},
 	"Delete": func(t *testing.T, s *suite) {
 		db := s.db(t, nil)
