@@ -36,9 +36,14 @@ const (
 	AuditMFAEnable      AuditAction = "mfa.enable"              // a user turned two-factor authentication on
 	AuditMFADisable     AuditAction = "mfa.disable"             // a user turned it off
 	AuditMFARecovery    AuditAction = "mfa.recovery"            // a recovery code was spent (details: remaining)
-	AuditEmailChange    AuditAction = "email.change"            // a user asked to change their e-mail (details: stage requested) or confirmed the new one (stage confirmed)
-	AuditPasswordReset  AuditAction = "password.reset"          // a password was reset through a mailed link; the actor is the account's owner
-	AuditAccountDelete  AuditAction = "user.delete"             // a user deleted their account
+	// AuditFoodSafetyReport is a food-safety report on a review (flag
+	// reason food_safety); details: flag_id, note. Its closing decision is
+	// a review.moderate entry with food_safety "true".
+	AuditFoodSafetyReport AuditAction = "review.food_safety"
+	AuditPhotoDelete      AuditAction = "photo.delete"   // staff deleted a photo of someone else's review
+	AuditEmailChange      AuditAction = "email.change"   // a user asked to change their e-mail (details: stage requested) or confirmed the new one (stage confirmed)
+	AuditPasswordReset    AuditAction = "password.reset" // a password was reset through a mailed link; the actor is the account's owner
+	AuditAccountDelete    AuditAction = "user.delete"    // a user deleted their account
 )
 
 // AuditTarget formats the target of an entry: "TYPE:ID", e.g. "review:01h…".

@@ -26,6 +26,8 @@ type Farm struct {
 	Markets     string
 	Website     string
 	CreatedAt   time.Time
+	// Photo is the farm's photo, nil when it has none.
+	Photo *Photo
 	// ProductCount counts the farm's listed (not archived) products.
 	ProductCount int
 	// Rating summarises the published reviews of all the farm's products,

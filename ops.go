@@ -152,6 +152,7 @@ const (
 	AlertRatioResolved AlertKind = "ratio_resolved" // and fell back
 	AlertProbe         AlertKind = "probe"          // fpr probe failed
 	AlertProbeResolved AlertKind = "probe_resolved" // and passed again
+	AlertFoodSafety    AlertKind = "food_safety"    // a review was reported as a risk to health
 )
 
 // Alert is one message to the alert webhook. Key makes it unique across

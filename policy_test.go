@@ -376,16 +376,21 @@ func TestValidateModeration(t *testing.T) {
 		name   string
 		action fpr.ModerationAction
 		note   string
+		reason fpr.FlagReason
 		field  string
 	}{
-		{"Publish", fpr.ActionPublish, "", ""},
-		{"RemoveWithNote", fpr.ActionRemove, "Spam.", ""},
-		{"UnknownAction", "ban", "", "action"},
-		{"LongNote", fpr.ActionReject, long, "note"},
-		{"LongOnlyByBlanks", fpr.ActionReject, "  " + strings.Repeat("n", fpr.MaxModerationNoteLength) + "  ", ""},
+		{"Publish", fpr.ActionPublish, "", "", ""},
+		{"RemoveWithNote", fpr.ActionRemove, "Spam.", "", ""},
+		{"RemoveWithReason", fpr.ActionRemove, "", fpr.FlagSpam, ""},
+		{"RejectFoodSafety", fpr.ActionReject, "", fpr.FlagFoodSafety, ""},
+		{"PublishWithReason", fpr.ActionPublish, "", fpr.FlagSpam, "reason"},
+		{"UnknownReason", fpr.ActionRemove, "", "rude", "reason"},
+		{"UnknownAction", "ban", "", "", "action"},
+		{"LongNote", fpr.ActionReject, long, "", "note"},
+		{"LongOnlyByBlanks", fpr.ActionReject, "  " + strings.Repeat("n", fpr.MaxModerationNoteLength) + "  ", "", ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			checkField(t, fpr.ValidateModeration(tt.action, tt.note), tt.field)
+			checkField(t, fpr.ValidateModeration(tt.action, tt.note, tt.reason), tt.field)
 		})
 	}
 }

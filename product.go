@@ -83,6 +83,11 @@ type Product struct {
 	Unit        string // "per kg", "dozen", "jar 340 g"
 	CreatedAt   time.Time
 	Rating      Rating
+	// Aspects summarizes the aspect scores of the counted reviews; an
+	// aspect no review scored is absent.
+	Aspects map[Aspect]AspectRating
+	// Photo is the product's photo, nil when it has none.
+	Photo *Photo
 	// ArchivedAt is set when the product was removed while it had
 	// reviews: it left lists and search, its page and reviews stay.
 	ArchivedAt *time.Time

@@ -61,12 +61,18 @@ func (f *ReviewFilter) Validate() error {
 			return &Error{Code: CodeValidationFailed, Message: msg, Fields: map[string]string{"rating": msg}}
 		}
 	}
+	if f.HarvestYear != nil {
+		if msg := ValidateHarvestYear(*f.HarvestYear); msg != "" {
+			return &Error{Code: CodeValidationFailed, Message: msg, Fields: map[string]string{"harvest_year": msg}}
+		}
+	}
 	return nil
 }
 
-// ParseReviewQuery reads a review list's ?sort=, ?rating=, ?limit= and
-// ?cursor= and validates them (ReviewFilter.Validate). An empty rating
-// means every star value.
+// ParseReviewQuery reads a review list's ?sort=, ?rating=,
+// ?harvest_year=, ?verified=, ?limit= and ?cursor= and validates them
+// (ReviewFilter.Validate). An empty rating or harvest_year means every
+// one; verified is "true", "false" or empty.
 func ParseReviewQuery(q url.Values) (ReviewFilter, error) {
 	page, err := ParsePage(q)
 	if err != nil {
@@ -80,6 +86,22 @@ func ParseReviewQuery(q url.Values) (ReviewFilter, error) {
 			return f, &Error{Code: CodeValidationFailed, Message: msg, Fields: map[string]string{"rating": msg}}
 		}
 		f.Rating = &n
+	}
+	if s := q.Get("harvest_year"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			msg := ValidateHarvestYear(0)
+			return f, &Error{Code: CodeValidationFailed, Message: msg, Fields: map[string]string{"harvest_year": msg}}
+		}
+		f.HarvestYear = &n
+	}
+	switch q.Get("verified") {
+	case "", "false":
+	case "true":
+		f.Verified = true
+	default:
+		return f, &Error{Code: CodeValidationFailed, Message: "Use verified=true for verified purchases only.",
+			Fields: map[string]string{"verified": "Use true or false."}}
 	}
 	return f, f.Validate()
 }

@@ -2,6 +2,7 @@ package fpr_test
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/fpr-team/fpr"
@@ -57,6 +58,11 @@ func TestParseReviewQuery(t *testing.T) {
 		{"ErrRatingZero", "rating=0", "", 0, "rating"},
 		{"ErrRatingSeven", "rating=7", "", 0, "rating"},
 		{"ErrLimit", "limit=500", "", 0, "limit"},
+		{"HarvestYearVerified", "harvest_year=2025&verified=true", fpr.ReviewSortNewest, 0, ""},
+		{"VerifiedFalse", "verified=false", fpr.ReviewSortNewest, 0, ""},
+		{"ErrHarvestYearWord", "harvest_year=last", "", 0, "harvest_year"},
+		{"ErrHarvestYearSmall", "harvest_year=25", "", 0, "harvest_year"},
+		{"ErrVerified", "verified=yes", "", 0, "verified"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f, err := fpr.ParseReviewQuery(query(t, tt.query))
@@ -67,6 +73,9 @@ func TestParseReviewQuery(t *testing.T) {
 			got := 0
 			if f.Rating != nil {
 				got = *f.Rating
+			}
+			if strings.Contains(tt.query, "harvest_year=2025") && (f.HarvestYear == nil || *f.HarvestYear != 2025 || !f.Verified) {
+				t.Errorf("ParseReviewQuery(%q) = harvest %v verified %v, want 2025 true", tt.query, f.HarvestYear, f.Verified)
 			}
 			if f.Sort != tt.sort || got != tt.rating {
 				t.Errorf("ParseReviewQuery(%q) = sort %q rating %d, want %q %d", tt.query, f.Sort, got, tt.sort, tt.rating)

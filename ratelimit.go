@@ -31,6 +31,9 @@ const (
 	LimitPassword LimitKind = "password" // password changes
 	LimitEmail    LimitKind = "email"    // e-mail address changes
 	LimitMail     LimitKind = "mail"     // reset and verification mails sent
+	// LimitPurchaseCode counts purchase codes that were refused (unknown,
+	// used, expired, another product's): guessing codes is throttled.
+	LimitPurchaseCode LimitKind = "purchase_code"
 )
 
 // LimitSubject is what a limit counts by.
@@ -78,11 +81,13 @@ var DefaultRateLimits = RateLimits{
 	{LimitEmail, PerAccount, 5, time.Hour},
 	{LimitMail, PerAccount, 3, time.Hour},
 	{LimitMail, PerAddress, 3, time.Hour},
+	{LimitPurchaseCode, PerAccount, 10, time.Hour},
+	{LimitPurchaseCode, PerAddress, 30, time.Hour},
 }
 
 // LimitKinds lists every kind, in the order of DefaultRateLimits.
 var LimitKinds = []LimitKind{LimitRegister, LimitProbe, LimitLogin, LimitReview, LimitEdit, LimitVote,
-	LimitFlag, LimitReply, LimitPassword, LimitEmail, LimitMail}
+	LimitFlag, LimitReply, LimitPassword, LimitEmail, LimitMail, LimitPurchaseCode}
 
 // RegistrationLimit is the kind a registration counts under: a probe
 // account's (`fpr probe` registers one a minute, at ProbeEmailDomain)
@@ -273,6 +278,8 @@ func limitNoun(kind LimitKind) string {
 		return "e-mail changes"
 	case LimitMail:
 		return "mails sent"
+	case LimitPurchaseCode:
+		return "purchase codes that did not work"
 	}
 	return string(kind)
 }

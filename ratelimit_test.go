@@ -168,7 +168,7 @@ func TestReadme_LimitsTable(t *testing.T) {
 	if i := strings.Index(section, "\n## "); i >= 0 {
 		section = section[:i]
 	}
-	row := regexp.MustCompile("(?m)^\\| `([a-z]+)` \\| per (account|address) \\| (\\d+) per (\\S+) \\|")
+	row := regexp.MustCompile("(?m)^\\| `([a-z_]+)` \\| per (account|address) \\| (\\d+) per (\\S+) \\|")
 	var got RateLimits
 	for _, m := range row.FindAllStringSubmatch(section, -1) {
 		n, _ := strconv.Atoi(m[3])

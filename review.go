@@ -38,6 +38,21 @@ type Review struct {
 	UpdatedAt    time.Time
 	Reply        *Reply // nil when the farm has not replied
 
+	// Harvest is when the product was bought or harvested, "YYYY-MM", or
+	// "" when not given (ValidateHarvest).
+	Harvest string
+	// VerifiedPurchase is true when the review redeemed a purchase code.
+	VerifiedPurchase bool
+	// Aspects are the review's 1–5 scores of its category's aspects.
+	Aspects map[Aspect]int
+	// Revisions counts the earlier versions an edit left (history).
+	Revisions int
+	// Photos are the review's photos, oldest first.
+	Photos []*Photo
+	// PurchaseCode is the code a new review redeems (input only, never
+	// stored in clear): "" for none.
+	PurchaseCode string
+
 	// ViewerHelpful is true when the acting user voted this review helpful.
 	// Lists fill it for signed-in viewers; it is not part of the API.
 	ViewerHelpful bool
@@ -91,9 +106,21 @@ func ValidateReplyBody(body string) error {
 
 // ReviewUpdate holds the fields of a PATCH; nil means "not given".
 type ReviewUpdate struct {
-	Rating *int
-	Title  *string
-	Body   *string
+	Rating  *int
+	Title   *string
+	Body    *string
+	Harvest *string         // "" clears it
+	Aspects *map[Aspect]int // replaces every aspect score
+}
+
+// Revision is an earlier version of a review, as an edit replaced it.
+type Revision struct {
+	Rating     int
+	Title      string
+	Body       string
+	Harvest    string
+	WrittenAt  time.Time // when this version was written
+	ReplacedAt time.Time // when an edit replaced it
 }
 
 // ReviewSort orders review lists.
@@ -110,10 +137,12 @@ const (
 // ReviewFilter selects reviews. Public lists show published reviews only;
 // AuthorID with the author acting lists all of their own.
 type ReviewFilter struct {
-	ProductID *string
-	AuthorID  *string
-	Rating    *int
-	Sort      ReviewSort
+	ProductID   *string
+	AuthorID    *string
+	Rating      *int
+	HarvestYear *int // reviews harvested in that year
+	Verified    bool // verified purchases only
+	Sort        ReviewSort
 	Page
 }
 
@@ -127,10 +156,13 @@ const (
 	FlagOffTopic  FlagReason = "off_topic"
 	FlagFake      FlagReason = "fake"
 	FlagOther     FlagReason = "other"
+	// FlagFoodSafety reports a risk to health: it needs a note, leaves the
+	// review published, tops the moderation queue and alerts at once.
+	FlagFoodSafety FlagReason = "food_safety"
 )
 
 // FlagReasons lists the reasons in display order.
-var FlagReasons = []FlagReason{FlagSpam, FlagOffensive, FlagOffTopic, FlagFake, FlagOther}
+var FlagReasons = []FlagReason{FlagFoodSafety, FlagSpam, FlagOffensive, FlagOffTopic, FlagFake, FlagOther}
 
 // Valid reports whether fr is one of FlagReasons.
 func (fr FlagReason) Valid() bool {
@@ -163,9 +195,12 @@ func (f *Flag) Validate() error {
 	fe := FieldErrors{}
 	f.Note = strings.TrimSpace(NormalizeNewlines(f.Note))
 	if !f.Reason.Valid() {
-		fe.Add("reason", "Choose one of: spam, offensive, off_topic, fake, other.")
+		fe.Add("reason", "Choose one of: food_safety, spam, offensive, off_topic, fake, other.")
 	}
 	fe.Text("note", f.Note, MultiLine, 0, MaxFlagNoteLength)
+	if f.Reason == FlagFoodSafety && f.Note == "" {
+		fe.Add("note", "Say what is unsafe: a moderator and the farm will read it at once.")
+	}
 	return fe.Err()
 }
 
@@ -188,6 +223,16 @@ type ReviewService interface {
 	// UpdateReview changes the author's review; the rating summary follows.
 	// forbidden for anyone but the author.
 	UpdateReview(ctx context.Context, id string, upd ReviewUpdate) (*Review, error)
+
+	// FindReviewHistory lists the earlier versions of a review the acting
+	// user may see, oldest first; empty when it was never edited.
+	// not_found.
+	FindReviewHistory(ctx context.Context, id string) ([]*Revision, error)
+
+	// FindHarvestRatings returns a product's rating by harvest year, over
+	// its counted reviews that name a harvest month, newest year first.
+	// not_found.
+	FindHarvestRatings(ctx context.Context, productID string) ([]YearRating, error)
 
 	// DeleteReview deletes a review; its author, moderators or admins.
 	DeleteReview(ctx context.Context, id string) error
@@ -245,15 +290,43 @@ func (a ModerationAction) Status() ReviewStatus {
 // MaxModerationNoteLength limits the note of a moderation decision.
 const MaxModerationNoteLength = 1000
 
-// ValidateModeration checks a moderator's decision: a known action and a
-// note of at most MaxModerationNoteLength characters (after trimming).
-func ValidateModeration(action ModerationAction, note string) error {
+// ValidateModeration checks a moderator's decision: a known action, a
+// note of at most MaxModerationNoteLength characters (after trimming), and
+// a reason ("" or a flag reason) only when rejecting or removing.
+func ValidateModeration(action ModerationAction, note string, reason FlagReason) error {
 	fe := FieldErrors{}
 	if !action.Valid() {
 		fe.Add("action", "Choose publish, reject or remove.")
 	}
 	fe.Text("note", strings.TrimSpace(NormalizeNewlines(note)), MultiLine, 0, MaxModerationNoteLength)
+	if reason != "" && (!reason.Valid() || action == ActionPublish) {
+		fe.Add("reason", "Give a flag reason only when rejecting or removing.")
+	}
 	return fe.Err()
+}
+
+// ValidateFoodSafetyDecision checks a decision on a review with an open
+// food-safety report: only a decision with a note closes it, so the record
+// says what was checked.
+func ValidateFoodSafetyDecision(note string) error {
+	if strings.TrimSpace(note) == "" {
+		return &Error{Code: CodeValidationFailed, Message: "A food-safety report is closed only with a note.",
+			Fields: map[string]string{"note": "Say what you checked and decided."}}
+	}
+	return nil
+}
+
+// FlagUnpublishes reports whether a flag for reason counts towards
+// FlagsToUnpublish: every reason but food safety, whose report leaves the
+// review published (people may need to read it) while a moderator looks.
+func FlagUnpublishes(reason FlagReason) bool { return reason != FlagFoodSafety }
+
+// ModerationCounts is a product's moderation record: its reviews' reject
+// and remove decisions, counted by reason (a decision without one counts
+// as FlagOther).
+type ModerationCounts struct {
+	Removed  map[FlagReason]int
+	Rejected map[FlagReason]int
 }
 
 // ModerationItem is one entry of the moderation queue.
@@ -262,6 +335,9 @@ type ModerationItem struct {
 	ProductName string
 	FlagCount   int
 	Flags       map[FlagReason]int
+	// FoodSafety is true while a food-safety report is open: such items
+	// come first in the queue.
+	FoodSafety bool
 	// OpenFlags are the unresolved flags themselves, oldest first, with
 	// their reasons and notes: at most MaxFlagsShown of them.
 	OpenFlags []*Flag
@@ -278,6 +354,7 @@ type ModerationEntry struct {
 	Moderator Author
 	Action    ModerationAction
 	Note      string
+	Reason    FlagReason // "" when the moderator gave none
 	CreatedAt time.Time
 }
 
@@ -304,14 +381,21 @@ func (f *ModerationFilter) Validate() error {
 
 // ModerationService is the moderators' queue and decisions.
 type ModerationService interface {
-	// FindModerationQueue lists pending and flagged reviews, oldest first.
-	// Moderators and admins only.
+	// FindModerationQueue lists pending and flagged reviews: those with an
+	// open food-safety report first, then oldest first. Moderators and
+	// admins only.
 	FindModerationQueue(ctx context.Context, f ModerationFilter) ([]*ModerationItem, string, error)
 
 	// ModerateReview applies a decision, records it in the audit log (who,
 	// when, action, note) and updates the rating summary in the same
-	// transaction. Moderators and admins only.
-	ModerateReview(ctx context.Context, id string, action ModerationAction, note string) (*Review, error)
+	// transaction. reason ("" for none) says why a review is rejected or
+	// removed. A review with an open food-safety report needs a note.
+	// Moderators and admins only.
+	ModerateReview(ctx context.Context, id string, action ModerationAction, note string, reason FlagReason) (*Review, error)
+
+	// FindModerationCounts counts a product's reject and remove decisions
+	// by reason, for anyone to read. not_found.
+	FindModerationCounts(ctx context.Context, productID string) (*ModerationCounts, error)
 
 	// FindModerationLog returns a review's audit log, oldest first.
 	FindModerationLog(ctx context.Context, reviewID string) ([]*ModerationEntry, error)

@@ -145,7 +145,7 @@ func TestValidate_EveryTextField(t *testing.T) {
 		"review/body":          func(v string) error { r := fpr.Review{Rating: 4, Body: v}; return r.Validate() },
 		"reply/body":           func(v string) error { return fpr.ValidateReplyBody(v) },
 		"flag/note":            func(v string) error { f := fpr.Flag{Reason: fpr.FlagSpam, Note: v}; return f.Validate() },
-		"moderation/note":      func(v string) error { return fpr.ValidateModeration(fpr.ActionPublish, v) },
+		"moderation/note":      func(v string) error { return fpr.ValidateModeration(fpr.ActionPublish, v, "") },
 		"farm/name":            func(v string) error { f := fpr.Farm{Name: v, Region: "Kent"}; return f.Validate() },
 		"farm/region":          func(v string) error { f := fpr.Farm{Name: "F", Region: v}; return f.Validate() },
 		"farm/description": func(v string) error {

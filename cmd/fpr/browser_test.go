@@ -10,7 +10,14 @@ package main
 // testdata/artifacts/ or FPR_ARTIFACTS_DIR.
 
 import (
+	"bytes"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -626,6 +633,100 @@ func TestBrowser(t *testing.T) {
 		if got := av.text("#rating-count"); got != "No reviews yet" {
 			t.Errorf("rating count after removal = %q, want %q", got, "No reviews yet")
 		}
+	})
+
+	t.Run("VerifiedReviewFromPrintedCode", func(t *testing.T) {
+		// Pat prints purchase codes for the cheddar; a buyer follows the
+		// first code's link, writes a verified review with a harvest month
+		// and an aspect score, and adds a photo.
+		tb := patTab.use(t)
+		tb.visit("/products/"+productID, 200)
+		farmPath := runValue(tb, "farm link", chromedp.Evaluate[string](`document.getElementById('product-farm').getAttribute('href')`))
+		tb.visit(farmPath+"/purchase-codes", 200)
+		tb.axe("purchase codes form")
+		tb.do("choose product", chromedp.SetValue(chromedp.CSS("#product_id"), productID))
+		tb.fill("#count", "501")
+		tb.submit("too many codes", 422, chromedp.Click(chromedp.CSS("#codes-submit"), chromedp.NodeVisible))
+		if got := tb.text("#count-error"); got == "" {
+			t.Errorf("no error beside the count")
+		}
+		tb.fill("#count", "2")
+		tb.submit("make codes", 201, chromedp.Click(chromedp.CSS("#codes-submit"), chromedp.NodeVisible))
+		if n := tb.count("#code-sheet .code-card svg.qr"); n != 2 {
+			t.Fatalf("printed sheet has %d QR codes, want 2", n)
+		}
+		tb.axe("printed purchase codes")
+		tb.screenshots("purchase-codes")
+		code := tb.text("#code-sheet .code-card .code-text code")
+		link := runValue(tb, "code link", chromedp.Evaluate[string](`document.querySelector('#code-sheet .code-url a').href`))
+		u, err := url.Parse(link)
+		if err != nil || u.Query().Get("code") != code {
+			t.Fatalf("code link %q does not carry the code %q", link, code)
+		}
+
+		cy := b.newTab(t, site).use(t)
+		cy.register(siteUser{"cy@example.test", "Cy Buyer", "Harvest-basket-Meadow-31"})
+		cy.visit(u.RequestURI(), 200)
+		if got := cy.value("#purchase_code"); got != code {
+			t.Errorf("review form's purchase code = %q, want %q from the link", got, code)
+		}
+		month := time.Now().UTC().Format("2006-01")
+		cy.do("choose 5 stars", chromedp.Click(chromedp.CSS("#rating-5"), chromedp.NodeVisible))
+		cy.fill("#body", "Bought at the Saturday market; nutty and firm.")
+		cy.do("harvest month", chromedp.SetValue(chromedp.CSS("#harvest"), month))
+		cy.do("flavour 4", chromedp.Click(chromedp.CSS("#aspect-flavour-4"), chromedp.NodeVisible))
+		cy.submit("publish verified review", 200, chromedp.Click(chromedp.CSS("#review-submit"), chromedp.NodeVisible))
+		id := cy.reviewIDBy("Cy Buyer")
+		if id == "" {
+			t.Fatalf("Cy's review is not in the list")
+		}
+		if got := cy.text("#review-" + id + " .badge.verified"); got != "Verified purchase" {
+			t.Errorf("verified badge = %q, want Verified purchase", got)
+		}
+		if got := cy.text("#review-" + id + " .badge.harvest"); got != "Harvest "+month {
+			t.Errorf("harvest badge = %q, want Harvest %s", got, month)
+		}
+		if got := cy.text("#aspect-averages li[data-aspect=flavour]"); !strings.HasPrefix(got, "Flavour: 4.00") {
+			t.Errorf("flavour average = %q, want 4.00", got)
+		}
+
+		photo := filepath.Join(t.TempDir(), "market.png")
+		img := image.NewRGBA(image.Rect(0, 0, 640, 480))
+		for y := range 480 {
+			for x := range 640 {
+				img.Set(x, y, color.RGBA{uint8(x / 3), uint8(y / 2), 90, 255})
+			}
+		}
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, img); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(photo, buf.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cy.do("choose photo", chromedp.SetUploadFiles(chromedp.CSS("#photo"), []string{photo}, chromedp.NodeReady))
+		cy.submit("upload photo", 200, chromedp.Click(chromedp.CSS("#photo-submit"), chromedp.NodeVisible))
+		sel := "#review-" + id + " .review-photos img"
+		if n := cy.count(sel); n != 1 {
+			t.Fatalf("review shows %d photos, want 1", n)
+		}
+		w := runValue(cy, "photo loaded", chromedp.Evaluate[int](`(async () => { const i = document.querySelector(`+jsString(sel)+`); await i.decode(); return i.naturalWidth; })()`,
+			chromedp.EvalAwaitPromise))
+		if w != 400 {
+			t.Errorf("thumbnail width = %d, want 400", w)
+		}
+		ld := runValue(cy, "JSON-LD", chromedp.Evaluate[map[string]any](`JSON.parse(document.getElementById('product-jsonld').textContent)`))
+		if !strings.Contains(fmt.Sprint(ld["review"]), "/media/") {
+			t.Errorf("JSON-LD reviews = %v, want the photo's URL", ld["review"])
+		}
+		cy.axe("product with a verified review and a photo")
+		cy.screenshots("verified-review")
+
+		cy.submit("open permalink", 200, chromedp.Click(chromedp.CSS("#review-"+id+" a.permalink"), chromedp.NodeVisible))
+		if got := cy.path(); got != "/reviews/"+id {
+			t.Errorf("permalink led to %s, want /reviews/%s", got, id)
+		}
+		cy.axe("review permalink")
 	})
 
 	// A farmer gets onto the site alone: applies, an admin approves, she

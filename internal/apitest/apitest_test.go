@@ -74,7 +74,9 @@ func TestDocumentRules(t *testing.T) {
 				}
 			}
 			if op.RequestBody != nil {
-				walk(where+" request", op.RequestBody.Value.Content.Get("application/json").Schema)
+				for ct, mt := range op.RequestBody.Value.Content {
+					walk(where+" request "+ct, mt.Schema)
+				}
 			}
 		}
 	}
@@ -91,7 +93,12 @@ const reviewJSON = `{
 	"helpful_count": 3,
 	"created_at": "2024-05-10T08:00:00Z",
 	"updated_at": "2024-05-10T08:00:00.123Z",
-	"reply": null
+	"reply": null,
+	"harvest": "2024-04",
+	"verified_purchase": true,
+	"aspects": {"freshness": 4},
+	"edited": false,
+	"photos": [{"id": "ph1", "url": "/media/ph1/large", "thumbnail_url": "/media/ph1/thumb", "width": 1600, "height": 1200}]
 }`
 
 const replyJSON = `{"body": "Thank you!", "author": {"id": "u2", "display_name": "Hill Farm"},
@@ -102,7 +109,8 @@ const userJSON = `{"id": "u1", "email": "ada@example.com", "display_name": "Ada"
 const productJSON = `{
 	"id": "p1", "farm_id": "f1", "farm_name": "Hill Farm", "name": "Apples", "slug": "apples",
 	"category": "fruit", "description": "", "unit": "kg", "created_at": "2024-05-10T08:00:00Z",
-	"rating": {"average": null, "count": 0, "histogram": {"1": 0, "2": 0, "3": 0, "4": 0, "5": 0}},
+	"rating": {"average": null, "count": 0, "histogram": {"1": 0, "2": 0, "3": 0, "4": 0, "5": 0}, "aspects": {}},
+	"photo": null,
 	"archived_at": null
 }`
 

@@ -31,18 +31,21 @@ type apiModerationItemJSON struct {
 	Product   apiProductRefJSON  `json:"product"`
 	FlagCount int                `json:"flag_count"`
 	Flags     []apiFlagCountJSON `json:"flags"`
-	OpenFlags []apiOpenFlagJSON  `json:"open_flags"`
+	// FoodSafety is true while a food-safety report is open.
+	FoodSafety bool              `json:"food_safety"`
+	OpenFlags  []apiOpenFlagJSON `json:"open_flags"`
 }
 
 // apiModerationItem builds a queue entry; flags are listed in the order of
 // fpr.FlagReasons, reasons without flags left out.
 func apiModerationItem(it *fpr.ModerationItem) apiModerationItemJSON {
 	j := apiModerationItemJSON{
-		Review:    apiReview(it.Review),
-		Product:   apiProductRefJSON{ID: it.Review.ProductID, Name: it.ProductName},
-		FlagCount: it.FlagCount,
-		Flags:     []apiFlagCountJSON{},
-		OpenFlags: []apiOpenFlagJSON{},
+		Review:     apiReview(it.Review),
+		Product:    apiProductRefJSON{ID: it.Review.ProductID, Name: it.ProductName},
+		FlagCount:  it.FlagCount,
+		Flags:      []apiFlagCountJSON{},
+		FoodSafety: it.FoodSafety,
+		OpenFlags:  []apiOpenFlagJSON{},
 	}
 	for _, f := range it.OpenFlags {
 		j.OpenFlags = append(j.OpenFlags, apiOpenFlagJSON{Reason: f.Reason, Note: f.Note, Counts: f.Counts, CreatedAt: apiTime(f.CreatedAt)})
@@ -67,12 +70,18 @@ type apiModerationEntryJSON struct {
 	Moderator apiAuthorJSON        `json:"moderator"`
 	Action    fpr.ModerationAction `json:"action"`
 	Note      string               `json:"note"`
+	Reason    *fpr.FlagReason      `json:"reason"`
 	CreatedAt string               `json:"created_at"`
 }
 
 func apiModerationEntry(e *fpr.ModerationEntry) apiModerationEntryJSON {
-	return apiModerationEntryJSON{ID: e.ID, ReviewID: e.ReviewID, Moderator: apiAuthor(e.Moderator),
+	j := apiModerationEntryJSON{ID: e.ID, ReviewID: e.ReviewID, Moderator: apiAuthor(e.Moderator),
 		Action: e.Action, Note: e.Note, CreatedAt: apiTime(e.CreatedAt)}
+	if e.Reason != "" {
+		reason := e.Reason
+		j.Reason = &reason
+	}
+	return j
 }
 
 // apiModerationLogJSON is the API's ModerationLog: the whole log of one
@@ -105,7 +114,7 @@ func (s *Server) handleAPIModerationQueueList(w http.ResponseWriter, r *http.Req
 }
 
 // handleAPIReviewModerate handles POST /api/v1/moderation/reviews/{id} {action,
-// note}: a moderator's decision, audited.
+// note, reason?}: a moderator's decision, audited.
 func (s *Server) handleAPIReviewModerate(w http.ResponseWriter, r *http.Request) error {
 	if _, err := requireUser(r.Context()); err != nil {
 		return err
@@ -113,11 +122,12 @@ func (s *Server) handleAPIReviewModerate(w http.ResponseWriter, r *http.Request)
 	var in struct {
 		Action fpr.ModerationAction `json:"action"`
 		Note   string               `json:"note"`
+		Reason fpr.FlagReason       `json:"reason"`
 	}
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	rv, err := s.Moderation.ModerateReview(r.Context(), r.PathValue("id"), in.Action, in.Note)
+	rv, err := s.Moderation.ModerateReview(r.Context(), r.PathValue("id"), in.Action, in.Note, in.Reason)
 	if err != nil {
 		return err
 	}
@@ -140,5 +150,22 @@ func (s *Server) handleAPIModerationLogList(w http.ResponseWriter, r *http.Reque
 		out.Items = append(out.Items, apiModerationEntry(e))
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// apiModerationCountsJSON is the API's ModerationCounts.
+type apiModerationCountsJSON struct {
+	Removed  map[fpr.FlagReason]int `json:"removed"`
+	Rejected map[fpr.FlagReason]int `json:"rejected"`
+}
+
+// handleAPIProductModerationShow handles GET /api/v1/products/{id}/moderation:
+// the product's reject and remove decisions counted by reason, for anyone.
+func (s *Server) handleAPIProductModerationShow(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.Moderation.FindModerationCounts(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, apiModerationCountsJSON{Removed: c.Removed, Rejected: c.Rejected})
 	return nil
 }

@@ -35,31 +35,79 @@ func apiRating(r fpr.Rating) apiRatingJSON {
 
 // apiProductJSON is the API's Product.
 type apiProductJSON struct {
-	ID          string        `json:"id"`
-	FarmID      string        `json:"farm_id"`
-	FarmName    string        `json:"farm_name"`
-	Name        string        `json:"name"`
-	Slug        string        `json:"slug"`
-	Category    fpr.Category  `json:"category"`
-	Description string        `json:"description"`
-	Unit        string        `json:"unit"`
-	CreatedAt   string        `json:"created_at"`
-	Rating      apiRatingJSON `json:"rating"`
+	ID          string               `json:"id"`
+	FarmID      string               `json:"farm_id"`
+	FarmName    string               `json:"farm_name"`
+	Name        string               `json:"name"`
+	Slug        string               `json:"slug"`
+	Category    fpr.Category         `json:"category"`
+	Description string               `json:"description"`
+	Unit        string               `json:"unit"`
+	CreatedAt   string               `json:"created_at"`
+	Rating      apiProductRatingJSON `json:"rating"`
+	Photo       *apiPhotoJSON        `json:"photo"`
 	// ArchivedAt is set once the product was removed while it had
 	// reviews; null while it is listed.
 	ArchivedAt *string `json:"archived_at"`
+}
+
+// apiProductRatingJSON is the API's ProductRating: the rating summary and
+// the average of each aspect some counted review scored.
+type apiProductRatingJSON struct {
+	apiRatingJSON
+	Aspects map[fpr.Aspect]apiAspectRatingJSON `json:"aspects"`
+}
+
+type apiAspectRatingJSON struct {
+	Average float64 `json:"average"`
+	Count   int     `json:"count"`
 }
 
 // apiProduct builds the JSON of p.
 func apiProduct(p *fpr.Product) apiProductJSON {
 	j := apiProductJSON{ID: p.ID, FarmID: p.FarmID, FarmName: p.FarmName, Name: p.Name, Slug: p.Slug,
 		Category: p.Category, Description: p.Description, Unit: p.Unit, CreatedAt: apiTime(p.CreatedAt),
-		Rating: apiRating(p.Rating)}
+		Rating: apiProductRatingJSON{apiRatingJSON: apiRating(p.Rating), Aspects: map[fpr.Aspect]apiAspectRatingJSON{}},
+		Photo:  apiPhotoRef(p.Photo)}
+	for a, ar := range p.Aspects {
+		if avg, ok := ar.Average(); ok {
+			j.Rating.Aspects[a] = apiAspectRatingJSON{Average: avg, Count: ar.Count}
+		}
+	}
 	if p.ArchivedAt != nil {
 		t := apiTime(*p.ArchivedAt)
 		j.ArchivedAt = &t
 	}
 	return j
+}
+
+// apiCategoryJSON is the API's CategoryInfo.
+type apiCategoryJSON struct {
+	Name    fpr.Category    `json:"name"`
+	Label   string          `json:"label"`
+	Aspects []apiAspectJSON `json:"aspects"`
+}
+
+type apiAspectJSON struct {
+	Name  fpr.Aspect `json:"name"`
+	Label string     `json:"label"`
+}
+
+// handleAPICategoryList handles GET /api/v1/categories: every category
+// with the aspects its reviews may score.
+func (s *Server) handleAPICategoryList(w http.ResponseWriter, r *http.Request) error {
+	out := struct {
+		Items []apiCategoryJSON `json:"items"`
+	}{Items: make([]apiCategoryJSON, 0, len(fpr.Categories))}
+	for _, c := range fpr.Categories {
+		j := apiCategoryJSON{Name: c, Label: c.Label(), Aspects: []apiAspectJSON{}}
+		for _, a := range c.Aspects() {
+			j.Aspects = append(j.Aspects, apiAspectJSON{Name: a, Label: a.Label()})
+		}
+		out.Items = append(out.Items, j)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
 type apiProductEnvelope struct {

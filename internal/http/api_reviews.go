@@ -1,6 +1,7 @@
 package http
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 
@@ -38,6 +39,35 @@ type apiReviewJSON struct {
 	CreatedAt    string           `json:"created_at"`
 	UpdatedAt    string           `json:"updated_at"`
 	Reply        *apiReplyJSON    `json:"reply"`
+	// Harvest is "YYYY-MM" or null.
+	Harvest          *string        `json:"harvest"`
+	VerifiedPurchase bool           `json:"verified_purchase"`
+	Aspects          map[string]int `json:"aspects"`
+	// Edited is true when an edit left an earlier version (history).
+	Edited bool           `json:"edited"`
+	Photos []apiPhotoJSON `json:"photos"`
+}
+
+// apiPhotoJSON is the API's Photo.
+type apiPhotoJSON struct {
+	ID           string `json:"id"`
+	URL          string `json:"url"`
+	ThumbnailURL string `json:"thumbnail_url"`
+	Width        int    `json:"width"`
+	Height       int    `json:"height"`
+}
+
+func apiPhoto(p *fpr.Photo) apiPhotoJSON {
+	return apiPhotoJSON{ID: p.ID, URL: photoURL(p.ID, false), ThumbnailURL: photoURL(p.ID, true), Width: p.Width, Height: p.Height}
+}
+
+// apiPhotoRef is the JSON of a product's or farm's photo: null when none.
+func apiPhotoRef(p *fpr.Photo) *apiPhotoJSON {
+	if p == nil {
+		return nil
+	}
+	j := apiPhoto(p)
+	return &j
 }
 
 // apiReview builds the JSON of a review.
@@ -45,6 +75,18 @@ func apiReview(r *fpr.Review) apiReviewJSON {
 	j := apiReviewJSON{
 		ID: r.ID, ProductID: r.ProductID, Author: apiAuthor(r.Author), Rating: r.Rating, Title: r.Title, Body: r.Body,
 		Status: r.Status, HelpfulCount: r.HelpfulCount, CreatedAt: apiTime(r.CreatedAt), UpdatedAt: apiTime(r.UpdatedAt),
+		VerifiedPurchase: r.VerifiedPurchase, Aspects: map[string]int{}, Edited: r.Revisions > 0,
+		Photos: make([]apiPhotoJSON, 0, len(r.Photos)),
+	}
+	if r.Harvest != "" {
+		h := r.Harvest
+		j.Harvest = &h
+	}
+	for a, n := range r.Aspects {
+		j.Aspects[string(a)] = n
+	}
+	for _, p := range r.Photos {
+		j.Photos = append(j.Photos, apiPhoto(p))
 	}
 	if r.Reply != nil {
 		j.Reply = &apiReplyJSON{Body: r.Reply.Body, Author: apiAuthor(r.Reply.Author),
@@ -88,7 +130,8 @@ type apiFlagEnvelope struct {
 }
 
 // handleAPIProductReviewList handles GET /api/v1/products/{id}/reviews: the
-// product's published reviews, sorted and filtered by star value.
+// product's published reviews, sorted, and filtered by star value, harvest
+// year and verified purchase.
 func (s *Server) handleAPIProductReviewList(w http.ResponseWriter, r *http.Request) error {
 	f, err := fpr.ParseReviewQuery(r.URL.Query())
 	if err != nil {
@@ -121,21 +164,26 @@ func (s *Server) handleAPIUserReviewList(w http.ResponseWriter, r *http.Request)
 }
 
 // handleAPIReviewCreate handles POST /api/v1/products/{id}/reviews
-// {rating, title, body}, retry-safe with an Idempotency-Key.
+// {rating, title, body, harvest?, aspects?, purchase_code?}, retry-safe
+// with an Idempotency-Key.
 func (s *Server) handleAPIReviewCreate(w http.ResponseWriter, r *http.Request) error {
 	if _, err := requireUser(r.Context()); err != nil {
 		return err
 	}
 	return s.idempotent(w, r, func(w http.ResponseWriter, r *http.Request) error {
 		var in struct {
-			Rating int    `json:"rating"`
-			Title  string `json:"title"`
-			Body   string `json:"body"`
+			Rating       int                `json:"rating"`
+			Title        string             `json:"title"`
+			Body         string             `json:"body"`
+			Harvest      string             `json:"harvest"`
+			Aspects      map[fpr.Aspect]int `json:"aspects"`
+			PurchaseCode string             `json:"purchase_code"`
 		}
 		if err := decodeJSON(w, r, &in); err != nil {
 			return err
 		}
-		rv := &fpr.Review{ProductID: r.PathValue("id"), Rating: in.Rating, Title: in.Title, Body: in.Body}
+		rv := &fpr.Review{ProductID: r.PathValue("id"), Rating: in.Rating, Title: in.Title, Body: in.Body,
+			Harvest: in.Harvest, Aspects: in.Aspects, PurchaseCode: in.PurchaseCode}
 		if err := s.Reviews.CreateReview(r.Context(), rv); err != nil {
 			return err
 		}
@@ -161,20 +209,27 @@ func (s *Server) handleAPIReviewShow(w http.ResponseWriter, r *http.Request) err
 }
 
 // handleAPIReviewUpdate handles PATCH /api/v1/reviews/{id} {rating?,
-// title?, body?}: the author changes their review.
+// title?, body?, harvest?, aspects?}: the author changes their review; a
+// null harvest clears it.
 func (s *Server) handleAPIReviewUpdate(w http.ResponseWriter, r *http.Request) error {
 	if _, err := requireUser(r.Context()); err != nil {
 		return err
 	}
 	var in struct {
-		Rating *int    `json:"rating"`
-		Title  *string `json:"title"`
-		Body   *string `json:"body"`
+		Rating  *int                `json:"rating"`
+		Title   *string             `json:"title"`
+		Body    *string             `json:"body"`
+		Harvest optionalString      `json:"harvest"`
+		Aspects *map[fpr.Aspect]int `json:"aspects"`
 	}
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	rv, err := s.Reviews.UpdateReview(r.Context(), r.PathValue("id"), fpr.ReviewUpdate{Rating: in.Rating, Title: in.Title, Body: in.Body})
+	upd := fpr.ReviewUpdate{Rating: in.Rating, Title: in.Title, Body: in.Body, Aspects: in.Aspects}
+	if in.Harvest.Set {
+		upd.Harvest = &in.Harvest.Value
+	}
+	rv, err := s.Reviews.UpdateReview(r.Context(), r.PathValue("id"), upd)
 	if err != nil {
 		return err
 	}
@@ -253,5 +308,57 @@ func (s *Server) handleAPIReplySet(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	writeJSON(w, http.StatusOK, apiReviewEnvelope{Review: apiReview(rv)})
+	return nil
+}
+
+// optionalString is a JSON string field that may be absent (Set false),
+// null (Set, Value "") or a string.
+type optionalString struct {
+	Set   bool
+	Value string
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (o *optionalString) UnmarshalJSON(b []byte) error {
+	o.Set = true
+	if string(b) == "null" {
+		o.Value = ""
+		return nil
+	}
+	return json.Unmarshal(b, &o.Value)
+}
+
+// apiRevisionJSON is the API's ReviewRevision: an earlier version.
+type apiRevisionJSON struct {
+	Rating     int     `json:"rating"`
+	Title      string  `json:"title"`
+	Body       string  `json:"body"`
+	Harvest    *string `json:"harvest"`
+	WrittenAt  string  `json:"written_at"`
+	ReplacedAt string  `json:"replaced_at"`
+}
+
+type apiReviewHistoryJSON struct {
+	Items      []apiRevisionJSON `json:"items"`
+	NextCursor *string           `json:"next_cursor"`
+}
+
+// handleAPIReviewHistoryList handles GET /api/v1/reviews/{id}/history: the
+// earlier versions of a review, oldest first, on one page.
+func (s *Server) handleAPIReviewHistoryList(w http.ResponseWriter, r *http.Request) error {
+	revs, err := s.Reviews.FindReviewHistory(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	out := apiReviewHistoryJSON{Items: make([]apiRevisionJSON, 0, len(revs))}
+	for _, v := range revs {
+		j := apiRevisionJSON{Rating: v.Rating, Title: v.Title, Body: v.Body, WrittenAt: apiTime(v.WrittenAt), ReplacedAt: apiTime(v.ReplacedAt)}
+		if v.Harvest != "" {
+			h := v.Harvest
+			j.Harvest = &h
+		}
+		out.Items = append(out.Items, j)
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }

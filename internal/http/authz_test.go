@@ -80,6 +80,7 @@ const (
 	s409 = http.StatusConflict
 	s202 = http.StatusAccepted
 	s422 = http.StatusUnprocessableEntity
+	s400 = http.StatusBadRequest
 )
 
 func fixed(p string) func(*authzFixture) string { return func(*authzFixture) string { return p } }
@@ -130,7 +131,7 @@ func prepareApplication(t *testing.T, fx *authzFixture) {
 // moderators may see it.
 func hideReview(t *testing.T, fx *authzFixture) {
 	t.Helper()
-	if _, err := fx.w.env.DB.ModerateReview(fx.w.env.Ctx(fx.w.mod), fx.reviewID, fpr.ActionReject, ""); err != nil {
+	if _, err := fx.w.env.DB.ModerateReview(fx.w.env.Ctx(fx.w.mod), fx.reviewID, fpr.ActionReject, "", ""); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -290,6 +291,25 @@ var authzCases = []authzCase{
 	{route: "GET /api/v1/users/{id}/reviews", path: func(fx *authzFixture) string {
 		return "/api/v1/users/" + fx.w.users[author].User.ID + "/reviews"
 	}, want: all200},
+
+	{route: "GET /api/v1/reviews/{id}/history", path: reviewPath("/history"), want: all200},
+	{name: "hidden", route: "GET /api/v1/reviews/{id}/history", path: reviewPath("/history"), prepare: hideReview,
+		want: [numActors]int{s404, s404, s200, s404, s404, s200, s200}},
+	{route: "GET /api/v1/categories", path: fixed("/api/v1/categories"), want: all200},
+	{route: "GET /api/v1/products/{id}/moderation", path: productPath("/moderation"), want: all200},
+	{route: "POST /api/v1/farms/{id}/purchase-codes", path: func(fx *authzFixture) string { return farmPath(fx) + "/purchase-codes" },
+		body: body(map[string]any{"count": 2}),
+		want: [numActors]int{s401, s403, s403, s201, s403, s403, s201}},
+	// Photo uploads are multipart: a JSON body is a bad request for anyone
+	// signed in (the photo tests check who may upload); anonymous is 401.
+	{route: "POST /api/v1/reviews/{id}/photos", path: reviewPath("/photos"), body: body(map[string]any{}),
+		want: [numActors]int{s401, s400, s400, s400, s400, s400, s400}},
+	{route: "PUT /api/v1/products/{id}/photo", path: productPath("/photo"), body: body(map[string]any{}),
+		want: [numActors]int{s401, s400, s400, s400, s400, s400, s400}},
+	{route: "PUT /api/v1/farms/{id}/photo", path: func(fx *authzFixture) string { return farmPath(fx) + "/photo" }, body: body(map[string]any{}),
+		want: [numActors]int{s401, s400, s400, s400, s400, s400, s400}},
+	{route: "DELETE /api/v1/photos/{id}", path: fixed("/api/v1/photos/nophoto"),
+		want: [numActors]int{s401, s404, s404, s404, s404, s404, s404}},
 
 	// Moderation.
 	{route: "GET /api/v1/moderation/queue", path: fixed("/api/v1/moderation/queue"),

@@ -28,12 +28,22 @@ type moderationItem struct {
 type moderationForm struct {
 	Action string
 	Note   string
+	Reason string
 	formState
 }
 
 // ActionChoices are the decisions.
 func (f moderationForm) ActionChoices() []option {
 	return options(f.Action, "publish=Publish", "reject=Reject", "remove=Remove")
+}
+
+// ReasonChoices are the reasons a rejection or removal may give.
+func (f moderationForm) ReasonChoices() []option {
+	out := []option{{Value: "", Label: "No reason given", Selected: f.Reason == ""}}
+	for _, r := range fpr.FlagReasons {
+		out = append(out, option{Value: string(r), Label: flagReasonLabels[r], Selected: f.Reason == string(r)})
+	}
+	return out
 }
 
 // StatusOptions are the queue filters.
@@ -162,9 +172,9 @@ func (s *Server) handleReviewModerate(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	id := r.PathValue("id")
-	f := moderationForm{Action: r.PostForm.Get("action"), Note: r.PostForm.Get("note")}
+	f := moderationForm{Action: r.PostForm.Get("action"), Note: r.PostForm.Get("note"), Reason: r.PostForm.Get("reason")}
 	next := fpr.SafeNext(r.PostForm.Get("next"))
-	if _, err := s.Moderation.ModerateReview(r.Context(), id, fpr.ModerationAction(f.Action), f.Note); err != nil {
+	if _, err := s.Moderation.ModerateReview(r.Context(), id, fpr.ModerationAction(f.Action), f.Note, fpr.FlagReason(f.Reason)); err != nil {
 		if next == "/moderation/reviews/"+id {
 			return formFailed(s, w, r, err, "moderation_review", func() (*moderationReviewPage, error) { return s.moderationReviewPage(w, r, id) },
 				func(p *moderationReviewPage, st formState) {

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -109,13 +110,67 @@ type productPage struct {
 	ReviewForm reviewForm
 	// CanReply is true for the producer of the farm (and admins).
 	CanReply bool
+	JSONLD   *ldProduct
 	// OwnFarm is true when the visitor owns the product's farm: they see
 	// a note instead of the review form (fpr.CanReviewProduct).
 	OwnFarm bool
 	// Closed is true when the product is archived: no new reviews
 	// (fpr.OpenForReviews).
 	Closed bool
-	JSONLD *ldProduct
+	// PhotoForm is the state of the add-a-photo form of one's review.
+	PhotoForm formState
+	// ByYear is the rating by harvest year, newest first.
+	ByYear []fpr.YearRating
+	// Moderation counts the product's rejected and removed reviews.
+	Moderation *fpr.ModerationCounts
+	// HarvestMin and HarvestMax bound the harvest month input.
+	HarvestMin, HarvestMax string
+}
+
+// AspectRows are the product's aspect averages, in the category's order.
+func (p productPage) AspectRows() []aspectRow {
+	var out []aspectRow
+	for _, a := range p.Product.Category.Aspects() {
+		if ar, ok := p.Product.Aspects[a]; ok && ar.Count > 0 {
+			avg, _ := ar.Average()
+			out = append(out, aspectRow{Aspect: a, Label: a.Label(), Average: avg, Count: ar.Count})
+		}
+	}
+	return out
+}
+
+// aspectRow is one aspect's average on the product page.
+type aspectRow struct {
+	Aspect  fpr.Aspect
+	Label   string
+	Average float64
+	Count   int
+}
+
+// ModerationLines describes the moderation record in sentences, largest
+// first; empty when no review was rejected or removed.
+func (p productPage) ModerationLines() []string {
+	if p.Moderation == nil {
+		return nil
+	}
+	var out []string
+	for _, part := range []struct {
+		verb string
+		m    map[fpr.FlagReason]int
+	}{{"removed", p.Moderation.Removed}, {"rejected", p.Moderation.Rejected}} {
+		for _, reason := range fpr.FlagReasons {
+			if n := part.m[reason]; n > 0 {
+				out = append(out, fmt.Sprintf("%d %s %s: %s", n, map[bool]string{true: "review", false: "reviews"}[n == 1], part.verb, reasonNoun[reason]))
+			}
+		}
+	}
+	return out
+}
+
+// reasonNoun names a reason in the moderation record.
+var reasonNoun = map[fpr.FlagReason]string{
+	fpr.FlagFoodSafety: "food safety", fpr.FlagSpam: "spam", fpr.FlagOffensive: "offensive",
+	fpr.FlagOffTopic: "off topic", fpr.FlagFake: "fake or paid", fpr.FlagOther: "other reasons",
 }
 
 // histBar is one line of the rating histogram.
@@ -135,10 +190,37 @@ type productReview struct {
 }
 
 type reviewForm struct {
-	Rating int
-	Title  string
-	Body   string
+	Rating       int
+	Title        string
+	Body         string
+	Harvest      string
+	Aspects      map[fpr.Aspect]int
+	PurchaseCode string
+	// Category gives the aspects the form offers.
+	Category fpr.Category
 	formState
+}
+
+// AspectChoices are the category's aspects, each with its 1–5 choices
+// (and "not rated") as radio buttons.
+func (f reviewForm) AspectChoices() []aspectChoice {
+	var out []aspectChoice
+	for _, a := range f.Category.Aspects() {
+		c := aspectChoice{Name: string(a), Label: a.Label(), Error: f.Errors["aspects."+string(a)]}
+		cur := f.Aspects[a]
+		c.Options = append(c.Options, option{Value: "", Label: "Not rated", Selected: cur == 0})
+		for i := 1; i <= 5; i++ {
+			c.Options = append(c.Options, option{Value: strconv.Itoa(i), Label: strconv.Itoa(i), Selected: cur == i})
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// aspectChoice is one aspect's radio group in the review form.
+type aspectChoice struct {
+	Name, Label, Error string
+	Options            []option
 }
 
 // RatingChoices are the star radio buttons, 5 first.
@@ -161,15 +243,18 @@ type flagForm struct {
 	formState
 }
 
+// flagReasonLabels name the flag reasons for people.
+var flagReasonLabels = map[fpr.FlagReason]string{
+	fpr.FlagFoodSafety: "Food safety: a risk to health (say what in the note)",
+	fpr.FlagSpam:       "Spam or advertising", fpr.FlagOffensive: "Offensive", fpr.FlagOffTopic: "Not about this product",
+	fpr.FlagFake: "Fake or paid review", fpr.FlagOther: "Something else",
+}
+
 // ReasonChoices are the flag reasons.
 func (f flagForm) ReasonChoices() []option {
-	labels := map[fpr.FlagReason]string{
-		fpr.FlagSpam: "Spam or advertising", fpr.FlagOffensive: "Offensive", fpr.FlagOffTopic: "Not about this product",
-		fpr.FlagFake: "Fake or paid review", fpr.FlagOther: "Something else",
-	}
 	out := make([]option, 0, len(fpr.FlagReasons))
 	for _, reason := range fpr.FlagReasons {
-		out = append(out, option{Value: string(reason), Label: labels[reason], Selected: f.Reason == string(reason)})
+		out = append(out, option{Value: string(reason), Label: flagReasonLabels[reason], Selected: f.Reason == string(reason)})
 	}
 	return out
 }
@@ -221,8 +306,17 @@ func (s *Server) productPage(w http.ResponseWriter, r *http.Request, id string) 
 	}
 	f.ProductID = &product.ID
 	p := &productPage{Product: product, Farm: farm, Sort: string(f.Sort)}
+	// A printed purchase code's QR code links here with ?code=.
+	p.ReviewForm.PurchaseCode = q.Get("code")
+	p.HarvestMin, p.HarvestMax = fpr.HarvestRange(s.now())
 	if f.Rating != nil {
 		p.Star = *f.Rating
+	}
+	if p.ByYear, err = s.Reviews.FindHarvestRatings(ctx, product.ID); err != nil {
+		return nil, err
+	}
+	if p.Moderation, err = s.Moderation.FindModerationCounts(ctx, product.ID); err != nil {
+		return nil, err
 	}
 	reviews, next, err := s.Reviews.FindReviews(ctx, f)
 	if err != nil {
@@ -236,7 +330,8 @@ func (s *Server) productPage(w http.ResponseWriter, r *http.Request, id string) 
 		}
 		if len(mine) > 0 {
 			p.Mine = mine[0]
-			p.ReviewForm = reviewForm{Rating: p.Mine.Rating, Title: p.Mine.Title, Body: p.Mine.Body}
+			p.ReviewForm = reviewForm{Rating: p.Mine.Rating, Title: p.Mine.Title, Body: p.Mine.Body,
+				Harvest: p.Mine.Harvest, Aspects: p.Mine.Aspects}
 		}
 		p.CanReply = fpr.CanReplyToReview(u, farm)
 		p.OwnFarm = !fpr.CanReviewProduct(u, farm)
@@ -276,6 +371,7 @@ func (s *Server) productPage(w http.ResponseWriter, r *http.Request, id string) 
 	if next != "" {
 		p.NextURL = listQuery(p.Star, next)
 	}
+	p.ReviewForm.Category = product.Category
 	p.JSONLD = s.productLD(product, farm, reviews)
 	p.basePage = s.base(w, r, product.Name)
 	return p, nil
@@ -295,6 +391,7 @@ type ldProduct struct {
 	Manufacturer    ldThing      `json:"manufacturer"`
 	AggregateRating *ldAggregate `json:"aggregateRating,omitempty"`
 	Review          []ldReview   `json:"review,omitempty"`
+	Image           []string     `json:"image,omitempty"`
 }
 
 type ldThing struct {
@@ -317,6 +414,7 @@ type ldReview struct {
 	Name          string   `json:"name,omitempty"`
 	ReviewBody    string   `json:"reviewBody"`
 	DatePublished string   `json:"datePublished"`
+	Image         []string `json:"image,omitempty"`
 }
 
 type ldRating struct {
@@ -335,6 +433,9 @@ func (s *Server) productLD(p *fpr.Product, farm *fpr.Farm, reviews []*fpr.Review
 		Brand:        ldThing{Type: "Brand", Name: farm.Name},
 		Manufacturer: ldThing{Type: "Organization", Name: farm.Name},
 	}
+	if p.Photo != nil {
+		ld.Image = append(ld.Image, s.absURL(photoURL(p.Photo.ID, false)))
+	}
 	if avg, ok := p.Rating.Average(); ok {
 		ld.AggregateRating = &ldAggregate{Type: "AggregateRating", RatingValue: avg, ReviewCount: p.Rating.Count, BestRating: 5, WorstRating: 1}
 	}
@@ -342,11 +443,15 @@ func (s *Server) productLD(p *fpr.Product, farm *fpr.Farm, reviews []*fpr.Review
 		if rv.Status != fpr.StatusPublished {
 			continue
 		}
-		ld.Review = append(ld.Review, ldReview{
+		lr := ldReview{
 			Type: "Review", Author: ldThing{Type: "Person", Name: rv.Author.DisplayName},
 			ReviewRating: ldRating{Type: "Rating", RatingValue: rv.Rating, BestRating: 5, WorstRating: 1},
 			Name:         rv.Title, ReviewBody: rv.Body, DatePublished: rv.CreatedAt.UTC().Format(time.DateOnly),
-		})
+		}
+		for _, ph := range rv.Photos {
+			lr.Image = append(lr.Image, s.absURL(photoURL(ph.ID, false)))
+		}
+		ld.Review = append(ld.Review, lr)
 	}
 	return ld
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/fpr-team/fpr"
 )
@@ -24,10 +25,12 @@ func (s *Server) handleReviewCreate(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	f := reviewFormFrom(r)
-	rv := &fpr.Review{ProductID: r.PathValue("id"), Rating: f.Rating, Title: f.Title, Body: f.Body}
+	rv := &fpr.Review{ProductID: r.PathValue("id"), Rating: f.Rating, Title: f.Title, Body: f.Body,
+		Harvest: f.Harvest, Aspects: f.Aspects, PurchaseCode: f.PurchaseCode}
 	if err := s.Reviews.CreateReview(r.Context(), rv); err != nil {
 		return s.productFormFailure(w, r, rv.ProductID, err, func(p *productPage, st formState) {
 			f.formState = st
+			f.Category = p.Product.Category
 			p.ReviewForm = f
 		})
 	}
@@ -47,19 +50,34 @@ func (s *Server) handleReviewUpdate(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	f := reviewFormFrom(r)
-	rv, err := s.Reviews.UpdateReview(r.Context(), r.PathValue("id"), fpr.ReviewUpdate{Rating: &f.Rating, Title: &f.Title, Body: &f.Body})
+	rv, err := s.Reviews.UpdateReview(r.Context(), r.PathValue("id"), fpr.ReviewUpdate{Rating: &f.Rating, Title: &f.Title, Body: &f.Body,
+		Harvest: &f.Harvest, Aspects: &f.Aspects})
 	if err != nil {
 		return s.productFormFailure(w, r, r.PostForm.Get("product_id"), err, func(p *productPage, st formState) {
 			f.formState = st
+			f.Category = p.Product.Category
 			p.ReviewForm = f
 		})
 	}
 	return s.redirect(w, r, productURL(rv.ProductID)+"#your-review", "review-updated")
 }
 
+// reviewFormFrom reads the review form: aspect scores come from fields
+// named aspect_<name>, an empty one meaning "not rated".
 func reviewFormFrom(r *http.Request) reviewForm {
 	rating, _ := strconv.Atoi(r.PostForm.Get("rating")) // not a number: 0, which the service refuses
-	return reviewForm{Rating: rating, Title: r.PostForm.Get("title"), Body: r.PostForm.Get("body")}
+	f := reviewForm{Rating: rating, Title: r.PostForm.Get("title"), Body: r.PostForm.Get("body"),
+		Harvest: r.PostForm.Get("harvest"), PurchaseCode: strings.TrimSpace(r.PostForm.Get("purchase_code")),
+		Aspects: map[fpr.Aspect]int{}}
+	for k, v := range r.PostForm {
+		name, ok := strings.CutPrefix(k, "aspect_")
+		if !ok || len(v) == 0 || v[0] == "" {
+			continue
+		}
+		n, _ := strconv.Atoi(v[0]) // not a number: 0, which the service refuses
+		f.Aspects[fpr.Aspect(name)] = n
+	}
+	return f
 }
 
 // handleReviewDelete handles POST /reviews/{id}/delete, by the author or a

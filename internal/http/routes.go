@@ -87,6 +87,16 @@ func (s *Server) routes() http.Handler {
 	handle("POST /api/v1/reviews/{id}/flags", s.api(s.handleAPIFlagCreate))
 	handle("PUT /api/v1/reviews/{id}/reply", s.api(s.handleAPIReplySet))
 	handle("GET /api/v1/users/{id}/reviews", s.api(s.handleAPIUserReviewList))
+	handle("GET /api/v1/reviews/{id}/history", s.api(s.handleAPIReviewHistoryList))
+	handle("GET /api/v1/categories", s.api(s.handleAPICategoryList))
+	handle("GET /api/v1/products/{id}/moderation", s.api(s.handleAPIProductModerationShow))
+	handle("POST /api/v1/farms/{id}/purchase-codes", s.api(s.handleAPIPurchaseCodeCreate))
+
+	// API: photos (multipart uploads).
+	handle("POST /api/v1/reviews/{id}/photos", s.api(s.handleAPIReviewPhotoCreate))
+	handle("PUT /api/v1/products/{id}/photo", s.api(s.handleAPIProductPhotoSet))
+	handle("PUT /api/v1/farms/{id}/photo", s.api(s.handleAPIFarmPhotoSet))
+	handle("DELETE /api/v1/photos/{id}", s.api(s.handleAPIPhotoDelete))
 
 	// API: moderation and administration.
 	handle("GET /api/v1/moderation/queue", s.api(s.handleAPIModerationQueueList))
@@ -139,6 +149,15 @@ func (s *Server) routes() http.Handler {
 	page("POST /reviews/{id}/helpful", s.handleHelpfulSet)
 	page("POST /reviews/{id}/flag", s.handleFlagCreate)
 	page("POST /reviews/{id}/reply", s.handleReplySet)
+	page("GET /reviews/{id}", s.handleReviewShow)
+	page("GET /reviews/{id}/history", s.handleReviewHistoryList)
+	page("POST /reviews/{id}/photos", s.handleReviewPhotoCreate)
+	page("POST /photos/{id}/delete", s.handlePhotoDelete)
+	page("POST /products/{id}/photo", s.handleProductPhotoSet)
+	page("POST /farms/{id}/photo", s.handleFarmPhotoSet)
+	page("GET /farms/{id}/purchase-codes", s.handlePurchaseCodeForm)
+	page("POST /farms/{id}/purchase-codes", s.handlePurchaseCodeCreate)
+	page("GET /media/{id}/{size}", s.handleMediaShow)
 	page("GET /farms", s.handleFarmList)
 	page("GET /farms/{id}", s.handleFarmShow)
 	page("GET /account/farm-application", s.handleFarmApplicationForm)

@@ -34,14 +34,18 @@ type Server struct {
 	// BaseURL is the public URL, e.g. https://fpr.example.
 	BaseURL string
 
-	Auth        fpr.AuthService
-	Accounts    fpr.AccountService
-	Mail        fpr.MailService
-	Users       fpr.UserService
-	Farms       fpr.FarmService
-	Products    fpr.ProductService
-	Reviews     fpr.ReviewService
-	Moderation  fpr.ModerationService
+	Auth       fpr.AuthService
+	Accounts   fpr.AccountService
+	Mail       fpr.MailService
+	Users      fpr.UserService
+	Farms      fpr.FarmService
+	Products   fpr.ProductService
+	Reviews    fpr.ReviewService
+	Moderation fpr.ModerationService
+	// PurchaseCodes issues the codes of verified purchases.
+	PurchaseCodes fpr.PurchaseCodeService
+	// Photos stores and serves photos of reviews, products and farms.
+	Photos      fpr.PhotoService
 	Idempotency fpr.IdempotencyService
 	// Ops serves the operations API and pages (error groups, releases,
 	// alerts).

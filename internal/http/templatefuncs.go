@@ -59,7 +59,10 @@ func (s *Server) funcs(wf *webFiles) template.FuncMap {
 		"productURL": func(id string) string {
 			return "/products/" + url.PathEscape(id)
 		},
-		"farmURL": func(id string) string { return "/farms/" + url.PathEscape(id) },
+		"farmURL":     func(id string) string { return "/farms/" + url.PathEscape(id) },
+		"reviewURL":   reviewURL,
+		"aspectLabel": func(a fpr.Aspect) string { return a.Label() },
+		"photoURL":    photoURL,
 	}
 }
 

@@ -78,6 +78,8 @@ import (
 // pageTypes lists every page template with its data type. The template
 // test renders each with a zero value and a filled one.
 var pageTypes = map[string]any{
+	"review":             reviewPage{},
+	"purchase_codes":     purchaseCodesPage{},
 	"error":              errorPage{},
 	"home":               homePage{},
 	"register":           registerPage{},

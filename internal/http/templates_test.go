@@ -2,6 +2,7 @@ package http
 
 import (
 	"flag"
+	"html/template"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -69,8 +70,12 @@ var pageSamples = map[string]any{
 		Bars:    []histBar{{Stars: 5, Count: 1, Pct: 35, URL: "/products/p1?rating=5#reviews", Current: true}, {Stars: 1, URL: "/products/p1?rating=1#reviews"}},
 		Reviews: []productReview{{Review: sampleReview, CanVote: true, CanFlag: true, FlagForm: flagForm{Reason: "spam", formState: sampleForm}, ReplyForm: replyForm{Body: "Thanks", formState: sampleForm}}},
 		Sort:    "helpful", Star: 5, NextURL: "/products/p1?cursor=x", Mine: sampleReview,
-		ReviewForm: reviewForm{Rating: 4, Title: "T", Body: "B", formState: formState{Errors: map[string]string{"rating": "Choose."}}},
-		CanReply:   true, JSONLD: (&Server{}).productLD(sampleProduct, sampleFarm, []*fpr.Review{sampleReview})},
+		ReviewForm: reviewForm{Rating: 4, Title: "T", Body: "B", Harvest: "2026-10", Category: "eggs", Aspects: map[fpr.Aspect]int{"yolk": 5},
+			formState: formState{Errors: map[string]string{"rating": "Choose.", "harvest": "Bad.", "aspects.yolk": "Choose."}}},
+		CanReply: true, JSONLD: (&Server{}).productLD(sampleProduct, sampleFarm, []*fpr.Review{sampleRichReview}),
+		ByYear:     []fpr.YearRating{{Year: 2026, Rating: fpr.Rating{Count: 2, Sum: 9, Histogram: [5]int{0, 0, 0, 1, 1}}}},
+		Moderation: &fpr.ModerationCounts{Removed: map[fpr.FlagReason]int{"spam": 2}, Rejected: map[fpr.FlagReason]int{"other": 1}},
+		PhotoForm:  sampleForm},
 	"moderation": &moderationPage{basePage: sampleBase, Status: "flagged", NextURL: "/moderation?cursor=x",
 		Items: []moderationItem{{ModerationItem: &fpr.ModerationItem{Review: sampleReview, ProductName: "Cheese", FlagCount: 3, Flags: map[fpr.FlagReason]int{"spam": 2, "fake": 1},
 			OpenFlags: []*fpr.Flag{{Reason: "spam", Note: "Same text on five products.", Counts: true, CreatedAt: sampleTime}, {Reason: "fake", CreatedAt: sampleTime}}},
@@ -97,6 +102,11 @@ var pageSamples = map[string]any{
 		Mails: []*fpr.Mail{{ID: "m1", Kind: fpr.MailVerifyEmail, To: "ann@example.org", Attempts: 8, LastError: "451 busy", CreatedAt: sampleTime}}, NextURL: "/ops/mail?cursor=x"},
 	"ops_alerts": &opsAlertsPage{basePage: sampleBase, NextURL: "/ops/alerts?cursor=x",
 		Alerts: []*fpr.Alert{{ID: "a1", Key: "k", Kind: fpr.AlertNewError, Fingerprint: "fp1", Message: "New error.", Created: sampleTime, SendError: "timeout"}}},
+	"review": &reviewPage{basePage: sampleBase, Review: sampleRichReview, Product: sampleProduct, ShowHistory: true,
+		History: []*fpr.Revision{{Rating: 2, Title: "Was", Body: "Before.", Harvest: "2026-09", WrittenAt: sampleTime, ReplacedAt: sampleTime}}},
+	"purchase_codes": &purchaseCodesPage{basePage: sampleBase, Farm: sampleFarm, Products: []*fpr.Product{sampleProduct},
+		Form:  purchaseCodeForm{ProductID: "p1", Count: "2", formState: sampleForm},
+		Codes: []printedCode{{Code: "ABCD-EFGH-JKMN-PQRS", Product: "Cheese", URL: "http://x/products/p1?code=ABCD", QR: mustQR("http://x/products/p1?code=ABCD")}}},
 	"audit": &auditPage{basePage: sampleBase, Actor: "u1", Target: "review:r1", Action: "bad!", NextURL: "/ops/audit?cursor=x",
 		formState: formState{Errors: map[string]string{"action": "Must be an action name."}},
 		Entries: []*fpr.AuditEntry{{ID: "a1", Action: fpr.AuditReviewModerate, Actor: &fpr.Author{ID: "u1", DisplayName: "Mo"}, Target: "review:r1",
@@ -114,6 +124,19 @@ var pageSamples = map[string]any{
 		Items: []applicationItem{{FarmApplication: &fpr.FarmApplication{ID: "a1", Applicant: fpr.Author{ID: "u1", DisplayName: "Ann"},
 			FarmName: "Green Acre", Region: "Somerset", Description: "Cows.", Contact: "0123", Status: fpr.FarmApplicationPending, CreatedAt: sampleTime},
 			Form: decisionForm{Note: "Hm", formState: sampleForm}}}, NextURL: "/admin/farm-applications?cursor=x"},
+}
+
+var sampleRichReview = &fpr.Review{ID: "r9", ProductID: "p1", Author: fpr.Author{ID: "u2", DisplayName: "Bob"}, Rating: 4,
+	Title: "Good", Body: "Fresh.", Status: fpr.StatusPublished, CreatedAt: sampleTime, UpdatedAt: sampleTime,
+	Harvest: "2026-10", VerifiedPurchase: true, Aspects: map[fpr.Aspect]int{"freshness": 5}, Revisions: 1,
+	Photos: []*fpr.Photo{{ID: "ph1", ContentType: "image/jpeg", Width: 1600, Height: 1200, CreatedAt: sampleTime}}}
+
+func mustQR(text string) template.HTML {
+	h, err := qrSVG(text)
+	if err != nil {
+		panic(err)
+	}
+	return h
 }
 
 var sampleGroup = &fpr.ErrorGroup{Fingerprint: "fp1", Type: "panic", Message: "boom", Route: "POST /register", Stack: "goroutine 1",

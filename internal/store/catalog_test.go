@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -393,7 +394,7 @@ func TestProductService_CreateUpdateDelete(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if *got != *p {
+				if !reflect.DeepEqual(got, p) {
 					t.Errorf("product after refused update = %+v, want unchanged %+v", got, p)
 				}
 			})

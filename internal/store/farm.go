@@ -43,6 +43,9 @@ func (db *DB) FindFarmByID(ctx context.Context, id string) (*fpr.Farm, error) {
 	if err != nil {
 		return nil, db.dialect.translate(fmt.Errorf("find farm: %w", err))
 	}
+	if err := db.fillFarmPhotos(ctx, f); err != nil {
+		return nil, err
+	}
 	return f, nil
 }
 
@@ -142,6 +145,9 @@ func (db *DB) FindFarms(ctx context.Context, f fpr.FarmFilter) ([]*fpr.Farm, str
 		c := cursor{Sort: "farms:" + string(f.Sort), ID: farms[len(farms)-1].ID}
 		order.set(&c, farms[len(farms)-1])
 		next = c.encode()
+	}
+	if err := db.fillFarmPhotos(ctx, farms...); err != nil {
+		return nil, "", err
 	}
 	return farms, next, nil
 }

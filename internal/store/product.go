@@ -37,17 +37,44 @@ func scanProduct(row interface{ Scan(...any) error }, score *float64, extra ...a
 }
 
 // FindProductByID returns a product with its farm name and rating summary,
+// or not_found.
+// Its aspect summaries are read in the same transaction, so they agree
+// with the rating summary.
 // or not_found. An archived product is found (its page stays).
 func (db *DB) FindProductByID(ctx context.Context, id string) (*fpr.Product, error) {
-	var score float64
-	p, err := scanProduct(db.readRow(ctx, productSelect+productFrom+` WHERE p.id = $1`, id), &score)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("product")
-	}
+	var p *fpr.Product
+	err := db.inTx(ctx, false, func(tx *Tx) error {
+		var (
+			score float64
+			err   error
+		)
+		p, err = scanProduct(tx.QueryRowContext(ctx, productSelect+productFrom+` WHERE p.id = $1`, id), &score)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("product")
+		}
+		if err != nil {
+			return err
+		}
+		return tx.fillProducts(ctx, []*fpr.Product{p})
+	})
 	if err != nil {
 		return nil, db.dialect.translate(fmt.Errorf("find product: %w", err))
 	}
 	return p, nil
+}
+
+// fillProducts reads the aspect summaries and photos of products.
+func (tx *Tx) fillProducts(ctx context.Context, products []*fpr.Product) error {
+	if err := tx.fillProductAspects(ctx, products...); err != nil {
+		return err
+	}
+	byID := make(map[string]*fpr.Product, len(products))
+	ids := make([]string, 0, len(products))
+	for _, p := range products {
+		byID[p.ID] = p
+		ids = append(ids, p.ID)
+	}
+	return tx.fillOwnerPhotos(ctx, "product_id", ids, func(id string, ph *fpr.Photo) { byID[id].Photo = ph })
 }
 
 // maxSearchTerms bounds the words of a search query, so a pasted essay
@@ -183,32 +210,41 @@ func (db *DB) FindProducts(ctx context.Context, f fpr.ProductFilter) ([]*fpr.Pro
 		where += ` AND ` + order.after(rank, key, arg(after.ID))
 	}
 	q := sel + from + where + ` ORDER BY ` + order.orderBy(rank) + ` LIMIT ` + arg(f.Limit+1)
-	rows, err := db.readRows(ctx, q, args...)
-	if err != nil {
-		return nil, "", db.dialect.translate(fmt.Errorf("find products: %w", err))
-	}
-	defer rows.Close()
 	var (
 		products      []*fpr.Product
 		lastScore, lr float64
 	)
-	for rows.Next() {
-		var score, r float64
-		var extra []any
-		if sort == fpr.ProductSortRelevance {
-			extra = append(extra, &r)
-		}
-		p, err := scanProduct(rows, &score, extra...)
+	// One read transaction: the page, then its aspect summaries and
+	// photos, from one snapshot.
+	err = db.inTx(ctx, false, func(tx *Tx) error {
+		rows, err := tx.QueryContext(ctx, q, args...)
 		if err != nil {
-			return nil, "", db.dialect.translate(fmt.Errorf("find products: %w", err))
+			return err
 		}
-		if len(products) < f.Limit {
-			lastScore, lr = score, r
+		defer rows.Close()
+		for rows.Next() {
+			var score, r float64
+			var extra []any
+			if sort == fpr.ProductSortRelevance {
+				extra = append(extra, &r)
+			}
+			p, err := scanProduct(rows, &score, extra...)
+			if err != nil {
+				return err
+			}
+			if len(products) < f.Limit {
+				lastScore, lr = score, r
+			}
+			products = append(products, p)
 		}
-		products = append(products, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", db.dialect.translate(fmt.Errorf("find products: %w", err))
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows.Close()
+		return tx.fillProducts(ctx, products)
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("find products: %w", err)
 	}
 	next := ""
 	if len(products) > f.Limit {

@@ -23,7 +23,8 @@ const reviewSelect = `SELECT ` + reviewColumns + ` FROM ` + reviewJoins
 
 const reviewColumns = `r.id, r.product_id, r.author_id, u.display_name, r.rating, r.title, r.body,
 	r.status, r.helpful_count, r.probe, r.created_at, r.updated_at,
-	rr.body, rr.author_id, ru.display_name, rr.created_at, rr.updated_at`
+	rr.body, rr.author_id, ru.display_name, rr.created_at, rr.updated_at,
+	r.harvest, r.verified_purchase, (SELECT COUNT(*) FROM review_revisions rv WHERE rv.review_id = r.id)`
 
 const reviewJoins = `reviews r
 	JOIN users u ON u.id = r.author_id
@@ -40,13 +41,16 @@ func scanReview(row interface{ Scan(...any) error }, extra ...any) (*fpr.Review,
 		replyAuthorID      sql.NullString
 		replyAuthorName    sql.NullString
 		replyCreated, rupd sql.NullInt64
+		harvest            sql.NullString
 	)
 	dest := append([]any{&r.ID, &r.ProductID, &r.Author.ID, &r.Author.DisplayName, &r.Rating, &r.Title, &r.Body,
 		&r.Status, &r.HelpfulCount, &r.Probe, &created, &updated,
-		&replyBody, &replyAuthorID, &replyAuthorName, &replyCreated, &rupd}, extra...)
+		&replyBody, &replyAuthorID, &replyAuthorName, &replyCreated, &rupd,
+		&harvest, &r.VerifiedPurchase, &r.Revisions}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
+	r.Harvest = harvest.String
 	r.CreatedAt = fromMicros(created)
 	r.UpdatedAt = fromMicros(updated)
 	if replyBody.Valid {
@@ -136,8 +140,18 @@ func (tx *Tx) setReviewStatus(ctx context.Context, r *fpr.Review, status fpr.Rev
 	if _, err := tx.ExecContext(ctx, `UPDATE reviews SET status = $1 WHERE id = $2`, string(status), r.ID); err != nil {
 		return fmt.Errorf("set review status: %w", err)
 	}
-	if err := tx.applyRatingDelta(ctx, r.ProductID, r.Rating, r.Rating, fpr.CountsInRating(r.Status, r.Probe), fpr.CountsInRating(status, r.Probe)); err != nil {
+	oldC, newC := fpr.CountsInRating(r.Status, r.Probe), fpr.CountsInRating(status, r.Probe)
+	if err := tx.applyRatingDelta(ctx, r.ProductID, r.Rating, r.Rating, oldC, newC); err != nil {
 		return err
+	}
+	if oldC != newC {
+		scores, err := tx.reviewAspects(ctx, r.ID)
+		if err != nil {
+			return err
+		}
+		if err := tx.applyAspectDelta(ctx, r.ProductID, scores, scores, oldC, newC); err != nil {
+			return err
+		}
 	}
 	r.Status = status
 	return nil
@@ -155,7 +169,7 @@ func (db *DB) FindReviewByID(ctx context.Context, id string) (*fpr.Review, error
 		if !fpr.CanSeeReview(fpr.UserFromContext(ctx), r) {
 			return notFound("review")
 		}
-		return tx.fillViewerHelpful(ctx, []*fpr.Review{r})
+		return tx.fillReviews(ctx, []*fpr.Review{r})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("find review: %w", err)
@@ -167,8 +181,14 @@ func (db *DB) FindReviewByID(ctx context.Context, id string) (*fpr.Review, error
 // review by the acting user and updates the product's rating summary in the
 // same transaction. The unique index on (product_id, author_id) decides a
 // second review, so concurrent submissions give exactly one.
+// A review may carry a harvest month (fpr.ValidateHarvest), aspect scores
+// (fpr.ValidateAspects for the product's category), and a purchase code,
+// redeemed in the same transaction as the insert (see redeemPurchaseCode):
+// of two reviews racing for one code, one is verified and the other is
+// refused. Refused codes count under fpr.LimitPurchaseCode; past its
+// limits an attempt is rate_limited before it starts.
 // unauthenticated, not_found (product), validation_failed, forbidden (the
-// owner of the product's farm), conflict.
+// owner of the product's farm), conflict, rate_limited.
 func (db *DB) CreateReview(ctx context.Context, r *fpr.Review) error {
 	actor, err := fpr.RequireUser(ctx)
 	if err != nil {
@@ -182,6 +202,14 @@ func (db *DB) CreateReview(ctx context.Context, r *fpr.Review) error {
 	r.Status = fpr.ReviewStartStatus(db.Moderation, actor)
 	r.HelpfulCount = 0
 	r.Reply = nil
+	r.VerifiedPurchase = false
+	r.Revisions = 0
+	r.Photos = nil
+	if r.PurchaseCode != "" {
+		if err := db.RateLimitReached(ctx, fpr.LimitPurchaseCode); err != nil {
+			return err
+		}
+	}
 	err = db.inIdempotentTx(ctx, r, func(tx *Tx) error {
 		if err := tx.RateLimit(ctx, fpr.LimitReview); err != nil {
 			return err
@@ -201,28 +229,77 @@ func (db *DB) CreateReview(ctx context.Context, r *fpr.Review) error {
 		if !fpr.OpenForReviews(p) {
 			return fpr.Errorf(fpr.CodeConflict, "This product is no longer sold, so it takes no new reviews.")
 		}
+		if err := tx.validateReviewDetails(ctx, r.ProductID, r.Harvest, r.Aspects); err != nil {
+			return err
+		}
 		r.ID = db.NewID(tx.now)
 		r.CreatedAt = fromMicros(micros(tx.now))
 		r.UpdatedAt = r.CreatedAt
+		if r.PurchaseCode != "" {
+			if err := tx.redeemPurchaseCode(ctx, r.PurchaseCode, farm.ID, r.ProductID, r.ID); err != nil {
+				return err
+			}
+			r.VerifiedPurchase = true
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO reviews
-			(id, product_id, author_id, rating, title, body, status, helpful_count, probe, created_at, updated_at, held_unverified)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $9, $10)`,
+			(id, product_id, author_id, rating, title, body, status, helpful_count, probe, created_at, updated_at, harvest, verified_purchase, held_unverified)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $9, $10, $11, $12)`,
 			r.ID, r.ProductID, r.Author.ID, r.Rating, r.Title, r.Body, string(r.Status), r.Probe, micros(tx.now),
-			fpr.HeldUntilVerified(actor)); err != nil {
+			nullString(r.Harvest), r.VerifiedPurchase, fpr.HeldUntilVerified(actor)); err != nil {
 			if fpr.ErrorCode(db.dialect.translate(err)) == fpr.CodeConflict {
 				return fpr.Errorf(fpr.CodeConflict, "You have already reviewed this product; edit your review instead.")
 			}
 			return err
 		}
-		if err := tx.applyRatingDelta(ctx, r.ProductID, 0, r.Rating, false, fpr.CountsInRating(r.Status, r.Probe)); err != nil {
+		counted := fpr.CountsInRating(r.Status, r.Probe)
+		if err := tx.setReviewAspects(ctx, r.ID, r.Aspects); err != nil {
+			return err
+		}
+		if err := tx.applyAspectDelta(ctx, r.ProductID, nil, r.Aspects, false, counted); err != nil {
+			return err
+		}
+		if err := tx.applyRatingDelta(ctx, r.ProductID, 0, r.Rating, false, counted); err != nil {
 			return err
 		}
 		return tx.notifyReviewReceived(ctx, r)
 	})
 	if err != nil {
+		if _, bad := fpr.ErrorFields(err)["purchase_code"]; bad {
+			if rerr := db.countRefusedPurchaseCode(ctx); rerr != nil {
+				return fmt.Errorf("create review: %w", rerr)
+			}
+		}
 		return fmt.Errorf("create review: %w", err)
 	}
 	return nil
+}
+
+// nullString stores "" as NULL.
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// validateReviewDetails checks a review's harvest month (at the
+// transaction's time) and its aspect scores against its product's
+// category. validation_failed naming every bad field.
+func (tx *Tx) validateReviewDetails(ctx context.Context, productID, harvest string, aspects map[fpr.Aspect]int) error {
+	fe := fpr.FieldErrors{}
+	if msg := fpr.ValidateHarvest(harvest, tx.now); msg != "" {
+		fe.Add("harvest", msg)
+	}
+	if len(aspects) > 0 {
+		var c fpr.Category
+		if err := tx.QueryRowContext(ctx, `SELECT category FROM products WHERE id = $1`, productID).Scan(&c); err != nil {
+			return err
+		}
+		for k, v := range fpr.ValidateAspects(c, aspects) {
+			fe.Add(k, v)
+		}
+	}
+	return fe.Err()
 }
 
 // UpdateReview changes the author's review; the rating summary follows in
@@ -245,7 +322,7 @@ func (db *DB) UpdateReview(ctx context.Context, id string, upd fpr.ReviewUpdate)
 		if !fpr.CanEditReview(actor, r) {
 			return fpr.Errorf(fpr.CodeForbidden, "Only its author may edit a review.")
 		}
-		oldRating := r.Rating
+		old := *r
 		if upd.Rating != nil {
 			r.Rating = *upd.Rating
 		}
@@ -255,23 +332,60 @@ func (db *DB) UpdateReview(ctx context.Context, id string, upd fpr.ReviewUpdate)
 		if upd.Body != nil {
 			r.Body = *upd.Body
 		}
+		if upd.Harvest != nil {
+			r.Harvest = *upd.Harvest
+		}
 		if err := r.Validate(); err != nil {
 			return err
 		}
+		oldAspects, err := tx.reviewAspects(ctx, r.ID)
+		if err != nil {
+			return err
+		}
+		newAspects := oldAspects
+		if upd.Aspects != nil {
+			newAspects = *upd.Aspects
+		}
+		// A harvest month kept as it was is not checked again: it stays
+		// valid although time moved on.
+		harvest := r.Harvest
+		if harvest == old.Harvest {
+			harvest = ""
+		}
+		if err := tx.validateReviewDetails(ctx, r.ProductID, harvest, newAspects); err != nil {
+			return err
+		}
+		if r.Rating != old.Rating || r.Title != old.Title || r.Body != old.Body || r.Harvest != old.Harvest {
+			// The version this edit replaces goes to the history.
+			if _, err := tx.ExecContext(ctx, `INSERT INTO review_revisions (id, review_id, rating, title, body, harvest, written_at, replaced_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, db.NewID(tx.now), r.ID, old.Rating, old.Title, old.Body,
+				nullString(old.Harvest), micros(old.UpdatedAt), micros(tx.now)); err != nil {
+				return err
+			}
+			r.Revisions++
+		}
 		r.UpdatedAt = fromMicros(micros(tx.now))
 		// An edited review is no longer the one a moderator vetted.
-		if _, err := tx.ExecContext(ctx, `UPDATE reviews SET rating = $1, title = $2, body = $3, updated_at = $4, vetted = FALSE WHERE id = $5`,
-			r.Rating, r.Title, r.Body, micros(tx.now), r.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE reviews SET rating = $1, title = $2, body = $3, harvest = $4, updated_at = $5, vetted = FALSE WHERE id = $6`,
+			r.Rating, r.Title, r.Body, nullString(r.Harvest), micros(tx.now), r.ID); err != nil {
 			return err
 		}
 		c := fpr.CountsInRating(r.Status, r.Probe)
-		if err := tx.applyRatingDelta(ctx, r.ProductID, oldRating, r.Rating, c, c); err != nil {
+		if err := tx.applyRatingDelta(ctx, r.ProductID, old.Rating, r.Rating, c, c); err != nil {
 			return err
+		}
+		if upd.Aspects != nil {
+			if err := tx.applyAspectDelta(ctx, r.ProductID, oldAspects, newAspects, c, c); err != nil {
+				return err
+			}
+			if err := tx.setReviewAspects(ctx, r.ID, newAspects); err != nil {
+				return err
+			}
 		}
 		if err := tx.setReviewStatus(ctx, r, fpr.ReviewStatusAfterEdit(db.Moderation, r.Status)); err != nil {
 			return err
 		}
-		return tx.fillViewerHelpful(ctx, []*fpr.Review{r})
+		return tx.fillReviews(ctx, []*fpr.Review{r})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update review: %w", err)
@@ -295,6 +409,10 @@ func (db *DB) DeleteReview(ctx context.Context, id string) error {
 		if !fpr.CanDeleteReview(actor, r) {
 			return fpr.Errorf(fpr.CodeForbidden, "Only its author or a moderator may delete a review.")
 		}
+		scores, err := tx.reviewAspects(ctx, r.ID)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM reviews WHERE id = $1`, r.ID); err != nil {
 			return err
 		}
@@ -302,7 +420,11 @@ func (db *DB) DeleteReview(ctx context.Context, id string) error {
 			"author_id": r.Author.ID, "product_id": r.ProductID, "status": string(r.Status)}); err != nil {
 			return err
 		}
-		return tx.applyRatingDelta(ctx, r.ProductID, r.Rating, 0, fpr.CountsInRating(r.Status, r.Probe), false)
+		counted := fpr.CountsInRating(r.Status, r.Probe)
+		if err := tx.applyAspectDelta(ctx, r.ProductID, scores, nil, counted, false); err != nil {
+			return err
+		}
+		return tx.applyRatingDelta(ctx, r.ProductID, r.Rating, 0, counted, false)
 	})
 	if err != nil {
 		return fmt.Errorf("delete review: %w", err)
@@ -358,7 +480,7 @@ func (db *DB) FindReviews(ctx context.Context, f fpr.ReviewFilter) ([]*fpr.Revie
 			}
 			next = c.encode()
 		}
-		return tx.fillViewerHelpful(ctx, reviews)
+		return tx.fillReviews(ctx, reviews)
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("find reviews: %w", err)
@@ -474,6 +596,13 @@ func reviewQuery(viewerID string, f fpr.ReviewFilter, rating *int, afterID *stri
 	}
 	if rating != nil {
 		where = append(where, `r.rating = `+arg(*rating))
+	}
+	if f.HarvestYear != nil {
+		first, last := fpr.HarvestYearRange(*f.HarvestYear)
+		where = append(where, `r.harvest BETWEEN `+arg(first)+` AND `+arg(last))
+	}
+	if f.Verified {
+		where = append(where, `r.verified_purchase = TRUE`)
 	}
 	order := `r.id DESC`
 	if f.Sort == fpr.ReviewSortHelpful {

@@ -91,12 +91,20 @@ func (db *DB) FlagReview(ctx context.Context, f *fpr.Flag) error {
 			}
 			return err
 		}
+		if f.Reason == fpr.FlagFoodSafety {
+			if err := tx.Audit(ctx, fpr.AuditFoodSafetyReport, fpr.AuditTarget("review", r.ID),
+				map[string]string{"flag_id": f.ID, "note": f.Note}); err != nil {
+				return err
+			}
+		}
+		// Food-safety reports leave the review published
+		// (fpr.FlagUnpublishes): they do not count towards unpublishing.
 		var (
 			counting int
 			vetted   bool
 		)
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM review_flags WHERE review_id = $1 AND resolved = FALSE AND counts = TRUE`,
-			r.ID).Scan(&counting); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM review_flags WHERE review_id = $1 AND resolved = FALSE AND counts = TRUE AND reason <> $2`,
+			r.ID, string(fpr.FlagFoodSafety)).Scan(&counting); err != nil {
 			return err
 		}
 		if err := tx.QueryRowContext(ctx, `SELECT vetted FROM reviews WHERE id = $1`, r.ID).Scan(&vetted); err != nil {
@@ -159,7 +167,7 @@ func (db *DB) SetReply(ctx context.Context, reviewID, body string) (*fpr.Review,
 		if r, err = tx.findReview(ctx, r.ID); err != nil {
 			return err
 		}
-		return tx.fillViewerHelpful(ctx, []*fpr.Review{r})
+		return tx.fillReviews(ctx, []*fpr.Review{r})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("set reply: %w", err)

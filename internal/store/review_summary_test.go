@@ -88,11 +88,11 @@ func TestRatingSummary_RandomOperations(t *testing.T) {
 				err = db.SetHelpful(as(anyone()), pick(), rng.IntN(3) > 0)
 			case k < 78:
 				op = "flag"
-				err = db.FlagReview(as(anyone()), &fpr.Flag{ReviewID: pick(), Reason: fpr.FlagReasons[rng.IntN(len(fpr.FlagReasons))]})
+				err = db.FlagReview(as(anyone()), &fpr.Flag{ReviewID: pick(), Reason: fpr.FlagReasons[rng.IntN(len(fpr.FlagReasons))], Note: "n"})
 			default:
 				op = "moderate"
 				actions := []fpr.ModerationAction{fpr.ActionPublish, fpr.ActionPublish, fpr.ActionReject, fpr.ActionRemove}
-				_, err = db.ModerateReview(as(modOr()), pick(), actions[rng.IntN(len(actions))], "")
+				_, err = db.ModerateReview(as(modOr()), pick(), actions[rng.IntN(len(actions))], "", "")
 			}
 			code := fpr.ErrorCode(err)
 			if code == fpr.CodeInternal {
@@ -161,7 +161,7 @@ func TestRatingSummary_Concurrent(t *testing.T) {
 				case 1:
 					// A moderator's decision racing the author's edit.
 					go1 := make(chan error, 1)
-					go func() { _, err := db.ModerateReview(as(mod), r.ID, fpr.ActionReject, ""); go1 <- err }()
+					go func() { _, err := db.ModerateReview(as(mod), r.ID, fpr.ActionReject, "", ""); go1 <- err }()
 					_, err := db.UpdateReview(as(u), r.ID, fpr.ReviewUpdate{Rating: ptr(5)})
 					if err != nil {
 						t.Error(err)
@@ -172,7 +172,7 @@ func TestRatingSummary_Concurrent(t *testing.T) {
 				case 2:
 					// Delete racing a moderator's removal: both apply once.
 					go1 := make(chan error, 1)
-					go func() { _, err := db.ModerateReview(as(mod), r.ID, fpr.ActionRemove, ""); go1 <- err }()
+					go func() { _, err := db.ModerateReview(as(mod), r.ID, fpr.ActionRemove, "", ""); go1 <- err }()
 					derr := db.DeleteReview(as(u), r.ID)
 					merr := <-go1
 					if fpr.ErrorCode(derr) != "" || (merr != nil && fpr.ErrorCode(merr) != fpr.CodeNotFound) {
@@ -222,7 +222,7 @@ func TestReviewService_FindReviews_Order(t *testing.T) {
 			}
 			MustReview(t, db, u, other, 3)
 			if i%7 == 0 {
-				if _, err := db.ModerateReview(as(MustUser(t, db, fpr.RoleModerator)), r.ID, fpr.ActionReject, ""); err != nil {
+				if _, err := db.ModerateReview(as(MustUser(t, db, fpr.RoleModerator)), r.ID, fpr.ActionReject, "", ""); err != nil {
 					t.Fatal(err)
 				}
 				continue
@@ -310,7 +310,7 @@ func TestReviewService_FindReviews_Order(t *testing.T) {
 			author := MustUser(t, db, fpr.RoleMember)
 			pub := MustReview(t, db, author, product, 4)
 			rej := MustReview(t, db, author, other, 2)
-			if _, err := db.ModerateReview(as(MustUser(t, db, fpr.RoleModerator)), rej.ID, fpr.ActionReject, ""); err != nil {
+			if _, err := db.ModerateReview(as(MustUser(t, db, fpr.RoleModerator)), rej.ID, fpr.ActionReject, "", ""); err != nil {
 				t.Fatal(err)
 			}
 			own, _, err := db.FindReviews(as(author), fpr.ReviewFilter{AuthorID: &author.ID})

@@ -101,7 +101,7 @@ var farmTests = map[string]func(t *testing.T, s *suite){
 				delete(reviews, key{u.ID, p.ID})
 			default:
 				action := []fpr.ModerationAction{fpr.ActionPublish, fpr.ActionReject, fpr.ActionRemove}[rng.IntN(3)]
-				_, err := db.ModerateReview(as(mod), r.ID, action, "")
+				_, err := db.ModerateReview(as(mod), r.ID, action, "", "")
 				if fpr.ErrorCode(err) != fpr.CodeConflict {
 					mustOK(t, "ModerateReview", err)
 				}
@@ -150,7 +150,7 @@ var farmTests = map[string]func(t *testing.T, s *suite){
 							t.Errorf("UpdateReview: %v", err)
 						}
 					case 2:
-						if _, err := db.ModerateReview(as(mod), r.ID, fpr.ActionReject, ""); err != nil && fpr.ErrorCode(err) != fpr.CodeConflict {
+						if _, err := db.ModerateReview(as(mod), r.ID, fpr.ActionReject, "", ""); err != nil && fpr.ErrorCode(err) != fpr.CodeConflict {
 							t.Errorf("ModerateReview: %v", err)
 						}
 					case 3:
@@ -504,7 +504,7 @@ var farmTests = map[string]func(t *testing.T, s *suite){
 		review(cy, other.product.ID, 5) // another farm's
 		r3 := review(cy, sh.product.ID, 1)
 		mod := mustUser(t, db, fpr.RoleModerator)
-		_, err := db.ModerateReview(as(mod), r3.ID, fpr.ActionReject, "spam")
+		_, err := db.ModerateReview(as(mod), r3.ID, fpr.ActionReject, "spam", "")
 		mustOK(t, "ModerateReview", err) // no longer published: out of the inbox
 		_, err = db.SetReply(as(sh.producer), r1.ID, "Thank you!")
 		mustOK(t, "SetReply", err)

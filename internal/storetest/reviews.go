@@ -252,21 +252,21 @@ var reviewTests = map[string]func(t *testing.T, s *suite){
 		if len(q) != 1 || q[0].Review.ID != r.ID || q[0].ProductName != "Cider apples" {
 			t.Fatalf("pending queue = %+v, want ann's review of Cider apples", q)
 		}
-		_, err = db.ModerateReview(as(bob), r.ID, fpr.ActionPublish, "")
+		_, err = db.ModerateReview(as(bob), r.ID, fpr.ActionPublish, "", "")
 		wantCode(t, "ModerateReview by a member", err, fpr.CodeForbidden)
-		_, err = db.ModerateReview(as(mod), r.ID, "bless", "")
+		_, err = db.ModerateReview(as(mod), r.ID, "bless", "", "")
 		wantCode(t, "ModerateReview(bless)", err, fpr.CodeValidationFailed)
-		pub, err := db.ModerateReview(as(mod), r.ID, fpr.ActionPublish, "Looks genuine.")
+		pub, err := db.ModerateReview(as(mod), r.ID, fpr.ActionPublish, "Looks genuine.", "")
 		mustOK(t, "ModerateReview(publish)", err)
 		if pub.Status != fpr.StatusPublished {
 			t.Errorf("status after publish = %s", pub.Status)
 		}
-		_, err = db.ModerateReview(as(mod), r.ID, fpr.ActionPublish, "")
+		_, err = db.ModerateReview(as(mod), r.ID, fpr.ActionPublish, "", "")
 		wantCode(t, "ModerateReview(publish again)", err, fpr.CodeConflict)
 		if got := checkSummary(t, db, sh.product.ID); got.Count != 1 {
 			t.Errorf("summary after publishing = %+v, want count 1", got)
 		}
-		_, err = db.ModerateReview(as(mod), r.ID, fpr.ActionRemove, "Spam after all.")
+		_, err = db.ModerateReview(as(mod), r.ID, fpr.ActionRemove, "Spam after all.", "")
 		mustOK(t, "ModerateReview(remove)", err)
 		if got := checkSummary(t, db, sh.product.ID); got.Count != 0 {
 			t.Errorf("summary after removing = %+v, want count 0", got)
@@ -412,7 +412,7 @@ var reviewTests = map[string]func(t *testing.T, s *suite){
 		if got := checkSummary(t, db, sh.product.ID); got.Count != 0 {
 			t.Errorf("summary after the third flag = %+v, want the review out of it", got)
 		}
-		_, err = db.ModerateReview(as(mod), r.ID, fpr.ActionPublish, "Fine.")
+		_, err = db.ModerateReview(as(mod), r.ID, fpr.ActionPublish, "Fine.", "")
 		mustOK(t, "ModerateReview(publish)", err)
 		if got := checkSummary(t, db, sh.product.ID); got.Count != 1 {
 			t.Errorf("summary after republishing = %+v", got)
@@ -473,7 +473,7 @@ var reviewTests = map[string]func(t *testing.T, s *suite){
 				delete(reviews, u.ID)
 			default:
 				action := []fpr.ModerationAction{fpr.ActionPublish, fpr.ActionReject, fpr.ActionRemove}[rng.IntN(3)]
-				_, err := db.ModerateReview(as(mod), r.ID, action, "")
+				_, err := db.ModerateReview(as(mod), r.ID, action, "", "")
 				if fpr.ErrorCode(err) != fpr.CodeConflict {
 					mustOK(t, "ModerateReview", err)
 				}
@@ -563,7 +563,7 @@ var reviewTests = map[string]func(t *testing.T, s *suite){
 		if got := checkSummary(t, db, sh.product.ID); got.Count != 0 {
 			t.Errorf("summary of a pending review = %+v, want empty", got)
 		}
-		_, err := db.ModerateReview(as(mod), r.ID, fpr.ActionPublish, "fine")
+		_, err := db.ModerateReview(as(mod), r.ID, fpr.ActionPublish, "fine", "")
 		mustOK(t, "ModerateReview(publish)", err)
 		if got := checkSummary(t, db, sh.product.ID); got.Count != 1 || got.Sum != 5 {
 			t.Errorf("summary after publish = %+v, want count 1 sum 5", got)
@@ -614,7 +614,7 @@ var reviewTests = map[string]func(t *testing.T, s *suite){
 		// An edit of a rejected review keeps it out of the summary.
 		carl := mustUser(t, db, fpr.RoleMember)
 		rejected := mustReview(t, db, carl, sh.product.ID, 1)
-		_, err = db.ModerateReview(as(mustUser(t, db, fpr.RoleModerator)), rejected.ID, fpr.ActionReject, "")
+		_, err = db.ModerateReview(as(mustUser(t, db, fpr.RoleModerator)), rejected.ID, fpr.ActionReject, "", "")
 		mustOK(t, "ModerateReview(reject)", err)
 		_, err = db.UpdateReview(as(carl), rejected.ID, fpr.ReviewUpdate{Rating: ptr(5)})
 		mustOK(t, "UpdateReview of a rejected review", err)
@@ -893,7 +893,7 @@ var reviewTests = map[string]func(t *testing.T, s *suite){
 			{"Republish", mod, flagged.ID, fpr.ActionPublish, "On appeal.", ""},
 			{"Remove", mod, flagged.ID, fpr.ActionRemove, "", ""},
 		} {
-			r, err := db.ModerateReview(as(tc.u), tc.id, tc.action, tc.note)
+			r, err := db.ModerateReview(as(tc.u), tc.id, tc.action, tc.note, "")
 			wantCode(t, "ModerateReview "+tc.name, err, tc.want)
 			if err == nil && r.Status != tc.action.Status() {
 				t.Errorf("%s: status %s, want %s", tc.name, r.Status, tc.action.Status())
@@ -964,7 +964,7 @@ var reviewTests = map[string]func(t *testing.T, s *suite){
 		if s := status(); s != fpr.StatusPending {
 			t.Fatalf("after %d flags status = %s, want pending", fpr.FlagsToUnpublish, s)
 		}
-		_, err := db.ModerateReview(as(mod), r.ID, fpr.ActionPublish, "Fine.")
+		_, err := db.ModerateReview(as(mod), r.ID, fpr.ActionPublish, "Fine.", "")
 		mustOK(t, "ModerateReview(publish)", err)
 		for range fpr.FlagsToUnpublish + 2 {
 			flag()

@@ -184,7 +184,7 @@ var trustTests = map[string]func(t *testing.T, s *suite){
 		admin, mod, ann := mustUser(t, db, fpr.RoleAdmin), mustUser(t, db, fpr.RoleModerator), mustUser(t, db, fpr.RoleMember)
 		const addr = "198.51.100.20"
 		r1 := mustReview(t, db, ann, sh.product.ID, 2)
-		_, err := db.ModerateReview(asFrom(mod, addr), r1.ID, fpr.ActionReject, " Spam. ")
+		_, err := db.ModerateReview(asFrom(mod, addr), r1.ID, fpr.ActionReject, " Spam. ", "")
 		mustOK(t, "ModerateReview", err)
 		tick()
 		_, err = db.SetUserRole(asFrom(admin, addr), ann.ID, fpr.RoleProducer)
@@ -259,7 +259,7 @@ var trustTests = map[string]func(t *testing.T, s *suite){
 		admin, ann := mustUser(t, db, fpr.RoleAdmin), mustUser(t, db, fpr.RoleMember)
 		_, err := db.SetUserRole(as(admin), "nobody", fpr.RoleModerator)
 		wantCode(t, "SetUserRole(unknown user)", err, fpr.CodeNotFound)
-		_, err = db.ModerateReview(as(admin), "missing", fpr.ActionRemove, "")
+		_, err = db.ModerateReview(as(admin), "missing", fpr.ActionRemove, "", "")
 		wantCode(t, "ModerateReview(missing)", err, fpr.CodeNotFound)
 		if all, _, _ := db.FindAuditEntries(as(admin), fpr.AuditFilter{}); len(all) != 0 {
 			t.Fatalf("failed actions wrote %d audit entries, want 0", len(all))
@@ -283,7 +283,7 @@ var trustTests = map[string]func(t *testing.T, s *suite){
 		sh := mustShop(t, db)
 		author, mod := mustUser(t, db, fpr.RoleMember), mustUser(t, db, fpr.RoleModerator)
 		r := mustReview(t, db, author, sh.product.ID, 5)
-		_, err := db.ModerateReview(as(mod), r.ID, fpr.ActionPublish, "")
+		_, err := db.ModerateReview(as(mod), r.ID, fpr.ActionPublish, "", "")
 		mustOK(t, "ModerateReview(publish)", err)
 		if got := checkSummary(t, db, sh.product.ID); got.Count != 1 {
 			t.Fatalf("summary after approval = %+v", got)
