@@ -96,7 +96,7 @@ func TestVerifyEmail_ModeratorDecisionStands(t *testing.T) {
 		product := MustProduct(t, db, MustUser(t, db, fpr.RoleProducer))
 		u, token := mustUnverified(t, db)
 		r := MustReview(t, db, u, product, 1)
-		if _, err := db.ModerateReview(as(MustUser(t, db, fpr.RoleModerator)), r.ID, fpr.ActionReject, "spam"); err != nil {
+		if _, err := db.ModerateReview(as(MustUser(t, db, fpr.RoleModerator)), r.ID, fpr.ActionReject, "spam", ""); err != nil {
 			t.Fatal(err)
 		}
 		if err := db.VerifyEmail(context.Background(), fpr.TokenHash(token)); err != nil {
