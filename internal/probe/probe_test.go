@@ -78,7 +78,7 @@ func TestProbe_OK(t *testing.T) {
 	for _, s := range res.Steps {
 		steps = append(steps, s.Name)
 	}
-	want := "find a product,register,log in,submit a review,read the review,delete the review,log out"
+	want := "find a product,register,log in,submit a review,read the review,delete the review,delete the account"
 	if got := strings.Join(steps, ","); got != want {
 		t.Errorf("steps = %s, want %s", got, want)
 	}
@@ -89,9 +89,29 @@ func TestProbe_OK(t *testing.T) {
 	if r == nil || !r.Probe || r.ProductID != productID {
 		t.Fatalf("review created = %+v, want a probe review of %s", r, productID)
 	}
+	// The account is deleted at the end (its e-mail erased), so a probe a
+	// minute leaves no account a minute behind, and it was never listed.
 	u, err := env.DB.FindUserByID(context.Background(), r.Author.ID)
-	if err != nil || !u.Probe || !strings.HasSuffix(u.Email, "@"+fpr.ProbeEmailDomain) {
-		t.Errorf("probe account = %+v, %v; want marked probe, at %s", u, err, fpr.ProbeEmailDomain)
+	if err != nil || !u.Probe || u.Email != "" {
+		t.Errorf("probe account after the run = %+v, %v; want a probe account, deleted (e-mail erased)", u, err)
+	}
+	// A live probe account (a run cut short) is not listed either.
+	if resp, body := env.Do(t, http.MethodPost, "/api/v1/auth/register", "", map[string]string{
+		"email": "probe-live@" + fpr.ProbeEmailDomain, "password": "Probe-Zq8tLm3vRw", "display_name": "FPR probe"}); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("register a probe account = %d %s", resp.StatusCode, body)
+	}
+	admin := env.MustUser(t, fpr.RoleAdmin)
+	users, _, err := env.DB.FindUsers(env.Ctx(admin.User), fpr.UserFilter{})
+	if len(users) == 0 {
+		t.Error("admin user list is empty, want the admin at least")
+	}
+	for _, lu := range users {
+		if lu.Probe {
+			t.Errorf("admin user list shows probe account %+v", lu)
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
 	}
 	if _, err := env.DB.FindReviewByID(env.Ctx(u), r.ID); fpr.ErrorCode(err) != fpr.CodeNotFound {
 		t.Errorf("the probe's review after the run: %v, want not_found (deleted)", err)

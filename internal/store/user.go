@@ -117,7 +117,8 @@ func (db *DB) FindUsers(ctx context.Context, f fpr.UserFilter) ([]*fpr.User, str
 	if err != nil {
 		return nil, "", err
 	}
-	q := `SELECT ` + userColumns + ` FROM users WHERE deleted_at = 0`
+	// Probe accounts (fpr probe, one a minute) are not people: never listed.
+	q := `SELECT ` + userColumns + ` FROM users WHERE deleted_at = 0 AND probe = FALSE`
 	var args []any
 	arg := func(v any) string {
 		args = append(args, v)
