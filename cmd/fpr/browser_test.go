@@ -191,7 +191,7 @@ func TestBrowser(t *testing.T) {
 	})
 
 	t.Run("ForgotPassword", func(t *testing.T) {
-		cy := siteUser{"cy@example.test", "Cy Forgetful", "Bramble-window-Otter-64"}
+		cy := siteUser{"forgetful@example.test", "Fern Forgetful", "Bramble-window-Otter-64"}
 		if err := site.addUser(cy, "member"); err != nil {
 			t.Fatal(err)
 		}
@@ -666,6 +666,10 @@ func TestBrowser(t *testing.T) {
 
 		cy := b.newTab(t, site).use(t)
 		cy.register(siteUser{"cy@example.test", "Cy Buyer", "Harvest-basket-Meadow-31"})
+		// Reviews by unverified accounts wait: Cy confirms the address first.
+		confirm := smtp.WaitFor(t, "cy@example.test", "Confirm your e-mail address").Link(t, "/verify-email")
+		cy.visit(strings.TrimPrefix(confirm, site.URL), 200)
+		cy.submit("confirm e-mail", 200, chromedp.Click(chromedp.CSS("#verify-submit"), chromedp.NodeVisible))
 		cy.visit(u.RequestURI(), 200)
 		if got := cy.value("#purchase_code"); got != code {
 			t.Errorf("review form's purchase code = %q, want %q from the link", got, code)
