@@ -171,23 +171,27 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		a.DB, a.ownDB = db, true
 	}
 	db := a.DB
-	db.Moderation = cfg.Moderation
-	db.Now = cfg.Now
-	db.RateLimits = cfg.RateLimits
-	if db.RateLimits == nil {
-		db.RateLimits = fpr.DefaultRateLimits
+	if cfg.TestCrashAt != "" && !store.ValidFaultPoint(cfg.TestCrashAt) {
+		return nil, fmt.Errorf("test crash point %q: want one of %v", cfg.TestCrashAt, store.FaultPoints)
 	}
-	if cfg.TestCrashAt != "" {
-		if !store.ValidFaultPoint(cfg.TestCrashAt) {
-			return nil, fmt.Errorf("test crash point %q: want one of %v", cfg.TestCrashAt, store.FaultPoints)
+	// Several apps may share one DB (tests of several instances): the
+	// first configures it, before any app's workers read it.
+	db.ConfigureOnce(func(db *store.DB) {
+		db.Moderation = cfg.Moderation
+		db.Now = cfg.Now
+		db.RateLimits = cfg.RateLimits
+		if db.RateLimits == nil {
+			db.RateLimits = fpr.DefaultRateLimits
 		}
-		db.Fault = func(point string) {
-			if point == cfg.TestCrashAt {
-				cfg.Log.Error("FPR_TEST_CRASH_AT: killing this process", "at", point)
-				killSelf()
+		if cfg.TestCrashAt != "" {
+			db.Fault = func(point string) {
+				if point == cfg.TestCrashAt {
+					cfg.Log.Error("FPR_TEST_CRASH_AT: killing this process", "at", point)
+					killSelf()
+				}
 			}
 		}
-	}
+	})
 
 	a.Auth = auth.New(db)
 	if cfg.PasswordParams != (auth.Params{}) {

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -25,6 +26,9 @@ import (
 // interfaces; each opens one transaction, so a review and its product's
 // rating summary commit together.
 type DB struct {
+	// configured is set by ConfigureOnce.
+	configured atomic.Bool
+
 	// read serves read-only transactions; write serves writing ones. On
 	// PostgreSQL both are the same pool. On SQLite the write pool has one
 	// connection, so writers queue in Go instead of failing with
@@ -113,6 +117,16 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 		}
 	}
 	return db, nil
+}
+
+// ConfigureOnce runs fn on db the first time it is called and never
+// again: an application sets db's fields (clock, moderation, limits) once,
+// and a second application over the same DB (tests of several instances)
+// does not rewrite them while the first one's workers read them.
+func (db *DB) ConfigureOnce(fn func(db *DB)) {
+	if db.configured.CompareAndSwap(false, true) {
+		fn(db)
+	}
 }
 
 // Close runs the queued writes, then closes the pools.
