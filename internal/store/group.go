@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -145,18 +146,42 @@ func (c *committer) loop() {
 				}
 			}
 		}
-	gather:
+		batch = c.gather(batch)
+		c.run(batch)
+		clear(batch)
+	}
+}
+
+// gatherRounds bounds the yields of one gather.
+const gatherRounds = 4
+
+// gather adds the operations already queued to batch. Before taking them
+// it yields the processor, so requests that are ready to run (on their
+// way to queue a write) get there first: with one core (GOMAXPROCS=1)
+// they would otherwise run only while this batch commits, and join the
+// next one, so batches would stay a few operations long and every few
+// reviews would pay an fsync. It yields again while yielding brought new
+// operations, at most gatherRounds times. No timer: when no other
+// goroutine is ready, runtime.Gosched returns at once, so a lone writer
+// waits for nothing.
+func (c *committer) gather(batch []*writeOp) []*writeOp {
+	for range gatherRounds {
+		runtime.Gosched()
+		n := len(batch)
+	take:
 		for len(batch) < maxBatch {
 			select {
 			case op := <-c.ops:
 				batch = append(batch, op)
 			default:
-				break gather
+				break take
 			}
 		}
-		c.run(batch)
-		clear(batch)
+		if len(batch) == n || len(batch) == maxBatch {
+			break
+		}
 	}
+	return batch
 }
 
 // run executes one batch in one transaction and delivers every outcome.
