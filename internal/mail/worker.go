@@ -2,6 +2,7 @@ package mail
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -83,39 +84,59 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// The mails sent are recorded together after the round: one commit
+	// instead of one each (a commit makes every reader of SQLite reload
+	// its page cache). A worker that dies before recording them sends
+	// them again after their lease, as it would one mail (at least once).
+	// They are recorded even when the worker is stopping (Stop waits):
+	// a stop must not make the mails already sent go out again.
+	var sent []string
+	record := func() error {
+		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.SendTimeout)
+		defer cancel()
+		return w.DB.MarkMailSent(mctx, sent...)
+	}
 	n := 0
 	for _, m := range mails {
-		if err := w.deliver(ctx, m); err != nil {
-			return n, err
+		ok, err := w.deliver(ctx, m)
+		if ok {
+			sent = append(sent, m.ID)
+		}
+		if err != nil {
+			return n, errors.Join(err, record())
 		}
 		if ctx.Err() == nil {
 			n++
 		}
 	}
+	if err := record(); err != nil {
+		return n, err
+	}
 	return n, w.updateGauge(ctx)
 }
 
-// deliver renders and sends m, then records the outcome.
-func (w *Worker) deliver(ctx context.Context, m *fpr.Mail) error {
+// deliver renders and sends m. sent reports a mail the server accepted,
+// for the caller to record (MarkMailSent); a failure is recorded here.
+func (w *Worker) deliver(ctx context.Context, m *fpr.Mail) (sent bool, err error) {
 	msg, err := w.Renderer.Render(m)
 	if err == nil {
 		sctx, cancel := context.WithTimeout(ctx, w.SendTimeout)
 		err = w.Sender.Send(sctx, msg)
 		cancel()
 	}
-	if ctx.Err() != nil {
-		// Stopping: whatever happened to the send, the lease runs out
-		// and another round sends the mail.
-		return nil //nolint:nilerr // the send's error is the lease's to handle, not the round's
-	}
 	if err == nil {
 		w.sent.Inc()
-		return w.DB.MarkMailSent(ctx, m.ID)
+		return true, nil
+	}
+	if ctx.Err() != nil {
+		// Stopping: the send failed or was cut short; the lease runs
+		// out and another round sends the mail.
+		return false, nil //nolint:nilerr // the send's error is the lease's to handle, not the round's
 	}
 	w.failures.Inc()
 	status, merr := w.DB.MarkMailFailed(ctx, m.ID, err.Error(), w.RetryBase, w.MaxAttempts)
 	if merr != nil {
-		return merr
+		return false, merr
 	}
 	level := slog.LevelWarn
 	if status == fpr.MailUndeliverable {
@@ -123,7 +144,7 @@ func (w *Worker) deliver(ctx context.Context, m *fpr.Mail) error {
 	}
 	w.Log.Log(ctx, level, "mail not sent", "mail_id", m.ID, "kind", string(m.Kind), "attempt", m.Attempts,
 		"status", string(status), "err", err.Error())
-	return nil
+	return false, nil
 }
 
 func (w *Worker) updateGauge(ctx context.Context) error {

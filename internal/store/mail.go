@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/fpr-team/fpr"
@@ -16,7 +17,8 @@ import (
 // transaction of the change that causes the mail, so the mail exists
 // exactly when the change does. The mail worker (internal/mail) drains the
 // outbox: ClaimMail leases due mail to one worker (claimed_until), the
-// worker sends it and calls MarkMailSent or MarkMailFailed. A worker that
+// worker sends it and calls MarkMailFailed at once, or MarkMailSent for
+// all the mails of a round it sent, after the round. A worker that
 // dies holding a lease delays its mail until the lease runs out; another
 // worker then claims it.
 
@@ -145,12 +147,22 @@ func (db *DB) ClaimMail(ctx context.Context, worker string, lease time.Duration,
 	return out, nil
 }
 
-// MarkMailSent records that mail id was sent and empties its data (the
-// tokens in it have done their job).
-func (db *DB) MarkMailSent(ctx context.Context, id string) error {
+// MarkMailSent records that the mails ids were sent and empties their data
+// (the tokens in it have done their job), in one transaction: a worker
+// records a round's sent mails with one commit, not one each.
+func (db *DB) MarkMailSent(ctx context.Context, ids ...string) error {
+	if len(ids) == 0 {
+		return nil
+	}
 	err := db.inTx(ctx, true, func(tx *Tx) error {
+		args := []any{micros(tx.now)}
+		ph := make([]string, 0, len(ids))
+		for _, id := range ids {
+			args = append(args, id)
+			ph = append(ph, fmt.Sprintf("$%d", len(args)))
+		}
 		_, err := tx.ExecContext(ctx, `UPDATE mail_outbox SET status = 'sent', data = '{}', sent_at = $1, claimed_until = 0, last_error = ''
-			WHERE id = $2 AND status = 'pending'`, micros(tx.now), id)
+			WHERE id IN (`+strings.Join(ph, ", ")+`) AND status = 'pending'`, args...)
 		return err
 	})
 	if err != nil {

@@ -22,7 +22,13 @@ func (tx *Tx) notifyReviewReceived(ctx context.Context, r *fpr.Review) error {
 		r.ProductID).Scan(&ownerID, &productName); err != nil {
 		return err
 	}
-	if ownerID == r.Author.ID {
+	return tx.notifyReviewReceivedOf(ctx, r, ownerID, productName)
+}
+
+// notifyReviewReceivedOf is notifyReviewReceived when the caller has read
+// the owner of r's product's farm and the product's name already.
+func (tx *Tx) notifyReviewReceivedOf(ctx context.Context, r *fpr.Review, ownerID, productName string) error {
+	if r.Probe || r.Status != fpr.StatusPublished || ownerID == r.Author.ID {
 		return nil
 	}
 	return tx.notify(ctx, ownerID, fpr.MailReviewReceived, map[string]string{

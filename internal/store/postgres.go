@@ -21,6 +21,8 @@ type postgresDialect struct{}
 
 func (postgresDialect) skipLocked() string { return " FOR UPDATE SKIP LOCKED" }
 
+func (postgresDialect) rowLocks() bool { return true }
+
 func (postgresDialect) name() string { return "postgres" }
 
 func (postgresDialect) migrations() fs.FS { return migrationsFor("postgres") }

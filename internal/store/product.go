@@ -37,31 +37,71 @@ func scanProduct(row interface{ Scan(...any) error }, score *float64, extra ...a
 }
 
 // FindProductByID returns a product with its farm name and rating summary,
-// or not_found.
-// Its aspect summaries are read in the same transaction, so they agree
-// with the rating summary.
-// or not_found. An archived product is found (its page stays).
+// its aspect summaries and its photo, or not_found. An archived product is
+// found (its page stays).
+//
+// It is one statement (productDetailSQL) on the read pool, outside any
+// transaction: one statement reads one snapshot, so the aspect summaries
+// agree with the rating summary as they did when three queries shared a
+// read transaction, without its BEGIN and COMMIT. It is the most read
+// page of the site.
 func (db *DB) FindProductByID(ctx context.Context, id string) (*fpr.Product, error) {
-	var p *fpr.Product
-	err := db.inTx(ctx, false, func(tx *Tx) error {
-		var (
-			score float64
-			err   error
-		)
-		p, err = scanProduct(tx.QueryRowContext(ctx, productSelect+productFrom+` WHERE p.id = $1`, id), &score)
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("product")
-		}
-		if err != nil {
-			return err
-		}
-		return tx.fillProducts(ctx, []*fpr.Product{p})
-	})
+	rows, err := db.readRows(ctx, productDetailSQL, id)
 	if err != nil {
 		return nil, db.dialect.translate(fmt.Errorf("find product: %w", err))
 	}
+	defer rows.Close()
+	var p *fpr.Product
+	for rows.Next() {
+		var (
+			score      float64
+			aspect     sql.NullString
+			aCount     sql.NullInt64
+			aSum       sql.NullInt64
+			photoID    sql.NullString
+			photoType  sql.NullString
+			photoW     sql.NullInt64
+			photoH     sql.NullInt64
+			photoAt    sql.NullInt64
+			rowProduct *fpr.Product
+		)
+		rowProduct, err = scanProduct(rows, &score, &aspect, &aCount, &aSum, &photoID, &photoType, &photoW, &photoH, &photoAt)
+		if err != nil {
+			return nil, db.dialect.translate(fmt.Errorf("find product: %w", err))
+		}
+		if p == nil {
+			p = rowProduct
+			if photoID.Valid {
+				p.Photo = &fpr.Photo{ID: photoID.String, ContentType: photoType.String, Width: int(photoW.Int64),
+					Height: int(photoH.Int64), CreatedAt: fromMicros(photoAt.Int64)}
+			}
+		}
+		if aspect.Valid {
+			if p.Aspects == nil {
+				p.Aspects = map[fpr.Aspect]fpr.AspectRating{}
+			}
+			p.Aspects[fpr.Aspect(aspect.String)] = fpr.AspectRating{Count: int(aCount.Int64), Sum: int(aSum.Int64)}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, db.dialect.translate(fmt.Errorf("find product: %w", err))
+	}
+	if p == nil {
+		return nil, fmt.Errorf("find product: %w", notFound("product"))
+	}
 	return p, nil
 }
+
+// productDetailSQL reads a product (productSelect), one row per aspect
+// with a summary (at most fpr.MaxAspects; one row with NULL aspect
+// columns when there is none), and its photo, the newest (as
+// fillOwnerPhotos sets it), on each row.
+const productDetailSQL = productSelect + `,
+	pa.aspect, pa.count, pa.sum,
+	ph.id, ph.content_type, ph.width, ph.height, ph.created_at` + productFrom + `
+	LEFT JOIN product_aspects pa ON pa.product_id = p.id AND pa.count > 0
+	LEFT JOIN photos ph ON ph.id = (SELECT MAX(id) FROM photos WHERE product_id = p.id)
+	WHERE p.id = $1`
 
 // fillProducts reads the aspect summaries and photos of products.
 func (tx *Tx) fillProducts(ctx context.Context, products []*fpr.Product) error {

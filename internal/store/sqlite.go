@@ -23,6 +23,8 @@ type sqliteDialect struct{}
 
 func (sqliteDialect) skipLocked() string { return "" }
 
+func (sqliteDialect) rowLocks() bool { return false }
+
 // sqliteBusyTimeout is how long a statement waits for another process's
 // write lock before failing with SQLITE_BUSY (503 unavailable).
 const sqliteBusyTimeout = 3 * time.Second

@@ -320,6 +320,11 @@ type dialect interface {
 	// another transaction has locked (" FOR UPDATE SKIP LOCKED" on
 	// PostgreSQL), "" where writers are serialized anyway (SQLite).
 	skipLocked() string
+	// rowLocks reports whether transactions take row locks (PostgreSQL).
+	// On SQLite one connection writes, one transaction at a time, so the
+	// no-op UPDATEs that lock a row (lockReview, lockFarmOfProduct) would
+	// only cost a statement: they are skipped.
+	rowLocks() bool
 
 	// unboundStatements lifts the statement timeout for the rest of tx: a
 	// bulk load's statements may take minutes; requests' must not.
