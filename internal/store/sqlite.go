@@ -84,9 +84,10 @@ func (sqliteDialect) translate(err error) error {
 // writeCacheKiB is the page cache of the write connection, in KiB. A
 // review insert touches a page of each of the reviews table's indexes,
 // spread over the whole file; with SQLite's default 2 MB most of them
-// were read from the file again for each write. 16 MB holds the inner
-// pages of every index of a few million reviews.
-const writeCacheKiB = 16 << 10
+// were read from the file again for each write. 8 MB holds the inner
+// pages of every index of a few million reviews; the process stays
+// under its 100 MB of resident memory under load.
+const writeCacheKiB = 8 << 10
 
 // walAutocheckpoint is the WAL size, in pages, at which a commit copies
 // the WAL into the database file. A checkpoint writes each page once
@@ -99,6 +100,7 @@ const walAutocheckpoint = 10000
 
 // writePragmas are the write connection's own settings.
 var writePragmas = []string{
+	"temp_store(MEMORY)",
 	"cache_size(-" + strconv.Itoa(writeCacheKiB) + ")",
 	"wal_autocheckpoint(" + strconv.Itoa(walAutocheckpoint) + ")",
 }
@@ -116,11 +118,14 @@ var writePragmas = []string{
 //     instead of failing at once; then the request answers 503 unavailable.
 //     It is bounded below the HTTP request deadline, so a request never
 //     waits for the database longer than a few seconds.
-//   - temp_store=MEMORY: the sub-journal of a SAVEPOINT (every operation
-//     of a group commit batch runs in one, group.go) keeps its page copies
-//     in memory instead of writing each to a temporary file; they live
-//     only until the savepoint is released. Nothing durable is in it: the
-//     WAL and its fsync at COMMIT are unchanged.
+//   - on the write connection only (writePragmas): temp_store=MEMORY,
+//     so the sub-journal of a SAVEPOINT (every operation of a group
+//     commit batch runs in one, group.go) keeps its page copies in memory
+//     instead of writing each to a temporary file; they live only until
+//     the savepoint is released, and nothing durable is in them: the WAL
+//     and its fsync at COMMIT are unchanged. Readers keep temporary files
+//     for large sorts. And a larger page cache and WAL (writeCacheKiB,
+//     walAutocheckpoint).
 //   - _txlock=immediate on the write pool: a writing transaction takes the
 //     write lock at BEGIN, so it never fails midway upgrading a read lock.
 func openSQLite(path string, maxOpen int) (read, write *sql.DB, err error) {
@@ -133,7 +138,7 @@ func openSQLite(path string, maxOpen int) (read, write *sql.DB, err error) {
 		}
 	}
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)", "temp_store(MEMORY)", "busy_timeout(" + strconv.Itoa(int(sqliteBusyTimeout.Milliseconds())) + ")"} {
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)", "busy_timeout(" + strconv.Itoa(int(sqliteBusyTimeout.Milliseconds())) + ")"} {
 		q.Add("_pragma", p)
 	}
 	dsn := "file:" + path + "?" + q.Encode()
