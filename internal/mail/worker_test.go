@@ -292,3 +292,79 @@ func TestParseSMTPURL(t *testing.T) {
 		t.Errorf("password = %q, want p@ss", s.Password)
 	}
 }
+
+// A round's sent mails are recorded together after the round: every one
+// is sent, none stays pending, and the next round sends nothing again.
+func TestWorker_RecordsARoundsMailsTogether(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, backend string) {
+		r := newRig(t, backend, mailtest.Plain)
+		const n = 5
+		users := make([]*fpr.User, n)
+		for i := range users {
+			users[i] = r.mustUnverified(t)
+		}
+		w := r.worker(t, "w1")
+		if got := mustRun(t, w); got != n {
+			t.Fatalf("RunOnce sent %d, want %d", got, n)
+		}
+		counts, err := r.db.CountMail(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if counts[fpr.MailSent] != n || counts[fpr.MailPending] != 0 {
+			t.Errorf("outbox = %v, want %d sent", counts, n)
+		}
+		if got := mustRun(t, w); got != 0 {
+			t.Errorf("second round sent %d, want 0", got)
+		}
+		for _, u := range users {
+			if got := len(r.smtp.To(u.Email)); got != 1 {
+				t.Errorf("%s got %d mails, want 1", u.Email, got)
+			}
+		}
+	})
+}
+
+// stopAfterFirst sends through next, then cancels the round (as Stop
+// does) once the first mail is accepted.
+type stopAfterFirst struct {
+	next   mail.Sender
+	cancel context.CancelFunc
+}
+
+func (s *stopAfterFirst) Send(ctx context.Context, m *mail.Message) error {
+	err := s.next.Send(ctx, m)
+	s.cancel()
+	return err
+}
+
+// A worker stopped in the middle of a round still records the mail it
+// had sent, so that mail does not go out again after its lease; the mails
+// it had not sent stay pending.
+func TestWorker_StopKeepsTheMailsSent(t *testing.T) {
+	r := newRig(t, storetest.SQLite, mailtest.Plain)
+	first, second := r.mustUnverified(t), r.mustUnverified(t)
+	w := r.worker(t, "w1")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w.Sender = &stopAfterFirst{next: w.Sender, cancel: cancel}
+	if _, err := w.RunOnce(ctx); err != nil && ctx.Err() == nil {
+		t.Fatalf("RunOnce: %v", err)
+	}
+	counts, err := r.db.CountMail(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts[fpr.MailSent] != 1 || counts[fpr.MailPending] != 1 {
+		t.Errorf("outbox = %v, want 1 sent and 1 pending", counts)
+	}
+	// After the lease, another worker sends only the one not sent.
+	r.clock.Advance(w.Lease + time.Second)
+	w2 := r.worker(t, "w2")
+	if got := mustRun(t, w2); got != 1 {
+		t.Errorf("the next round sent %d, want 1", got)
+	}
+	if a, b := len(r.smtp.To(first.Email)), len(r.smtp.To(second.Email)); a+b != 2 || a != 1 || b != 1 {
+		t.Errorf("mails arrived: %d and %d, want one each", a, b)
+	}
+}
