@@ -189,7 +189,7 @@ func (s *Server) withLog(next http.Handler) http.Handler {
 		}
 		s.Log.LogAttrs(r.Context(), level, "request", attrs...)
 		if s.AfterRequest != nil {
-			s.AfterRequest(r, info.route(), status, time.Since(start))
+			s.AfterRequest(r, fpr.ServedRequest{Route: info.route(), Status: status, Duration: time.Since(start), Probe: info.probe})
 		}
 	})
 }
@@ -208,6 +208,14 @@ func logMethod(m string) string {
 type requestInfo struct {
 	pattern string
 	userID  string
+	probe   bool // a request of `fpr probe` (fpr.ServedRequest.Probe)
+}
+
+// markProbe records that r is a request of `fpr probe` when probe is true.
+func markProbe(r *http.Request, probe bool) {
+	if probe {
+		infoFromContext(r.Context()).probe = true
+	}
 }
 
 type requestInfoKey struct{}
@@ -309,6 +317,7 @@ func (s *Server) withAuth(next http.Handler) http.Handler {
 				ctx = context.WithValue(ctx, sessionKey{}, sessionInfo{session: sess, token: token, bearer: bearer})
 				r = r.WithContext(ctx)
 				infoFromContext(ctx).userID = u.ID
+				markProbe(r, u.Probe)
 			case fpr.ErrorCode(err) != fpr.CodeUnauthenticated:
 				s.respondErrorReported(w, r, err)
 				return
