@@ -89,20 +89,10 @@ func (sqliteDialect) translate(err error) error {
 // under its 100 MB of resident memory under load.
 const writeCacheKiB = 8 << 10
 
-// walAutocheckpoint is the WAL size, in pages, at which a commit copies
-// the WAL into the database file. A checkpoint writes each page once
-// however often it changed since the last one: the pages every review
-// changes (its product's and farm's rows, the indexes' last pages, the
-// outbox) are copied once per checkpoint, so a WAL larger than SQLite's
-// 1,000 pages (4 MB) costs less per write. 10,000 pages are 40 MB of WAL
-// at most between checkpoints.
-const walAutocheckpoint = 10000
-
 // writePragmas are the write connection's own settings.
 var writePragmas = []string{
 	"temp_store(MEMORY)",
 	"cache_size(-" + strconv.Itoa(writeCacheKiB) + ")",
-	"wal_autocheckpoint(" + strconv.Itoa(walAutocheckpoint) + ")",
 }
 
 // openSQLite opens the file at path, creating its folder, with two pools:
@@ -124,8 +114,7 @@ var writePragmas = []string{
 //     instead of writing each to a temporary file; they live only until
 //     the savepoint is released, and nothing durable is in them: the WAL
 //     and its fsync at COMMIT are unchanged. Readers keep temporary files
-//     for large sorts. And a larger page cache and WAL (writeCacheKiB,
-//     walAutocheckpoint).
+//     for large sorts. And a larger page cache (writeCacheKiB).
 //   - _txlock=immediate on the write pool: a writing transaction takes the
 //     write lock at BEGIN, so it never fails midway upgrading a read lock.
 func openSQLite(path string, maxOpen int) (read, write *sql.DB, err error) {
