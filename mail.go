@@ -36,11 +36,17 @@ const (
 	// review (TopicReviewDecided). Data: product_id, product_name, action,
 	// note, review_id.
 	MailReviewDecided MailKind = "review_decided"
+	// MailFarmApplicationDecided tells an applicant an admin's decision on
+	// their request to list a farm, approved or rejected. It answers the
+	// applicant's own request, so it is not a switchable notification.
+	// Data: display_name, farm_name, action (approve or reject), note,
+	// farm_id (on approval).
+	MailFarmApplicationDecided MailKind = "farm_application_decided"
 )
 
 // MailKinds lists every kind; each has both templates.
 var MailKinds = []MailKind{MailVerifyEmail, MailEmailChange, MailPasswordReset,
-	MailReviewReceived, MailReplyReceived, MailReviewDecided}
+	MailReviewReceived, MailReplyReceived, MailReviewDecided, MailFarmApplicationDecided}
 
 // Topic is a notification a user may switch off, on the account page or
 // through the List-Unsubscribe link of one of its mails.
@@ -83,7 +89,8 @@ func (t Topic) Label() string {
 
 // MailTopic returns the notification a mail of kind belongs to, and false
 // for mails that are not notifications (verification, reset, e-mail
-// change), which are always sent and carry no List-Unsubscribe.
+// change, the answer to a farm application), which are always sent and
+// carry no List-Unsubscribe.
 func MailTopic(kind MailKind) (Topic, bool) {
 	switch kind {
 	case MailReviewReceived:
