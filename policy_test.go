@@ -2,6 +2,7 @@ package fpr_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -227,7 +228,7 @@ func TestFarmApplicationRefusal(t *testing.T) {
 		})
 	}
 	// The unverified member is told to verify, not that members may not apply.
-	if err := fpr.FarmApplicationRefusal(author); err != fpr.ErrVerifyToApply || !strings.Contains(fpr.ErrorMessage(err), "confirm your e-mail") {
+	if err := fpr.FarmApplicationRefusal(author); !errors.Is(err, fpr.ErrVerifyToApply) || !strings.Contains(fpr.ErrorMessage(err), "confirm your e-mail") {
 		t.Errorf("FarmApplicationRefusal(unverified member) = %v, want ErrVerifyToApply", err)
 	}
 	if msg := fpr.ErrorMessage(fpr.FarmApplicationRefusal(producer)); strings.Contains(msg, "e-mail") {

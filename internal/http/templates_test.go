@@ -117,7 +117,7 @@ var pageSamples = map[string]any{
 		Regions: []option{{Value: "Somerset", Label: "Somerset", Selected: true}}, Sorts: []sortLink{{Label: "Name", URL: "/farms"}}, NextURL: "/farms?cursor=x"},
 	"farm_application": &farmApplicationPage{basePage: sampleBase, CanApply: true,
 		Latest: &fpr.FarmApplication{ID: "a0", FarmName: "Green <Acre>", Status: fpr.FarmApplicationRejected, Note: "Call us <b>", DecidedAt: &sampleTime, CreatedAt: sampleTime},
-		Form: applicationForm{FarmName: "Green Acre", Region: "Somerset", Description: "Cows.", Contact: "0123", formState: sampleForm}},
+		Form:   applicationForm{FarmName: "Green Acre", Region: "Somerset", Description: "Cows.", Contact: "0123", formState: sampleForm}},
 	"farm_reviews": &farmReviewsPage{basePage: sampleBase, Unanswered: true, NextURL: "/account/farm-reviews?cursor=x",
 		Items: []inboxItem{{FarmReview: &fpr.FarmReview{Review: sampleReview, ProductName: "Cheese", FarmID: "f1", FarmName: "Green Acre"},
 			ReplyForm: replyForm{Body: "Thanks", formState: sampleForm}}}},
