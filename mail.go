@@ -217,6 +217,9 @@ type AccountExport struct {
 	Flags        []*Flag
 	Sessions     []ExportedSession
 	Farms        []*Farm
+	// FarmApplications are the user's requests to list a farm, with the
+	// contact they gave.
+	FarmApplications []*FarmApplication
 }
 
 // ExportedReply is a reply the user wrote.

@@ -598,6 +598,25 @@ var farmTests = map[string]func(t *testing.T, s *suite){
 			t.Errorf("farms = %d, want ann's only", len(farms))
 		}
 	},
+	"Applications_ExportedAndContactErased": func(t *testing.T, s *suite) {
+		// The contact an applicant gave is personal data: it is in their
+		// export, and gone when they delete their account (SPEC 7).
+		db := s.db(t, nil)
+		admin, ann := mustUser(t, db, fpr.RoleAdmin), mustUser(t, db, fpr.RoleMember)
+		a := &fpr.FarmApplication{FarmName: "Export Farm", Region: "Kent", Description: "Apples.", Contact: "Ann, 01234 567890"}
+		mustOK(t, "ApplyForFarm", db.ApplyForFarm(as(ann), a))
+		x, err := db.ExportAccount(context.Background(), ann.ID)
+		mustOK(t, "ExportAccount", err)
+		if len(x.FarmApplications) != 1 || x.FarmApplications[0].ID != a.ID || x.FarmApplications[0].Contact != a.Contact {
+			t.Fatalf("export's farm applications = %+v, want the one with its contact", x.FarmApplications)
+		}
+		mustOK(t, "DeleteAccount", db.DeleteAccount(context.Background(), ann.ID))
+		apps, _, err := db.FindFarmApplications(as(admin), fpr.FarmApplicationFilter{})
+		mustOK(t, "FindFarmApplications", err)
+		if len(apps) != 1 || apps[0].Contact != "" || apps[0].FarmName != "Export Farm" {
+			t.Fatalf("applications after the applicant deleted their account = %+v, want the farm's facts without the contact", apps)
+		}
+	},
 	"Applications_ConcurrentDecisionsOneWins": func(t *testing.T, s *suite) {
 		db := s.db(t, nil)
 		admin, ann := mustUser(t, db, fpr.RoleAdmin), mustUser(t, db, fpr.RoleMember)
