@@ -21,6 +21,7 @@ import (
 	"github.com/fpr-team/fpr"
 	"github.com/fpr-team/fpr/internal/app"
 	"github.com/fpr-team/fpr/internal/fprtest"
+	"github.com/fpr-team/fpr/internal/mailtest"
 )
 
 // depthReview is the part of the API's Review these tests read.
@@ -655,5 +656,97 @@ func TestAPIReviewDepth_Photos(t *testing.T) {
 	wantStatus(t, "product", resp, body, http.StatusOK)
 	if !strings.Contains(string(body), `"photo":{"id":`) {
 		t.Errorf("product without its photo: %s", body)
+	}
+}
+
+// A food-safety report mails the producer and every admin at once, over
+// SMTP, whatever their notification switches; refused reports and a second
+// report while the first is open mail nobody.
+func TestAPIReviewDepth_FoodSafetyMail(t *testing.T) {
+	t.Parallel()
+	smtp := mailtest.Start(t, mailtest.Plain)
+	env := fprtest.New(t, fprtest.WithMail(smtp))
+	producer := env.MustUser(t, fpr.RoleProducer)
+	product := mustFarmProduct(t, env, producer.User)
+	admins := []*fprtest.TestUser{env.MustUser(t, fpr.RoleAdmin), env.MustUser(t, fpr.RoleAdmin)}
+	mod := env.MustUser(t, fpr.RoleModerator)
+	var off []fpr.NotificationSetting
+	for _, tp := range fpr.Topics {
+		off = append(off, fpr.NotificationSetting{Topic: tp})
+	}
+	if err := env.DB.SetNotifications(env.Ctx(producer.User), producer.User.ID, off); err != nil {
+		t.Fatal(err)
+	}
+	author := env.MustUser(t, fpr.RoleMember)
+	resp, body := env.Do(t, "POST", "/api/v1/products/"+product+"/reviews", author.Token, map[string]any{"rating": 2, "body": "Tasted odd."})
+	wantStatus(t, "create", resp, body, http.StatusCreated)
+	id := mustDecode[struct{ Review depthReview }](t, body).Review.ID
+	reporter, second := env.MustUser(t, fpr.RoleMember), env.MustUser(t, fpr.RoleMember)
+
+	flag := func(u *fprtest.TestUser, note string) (*http.Response, []byte) {
+		return env.Do(t, "POST", "/api/v1/reviews/"+id+"/flags", u.Token, map[string]any{"reason": "food_safety", "note": note})
+	}
+	resp, body = flag(reporter, "")
+	wantStatus(t, "report without a note", resp, body, http.StatusUnprocessableEntity)
+	resp, body = flag(author, "My own.")
+	wantStatus(t, "report of one's own review", resp, body, http.StatusForbidden)
+	note := "Mould inside the <b>sealed</b> jar & a <script>alert(1)</script> smell."
+	resp, body = flag(reporter, note)
+	wantStatus(t, "report", resp, body, http.StatusCreated)
+
+	for _, u := range []*fprtest.TestUser{producer, admins[0], admins[1]} {
+		m := smtp.WaitFor(t, u.User.Email, "Food-safety report")
+		staff := u.User.Role == fpr.RoleAdmin
+		if !strings.Contains(m.Subject(), "Honey ") {
+			t.Errorf("subject %q, want the product's name", m.Subject())
+		}
+		if !strings.Contains(m.Text, note) || !strings.Contains(m.Text, env.URL+"/reviews/"+id) {
+			t.Errorf("text to %s = %q, want the note as written and the review's permalink", u.User.Email, m.Text)
+		}
+		if strings.Contains(m.HTML, "<b>sealed") || strings.Contains(m.HTML, "<script>") || !strings.Contains(m.HTML, "&lt;b&gt;sealed&lt;/b&gt;") {
+			t.Errorf("HTML to %s does not escape the note: %s", u.User.Email, m.HTML)
+		}
+		if got := strings.Contains(m.Text, env.URL+"/moderation/reviews/"+id); got != staff {
+			t.Errorf("text to %s links to the moderation page: %v, want %v (admins only)", u.User.Email, got, staff)
+		}
+		if m.Header.Get("List-Unsubscribe") != "" {
+			t.Errorf("a safety mail carries List-Unsubscribe: %q", m.Header.Get("List-Unsubscribe"))
+		}
+	}
+	// A second report while the first is open: no mail. The moderator's
+	// decision then mails the author (review_decided); once it arrived,
+	// every mail enqueued before it has been sent.
+	resp, body = flag(second, "Same here.")
+	wantStatus(t, "second report", resp, body, http.StatusCreated)
+	resp, body = env.Do(t, "POST", "/api/v1/moderation/reviews/"+id, mod.Token, map[string]any{"action": "publish", "note": "Farm withdrew the batch."})
+	wantStatus(t, "decide", resp, body, http.StatusOK)
+	smtp.WaitFor(t, author.User.Email, "decided")
+	for _, u := range []*fprtest.TestUser{producer, admins[0], admins[1], mod, reporter, second} {
+		n := 0
+		for _, m := range smtp.To(u.User.Email) {
+			if strings.Contains(m.Subject(), "Food-safety report") {
+				n++
+			}
+		}
+		want := 1
+		if u == mod || u == reporter || u == second {
+			want = 0
+		}
+		if n != want {
+			t.Errorf("%s (%s) got %d food-safety mails, want %d", u.User.Email, u.User.Role, n, want)
+		}
+	}
+	ms, _, err := env.DB.FindMail(env.Ctx(admins[0].User), fpr.MailFilter{Page: fpr.Page{Limit: fpr.MaxLimit}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, m := range ms {
+		if m.Kind == fpr.MailFoodSafetyReport {
+			n++
+		}
+	}
+	if n != 3 {
+		t.Errorf("outbox holds %d food-safety mails, want 3 (producer and two admins, once)", n)
 	}
 }
