@@ -3,6 +3,7 @@ package http_test
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"hash/crc32"
 	"image"
@@ -748,5 +749,116 @@ func TestAPIReviewDepth_FoodSafetyMail(t *testing.T) {
 	}
 	if n != 3 {
 		t.Errorf("outbox holds %d food-safety mails, want 3 (producer and two admins, once)", n)
+	}
+}
+
+// depthPhoto is the API's Photo.
+type depthPhoto struct {
+	ID           string `json:"id"`
+	URL          string `json:"url"`
+	ThumbnailURL string `json:"thumbnail_url"`
+	Width        int    `json:"width"`
+	Height       int    `json:"height"`
+}
+
+// A farm's and a product's photo are in their API JSON (show, list and
+// the answer to an edit, checked against openapi.json) and in their
+// pages' JSON-LD (image), as absolute URLs that serve the image.
+func TestAPIReviewDepth_FarmAndProductPhotoInJSONAndLD(t *testing.T) {
+	t.Parallel()
+	env := fprtest.New(t)
+	producer := env.MustUser(t, fpr.RoleProducer)
+	farm, product := mustProductOf(t, env, producer.User, "vegetables")
+	member := env.MustUser(t, fpr.RoleMember)
+	type withPhoto struct {
+		ID    string      `json:"id"`
+		Photo *depthPhoto `json:"photo"`
+	}
+	showFarm := func() *depthPhoto {
+		t.Helper()
+		resp, body := env.Do(t, "GET", "/api/v1/farms/"+farm, "", nil)
+		wantStatus(t, "farm", resp, body, http.StatusOK)
+		return mustDecode[struct{ Farm withPhoto }](t, body).Farm.Photo
+	}
+	listed := func() *depthPhoto {
+		t.Helper()
+		resp, body := env.Do(t, "GET", "/api/v1/farms?limit=100", "", nil)
+		wantStatus(t, "farms", resp, body, http.StatusOK)
+		for _, f := range mustDecode[struct{ Items []withPhoto }](t, body).Items {
+			if f.ID == farm {
+				return f.Photo
+			}
+		}
+		t.Fatalf("farm %s not listed: %s", farm, body)
+		return nil
+	}
+	type ld struct {
+		Type  string `json:"@type"`
+		Image any    `json:"image"`
+	}
+	pageLD := func(path, sel string) ld {
+		t.Helper()
+		p := newBrowser(t, env).get(path)
+		var v ld
+		if err := json.Unmarshal([]byte(p.find(sel).Text()), &v); err != nil {
+			t.Fatalf("%s JSON-LD: %v", path, err)
+		}
+		return v
+	}
+	if showFarm() != nil || listed() != nil {
+		t.Fatal("a farm without a photo has one in the API")
+	}
+	if v := pageLD("/farms/"+farm, "#farm-jsonld"); v.Type != "Organization" || v.Image != nil {
+		t.Errorf("farm JSON-LD without a photo = %+v, want an Organization without image", v)
+	}
+
+	up, body := upload(t, env, "PUT", "/api/v1/farms/"+farm+"/photo", member.Token, "f.jpg", "image/jpeg", testJPEG(t, 90, 60, false))
+	wantUpload(t, "farm photo by a member", up, body, http.StatusForbidden)
+	if showFarm() != nil {
+		t.Fatal("a refused upload gave the farm a photo")
+	}
+	up, body = upload(t, env, "PUT", "/api/v1/farms/"+farm+"/photo", producer.Token, "f.jpg", "image/jpeg", testJPEG(t, 90, 60, false))
+	wantUpload(t, "farm photo", up, body, http.StatusOK)
+	ph := showFarm()
+	if ph == nil || ph.URL != "/media/"+ph.ID+"/large" || ph.ThumbnailURL != "/media/"+ph.ID+"/thumb" || ph.Width != 90 || ph.Height != 60 {
+		t.Fatalf("farm photo = %+v, want its /media URLs and 90×60", ph)
+	}
+	if l := listed(); l == nil || *l != *ph {
+		t.Errorf("listed farm photo = %+v, want %+v", l, ph)
+	}
+	resp, body := env.Do(t, "PATCH", "/api/v1/farms/"+farm, producer.Token, map[string]any{"markets": "Wells, Wednesday"})
+	wantStatus(t, "edit farm", resp, body, http.StatusOK)
+	if got := mustDecode[struct{ Farm withPhoto }](t, body).Farm.Photo; got == nil || *got != *ph {
+		t.Errorf("farm after an edit has photo %+v, want %+v", got, ph)
+	}
+	if v := pageLD("/farms/"+farm, "#farm-jsonld"); v.Image != env.Server.BaseURL+ph.URL {
+		t.Errorf("farm JSON-LD image = %v, want %s", v.Image, env.Server.BaseURL+ph.URL)
+	}
+	img, err := http.Get(env.URL + ph.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img.Body.Close()
+	if img.StatusCode != http.StatusOK || img.Header.Get("Content-Type") != "image/jpeg" {
+		t.Errorf("farm photo serves %d %s", img.StatusCode, img.Header.Get("Content-Type"))
+	}
+
+	// The product: the same in its JSON, after an edit, and its JSON-LD.
+	up, body = upload(t, env, "PUT", "/api/v1/products/"+product+"/photo", producer.Token, "p.jpg", "image/jpeg", testJPEG(t, 40, 30, false))
+	wantUpload(t, "product photo", up, body, http.StatusOK)
+	resp, body = env.Do(t, "GET", "/api/v1/products/"+product, "", nil)
+	wantStatus(t, "product", resp, body, http.StatusOK)
+	pp := mustDecode[struct{ Product withPhoto }](t, body).Product.Photo
+	if pp == nil || pp.ID == ph.ID || pp.URL != "/media/"+pp.ID+"/large" || pp.Width != 40 || pp.Height != 30 {
+		t.Fatalf("product photo = %+v, want its own, 40×30", pp)
+	}
+	resp, body = env.Do(t, "PATCH", "/api/v1/products/"+product, producer.Token, map[string]any{"unit": "bunch"})
+	wantStatus(t, "edit product", resp, body, http.StatusOK)
+	if got := mustDecode[struct{ Product withPhoto }](t, body).Product.Photo; got == nil || *got != *pp {
+		t.Errorf("product after an edit has photo %+v, want %+v", got, pp)
+	}
+	v := pageLD("/products/"+product, "#product-jsonld")
+	if imgs, ok := v.Image.([]any); v.Type != "Product" || !ok || len(imgs) != 1 || imgs[0] != env.Server.BaseURL+pp.URL {
+		t.Errorf("product JSON-LD = %+v, want image [%s]", v, env.Server.BaseURL+pp.URL)
 	}
 }
