@@ -862,3 +862,76 @@ func TestAPIReviewDepth_FarmAndProductPhotoInJSONAndLD(t *testing.T) {
 		t.Errorf("product JSON-LD = %+v, want image [%s]", v, env.Server.BaseURL+pp.URL)
 	}
 }
+
+// A food-safety report whose instance stopped after storing it and before
+// raising its alert (simulated by flagging through the store, under the
+// alerting wrapper) is alerted by the alerter's sweep; a report through
+// the API is alerted once, by the handler or the sweep, never both.
+func TestAPIReviewDepth_FoodSafetyAlertSurvivesCrash(t *testing.T) {
+	t.Parallel()
+	var (
+		mu    sync.Mutex
+		hooks []string
+	)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		hooks = append(hooks, string(b))
+		mu.Unlock()
+	}))
+	t.Cleanup(hook.Close)
+	env := fprtest.New(t, fprtest.WithConfig(func(c *app.Config) {
+		c.AlertWebhookURL, c.AlertEvalInterval = hook.URL, 50*time.Millisecond
+	}))
+	producer := env.MustUser(t, fpr.RoleProducer)
+	product := mustFarmProduct(t, env, producer.User)
+	var ids []string
+	for i := range 2 {
+		u := env.MustUser(t, fpr.RoleMember)
+		resp, body := env.Do(t, "POST", "/api/v1/products/"+product+"/reviews", u.Token, map[string]any{"rating": 3, "body": fmt.Sprint("Review ", i)})
+		wantStatus(t, "create", resp, body, http.StatusCreated)
+		ids = append(ids, mustDecode[struct{ Review depthReview }](t, body).Review.ID)
+	}
+	waitHook := func(reviewID string) {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			mu.Lock()
+			var found bool
+			for _, h := range hooks {
+				found = found || (strings.Contains(h, "food_safety") && strings.Contains(h, reviewID))
+			}
+			mu.Unlock()
+			if found {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no food-safety webhook call for review %s", reviewID)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	reporter := env.MustUser(t, fpr.RoleMember)
+	if err := env.DB.FlagReview(env.Ctx(reporter.User), &fpr.Flag{ReviewID: ids[0], Reason: fpr.FlagFoodSafety, Note: "Stored, never alerted."}); err != nil {
+		t.Fatal(err)
+	}
+	waitHook(ids[0])
+	resp, body := env.Do(t, "POST", "/api/v1/reviews/"+ids[1]+"/flags", reporter.Token, map[string]any{"reason": "food_safety", "note": "Through the API."})
+	wantStatus(t, "report", resp, body, http.StatusCreated)
+	waitHook(ids[1])
+
+	admin := env.MustUser(t, fpr.RoleAdmin)
+	alerts, _, err := env.DB.FindAlerts(env.Ctx(admin.User), fpr.Page{Limit: fpr.MaxLimit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	routes := map[string]int{}
+	for _, a := range alerts {
+		if a.Kind == fpr.AlertFoodSafety {
+			routes[a.Route]++
+		}
+	}
+	if len(routes) != 2 || routes["/reviews/"+ids[0]] != 1 || routes["/reviews/"+ids[1]] != 1 {
+		t.Errorf("food-safety alerts by route = %v, want one per report", routes)
+	}
+}

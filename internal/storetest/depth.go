@@ -368,6 +368,49 @@ var depthTests = map[string]func(t *testing.T, s *suite){
 			t.Errorf("freshness = %+v (average %v), want 2 scores averaging 3", p.Aspects["freshness"], avg)
 		}
 	},
+	"FoodSafety_UnalertedReportsForTheSweep": func(t *testing.T, s *suite) {
+		db := s.db(t, nil)
+		sh := mustShop(t, db)
+		mod := mustUser(t, db, fpr.RoleModerator)
+		r1 := mustReview(t, db, mustUser(t, db, fpr.RoleMember), sh.product.ID, 2)
+		r2 := mustReview(t, db, mustUser(t, db, fpr.RoleMember), sh.product.ID, 3)
+		unalerted := func() []string {
+			t.Helper()
+			fs, err := db.FindUnalertedFoodSafetyReports(context.Background(), 10)
+			mustOK(t, "FindUnalertedFoodSafetyReports", err)
+			var out []string
+			for _, f := range fs {
+				if f.Reason != fpr.FlagFoodSafety || f.Note == "" || f.ReviewID == "" {
+					t.Errorf("swept flag %+v lacks its reason, note or review", f)
+				}
+				out = append(out, f.ID)
+			}
+			return out
+		}
+		spam := &fpr.Flag{ReviewID: r1.ID, Reason: fpr.FlagSpam}
+		mustOK(t, "spam flag", db.FlagReview(as(mustUser(t, db, fpr.RoleMember)), spam))
+		a := &fpr.Flag{ReviewID: r1.ID, Reason: fpr.FlagFoodSafety, Note: "Ill."}
+		mustOK(t, "report a", db.FlagReview(as(mustUser(t, db, fpr.RoleMember)), a))
+		b := &fpr.Flag{ReviewID: r2.ID, Reason: fpr.FlagFoodSafety, Note: "Mould."}
+		mustOK(t, "report b", db.FlagReview(as(mustUser(t, db, fpr.RoleMember)), b))
+		if got := unalerted(); fmt.Sprint(got) != fmt.Sprint([]string{a.ID, b.ID}) {
+			t.Fatalf("unalerted = %v, want both reports, oldest first, not the spam flag", got)
+		}
+		claimed, err := db.ClaimAlert(context.Background(), &fpr.Alert{Key: fpr.FoodSafetyAlertKey(a.ID), Kind: fpr.AlertFoodSafety, Message: "m"})
+		mustOK(t, "ClaimAlert", err)
+		if !claimed {
+			t.Fatal("ClaimAlert of a new key = false")
+		}
+		if got := unalerted(); fmt.Sprint(got) != fmt.Sprint([]string{b.ID}) {
+			t.Fatalf("unalerted after a's alert = %v, want b only", got)
+		}
+		// A closed report needs no alert any more.
+		_, err = db.ModerateReview(as(mod), r2.ID, fpr.ActionPublish, "Checked.", "")
+		mustOK(t, "ModerateReview", err)
+		if got := unalerted(); len(got) != 0 {
+			t.Errorf("unalerted after the decision = %v, want none", got)
+		}
+	},
 	"History_ListsEarlierVersions": func(t *testing.T, s *suite) {
 		c := NewClock(start)
 		db := s.db(t, c)
