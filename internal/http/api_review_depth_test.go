@@ -684,15 +684,13 @@ func TestAPIReviewDepth_FoodSafetyMail(t *testing.T) {
 	id := mustDecode[struct{ Review depthReview }](t, body).Review.ID
 	reporter, second := env.MustUser(t, fpr.RoleMember), env.MustUser(t, fpr.RoleMember)
 
-	flag := func(u *fprtest.TestUser, note string) (*http.Response, []byte) {
-		return env.Do(t, "POST", "/api/v1/reviews/"+id+"/flags", u.Token, map[string]any{"reason": "food_safety", "note": note})
-	}
-	resp, body = flag(reporter, "")
+	flags := "/api/v1/reviews/" + id + "/flags"
+	resp, body = env.Do(t, "POST", flags, reporter.Token, map[string]any{"reason": "food_safety", "note": ""})
 	wantStatus(t, "report without a note", resp, body, http.StatusUnprocessableEntity)
-	resp, body = flag(author, "My own.")
+	resp, body = env.Do(t, "POST", flags, author.Token, map[string]any{"reason": "food_safety", "note": "My own."})
 	wantStatus(t, "report of one's own review", resp, body, http.StatusForbidden)
 	note := "Mould inside the <b>sealed</b> jar & a <script>alert(1)</script> smell."
-	resp, body = flag(reporter, note)
+	resp, body = env.Do(t, "POST", flags, reporter.Token, map[string]any{"reason": "food_safety", "note": note})
 	wantStatus(t, "report", resp, body, http.StatusCreated)
 
 	for _, u := range []*fprtest.TestUser{producer, admins[0], admins[1]} {
@@ -717,7 +715,7 @@ func TestAPIReviewDepth_FoodSafetyMail(t *testing.T) {
 	// A second report while the first is open: no mail. The moderator's
 	// decision then mails the author (review_decided); once it arrived,
 	// every mail enqueued before it has been sent.
-	resp, body = flag(second, "Same here.")
+	resp, body = env.Do(t, "POST", flags, second.Token, map[string]any{"reason": "food_safety", "note": "Same here."})
 	wantStatus(t, "second report", resp, body, http.StatusCreated)
 	resp, body = env.Do(t, "POST", "/api/v1/moderation/reviews/"+id, mod.Token, map[string]any{"action": "publish", "note": "Farm withdrew the batch."})
 	wantStatus(t, "decide", resp, body, http.StatusOK)

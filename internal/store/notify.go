@@ -84,26 +84,8 @@ func (tx *Tx) mailFoodSafetyReport(ctx context.Context, r *fpr.Review, f *fpr.Fl
 		r.ProductID).Scan(&productName, &farm.ID, &farm.Name, &farm.OwnerID); err != nil {
 		return err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, email, role, probe FROM users
-		WHERE deleted_at = 0 AND (id = $1 OR role = $2) ORDER BY id`, farm.OwnerID, string(fpr.RoleAdmin))
+	to, err := tx.foodSafetyRecipients(ctx, farm, f.UserID)
 	if err != nil {
-		return err
-	}
-	var to []*fpr.User
-	for rows.Next() {
-		u := &fpr.User{}
-		if err := rows.Scan(&u.ID, &u.Email, &u.Role, &u.Probe); err != nil {
-			_ = rows.Close()
-			return err
-		}
-		if fpr.FoodSafetyMailedTo(u, farm, f.UserID) {
-			to = append(to, u)
-		}
-	}
-	if err := rows.Close(); err != nil {
-		return err
-	}
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	for _, u := range to {
@@ -115,4 +97,26 @@ func (tx *Tx) mailFoodSafetyReport(ctx context.Context, r *fpr.Review, f *fpr.Fl
 		}
 	}
 	return nil
+}
+
+// foodSafetyRecipients returns the live accounts that get the mail of a
+// report by reporterID on a product of farm (fpr.FoodSafetyMailedTo).
+func (tx *Tx) foodSafetyRecipients(ctx context.Context, farm *fpr.Farm, reporterID string) ([]*fpr.User, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, email, role, probe FROM users
+		WHERE deleted_at = 0 AND (id = $1 OR role = $2) ORDER BY id`, farm.OwnerID, string(fpr.RoleAdmin))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var to []*fpr.User
+	for rows.Next() {
+		u := &fpr.User{}
+		if err := rows.Scan(&u.ID, &u.Email, &u.Role, &u.Probe); err != nil {
+			return nil, err
+		}
+		if fpr.FoodSafetyMailedTo(u, farm, reporterID) {
+			to = append(to, u)
+		}
+	}
+	return to, rows.Err()
 }
