@@ -209,6 +209,31 @@ func (s *Server) handleAPIFarmApplicationList(w http.ResponseWriter, r *http.Req
 	if err != nil {
 		return err
 	}
+	writeApplications(w, apps, next)
+	return nil
+}
+
+// handleAPIOwnFarmApplicationList handles GET
+// /api/v1/me/farm-applications?status=&limit=&cursor=: the acting user's
+// own applications, newest first, with their decisions.
+func (s *Server) handleAPIOwnFarmApplicationList(w http.ResponseWriter, r *http.Request) error {
+	if _, err := requireUser(r.Context()); err != nil {
+		return err
+	}
+	f, err := fpr.ParseFarmApplicationQuery(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	apps, next, err := s.Farms.FindOwnFarmApplications(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	writeApplications(w, apps, next)
+	return nil
+}
+
+// writeApplications writes a FarmApplicationList.
+func writeApplications(w http.ResponseWriter, apps []*fpr.FarmApplication, next string) {
 	out := struct {
 		Items      []apiFarmApplicationJSON `json:"items"`
 		NextCursor *string                  `json:"next_cursor"`
@@ -217,7 +242,6 @@ func (s *Server) handleAPIFarmApplicationList(w http.ResponseWriter, r *http.Req
 		out.Items = append(out.Items, apiFarmApplication(a))
 	}
 	writeJSON(w, http.StatusOK, out)
-	return nil
 }
 
 // handleAPIFarmApplicationDecide handles POST
