@@ -36,6 +36,13 @@ const (
 	// review (TopicReviewDecided). Data: product_id, product_name, action,
 	// note, review_id.
 	MailReviewDecided MailKind = "review_decided"
+	// MailFoodSafetyReport tells the producer of a product and every admin,
+	// at once, that a review of it was reported as a risk to health
+	// (FoodSafetyReportMailed, FoodSafetyMailedTo). A safety mail, not a
+	// notification: no switch turns it off. Data: product_id, product_name,
+	// farm_name, review_id, note (the reporter's), staff ("true" for an
+	// admin's copy, which links to the moderation page).
+	MailFoodSafetyReport MailKind = "food_safety_report"
 	// MailFarmApplicationDecided tells an applicant an admin's decision on
 	// their request to list a farm, approved or rejected. It answers the
 	// applicant's own request, so it is not a switchable notification.
@@ -46,7 +53,7 @@ const (
 
 // MailKinds lists every kind; each has both templates.
 var MailKinds = []MailKind{MailVerifyEmail, MailEmailChange, MailPasswordReset,
-	MailReviewReceived, MailReplyReceived, MailReviewDecided, MailFarmApplicationDecided}
+	MailReviewReceived, MailReplyReceived, MailReviewDecided, MailFoodSafetyReport, MailFarmApplicationDecided}
 
 // Topic is a notification a user may switch off, on the account page or
 // through the List-Unsubscribe link of one of its mails.
@@ -89,8 +96,8 @@ func (t Topic) Label() string {
 
 // MailTopic returns the notification a mail of kind belongs to, and false
 // for mails that are not notifications (verification, reset, e-mail
-// change, the answer to a farm application), which are always sent and
-// carry no List-Unsubscribe.
+// change, food-safety reports, the answer to a farm application), which
+// are always sent and carry no List-Unsubscribe.
 func MailTopic(kind MailKind) (Topic, bool) {
 	switch kind {
 	case MailReviewReceived:

@@ -21,13 +21,15 @@ type apiFarmJSON struct {
 	CreatedAt    string        `json:"created_at"`
 	ProductCount int           `json:"product_count"`
 	Rating       apiRatingJSON `json:"rating"`
+	Photo        *apiPhotoJSON `json:"photo"`
 }
 
 // apiFarm builds the JSON of f.
 func apiFarm(f *fpr.Farm) apiFarmJSON {
 	return apiFarmJSON{ID: f.ID, Name: f.Name, Slug: f.Slug, Region: f.Region, Description: f.Description,
 		ShopAddress: f.ShopAddress, ShopHours: f.ShopHours, Markets: f.Markets, Website: f.Website,
-		OwnerID: f.OwnerID, CreatedAt: apiTime(f.CreatedAt), ProductCount: f.ProductCount, Rating: apiRating(f.Rating)}
+		OwnerID: f.OwnerID, CreatedAt: apiTime(f.CreatedAt), ProductCount: f.ProductCount, Rating: apiRating(f.Rating),
+		Photo: apiPhotoRef(f.Photo)}
 }
 
 type apiFarmEnvelope struct {

@@ -39,6 +39,7 @@ func Run(t *testing.T, backend string) {
 		{"Idempotency", idempotencyTests},
 		{"Catalog", catalogTests},
 		{"Reviews", reviewTests},
+		{"ReviewDepth", depthTests},
 		{"Farms", farmTests},
 		{"Ops", opsTests},
 		{"Trust", trustTests},
