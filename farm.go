@@ -148,17 +148,26 @@ type FarmService interface {
 	FindRegions(ctx context.Context) ([]string, error)
 
 	// ApplyForFarm records a's request to list a farm; the acting user is
-	// the applicant (CanApplyForFarm). unauthenticated, forbidden,
-	// validation_failed, conflict (an application already pending).
+	// the applicant (CanApplyForFarm: a member with a verified e-mail).
+	// Rate-limited (LimitFarmApplication). unauthenticated, forbidden
+	// (ErrVerifyToApply for an unverified member), validation_failed,
+	// conflict (an application already pending), rate_limited.
 	ApplyForFarm(ctx context.Context, a *FarmApplication) error
 
 	// FindFarmApplications lists applications, newest first. Admins only.
 	FindFarmApplications(ctx context.Context, f FarmApplicationFilter) ([]*FarmApplication, string, error)
 
+	// FindOwnFarmApplications lists the acting user's own applications,
+	// newest first, whatever their role now (an approved applicant is a
+	// producer). unauthenticated, validation_failed (status, cursor).
+	FindOwnFarmApplications(ctx context.Context, f FarmApplicationFilter) ([]*FarmApplication, string, error)
+
 	// DecideFarmApplication approves or rejects a pending application
 	// (admins). Approval creates the farm, owned by the applicant, and
-	// makes the applicant a producer, in one transaction. not_found,
-	// forbidden, validation_failed, conflict (already decided).
+	// makes the applicant a producer, in one transaction; the decision
+	// mail to the applicant (MailFarmApplicationDecided) is written to the
+	// outbox in the same transaction, either way. not_found, forbidden,
+	// validation_failed, conflict (already decided).
 	DecideFarmApplication(ctx context.Context, id string, action FarmApplicationAction, note string) (*FarmApplication, error)
 
 	// FindFarmReviews lists the published reviews of the acting

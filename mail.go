@@ -36,11 +36,24 @@ const (
 	// review (TopicReviewDecided). Data: product_id, product_name, action,
 	// note, review_id.
 	MailReviewDecided MailKind = "review_decided"
+	// MailFoodSafetyReport tells the producer of a product and every admin,
+	// at once, that a review of it was reported as a risk to health
+	// (FoodSafetyReportMailed, FoodSafetyMailedTo). A safety mail, not a
+	// notification: no switch turns it off. Data: product_id, product_name,
+	// farm_name, review_id, note (the reporter's), staff ("true" for an
+	// admin's copy, which links to the moderation page).
+	MailFoodSafetyReport MailKind = "food_safety_report"
+	// MailFarmApplicationDecided tells an applicant an admin's decision on
+	// their request to list a farm, approved or rejected. It answers the
+	// applicant's own request, so it is not a switchable notification.
+	// Data: display_name, farm_name, action (approve or reject), note,
+	// farm_id (on approval).
+	MailFarmApplicationDecided MailKind = "farm_application_decided"
 )
 
 // MailKinds lists every kind; each has both templates.
 var MailKinds = []MailKind{MailVerifyEmail, MailEmailChange, MailPasswordReset,
-	MailReviewReceived, MailReplyReceived, MailReviewDecided}
+	MailReviewReceived, MailReplyReceived, MailReviewDecided, MailFoodSafetyReport, MailFarmApplicationDecided}
 
 // Topic is a notification a user may switch off, on the account page or
 // through the List-Unsubscribe link of one of its mails.
@@ -83,7 +96,8 @@ func (t Topic) Label() string {
 
 // MailTopic returns the notification a mail of kind belongs to, and false
 // for mails that are not notifications (verification, reset, e-mail
-// change), which are always sent and carry no List-Unsubscribe.
+// change, food-safety reports, the answer to a farm application), which
+// are always sent and carry no List-Unsubscribe.
 func MailTopic(kind MailKind) (Topic, bool) {
 	switch kind {
 	case MailReviewReceived:
@@ -210,6 +224,9 @@ type AccountExport struct {
 	Flags        []*Flag
 	Sessions     []ExportedSession
 	Farms        []*Farm
+	// FarmApplications are the user's requests to list a farm, with the
+	// contact they gave.
+	FarmApplications []*FarmApplication
 }
 
 // ExportedReply is a reply the user wrote.

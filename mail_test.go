@@ -41,9 +41,9 @@ func TestMailTopic(t *testing.T) {
 			t.Errorf("MailTopic(%s) = %q, %v: a notification's topic must be valid", k, topic, ok)
 		}
 	}
-	for _, k := range []fpr.MailKind{fpr.MailVerifyEmail, fpr.MailPasswordReset, fpr.MailEmailChange} {
+	for _, k := range []fpr.MailKind{fpr.MailVerifyEmail, fpr.MailPasswordReset, fpr.MailEmailChange, fpr.MailFoodSafetyReport, fpr.MailFarmApplicationDecided} {
 		if _, ok := fpr.MailTopic(k); ok {
-			t.Errorf("MailTopic(%s) is a notification; account mail must not be switchable", k)
+			t.Errorf("MailTopic(%s) is a notification; account and safety mail must not be switchable", k)
 		}
 	}
 }

@@ -169,6 +169,11 @@ const (
 	AlertFoodSafety    AlertKind = "food_safety"    // a review was reported as a risk to health
 )
 
+// FoodSafetyAlertKey is the key of the alert of food-safety report
+// flagID: one alert per report, whoever raises it first (the instance
+// that took the report, or any instance's sweep after a crash).
+func FoodSafetyAlertKey(flagID string) string { return "food_safety:" + flagID }
+
 // Alert is one message to the alert webhook. Key makes it unique across
 // instances: whoever records a key first sends it; the others do not.
 type Alert struct {
@@ -262,4 +267,10 @@ type OpsService interface {
 
 	// FindAlerts lists alerts, newest first. Admins only.
 	FindAlerts(ctx context.Context, p Page) ([]*Alert, string, error)
+
+	// FindUnalertedFoodSafetyReports returns open food-safety reports
+	// (flags) without an alert keyed FoodSafetyAlertKey, oldest first, at
+	// most limit: those whose instance stopped between storing the report
+	// and raising its alert. The alerter's sweep raises them.
+	FindUnalertedFoodSafetyReports(ctx context.Context, limit int) ([]*Flag, error)
 }

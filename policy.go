@@ -78,10 +78,40 @@ func CanManageFarm(u *User, f *Farm) bool {
 }
 
 // CanApplyForFarm reports whether u may apply to list a farm: members
-// (producers and admins create farms themselves; staff would lose their
-// role on approval).
+// with a verified e-mail (SPEC section 8). Producers and admins create
+// farms themselves, and staff would lose their role on approval; an
+// unverified address could not receive the decision, and throwaway
+// accounts must not fill the admins' queue.
 func CanApplyForFarm(u *User) bool {
+	return FarmApplicantRole(u) && u.EmailVerified
+}
+
+// FarmApplicantRole reports whether u's role is one that applies to list
+// a farm (members), whether or not their e-mail is verified yet: pages
+// offer such users the application, or the verification it waits for.
+func FarmApplicantRole(u *User) bool {
 	return u != nil && u.Role == RoleMember
+}
+
+// ErrVerifyToApply is the forbidden error of a member who applies to list a
+// farm before verifying their e-mail address.
+var ErrVerifyToApply = Errorf(CodeForbidden,
+	"Please confirm your e-mail address before applying to list a farm: open the link we mailed you, or ask for a new one on your account page.")
+
+// FarmApplicationRefusal returns why u may not apply to list a farm, or nil
+// when they may (CanApplyForFarm): ErrUnauthenticated for nobody,
+// ErrVerifyToApply for a member whose e-mail is not verified, and a
+// forbidden error for other roles.
+func FarmApplicationRefusal(u *User) error {
+	switch {
+	case u == nil:
+		return ErrUnauthenticated
+	case !FarmApplicantRole(u):
+		return Errorf(CodeForbidden, "Only members may apply to list a farm; producers add farms themselves.")
+	case !u.EmailVerified:
+		return ErrVerifyToApply
+	}
+	return nil
 }
 
 // CanDecideFarmApplications reports whether u may list, approve and reject

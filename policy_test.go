@@ -2,6 +2,7 @@ package fpr_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -184,6 +185,55 @@ func TestCanOwnFarm(t *testing.T) {
 		{"Moderator", fpr.CanOwnFarm(fpr.RoleModerator), false},
 		{"Admin", fpr.CanOwnFarm(fpr.RoleAdmin), false},
 	})
+}
+
+// An unverified member may not apply (SPEC section 8: "member with a
+// verified e-mail"); staff and producers never apply, verified or not.
+func TestCanApplyForFarm(t *testing.T) {
+	verifiedProducer := &fpr.User{ID: "vp", Role: fpr.RoleProducer, EmailVerified: true}
+	verifiedModerator := &fpr.User{ID: "vm", Role: fpr.RoleModerator, EmailVerified: true}
+	checkPolicy(t, []policyRow{
+		{"Anonymous", fpr.CanApplyForFarm(nil), false},
+		{"VerifiedMember", fpr.CanApplyForFarm(member), true},
+		{"UnverifiedMember", fpr.CanApplyForFarm(author), false},
+		{"Producer", fpr.CanApplyForFarm(verifiedProducer), false},
+		{"Moderator", fpr.CanApplyForFarm(verifiedModerator), false},
+		{"Admin", fpr.CanApplyForFarm(admin), false},
+		{"ApplicantRoleUnverifiedMember", fpr.FarmApplicantRole(author), true},
+		{"ApplicantRoleProducer", fpr.FarmApplicantRole(verifiedProducer), false},
+		{"ApplicantRoleAnonymous", fpr.FarmApplicantRole(nil), false},
+	})
+}
+
+func TestFarmApplicationRefusal(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		u    *fpr.User
+		want fpr.Code
+	}{
+		{"Anonymous", nil, fpr.CodeUnauthenticated},
+		{"VerifiedMember", member, ""},
+		{"UnverifiedMember", author, fpr.CodeForbidden},
+		{"Producer", producer, fpr.CodeForbidden},
+		{"Admin", admin, fpr.CodeForbidden},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := fpr.FarmApplicationRefusal(tt.u)
+			if got := fpr.ErrorCode(err); got != tt.want {
+				t.Fatalf("FarmApplicationRefusal = %v (code %q), want code %q", err, got, tt.want)
+			}
+			if (err == nil) != fpr.CanApplyForFarm(tt.u) {
+				t.Errorf("FarmApplicationRefusal = %v but CanApplyForFarm = %v", err, fpr.CanApplyForFarm(tt.u))
+			}
+		})
+	}
+	// The unverified member is told to verify, not that members may not apply.
+	if err := fpr.FarmApplicationRefusal(author); !errors.Is(err, fpr.ErrVerifyToApply) || !strings.Contains(fpr.ErrorMessage(err), "confirm your e-mail") {
+		t.Errorf("FarmApplicationRefusal(unverified member) = %v, want ErrVerifyToApply", err)
+	}
+	if msg := fpr.ErrorMessage(fpr.FarmApplicationRefusal(producer)); strings.Contains(msg, "e-mail") {
+		t.Errorf("a producer is told %q; verifying would not help them", msg)
+	}
 }
 
 func TestCanManageFarm(t *testing.T) {

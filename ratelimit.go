@@ -34,6 +34,9 @@ const (
 	// LimitPurchaseCode counts purchase codes that were refused (unknown,
 	// used, expired, another product's): guessing codes is throttled.
 	LimitPurchaseCode LimitKind = "purchase_code"
+	// LimitFarmApplication counts requests to list a farm: each lands in
+	// the admins' queue, so one account or address cannot fill it.
+	LimitFarmApplication LimitKind = "farm_application"
 )
 
 // LimitSubject is what a limit counts by.
@@ -83,11 +86,13 @@ var DefaultRateLimits = RateLimits{
 	{LimitMail, PerAddress, 3, time.Hour},
 	{LimitPurchaseCode, PerAccount, 10, time.Hour},
 	{LimitPurchaseCode, PerAddress, 30, time.Hour},
+	{LimitFarmApplication, PerAccount, 5, 24 * time.Hour},
+	{LimitFarmApplication, PerAddress, 10, 24 * time.Hour},
 }
 
 // LimitKinds lists every kind, in the order of DefaultRateLimits.
 var LimitKinds = []LimitKind{LimitRegister, LimitProbe, LimitLogin, LimitReview, LimitEdit, LimitVote,
-	LimitFlag, LimitReply, LimitPassword, LimitEmail, LimitMail, LimitPurchaseCode}
+	LimitFlag, LimitReply, LimitPassword, LimitEmail, LimitMail, LimitPurchaseCode, LimitFarmApplication}
 
 // RegistrationLimit is the kind a registration counts under: a probe
 // account's (`fpr probe` registers one a minute, at ProbeEmailDomain)
@@ -280,6 +285,8 @@ func limitNoun(kind LimitKind) string {
 		return "mails sent"
 	case LimitPurchaseCode:
 		return "purchase codes that did not work"
+	case LimitFarmApplication:
+		return "farm applications"
 	}
 	return string(kind)
 }

@@ -79,6 +79,22 @@ func TestParseRateLimits(t *testing.T) {
 			t.Errorf("reply.address = %v", l)
 		}
 	})
+	t.Run("FarmApplication", func(t *testing.T) {
+		ls, err := ParseRateLimits("farm_application=2/h,farm_application.address=4/d")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l := find(ls, LimitFarmApplication, PerAccount); l.Count != 2 || l.Window != time.Hour {
+			t.Errorf("farm_application.account = %v, want 2/h", l)
+		}
+		if l := find(ls, LimitFarmApplication, PerAddress); l.Count != 4 || l.Window != 24*time.Hour {
+			t.Errorf("farm_application.address = %v, want 4/d", l)
+		}
+		def, _ := ParseRateLimits("")
+		if l := find(def, LimitFarmApplication, PerAccount); l.Count != 5 || l.Window != 24*time.Hour {
+			t.Errorf("default farm_application.account = %v, want 5 a day", l)
+		}
+	})
 	for _, bad := range []struct{ in, want string }{
 		{"review", "want KIND=N/WINDOW"},
 		{"reviews=10/h", `unknown kind "reviews"`},

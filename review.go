@@ -321,6 +321,25 @@ func ValidateFoodSafetyDecision(note string) error {
 // review published (people may need to read it) while a moderator looks.
 func FlagUnpublishes(reason FlagReason) bool { return reason != FlagFoodSafety }
 
+// FoodSafetyReportMailed reports whether a new food-safety report on a
+// review mails the producer and the admins, given the number of earlier
+// reports on it still open: only the first while any is open. The
+// moderation queue shows every report's note; once a moderator closes them
+// (ValidateFoodSafetyDecision), the next report mails again. So a flood of
+// reports mails each admin at most once per review and decision, and the
+// flag rate limit (LimitFlag) bounds the reviews one account can report.
+func FoodSafetyReportMailed(openEarlier int) bool { return openEarlier == 0 }
+
+// FoodSafetyMailedTo reports whether u gets the mail of a food-safety
+// report on a product of farm: the farm's owner and every admin, never a
+// probe account, never the reporter (who knows).
+func FoodSafetyMailedTo(u *User, farm *Farm, reporterID string) bool {
+	if u == nil || u.Probe || u.ID == reporterID {
+		return false
+	}
+	return u.ID == farm.OwnerID || u.Role == RoleAdmin
+}
+
 // ModerationCounts is a product's moderation record: its reviews' reject
 // and remove decisions, counted by reason (a decision without one counts
 // as FlagOther).

@@ -131,3 +131,19 @@ func TestFlag_FoodSafetyNeedsNote(t *testing.T) {
 	checkField(t, fpr.ValidateFoodSafetyDecision(" "), "note")
 	checkField(t, fpr.ValidateFoodSafetyDecision("Called the farm; batch withdrawn."), "")
 }
+
+func TestFoodSafetyReportMail(t *testing.T) {
+	farm := &fpr.Farm{ID: "f1", OwnerID: "producer"}
+	producer := &fpr.User{ID: "producer", Role: fpr.RoleProducer}
+	checkPolicy(t, []policyRow{
+		{"FirstReportMails", fpr.FoodSafetyReportMailed(0), true},
+		{"WhileOneIsOpenNoMore", fpr.FoodSafetyReportMailed(1), false},
+		{"Producer", fpr.FoodSafetyMailedTo(producer, farm, "reporter"), true},
+		{"Admin", fpr.FoodSafetyMailedTo(&fpr.User{ID: "a", Role: fpr.RoleAdmin}, farm, "reporter"), true},
+		{"ModeratorNot", fpr.FoodSafetyMailedTo(&fpr.User{ID: "m", Role: fpr.RoleModerator}, farm, "reporter"), false},
+		{"OtherProducerNot", fpr.FoodSafetyMailedTo(&fpr.User{ID: "p2", Role: fpr.RoleProducer}, farm, "reporter"), false},
+		{"ProbeAdminNot", fpr.FoodSafetyMailedTo(&fpr.User{ID: "a", Role: fpr.RoleAdmin, Probe: true}, farm, "reporter"), false},
+		{"ReporterNot", fpr.FoodSafetyMailedTo(&fpr.User{ID: "a", Role: fpr.RoleAdmin}, farm, "a"), false},
+		{"Nobody", fpr.FoodSafetyMailedTo(nil, farm, "reporter"), false},
+	})
+}

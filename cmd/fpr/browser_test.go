@@ -763,6 +763,10 @@ func TestBrowser(t *testing.T) {
 		if got := ft.text("#flash"); !strings.Contains(got, "application is sent") {
 			t.Fatalf("after applying: flash %q", got)
 		}
+		if got := ft.text("#application-pending"); !strings.Contains(got, "We will e-mail you when an admin decides") {
+			t.Errorf("after applying, the application page says %q", got)
+		}
+		ft.axe("farm application waiting")
 
 		at := b.newTab(t, site).use(t)
 		at.login(admin, "/admin/farm-applications")

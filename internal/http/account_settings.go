@@ -50,15 +50,24 @@ func (s *Server) handleEmailUpdate(w http.ResponseWriter, r *http.Request) error
 	return s.redirect(w, r, "/account", "email-change-sent")
 }
 
-// handleVerificationEmailCreate handles POST /account/verification-email.
+// handleVerificationEmailCreate handles POST /account/verification-email
+// {next?}: back to next (a path of this site, such as the farm
+// application that waits for the verification), else to /account.
 func (s *Server) handleVerificationEmailCreate(w http.ResponseWriter, r *http.Request) error {
 	if _, err := requireUser(r.Context()); err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
 		return err
 	}
 	if err := s.Accounts.ResendVerification(r.Context()); err != nil {
 		return s.accountFormFailed(w, r, err, func(p *accountPage, st formState) { p.Verification = st })
 	}
-	return s.redirect(w, r, "/account", "verification-sent")
+	next := "/account"
+	if n := r.PostForm.Get("next"); n != "" {
+		next = fpr.SafeNext(n)
+	}
+	return s.redirect(w, r, next, "verification-sent")
 }
 
 // handleNotificationsUpdate handles POST /account/notifications: each

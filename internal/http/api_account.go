@@ -139,6 +139,8 @@ type (
 		Flags         []apiExportFlagJSON    `json:"flags"`
 		Sessions      []apiExportSessionJSON `json:"sessions"`
 		Farms         []apiExportFarmJSON    `json:"farms"`
+		// FarmApplications are the user's requests to list a farm.
+		FarmApplications []apiFarmApplicationJSON `json:"farm_applications"`
 	}
 	apiExportReviewJSON struct {
 		ID        string           `json:"id"`
@@ -186,6 +188,7 @@ func apiExport(x *fpr.AccountExport, now time.Time) apiExportJSON {
 		ExportedAt: apiTime(now), User: apiUser(x.User, x.User), Notifications: map[fpr.Topic]bool{},
 		Reviews: []apiExportReviewJSON{}, Replies: []apiExportReplyJSON{}, HelpfulVotes: []apiExportVoteJSON{},
 		Flags: []apiExportFlagJSON{}, Sessions: []apiExportSessionJSON{}, Farms: []apiExportFarmJSON{},
+		FarmApplications: []apiFarmApplicationJSON{},
 	}
 	for _, n := range x.Notifications {
 		out.Notifications[n.Topic] = n.Enabled
@@ -210,6 +213,9 @@ func apiExport(x *fpr.AccountExport, now time.Time) apiExportJSON {
 	for _, f := range x.Farms {
 		out.Farms = append(out.Farms, apiExportFarmJSON{ID: f.ID, Name: f.Name, Region: f.Region, Description: f.Description,
 			CreatedAt: apiTime(f.CreatedAt)})
+	}
+	for _, a := range x.FarmApplications {
+		out.FarmApplications = append(out.FarmApplications, apiFarmApplication(a))
 	}
 	return out
 }

@@ -21,13 +21,15 @@ type apiFarmJSON struct {
 	CreatedAt    string        `json:"created_at"`
 	ProductCount int           `json:"product_count"`
 	Rating       apiRatingJSON `json:"rating"`
+	Photo        *apiPhotoJSON `json:"photo"`
 }
 
 // apiFarm builds the JSON of f.
 func apiFarm(f *fpr.Farm) apiFarmJSON {
 	return apiFarmJSON{ID: f.ID, Name: f.Name, Slug: f.Slug, Region: f.Region, Description: f.Description,
 		ShopAddress: f.ShopAddress, ShopHours: f.ShopHours, Markets: f.Markets, Website: f.Website,
-		OwnerID: f.OwnerID, CreatedAt: apiTime(f.CreatedAt), ProductCount: f.ProductCount, Rating: apiRating(f.Rating)}
+		OwnerID: f.OwnerID, CreatedAt: apiTime(f.CreatedAt), ProductCount: f.ProductCount, Rating: apiRating(f.Rating),
+		Photo: apiPhotoRef(f.Photo)}
 }
 
 type apiFarmEnvelope struct {
@@ -207,6 +209,31 @@ func (s *Server) handleAPIFarmApplicationList(w http.ResponseWriter, r *http.Req
 	if err != nil {
 		return err
 	}
+	writeApplications(w, apps, next)
+	return nil
+}
+
+// handleAPIOwnFarmApplicationList handles GET
+// /api/v1/me/farm-applications?status=&limit=&cursor=: the acting user's
+// own applications, newest first, with their decisions.
+func (s *Server) handleAPIOwnFarmApplicationList(w http.ResponseWriter, r *http.Request) error {
+	if _, err := requireUser(r.Context()); err != nil {
+		return err
+	}
+	f, err := fpr.ParseFarmApplicationQuery(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	apps, next, err := s.Farms.FindOwnFarmApplications(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	writeApplications(w, apps, next)
+	return nil
+}
+
+// writeApplications writes a FarmApplicationList.
+func writeApplications(w http.ResponseWriter, apps []*fpr.FarmApplication, next string) {
 	out := struct {
 		Items      []apiFarmApplicationJSON `json:"items"`
 		NextCursor *string                  `json:"next_cursor"`
@@ -215,7 +242,6 @@ func (s *Server) handleAPIFarmApplicationList(w http.ResponseWriter, r *http.Req
 		out.Items = append(out.Items, apiFarmApplication(a))
 	}
 	writeJSON(w, http.StatusOK, out)
-	return nil
 }
 
 // handleAPIFarmApplicationDecide handles POST

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/fpr-team/fpr"
 	"github.com/fpr-team/fpr/internal/media"
@@ -34,7 +35,14 @@ const maxPhotoForm = fpr.MaxPhotoBytes + 64<<10
 // returned in fields. bad_request when the body is not multipart or has no
 // photo; payload_too_large over the limit; validation_failed when it is
 // not an accepted image.
-func readPhoto(w http.ResponseWriter, r *http.Request) (*fpr.PhotoData, url.Values, error) {
+func (s *Server) readPhoto(w http.ResponseWriter, r *http.Request) (*fpr.PhotoData, url.Values, error) {
+	// Both deadlines count from the request's start; an upload may take
+	// longer than a form. Where the writer cannot move them (a test's
+	// recorder), the server's stand.
+	rc := http.NewResponseController(w)
+	deadline := time.Now().Add(orDefault(s.UploadTimeout, DefaultUploadTimeout))
+	_ = rc.SetReadDeadline(deadline)
+	_ = rc.SetWriteDeadline(deadline)
 	r.Body = http.MaxBytesReader(w, r.Body, maxPhotoForm)
 	mr, err := r.MultipartReader()
 	if err != nil {
@@ -123,7 +131,7 @@ func (s *Server) apiPhotoUpload(w http.ResponseWriter, r *http.Request, status i
 	if _, err := requireUser(r.Context()); err != nil {
 		return err
 	}
-	d, _, err := readPhoto(w, r)
+	d, _, err := s.readPhoto(w, r)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package http_test
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"hash/crc32"
 	"image"
@@ -21,6 +22,7 @@ import (
 	"github.com/fpr-team/fpr"
 	"github.com/fpr-team/fpr/internal/app"
 	"github.com/fpr-team/fpr/internal/fprtest"
+	"github.com/fpr-team/fpr/internal/mailtest"
 )
 
 // depthReview is the part of the API's Review these tests read.
@@ -655,5 +657,279 @@ func TestAPIReviewDepth_Photos(t *testing.T) {
 	wantStatus(t, "product", resp, body, http.StatusOK)
 	if !strings.Contains(string(body), `"photo":{"id":`) {
 		t.Errorf("product without its photo: %s", body)
+	}
+}
+
+// A food-safety report mails the producer and every admin at once, over
+// SMTP, whatever their notification switches; refused reports and a second
+// report while the first is open mail nobody.
+func TestAPIReviewDepth_FoodSafetyMail(t *testing.T) {
+	t.Parallel()
+	smtp := mailtest.Start(t, mailtest.Plain)
+	env := fprtest.New(t, fprtest.WithMail(smtp))
+	producer := env.MustUser(t, fpr.RoleProducer)
+	product := mustFarmProduct(t, env, producer.User)
+	admins := []*fprtest.TestUser{env.MustUser(t, fpr.RoleAdmin), env.MustUser(t, fpr.RoleAdmin)}
+	mod := env.MustUser(t, fpr.RoleModerator)
+	var off []fpr.NotificationSetting
+	for _, tp := range fpr.Topics {
+		off = append(off, fpr.NotificationSetting{Topic: tp})
+	}
+	if err := env.DB.SetNotifications(env.Ctx(producer.User), producer.User.ID, off); err != nil {
+		t.Fatal(err)
+	}
+	author := env.MustUser(t, fpr.RoleMember)
+	resp, body := env.Do(t, "POST", "/api/v1/products/"+product+"/reviews", author.Token, map[string]any{"rating": 2, "body": "Tasted odd."})
+	wantStatus(t, "create", resp, body, http.StatusCreated)
+	id := mustDecode[struct{ Review depthReview }](t, body).Review.ID
+	reporter, second := env.MustUser(t, fpr.RoleMember), env.MustUser(t, fpr.RoleMember)
+
+	flags := "/api/v1/reviews/" + id + "/flags"
+	resp, body = env.Do(t, "POST", flags, reporter.Token, map[string]any{"reason": "food_safety", "note": ""})
+	wantStatus(t, "report without a note", resp, body, http.StatusUnprocessableEntity)
+	resp, body = env.Do(t, "POST", flags, author.Token, map[string]any{"reason": "food_safety", "note": "My own."})
+	wantStatus(t, "report of one's own review", resp, body, http.StatusForbidden)
+	note := "Mould inside the <b>sealed</b> jar & a <script>alert(1)</script> smell."
+	resp, body = env.Do(t, "POST", flags, reporter.Token, map[string]any{"reason": "food_safety", "note": note})
+	wantStatus(t, "report", resp, body, http.StatusCreated)
+
+	for _, u := range []*fprtest.TestUser{producer, admins[0], admins[1]} {
+		m := smtp.WaitFor(t, u.User.Email, "Food-safety report")
+		staff := u.User.Role == fpr.RoleAdmin
+		if !strings.Contains(m.Subject(), "Honey ") {
+			t.Errorf("subject %q, want the product's name", m.Subject())
+		}
+		if !strings.Contains(m.Text, note) || !strings.Contains(m.Text, env.URL+"/reviews/"+id) {
+			t.Errorf("text to %s = %q, want the note as written and the review's permalink", u.User.Email, m.Text)
+		}
+		if strings.Contains(m.HTML, "<b>sealed") || strings.Contains(m.HTML, "<script>") || !strings.Contains(m.HTML, "&lt;b&gt;sealed&lt;/b&gt;") {
+			t.Errorf("HTML to %s does not escape the note: %s", u.User.Email, m.HTML)
+		}
+		if got := strings.Contains(m.Text, env.URL+"/moderation/reviews/"+id); got != staff {
+			t.Errorf("text to %s links to the moderation page: %v, want %v (admins only)", u.User.Email, got, staff)
+		}
+		if m.Header.Get("List-Unsubscribe") != "" {
+			t.Errorf("a safety mail carries List-Unsubscribe: %q", m.Header.Get("List-Unsubscribe"))
+		}
+	}
+	// A second report while the first is open: no mail. The moderator's
+	// decision then mails the author (review_decided); once it arrived,
+	// every mail enqueued before it has been sent.
+	resp, body = env.Do(t, "POST", flags, second.Token, map[string]any{"reason": "food_safety", "note": "Same here."})
+	wantStatus(t, "second report", resp, body, http.StatusCreated)
+	resp, body = env.Do(t, "POST", "/api/v1/moderation/reviews/"+id, mod.Token, map[string]any{"action": "publish", "note": "Farm withdrew the batch."})
+	wantStatus(t, "decide", resp, body, http.StatusOK)
+	smtp.WaitFor(t, author.User.Email, "decided")
+	for _, u := range []*fprtest.TestUser{producer, admins[0], admins[1], mod, reporter, second} {
+		n := 0
+		for _, m := range smtp.To(u.User.Email) {
+			if strings.Contains(m.Subject(), "Food-safety report") {
+				n++
+			}
+		}
+		want := 1
+		if u == mod || u == reporter || u == second {
+			want = 0
+		}
+		if n != want {
+			t.Errorf("%s (%s) got %d food-safety mails, want %d", u.User.Email, u.User.Role, n, want)
+		}
+	}
+	ms, _, err := env.DB.FindMail(env.Ctx(admins[0].User), fpr.MailFilter{Page: fpr.Page{Limit: fpr.MaxLimit}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, m := range ms {
+		if m.Kind == fpr.MailFoodSafetyReport {
+			n++
+		}
+	}
+	if n != 3 {
+		t.Errorf("outbox holds %d food-safety mails, want 3 (producer and two admins, once)", n)
+	}
+}
+
+// depthPhoto is the API's Photo.
+type depthPhoto struct {
+	ID           string `json:"id"`
+	URL          string `json:"url"`
+	ThumbnailURL string `json:"thumbnail_url"`
+	Width        int    `json:"width"`
+	Height       int    `json:"height"`
+}
+
+// A farm's and a product's photo are in their API JSON (show, list and
+// the answer to an edit, checked against openapi.json) and in their
+// pages' JSON-LD (image), as absolute URLs that serve the image.
+func TestAPIReviewDepth_FarmAndProductPhotoInJSONAndLD(t *testing.T) {
+	t.Parallel()
+	env := fprtest.New(t)
+	producer := env.MustUser(t, fpr.RoleProducer)
+	farm, product := mustProductOf(t, env, producer.User, "vegetables")
+	member := env.MustUser(t, fpr.RoleMember)
+	type withPhoto struct {
+		ID    string      `json:"id"`
+		Photo *depthPhoto `json:"photo"`
+	}
+	showFarm := func() *depthPhoto {
+		t.Helper()
+		resp, body := env.Do(t, "GET", "/api/v1/farms/"+farm, "", nil)
+		wantStatus(t, "farm", resp, body, http.StatusOK)
+		return mustDecode[struct{ Farm withPhoto }](t, body).Farm.Photo
+	}
+	listed := func() *depthPhoto {
+		t.Helper()
+		resp, body := env.Do(t, "GET", "/api/v1/farms?limit=100", "", nil)
+		wantStatus(t, "farms", resp, body, http.StatusOK)
+		for _, f := range mustDecode[struct{ Items []withPhoto }](t, body).Items {
+			if f.ID == farm {
+				return f.Photo
+			}
+		}
+		t.Fatalf("farm %s not listed: %s", farm, body)
+		return nil
+	}
+	type ld struct {
+		Type  string `json:"@type"`
+		Image any    `json:"image"`
+	}
+	pageLD := func(path, sel string) ld {
+		t.Helper()
+		p := newBrowser(t, env).get(path)
+		var v ld
+		if err := json.Unmarshal([]byte(p.find(sel).Text()), &v); err != nil {
+			t.Fatalf("%s JSON-LD: %v", path, err)
+		}
+		return v
+	}
+	if showFarm() != nil || listed() != nil {
+		t.Fatal("a farm without a photo has one in the API")
+	}
+	if v := pageLD("/farms/"+farm, "#farm-jsonld"); v.Type != "Organization" || v.Image != nil {
+		t.Errorf("farm JSON-LD without a photo = %+v, want an Organization without image", v)
+	}
+
+	up, body := upload(t, env, "PUT", "/api/v1/farms/"+farm+"/photo", member.Token, "f.jpg", "image/jpeg", testJPEG(t, 90, 60, false))
+	wantUpload(t, "farm photo by a member", up, body, http.StatusForbidden)
+	if showFarm() != nil {
+		t.Fatal("a refused upload gave the farm a photo")
+	}
+	up, body = upload(t, env, "PUT", "/api/v1/farms/"+farm+"/photo", producer.Token, "f.jpg", "image/jpeg", testJPEG(t, 90, 60, false))
+	wantUpload(t, "farm photo", up, body, http.StatusOK)
+	ph := showFarm()
+	if ph == nil || ph.URL != "/media/"+ph.ID+"/large" || ph.ThumbnailURL != "/media/"+ph.ID+"/thumb" || ph.Width != 90 || ph.Height != 60 {
+		t.Fatalf("farm photo = %+v, want its /media URLs and 90×60", ph)
+	}
+	if l := listed(); l == nil || *l != *ph {
+		t.Errorf("listed farm photo = %+v, want %+v", l, ph)
+	}
+	resp, body := env.Do(t, "PATCH", "/api/v1/farms/"+farm, producer.Token, map[string]any{"markets": "Wells, Wednesday"})
+	wantStatus(t, "edit farm", resp, body, http.StatusOK)
+	if got := mustDecode[struct{ Farm withPhoto }](t, body).Farm.Photo; got == nil || *got != *ph {
+		t.Errorf("farm after an edit has photo %+v, want %+v", got, ph)
+	}
+	if v := pageLD("/farms/"+farm, "#farm-jsonld"); v.Image != env.Server.BaseURL+ph.URL {
+		t.Errorf("farm JSON-LD image = %v, want %s", v.Image, env.Server.BaseURL+ph.URL)
+	}
+	img, err := http.Get(env.URL + ph.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img.Body.Close()
+	if img.StatusCode != http.StatusOK || img.Header.Get("Content-Type") != "image/jpeg" {
+		t.Errorf("farm photo serves %d %s", img.StatusCode, img.Header.Get("Content-Type"))
+	}
+
+	// The product: the same in its JSON, after an edit, and its JSON-LD.
+	up, body = upload(t, env, "PUT", "/api/v1/products/"+product+"/photo", producer.Token, "p.jpg", "image/jpeg", testJPEG(t, 40, 30, false))
+	wantUpload(t, "product photo", up, body, http.StatusOK)
+	resp, body = env.Do(t, "GET", "/api/v1/products/"+product, "", nil)
+	wantStatus(t, "product", resp, body, http.StatusOK)
+	pp := mustDecode[struct{ Product withPhoto }](t, body).Product.Photo
+	if pp == nil || pp.ID == ph.ID || pp.URL != "/media/"+pp.ID+"/large" || pp.Width != 40 || pp.Height != 30 {
+		t.Fatalf("product photo = %+v, want its own, 40×30", pp)
+	}
+	resp, body = env.Do(t, "PATCH", "/api/v1/products/"+product, producer.Token, map[string]any{"unit": "bunch"})
+	wantStatus(t, "edit product", resp, body, http.StatusOK)
+	if got := mustDecode[struct{ Product withPhoto }](t, body).Product.Photo; got == nil || *got != *pp {
+		t.Errorf("product after an edit has photo %+v, want %+v", got, pp)
+	}
+	v := pageLD("/products/"+product, "#product-jsonld")
+	if imgs, ok := v.Image.([]any); v.Type != "Product" || !ok || len(imgs) != 1 || imgs[0] != env.Server.BaseURL+pp.URL {
+		t.Errorf("product JSON-LD = %+v, want image [%s]", v, env.Server.BaseURL+pp.URL)
+	}
+}
+
+// A food-safety report whose instance stopped after storing it and before
+// raising its alert (simulated by flagging through the store, under the
+// alerting wrapper) is alerted by the alerter's sweep; a report through
+// the API is alerted once, by the handler or the sweep, never both.
+func TestAPIReviewDepth_FoodSafetyAlertSurvivesCrash(t *testing.T) {
+	t.Parallel()
+	var (
+		mu    sync.Mutex
+		hooks []string
+	)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		hooks = append(hooks, string(b))
+		mu.Unlock()
+	}))
+	t.Cleanup(hook.Close)
+	env := fprtest.New(t, fprtest.WithConfig(func(c *app.Config) {
+		c.AlertWebhookURL, c.AlertEvalInterval = hook.URL, 50*time.Millisecond
+	}))
+	producer := env.MustUser(t, fpr.RoleProducer)
+	product := mustFarmProduct(t, env, producer.User)
+	var ids []string
+	for i := range 2 {
+		u := env.MustUser(t, fpr.RoleMember)
+		resp, body := env.Do(t, "POST", "/api/v1/products/"+product+"/reviews", u.Token, map[string]any{"rating": 3, "body": fmt.Sprint("Review ", i)})
+		wantStatus(t, "create", resp, body, http.StatusCreated)
+		ids = append(ids, mustDecode[struct{ Review depthReview }](t, body).Review.ID)
+	}
+	waitHook := func(reviewID string) {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			mu.Lock()
+			var found bool
+			for _, h := range hooks {
+				found = found || (strings.Contains(h, "food_safety") && strings.Contains(h, reviewID))
+			}
+			mu.Unlock()
+			if found {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no food-safety webhook call for review %s", reviewID)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	reporter := env.MustUser(t, fpr.RoleMember)
+	if err := env.DB.FlagReview(env.Ctx(reporter.User), &fpr.Flag{ReviewID: ids[0], Reason: fpr.FlagFoodSafety, Note: "Stored, never alerted."}); err != nil {
+		t.Fatal(err)
+	}
+	waitHook(ids[0])
+	resp, body := env.Do(t, "POST", "/api/v1/reviews/"+ids[1]+"/flags", reporter.Token, map[string]any{"reason": "food_safety", "note": "Through the API."})
+	wantStatus(t, "report", resp, body, http.StatusCreated)
+	waitHook(ids[1])
+
+	admin := env.MustUser(t, fpr.RoleAdmin)
+	alerts, _, err := env.DB.FindAlerts(env.Ctx(admin.User), fpr.Page{Limit: fpr.MaxLimit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	routes := map[string]int{}
+	for _, a := range alerts {
+		if a.Kind == fpr.AlertFoodSafety {
+			routes[a.Route]++
+		}
+	}
+	if len(routes) != 2 || routes["/reviews/"+ids[0]] != 1 || routes["/reviews/"+ids[1]] != 1 {
+		t.Errorf("food-safety alerts by route = %v, want one per report", routes)
 	}
 }

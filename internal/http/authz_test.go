@@ -242,6 +242,8 @@ var authzCases = []authzCase{
 		path: func(fx *authzFixture) string { return "/api/v1/farm-applications/" + fx.appID },
 		body: body(map[string]any{"action": "approve"}),
 		want: adminOnly},
+	{route: "GET /api/v1/me/farm-applications", path: fixed("/api/v1/me/farm-applications"),
+		want: [numActors]int{s401, s200, s200, s200, s200, s200, s200}},
 	{route: "GET /api/v1/me/farm-reviews", path: fixed("/api/v1/me/farm-reviews"),
 		want: [numActors]int{s401, s403, s403, s200, s200, s403, s200}},
 	{route: "POST /api/v1/products", path: fixed("/api/v1/products"),

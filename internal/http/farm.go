@@ -73,6 +73,8 @@ type ldOrganization struct {
 	Address         *ldAddress   `json:"address,omitempty"`
 	AreaServed      string       `json:"areaServed,omitempty"`
 	AggregateRating *ldAggregate `json:"aggregateRating,omitempty"`
+	// Image is the farm's photo (the large version), omitted without one.
+	Image string `json:"image,omitempty"`
 }
 
 type ldAddress struct {
@@ -89,6 +91,9 @@ func (s *Server) farmLD(f *fpr.Farm) *ldOrganization {
 		Address: &ldAddress{Type: "PostalAddress", StreetAddress: f.ShopAddress, AddressRegion: f.Region}}
 	if f.Website != "" {
 		ld.SameAs = []string{f.Website}
+	}
+	if f.Photo != nil {
+		ld.Image = s.absURL(photoURL(f.Photo.ID, false))
 	}
 	if avg, ok := f.Rating.Average(); ok {
 		ld.AggregateRating = &ldAggregate{Type: "AggregateRating", RatingValue: avg, ReviewCount: f.Rating.Count, BestRating: 5, WorstRating: 1}

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 
@@ -93,9 +94,17 @@ type applicationForm struct {
 
 type farmApplicationPage struct {
 	basePage
-	// CanApply is false for visitors who already manage farms.
+	// CanApply shows the form: a member with a verified e-mail and no
+	// application waiting.
 	CanApply bool
-	Form     applicationForm
+	// NeedsVerification: a member who must verify their e-mail first is
+	// offered a new link instead of the form.
+	NeedsVerification bool
+	// ManagesFarms: a producer or staff, who add farms themselves.
+	ManagesFarms bool
+	// Latest is the visitor's latest application, nil for none.
+	Latest *fpr.FarmApplication
+	Form   applicationForm
 }
 
 func (s *Server) farmApplicationPage(w http.ResponseWriter, r *http.Request) (*farmApplicationPage, error) {
@@ -103,7 +112,18 @@ func (s *Server) farmApplicationPage(w http.ResponseWriter, r *http.Request) (*f
 	if err != nil {
 		return nil, err
 	}
-	return &farmApplicationPage{basePage: s.base(w, r, "List your farm"), CanApply: fpr.CanApplyForFarm(u)}, nil
+	p := &farmApplicationPage{basePage: s.base(w, r, "List your farm"), ManagesFarms: !fpr.FarmApplicantRole(u)}
+	apps, _, err := s.Farms.FindOwnFarmApplications(r.Context(), fpr.FarmApplicationFilter{Page: fpr.Page{Limit: 1}})
+	if err != nil {
+		return nil, err
+	}
+	if len(apps) > 0 {
+		p.Latest = apps[0]
+	}
+	waiting := p.Latest != nil && p.Latest.Status == fpr.FarmApplicationPending
+	p.NeedsVerification = errors.Is(fpr.FarmApplicationRefusal(u), fpr.ErrVerifyToApply)
+	p.CanApply = fpr.CanApplyForFarm(u) && !waiting
+	return p, nil
 }
 
 // handleFarmApplicationForm handles GET /account/farm-application.
@@ -127,13 +147,21 @@ func (s *Server) handleFarmApplicationCreate(w http.ResponseWriter, r *http.Requ
 		Description: r.PostForm.Get("description"), Contact: r.PostForm.Get("contact")}
 	a := &fpr.FarmApplication{FarmName: f.FarmName, Region: f.Region, Description: f.Description, Contact: f.Contact}
 	if err := s.Farms.ApplyForFarm(r.Context(), a); err != nil {
+		if errors.Is(err, fpr.ErrVerifyToApply) {
+			// The page says so and offers a new verification link.
+			p, perr := s.farmApplicationPage(w, r)
+			if perr != nil {
+				return perr
+			}
+			return s.render(w, r, http.StatusForbidden, "farm_application", p)
+		}
 		return formFailed(s, w, r, err, "farm_application", func() (*farmApplicationPage, error) { return s.farmApplicationPage(w, r) },
 			func(p *farmApplicationPage, st formState) {
 				f.formState = st
 				p.Form = f
 			})
 	}
-	return s.redirect(w, r, "/account", "farm-applied")
+	return s.redirect(w, r, "/account/farm-application", "farm-applied")
 }
 
 type decisionForm struct {

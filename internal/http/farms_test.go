@@ -140,8 +140,13 @@ func TestFarmPages_ApplyApproveInboxReply(t *testing.T) {
 		t.Error("the application form does not keep the input")
 	}
 	p = b.follow(b.post("/account/farm-application", url.Values{"farm_name": {"Hill Farm"}, "region": {"Cumbria"}, "description": {"Sheep."}, "contact": {"0123"}}))
-	if !strings.Contains(p.text("#flash"), "application is sent") {
+	if !strings.Contains(p.text("#flash"), "we will e-mail you when an admin decides") {
 		t.Errorf("flash = %q", p.text("#flash"))
+	}
+	// The application page shows it waiting, and no form until decided.
+	if !strings.Contains(p.text("#application-pending"), "Hill Farm") || !strings.Contains(p.text("#application-pending"), "We will e-mail you") ||
+		p.find("#apply-form").Length() != 0 {
+		t.Errorf("after applying: %q", p.text("main"))
 	}
 
 	ab := newBrowser(t, env)
@@ -158,7 +163,7 @@ func TestFarmPages_ApplyApproveInboxReply(t *testing.T) {
 	}
 	checkFieldError(t, p, "note-"+id, "Say why the application is rejected.")
 	p = ab.follow(ab.post("/admin/farm-applications/"+id, url.Values{"action": {"approve"}, "note": {"Welcome"}}))
-	if !strings.Contains(p.text("#flash"), "approved") || p.find("#application-list").Length() != 0 {
+	if !strings.Contains(p.text("#flash"), "approved") || !strings.Contains(p.text("#flash"), "has been e-mailed") || p.find("#application-list").Length() != 0 {
 		t.Errorf("after approval: flash %q", p.text("#flash"))
 	}
 	farms, _, err := env.DB.FindFarms(context.Background(), fpr.FarmFilter{OwnerID: &ann.User.ID})

@@ -74,7 +74,7 @@ func (s *Server) handleReviewPhotoCreate(w http.ResponseWriter, r *http.Request)
 		return err
 	}
 	id := r.PathValue("id")
-	d, fields, err := readPhoto(w, r)
+	d, fields, err := s.readPhoto(w, r)
 	if err == nil {
 		ctx, cancel := s.photoStoreContext(r)
 		defer cancel()
@@ -124,7 +124,7 @@ func (s *Server) ownerPhotoSet(w http.ResponseWriter, r *http.Request, o fpr.Pho
 	if _, err := requireUser(r.Context()); err != nil {
 		return err
 	}
-	d, _, err := readPhoto(w, r)
+	d, _, err := s.readPhoto(w, r)
 	if err != nil {
 		return err
 	}

@@ -69,6 +69,7 @@ func (s *Server) routes() http.Handler {
 	handle("POST /api/v1/farm-applications", s.api(s.handleAPIFarmApplicationCreate))
 	handle("GET /api/v1/farm-applications", s.api(s.handleAPIFarmApplicationList))
 	handle("POST /api/v1/farm-applications/{id}", s.api(s.handleAPIFarmApplicationDecide))
+	handle("GET /api/v1/me/farm-applications", s.api(s.handleAPIOwnFarmApplicationList))
 	handle("GET /api/v1/me/farm-reviews", s.api(s.handleAPIFarmReviewList))
 	handle("GET /api/v1/products", s.api(s.handleAPIProductList))
 	handle("POST /api/v1/products", s.api(s.handleAPIProductCreate))

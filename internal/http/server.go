@@ -77,6 +77,12 @@ type Server struct {
 	// RequestTimeout bounds each request's database calls together;
 	// zero is DefaultRequestTimeout.
 	RequestTimeout time.Duration
+	// ReadTimeout and WriteTimeout bound reading a whole request and
+	// writing its answer (zero: DefaultReadTimeout, DefaultWriteTimeout);
+	// photo uploads get UploadTimeout for both instead (zero:
+	// DefaultUploadTimeout), since an 8 MB photo from a phone on a slow
+	// uplink, then decoded and scaled, takes longer than a form.
+	ReadTimeout, WriteTimeout, UploadTimeout time.Duration
 
 	// draining is set by Drain: /readyz answers 503 and responses close
 	// their connections, while requests are still served.
@@ -110,6 +116,21 @@ func (s *Server) Handler() http.Handler {
 	return s.handler
 }
 
+// The server's deadlines for reading a request and writing its answer
+// (Server.ReadTimeout, WriteTimeout, UploadTimeout).
+const (
+	DefaultReadTimeout   = 15 * time.Second
+	DefaultWriteTimeout  = 30 * time.Second
+	DefaultUploadTimeout = 2 * time.Minute
+)
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
 // Open listens on addr and serves in the background, so a bind error comes
 // back at once and tests can use ":0".
 func (s *Server) Open(addr string) error {
@@ -123,8 +144,8 @@ func (s *Server) Open(addr string) error {
 		Handler:           s.Handler(),
 		ConnState:         s.trackConn,
 		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
+		ReadTimeout:       orDefault(s.ReadTimeout, DefaultReadTimeout),
+		WriteTimeout:      orDefault(s.WriteTimeout, DefaultWriteTimeout),
 		IdleTimeout:       2 * time.Minute,
 		// The request line and headers of one request, method included:
 		// Go's default is 1 MB; no client of ours needs more than 64 KB.

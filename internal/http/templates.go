@@ -139,8 +139,10 @@ func (b basePage) IsProducer() bool {
 	return fpr.CanCreateFarm(b.User)
 }
 
-// CanApply reports whether the visitor may apply to list a farm.
-func (b basePage) CanApply() bool { return fpr.CanApplyForFarm(b.User) }
+// OffersFarmApplication reports whether the visitor is offered the farm
+// application: members (fpr.FarmApplicantRole); the application page
+// leads one whose e-mail is not verified to verify it first.
+func (b basePage) OffersFarmApplication() bool { return fpr.FarmApplicantRole(b.User) }
 
 // HasInbox reports whether the visitor has a review inbox.
 func (b basePage) HasInbox() bool { return fpr.CanReadFarmInbox(b.User) }

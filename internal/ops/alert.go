@@ -183,6 +183,9 @@ func (a *Alerter) loop() {
 			if err := a.Evaluate(context.Background()); err != nil {
 				a.Log.Error("evaluate alert rules", "err", err)
 			}
+			if err := a.SweepFoodSafety(context.Background()); err != nil {
+				a.Log.Error("sweep food-safety reports", "err", err)
+			}
 		case <-a.stop:
 			a.Flush()
 			return

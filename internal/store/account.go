@@ -327,8 +327,8 @@ func (db *DB) RequestEmailChange(ctx context.Context, userID, newEmail string) e
 // the user row stays (reviews keep their author and so the rating
 // summaries stay as they are) but its e-mail, name and password are
 // replaced, so nobody can log in or be recognised; sessions, tokens,
-// two-factor secrets and recovery codes, notification switches and unsent
-// mail to the user go. Reviews then show
+// two-factor secrets and recovery codes, notification switches, unsent
+// mail to the user and the contact of their farm applications go. Reviews then show
 // fpr.FormerMemberName.
 func (db *DB) DeleteAccount(ctx context.Context, userID string) error {
 	err := db.inTx(ctx, true, func(tx *Tx) error {
@@ -353,6 +353,9 @@ func (db *DB) DeleteAccount(ctx context.Context, userID string) error {
 			`DELETE FROM mfa_recovery_codes WHERE user_id = $1`,
 			`DELETE FROM mail_outbox WHERE user_id = $1 AND status = 'pending'`,
 			`UPDATE mail_outbox SET recipient = '', data = '{}' WHERE user_id = $1`,
+			// A farm application's contact is personal; the farm's name,
+			// region and description are the farm's.
+			`UPDATE farm_applications SET contact = '' WHERE applicant_id = $1`,
 		} {
 			if _, err := tx.ExecContext(ctx, q, userID); err != nil {
 				return err

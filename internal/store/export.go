@@ -10,7 +10,7 @@ import (
 // ExportAccount returns every personal datum about userID, read in one
 // transaction (one snapshot): the account, notification switches, reviews
 // in every status, replies written, helpful votes, flags, sessions
-// (without their secrets) and farms owned.
+// (without their secrets), farms owned and farm applications.
 func (db *DB) ExportAccount(ctx context.Context, userID string) (*fpr.AccountExport, error) {
 	out := &fpr.AccountExport{}
 	err := db.inTx(ctx, false, func(tx *Tx) error {
@@ -107,11 +107,21 @@ func (tx *Tx) exportRows(ctx context.Context, userID string, out *fpr.AccountExp
 		}); err != nil {
 		return err
 	}
-	return tx.queryEach(ctx, farmSelect+` WHERE f.owner_id = $1 ORDER BY f.id`, id,
+	if err := tx.queryEach(ctx, farmSelect+` WHERE f.owner_id = $1 ORDER BY f.id`, id,
 		func(row interface{ Scan(...any) error }) error {
 			f, err := scanFarm(row)
 			if err == nil {
 				out.Farms = append(out.Farms, f)
+			}
+			return err
+		}); err != nil {
+		return err
+	}
+	return tx.queryEach(ctx, applicationSelect+` WHERE a.applicant_id = $1 ORDER BY a.id`, id,
+		func(row interface{ Scan(...any) error }) error {
+			a, err := scanApplication(row)
+			if err == nil {
+				out.FarmApplications = append(out.FarmApplications, a)
 			}
 			return err
 		})

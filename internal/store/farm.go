@@ -243,9 +243,12 @@ func (db *DB) UpdateFarm(ctx context.Context, id string, upd fpr.FarmUpdate) (*f
 			return err
 		}
 		if farm.Name != oldName || farm.Region != oldRegion {
-			return db.dialect.indexProducts(ctx, tx, "p.farm_id = $1", farm.ID)
+			if err := db.dialect.indexProducts(ctx, tx, "p.farm_id = $1", farm.ID); err != nil {
+				return err
+			}
 		}
-		return nil
+		// The answer is the whole farm, its photo too.
+		return tx.fillOwnerPhotos(ctx, "farm_id", []string{farm.ID}, func(_ string, p *fpr.Photo) { farm.Photo = p })
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update farm: %w", err)

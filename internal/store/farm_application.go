@@ -32,16 +32,18 @@ func scanApplication(row interface{ Scan(...any) error }) (*fpr.FarmApplication,
 	return &a, nil
 }
 
-// ApplyForFarm records the acting member's application.
-// unauthenticated, forbidden (fpr.CanApplyForFarm), validation_failed,
-// conflict (one is already pending).
+// ApplyForFarm records the acting member's application, counted against
+// fpr.LimitFarmApplication in its transaction (a refused application is
+// not counted). unauthenticated, forbidden (fpr.FarmApplicationRefusal:
+// not a member, or an e-mail not verified yet), validation_failed,
+// conflict (one is already pending), rate_limited.
 func (db *DB) ApplyForFarm(ctx context.Context, a *fpr.FarmApplication) error {
 	actor, err := fpr.RequireUser(ctx)
 	if err != nil {
 		return err
 	}
-	if !fpr.CanApplyForFarm(actor) {
-		return fpr.Errorf(fpr.CodeForbidden, "Only members may apply to list a farm; producers add farms themselves.")
+	if err := fpr.FarmApplicationRefusal(actor); err != nil {
+		return err
 	}
 	if err := a.Validate(); err != nil {
 		return err
@@ -49,6 +51,9 @@ func (db *DB) ApplyForFarm(ctx context.Context, a *fpr.FarmApplication) error {
 	a.Applicant = fpr.Author{ID: actor.ID, DisplayName: actor.DisplayName}
 	a.Status, a.Note, a.FarmID, a.DecidedAt = fpr.FarmApplicationPending, "", "", nil
 	err = db.inTx(ctx, true, func(tx *Tx) error {
+		if err := tx.RateLimit(ctx, fpr.LimitFarmApplication); err != nil {
+			return err
+		}
 		a.ID = db.NewID(tx.now)
 		a.CreatedAt = fromMicros(micros(tx.now))
 		_, err := tx.ExecContext(ctx, `INSERT INTO farm_applications
@@ -84,6 +89,22 @@ func (db *DB) FindFarmApplications(ctx context.Context, f fpr.FarmApplicationFil
 	if _, err := requireApplicationAdmin(ctx); err != nil {
 		return nil, "", err
 	}
+	return db.findApplications(ctx, f, "")
+}
+
+// FindOwnFarmApplications lists the acting user's applications, newest
+// first, keyset on id: anyone signed in sees their own.
+func (db *DB) FindOwnFarmApplications(ctx context.Context, f fpr.FarmApplicationFilter) ([]*fpr.FarmApplication, string, error) {
+	actor, err := fpr.RequireUser(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	return db.findApplications(ctx, f, actor.ID)
+}
+
+// findApplications lists applications by f, only applicantID's when it is
+// not "".
+func (db *DB) findApplications(ctx context.Context, f fpr.FarmApplicationFilter, applicantID string) ([]*fpr.FarmApplication, string, error) {
 	if err := f.Validate(); err != nil {
 		return nil, "", err
 	}
@@ -97,6 +118,9 @@ func (db *DB) FindFarmApplications(ctx context.Context, f fpr.FarmApplicationFil
 		return "$" + strconv.Itoa(len(args))
 	}
 	q := applicationSelect + ` WHERE 1=1`
+	if applicantID != "" {
+		q += ` AND a.applicant_id = ` + arg(applicantID)
+	}
 	if f.Status != "" {
 		q += ` AND a.status = ` + arg(string(f.Status))
 	}
@@ -133,8 +157,10 @@ func (db *DB) FindFarmApplications(ctx context.Context, f fpr.FarmApplicationFil
 // applicant, its slug made free), the applicant's role becomes
 // fpr.RoleAfterFarmApproval of it (audited as a role change), and the
 // application records the decision; the decision is audited in the same
-// transaction. not_found, forbidden, validation_failed (a bad action or note,
-// or a farm that no longer validates), conflict (already decided).
+// transaction, and so is the mail telling the applicant (mailFarmDecision).
+// not_found, forbidden, validation_failed (a bad action or note, or a farm
+// that no longer validates), conflict (already decided, or approving the
+// application of a deleted account).
 func (db *DB) DecideFarmApplication(ctx context.Context, id string, action fpr.FarmApplicationAction, note string) (*fpr.FarmApplication, error) {
 	actor, err := requireApplicationAdmin(ctx)
 	if err != nil {
@@ -165,8 +191,13 @@ func (db *DB) DecideFarmApplication(ctx context.Context, id string, action fpr.F
 		}
 		if action == fpr.FarmApplicationApprove {
 			var role fpr.Role
-			if err := tx.QueryRowContext(ctx, `SELECT role FROM users WHERE id = $1`, a.Applicant.ID).Scan(&role); err != nil {
+			var deleted int64
+			if err := tx.QueryRowContext(ctx, `SELECT role, deleted_at FROM users WHERE id = $1`, a.Applicant.ID).Scan(&role, &deleted); err != nil {
 				return err
+			}
+			if deleted != 0 {
+				// Nobody is left to own the farm.
+				return fpr.Errorf(fpr.CodeConflict, "The applicant has deleted their account; reject the application instead.")
 			}
 			farm := &fpr.Farm{OwnerID: a.Applicant.ID, Name: a.FarmName, Region: a.Region, Description: a.Description}
 			if err := farm.Validate(); err != nil {
@@ -194,13 +225,36 @@ func (db *DB) DecideFarmApplication(ctx context.Context, id string, action fpr.F
 			string(a.Status), a.Note, a.FarmID, actor.ID, micros(tx.now), a.ID); err != nil {
 			return err
 		}
-		return tx.Audit(ctx, fpr.AuditFarmDecide, fpr.AuditTarget("farm_application", a.ID),
-			map[string]string{"action": string(action), "note": a.Note, "farm_id": a.FarmID, "applicant_id": a.Applicant.ID})
+		if err := tx.Audit(ctx, fpr.AuditFarmDecide, fpr.AuditTarget("farm_application", a.ID),
+			map[string]string{"action": string(action), "note": a.Note, "farm_id": a.FarmID, "applicant_id": a.Applicant.ID}); err != nil {
+			return err
+		}
+		return tx.mailFarmDecision(ctx, a, action)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("decide farm application: %w", err)
 	}
 	return a, nil
+}
+
+// mailFarmDecision writes the decision on a to the outbox in tx, to the
+// applicant's address: the answer to their own request, so it is sent
+// whatever their notification switches (fpr.MailTopic has no topic for
+// it). An applicant who has deleted their account has no address left and
+// gets nothing.
+func (tx *Tx) mailFarmDecision(ctx context.Context, a *fpr.FarmApplication, action fpr.FarmApplicationAction) error {
+	var email, name string
+	var deleted int64
+	if err := tx.QueryRowContext(ctx, `SELECT email, display_name, deleted_at FROM users WHERE id = $1`,
+		a.Applicant.ID).Scan(&email, &name, &deleted); err != nil {
+		return fmt.Errorf("farm decision mail: %w", err)
+	}
+	if deleted != 0 || email == "" {
+		return nil
+	}
+	return tx.enqueueMail(ctx, &fpr.Mail{Kind: fpr.MailFarmApplicationDecided, To: email, UserID: a.Applicant.ID,
+		Data: map[string]string{"display_name": name, "farm_name": a.FarmName, "action": string(action),
+			"note": a.Note, "farm_id": a.FarmID}})
 }
 
 // FindFarmReviews lists the published reviews of the products of every

@@ -64,3 +64,65 @@ func (tx *Tx) notifyReviewDecided(ctx context.Context, r *fpr.Review, action fpr
 		"product_id": r.ProductID, "product_name": productName, "review_id": r.ID, "action": string(action), "note": note,
 	})
 }
+
+// mailFoodSafetyReport mails a food-safety report f on r, in the flag's
+// transaction, to the producer owning the product's farm and to every admin
+// (fpr.FoodSafetyMailedTo; deleted accounts have no address and are
+// skipped), unless an earlier report on r is still open
+// (fpr.FoodSafetyReportMailed). It is a safety mail (fpr.MailTopic says
+// it is no notification): sent whatever the recipients' switches.
+func (tx *Tx) mailFoodSafetyReport(ctx context.Context, r *fpr.Review, f *fpr.Flag) error {
+	if r.Probe {
+		return nil
+	}
+	var open int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM review_flags
+		WHERE review_id = $1 AND resolved = FALSE AND reason = $2 AND id <> $3`,
+		r.ID, string(fpr.FlagFoodSafety), f.ID).Scan(&open); err != nil {
+		return err
+	}
+	if !fpr.FoodSafetyReportMailed(open) {
+		return nil
+	}
+	farm := &fpr.Farm{}
+	var productName string
+	if err := tx.QueryRowContext(ctx, `SELECT p.name, f.id, f.name, f.owner_id FROM products p JOIN farms f ON f.id = p.farm_id WHERE p.id = $1`,
+		r.ProductID).Scan(&productName, &farm.ID, &farm.Name, &farm.OwnerID); err != nil {
+		return err
+	}
+	to, err := tx.foodSafetyRecipients(ctx, farm, f.UserID)
+	if err != nil {
+		return err
+	}
+	for _, u := range to {
+		if err := tx.enqueueMail(ctx, &fpr.Mail{Kind: fpr.MailFoodSafetyReport, To: u.Email, UserID: u.ID, Data: map[string]string{
+			"product_id": r.ProductID, "product_name": productName, "farm_name": farm.Name, "review_id": r.ID,
+			"note": f.Note, "staff": strconv.FormatBool(u.Role == fpr.RoleAdmin),
+		}}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// foodSafetyRecipients returns the live accounts that get the mail of a
+// report by reporterID on a product of farm (fpr.FoodSafetyMailedTo).
+func (tx *Tx) foodSafetyRecipients(ctx context.Context, farm *fpr.Farm, reporterID string) ([]*fpr.User, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, email, role, probe FROM users
+		WHERE deleted_at = 0 AND (id = $1 OR role = $2) ORDER BY id`, farm.OwnerID, string(fpr.RoleAdmin))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var to []*fpr.User
+	for rows.Next() {
+		u := &fpr.User{}
+		if err := rows.Scan(&u.ID, &u.Email, &u.Role, &u.Probe); err != nil {
+			return nil, err
+		}
+		if fpr.FoodSafetyMailedTo(u, farm, reporterID) {
+			to = append(to, u)
+		}
+	}
+	return to, rows.Err()
+}

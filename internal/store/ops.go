@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -581,6 +582,30 @@ func (db *DB) FindAlerts(ctx context.Context, p fpr.Page) ([]*fpr.Alert, string,
 		next = cursor{Sort: "alerts", ID: out[len(out)-1].ID}.encode()
 	}
 	return out, next, nil
+}
+
+// FindUnalertedFoodSafetyReports implements fpr.OpsService. Open reports
+// are few; the review_flags_open index (resolved, review_id) finds them.
+func (db *DB) FindUnalertedFoodSafetyReports(ctx context.Context, limit int) ([]*fpr.Flag, error) {
+	rows, err := db.readRows(ctx, `SELECT f.id, f.review_id, f.user_id, f.reason, f.note, f.created_at FROM review_flags f
+		WHERE f.resolved = FALSE AND f.reason = $1
+		AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.key = CAST($2 AS TEXT) || f.id)
+		ORDER BY f.created_at, f.id LIMIT $3`, string(fpr.FlagFoodSafety), fpr.FoodSafetyAlertKey(""), limit)
+	if err != nil {
+		return nil, db.dialect.translate(fmt.Errorf("unalerted food-safety reports: %w", err))
+	}
+	defer rows.Close()
+	var out []*fpr.Flag
+	for rows.Next() {
+		f := &fpr.Flag{}
+		var created int64
+		if err := rows.Scan(&f.ID, &f.ReviewID, &f.UserID, &f.Reason, &f.Note, &created); err != nil {
+			return nil, fmt.Errorf("unalerted food-safety reports: %w", err)
+		}
+		f.CreatedAt = fromMicros(created)
+		out = append(out, f)
+	}
+	return out, rows.Err()
 }
 
 var _ fpr.OpsService = (*DB)(nil)

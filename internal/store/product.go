@@ -405,9 +405,12 @@ func (db *DB) UpdateProduct(ctx context.Context, id string, upd fpr.ProductUpdat
 			return err
 		}
 		if upd.Name != nil || upd.Description != nil {
-			return db.dialect.indexProducts(ctx, tx, "p.id = $1", p.ID)
+			if err := db.dialect.indexProducts(ctx, tx, "p.id = $1", p.ID); err != nil {
+				return err
+			}
 		}
-		return nil
+		// The answer is the whole product, its aspects and photo too.
+		return tx.fillProducts(ctx, []*fpr.Product{p})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update product: %w", err)

@@ -59,7 +59,9 @@ func (db *DB) SetHelpful(ctx context.Context, reviewID string, helpful bool) err
 // FlagsToUnpublish unresolved flags that count (fpr.FlagCounts: accounts
 // old enough) send a published review back to pending, out of the rating
 // summary, in the same transaction, unless a moderator has published it
-// since its last edit (fpr.ReviewStatusAfterFlag). unauthenticated, validation_failed,
+// since its last edit (fpr.ReviewStatusAfterFlag). A food-safety report
+// leaves the review published, is audited and, in the same transaction,
+// mails the producer and the admins (mailFoodSafetyReport). unauthenticated, validation_failed,
 // not_found, forbidden (one's own review), conflict.
 func (db *DB) FlagReview(ctx context.Context, f *fpr.Flag) error {
 	actor, err := fpr.RequireUser(ctx)
@@ -94,6 +96,9 @@ func (db *DB) FlagReview(ctx context.Context, f *fpr.Flag) error {
 		if f.Reason == fpr.FlagFoodSafety {
 			if err := tx.Audit(ctx, fpr.AuditFoodSafetyReport, fpr.AuditTarget("review", r.ID),
 				map[string]string{"flag_id": f.ID, "note": f.Note}); err != nil {
+				return err
+			}
+			if err := tx.mailFoodSafetyReport(ctx, r, f); err != nil {
 				return err
 			}
 		}

@@ -455,6 +455,168 @@ var farmTests = map[string]func(t *testing.T, s *suite){
 			t.Errorf("applications = %d, want 3", len(apps))
 		}
 	},
+	"Applications_VerifiedEmailOnly": func(t *testing.T, s *suite) {
+		// SPEC section 8: "member with a verified e-mail". A refusal
+		// writes nothing and is not counted against the limit.
+		db := s.db(t, nil)
+		db.RateLimits = fpr.RateLimits{{Kind: fpr.LimitFarmApplication, Subject: fpr.PerAccount, Count: 1, Window: 24 * time.Hour}}
+		admin := mustUser(t, db, fpr.RoleAdmin)
+		dan := mustUnverifiedUser(t, db)
+		for i := range 3 {
+			err := db.ApplyForFarm(as(dan), &fpr.FarmApplication{FarmName: "Dan's Dairy", Region: "Kent", Description: "Cows.", Contact: "0123"})
+			wantCode(t, fmt.Sprintf("ApplyForFarm unverified #%d", i+1), err, fpr.CodeForbidden)
+			if msg := fpr.ErrorMessage(err); msg != fpr.ErrorMessage(fpr.ErrVerifyToApply) {
+				t.Errorf("unverified applicant told %q, want to verify first", msg)
+			}
+		}
+		if apps, _, err := db.FindFarmApplications(as(admin), fpr.FarmApplicationFilter{}); err != nil || len(apps) != 0 {
+			t.Fatalf("applications after refusals = %d, %v; want none", len(apps), err)
+		}
+		if own, _, err := db.FindOwnFarmApplications(as(dan), fpr.FarmApplicationFilter{}); err != nil || len(own) != 0 {
+			t.Fatalf("dan's applications = %d, %v; want none", len(own), err)
+		}
+		dan = mustVerify(t, db, admin, dan)
+		a := &fpr.FarmApplication{FarmName: "Dan's Dairy", Region: "Kent", Description: "Cows.", Contact: "0123"}
+		mustOK(t, "ApplyForFarm once verified (the refusals were not counted)", db.ApplyForFarm(as(dan), a))
+		own, _, err := db.FindOwnFarmApplications(as(dan), fpr.FarmApplicationFilter{})
+		mustOK(t, "FindOwnFarmApplications", err)
+		if len(own) != 1 || own[0].ID != a.ID || own[0].Status != fpr.FarmApplicationPending {
+			t.Errorf("dan's applications = %+v, want the pending one", own)
+		}
+	},
+	"Applications_RateLimited": func(t *testing.T, s *suite) {
+		clk := NewClock(start)
+		db := s.db(t, clk)
+		db.RateLimits = fpr.RateLimits{{Kind: fpr.LimitFarmApplication, Subject: fpr.PerAccount, Count: 2, Window: 24 * time.Hour},
+			{Kind: fpr.LimitFarmApplication, Subject: fpr.PerAddress, Count: 3, Window: 24 * time.Hour}}
+		admin, ann := mustUser(t, db, fpr.RoleAdmin), mustUser(t, db, fpr.RoleMember)
+		app := func() *fpr.FarmApplication {
+			return &fpr.FarmApplication{FarmName: "Green Acre", Region: "Kent", Description: "Apples.", Contact: "0123"}
+		}
+		// Per account: apply, be rejected, apply again, be rejected: the
+		// third application within the day is refused. A conflict (one
+		// pending) in between is not counted.
+		for i := range 2 {
+			a := app()
+			mustOK(t, fmt.Sprintf("application %d", i+1), db.ApplyForFarm(as(ann), a))
+			if i == 0 {
+				wantCode(t, "a second pending application", db.ApplyForFarm(as(ann), app()), fpr.CodeConflict)
+			}
+			_, err := db.DecideFarmApplication(as(admin), a.ID, fpr.FarmApplicationReject, "Not yet.")
+			mustOK(t, "reject", err)
+		}
+		clk.Advance(time.Hour)
+		wantRetryAfter(t, "the third application of the day", db.ApplyForFarm(as(ann), app()), 23*time.Hour)
+		if own, _, _ := db.FindOwnFarmApplications(as(ann), fpr.FarmApplicationFilter{}); len(own) != 2 {
+			t.Errorf("ann has %d applications, want 2 (the refused one not written)", len(own))
+		}
+		clk.Advance(23 * time.Hour)
+		mustOK(t, "an application the next day", db.ApplyForFarm(as(ann), app()))
+		// Per address: fresh accounts from one address.
+		for i := range 3 {
+			mustOK(t, fmt.Sprintf("application %d from one address", i+1), db.ApplyForFarm(asFrom(mustUser(t, db, fpr.RoleMember), "192.0.2.7"), app()))
+		}
+		wantRetryAfter(t, "the fourth application from one address", db.ApplyForFarm(asFrom(mustUser(t, db, fpr.RoleMember), "192.0.2.7"), app()), 24*time.Hour)
+		mustOK(t, "an application from another address", db.ApplyForFarm(asFrom(mustUser(t, db, fpr.RoleMember), "192.0.2.8"), app()))
+	},
+	"Applications_DecisionMailed": func(t *testing.T, s *suite) {
+		// SPEC section 8: "the applicant is mailed either way", in the
+		// decision's transaction; a refused decision mails nothing.
+		db := s.db(t, nil)
+		admin, ann, bob, cy := mustUser(t, db, fpr.RoleAdmin), mustUser(t, db, fpr.RoleMember), mustUser(t, db, fpr.RoleMember), mustUser(t, db, fpr.RoleMember)
+		// Switching every notification off does not stop the answer to
+		// one's own application.
+		off := []fpr.NotificationSetting{}
+		for _, topic := range fpr.Topics {
+			off = append(off, fpr.NotificationSetting{Topic: topic})
+		}
+		mustOK(t, "SetNotifications", db.SetNotifications(context.Background(), bob.ID, off))
+		apply := func(u *fpr.User, name string) *fpr.FarmApplication {
+			a := &fpr.FarmApplication{FarmName: name, Region: "Kent", Description: "Apples.", Contact: "0123"}
+			mustOK(t, "ApplyForFarm", db.ApplyForFarm(as(u), a))
+			return a
+		}
+		a, b, c := apply(ann, `Ann's <b>"Orchard"</b>`), apply(bob, "Bob's Barn"), apply(cy, "Cy's Cider")
+		decided := func() []*fpr.Mail {
+			t.Helper()
+			mails, _, err := db.FindMail(as(admin), fpr.MailFilter{Page: fpr.Page{Limit: fpr.MaxLimit}})
+			mustOK(t, "FindMail", err)
+			var out []*fpr.Mail
+			for _, m := range mails {
+				if m.Kind == fpr.MailFarmApplicationDecided {
+					out = append(out, m)
+				}
+			}
+			return out
+		}
+		_, err := db.DecideFarmApplication(as(ann), a.ID, fpr.FarmApplicationApprove, "")
+		wantCode(t, "decide by a member", err, fpr.CodeForbidden)
+		_, err = db.DecideFarmApplication(as(admin), a.ID, "maybe", "")
+		wantCode(t, "a bad action", err, fpr.CodeValidationFailed)
+		_, err = db.DecideFarmApplication(as(admin), b.ID, fpr.FarmApplicationReject, "")
+		wantCode(t, "reject without a note", err, fpr.CodeValidationFailed)
+		_, err = db.DecideFarmApplication(as(admin), "nope", fpr.FarmApplicationApprove, "")
+		wantCode(t, "an unknown application", err, fpr.CodeNotFound)
+		if m := decided(); len(m) != 0 {
+			t.Fatalf("refused decisions wrote %d mails, want none", len(m))
+		}
+
+		got, err := db.DecideFarmApplication(as(admin), a.ID, fpr.FarmApplicationApprove, "Welcome!")
+		mustOK(t, "approve", err)
+		_, err = db.DecideFarmApplication(as(admin), a.ID, fpr.FarmApplicationReject, "No.")
+		wantCode(t, "decide twice", err, fpr.CodeConflict)
+		mails := decided()
+		if len(mails) != 1 {
+			t.Fatalf("decision mails after one approval = %d, want 1", len(mails))
+		}
+		m := mails[0]
+		if m.To != ann.Email || m.UserID != ann.ID || m.Status != fpr.MailPending || m.Data["action"] != "approve" ||
+			m.Data["farm_id"] != got.FarmID || m.Data["farm_name"] != a.FarmName || m.Data["note"] != "Welcome!" ||
+			m.Data["display_name"] != ann.DisplayName || m.Data["unsubscribe_token"] != "" {
+			t.Errorf("approval mail = %+v", m)
+		}
+
+		_, err = db.DecideFarmApplication(as(admin), b.ID, fpr.FarmApplicationReject, "  We could not reach you.  ")
+		mustOK(t, "reject", err)
+		mails = decided()
+		if len(mails) != 2 || mails[0].To != bob.Email || mails[0].Data["action"] != "reject" ||
+			mails[0].Data["note"] != "We could not reach you." || mails[0].Data["farm_id"] != "" || mails[0].Data["farm_name"] != "Bob's Barn" {
+			t.Fatalf("rejection mail (bob switched notifications off) = %+v", mails)
+		}
+
+		// An applicant who deleted their account: nobody to own a farm,
+		// nobody to mail.
+		mustOK(t, "DeleteAccount", db.DeleteAccount(context.Background(), cy.ID))
+		_, err = db.DecideFarmApplication(as(admin), c.ID, fpr.FarmApplicationApprove, "")
+		wantCode(t, "approve a deleted applicant", err, fpr.CodeConflict)
+		_, err = db.DecideFarmApplication(as(admin), c.ID, fpr.FarmApplicationReject, "Gone.")
+		mustOK(t, "reject a deleted applicant", err)
+		if mails := decided(); len(mails) != 2 {
+			t.Errorf("decision mails = %d, want 2 (none to a deleted account)", len(mails))
+		}
+		if farms := farmsFound(t, db, fpr.FarmFilter{}); len(farms) != 1 {
+			t.Errorf("farms = %d, want ann's only", len(farms))
+		}
+	},
+	"Applications_ExportedAndContactErased": func(t *testing.T, s *suite) {
+		// The contact an applicant gave is personal data: it is in their
+		// export, and gone when they delete their account (SPEC 7).
+		db := s.db(t, nil)
+		admin, ann := mustUser(t, db, fpr.RoleAdmin), mustUser(t, db, fpr.RoleMember)
+		a := &fpr.FarmApplication{FarmName: "Export Farm", Region: "Kent", Description: "Apples.", Contact: "Ann, 01234 567890"}
+		mustOK(t, "ApplyForFarm", db.ApplyForFarm(as(ann), a))
+		x, err := db.ExportAccount(context.Background(), ann.ID)
+		mustOK(t, "ExportAccount", err)
+		if len(x.FarmApplications) != 1 || x.FarmApplications[0].ID != a.ID || x.FarmApplications[0].Contact != a.Contact {
+			t.Fatalf("export's farm applications = %+v, want the one with its contact", x.FarmApplications)
+		}
+		mustOK(t, "DeleteAccount", db.DeleteAccount(context.Background(), ann.ID))
+		apps, _, err := db.FindFarmApplications(as(admin), fpr.FarmApplicationFilter{})
+		mustOK(t, "FindFarmApplications", err)
+		if len(apps) != 1 || apps[0].Contact != "" || apps[0].FarmName != "Export Farm" {
+			t.Fatalf("applications after the applicant deleted their account = %+v, want the farm's facts without the contact", apps)
+		}
+	},
 	"Applications_ConcurrentDecisionsOneWins": func(t *testing.T, s *suite) {
 		db := s.db(t, nil)
 		admin, ann := mustUser(t, db, fpr.RoleAdmin), mustUser(t, db, fpr.RoleMember)

@@ -39,6 +39,7 @@ func Run(t *testing.T, backend string) {
 		{"Idempotency", idempotencyTests},
 		{"Catalog", catalogTests},
 		{"Reviews", reviewTests},
+		{"ReviewDepth", depthTests},
 		{"Farms", farmTests},
 		{"Ops", opsTests},
 		{"Trust", trustTests},
@@ -91,6 +92,42 @@ func mustUserVerified(t *testing.T, db *store.DB, role fpr.Role, verified bool) 
 		t.Fatalf("CreateUser(%s): %v", u.Email, err)
 	}
 	return u
+}
+
+// mustUnverifiedUser creates a member whose e-mail is not verified yet:
+// their verification mail is in the outbox.
+func mustUnverifiedUser(t *testing.T, db *store.DB) *fpr.User {
+	t.Helper()
+	n := seq.Add(1)
+	u := &fpr.User{Email: fmt.Sprintf("unverified%d@example.test", n), DisplayName: fmt.Sprintf("Unverified %d", n), Role: fpr.RoleMember}
+	if err := db.CreateUser(context.Background(), u, "hash-"+u.Email); err != nil {
+		t.Fatalf("CreateUser(%s): %v", u.Email, err)
+	}
+	if u.EmailVerified {
+		t.Fatalf("CreateUser(%s) made a verified user", u.Email)
+	}
+	return u
+}
+
+// mustVerify follows u's verification link, read from the outbox by
+// admin as the mail worker would send it, and returns u as loaded again.
+func mustVerify(t *testing.T, db *store.DB, admin, u *fpr.User) *fpr.User {
+	t.Helper()
+	mails, _, err := db.FindMail(as(admin), fpr.MailFilter{Page: fpr.Page{Limit: fpr.MaxLimit}})
+	mustOK(t, "FindMail", err)
+	for _, m := range mails {
+		if m.Kind == fpr.MailVerifyEmail && m.To == u.Email && m.Data["token"] != "" {
+			mustOK(t, "VerifyEmail", db.VerifyEmail(context.Background(), fpr.TokenHash(m.Data["token"])))
+			got, err := db.FindUserByID(context.Background(), u.ID)
+			mustOK(t, "FindUserByID", err)
+			if !got.EmailVerified {
+				t.Fatalf("%s is not verified after following the link", u.Email)
+			}
+			return got
+		}
+	}
+	t.Fatalf("no verification mail to %s in the outbox", u.Email)
+	return nil
 }
 
 // mustAgedUser is mustUser for an account old enough that its flags count
