@@ -275,7 +275,7 @@ func (postgresDialect) bulkCache(context.Context, execer, bool) error { return n
 
 // bulkDropIndexes keeps the indexes on PostgreSQL: dropping them would
 // block every other instance's queries on the table until the load ends.
-func (postgresDialect) bulkDropIndexes(context.Context, *Tx, string) ([]string, error) {
+func (postgresDialect) bulkDropIndexes(context.Context, *Tx, string, string) ([]string, error) {
 	return nil, nil
 }
 

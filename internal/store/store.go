@@ -60,6 +60,9 @@ type DB struct {
 	// rstmts and wstmts keep the prepared statements of the read and
 	// write pools (SQLite only; nil on PostgreSQL). See stmtcache.go.
 	rstmts, wstmts *stmtCache
+	// loading is set on a database made by CreateSQLite: one connection
+	// to a new file no one else reads, with no journal (bulk.go).
+	loading bool
 }
 
 // Options configure Open.
@@ -78,19 +81,7 @@ type Options struct {
 // Open connects to the database named by url: "sqlite:PATH" or
 // "postgres://…". It does not migrate; call Migrate.
 func Open(ctx context.Context, url string, opt Options) (*DB, error) {
-	db := &DB{
-		log:        opt.Logger,
-		Now:        func() time.Time { return time.Now().UTC() },
-		NewID:      fpr.NewID,
-		Moderation: opt.Moderation,
-		RateLimits: opt.RateLimits,
-	}
-	if db.log == nil {
-		db.log = slog.New(slog.DiscardHandler)
-	}
-	if db.Moderation == "" {
-		db.Moderation = fpr.ModerationPost
-	}
+	db := newDB(opt)
 	var err error
 	switch {
 	case strings.HasPrefix(url, "sqlite:"):
@@ -117,6 +108,24 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 		}
 	}
 	return db, nil
+}
+
+// newDB returns a DB with opt's settings and no pools yet.
+func newDB(opt Options) *DB {
+	db := &DB{
+		log:        opt.Logger,
+		Now:        func() time.Time { return time.Now().UTC() },
+		NewID:      fpr.NewID,
+		Moderation: opt.Moderation,
+		RateLimits: opt.RateLimits,
+	}
+	if db.log == nil {
+		db.log = slog.New(slog.DiscardHandler)
+	}
+	if db.Moderation == "" {
+		db.Moderation = fpr.ModerationPost
+	}
+	return db
 }
 
 // ConfigureOnce runs fn on db the first time it is called and never
@@ -336,8 +345,9 @@ type dialect interface {
 	bulkCache(ctx context.Context, ex execer, on bool) error
 	// bulkDropIndexes drops the secondary indexes of table that a bulk
 	// load is better off building at the end, and returns the statements
-	// that build them again (none when the dialect keeps them).
-	bulkDropIndexes(ctx context.Context, tx *Tx, table string) ([]string, error)
+	// that build them again (none when the dialect keeps them). Indexes
+	// whose first column is keepLead are kept.
+	bulkDropIndexes(ctx context.Context, tx *Tx, table, keepLead string) ([]string, error)
 }
 
 // execer runs a statement: a *Tx or a *sql.DB.
