@@ -25,10 +25,34 @@ type Loader struct {
 	// products and farms are set when products or farms were added, so
 	// their search entries and the farms' summaries are written at the end.
 	products, farms bool
+	// copyConn is the connection of tx on PostgreSQL: rows are written by
+	// COPY on it (in tx), not by INSERTs.
+	copyConn *sql.Conn
+}
+
+// copyRows is the rows per COPY on PostgreSQL: one round trip (and one
+// buffer of values) per 5,000 rows.
+const copyRows = 5000
+
+// inConnTx runs fn in a write transaction on conn and commits when it
+// returns nil.
+func (db *DB) inConnTx(ctx context.Context, conn *sql.Conn, fn func(tx *Tx) error) error {
+	stx, err := conn.BeginTx(ctx, db.dialect.txOptions(true))
+	if err != nil {
+		return db.dialect.translate(err)
+	}
+	tx := &Tx{Tx: stx, db: db, now: db.txNow()}
+	defer func() { _ = tx.Rollback() }() // a no-op after Commit
+	if err := fn(tx); err != nil {
+		return db.dialect.translate(err)
+	}
+	return db.dialect.translate(tx.Commit())
 }
 
 // bulkTable buffers the rows of one INSERT.
 type bulkTable struct {
+	name   string
+	cols   []string
 	prefix string // INSERT INTO t (cols) VALUES
 	ncols  int
 	batch  int // rows per statement
@@ -58,9 +82,19 @@ func (db *DB) Load(ctx context.Context, fn func(l *Loader) error) error {
 			return fmt.Errorf("bulk load: %w", err)
 		}
 	}
-	// Its own transaction: a bulk load is no operation to batch.
-	err := db.inOwnTx(ctx, true, func(tx *Tx) error {
+	// Its own transaction, on a connection of its own: a bulk load is no
+	// operation to batch, and on PostgreSQL it writes its rows by COPY on
+	// the transaction's connection.
+	conn, err := db.write.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("bulk load: %w", db.dialect.translate(err))
+	}
+	defer conn.Close()
+	err = db.inConnTx(ctx, conn, func(tx *Tx) error {
 		l := &Loader{tx: tx, ctx: ctx, tables: map[string]*bulkTable{}}
+		if db.dialect.name() == "postgres" {
+			l.copyConn = conn
+		}
 		if err := db.dialect.unboundStatements(ctx, tx); err != nil {
 			return err
 		}
@@ -130,13 +164,17 @@ func (l *Loader) add(table string, values ...any) error {
 	t := l.tables[table]
 	if t == nil {
 		cols := bulkColumns[table]
-		t = &bulkTable{prefix: `INSERT INTO ` + table + ` (` + strings.Join(cols, ", ") + `) VALUES `,
+		t = &bulkTable{name: table, cols: cols, prefix: `INSERT INTO ` + table + ` (` + strings.Join(cols, ", ") + `) VALUES `,
 			ncols: len(cols), batch: l.tx.db.bulkRows()}
-		stmt, err := l.tx.PrepareContext(l.ctx, t.sql(l.tx.db.dialect, t.batch))
-		if err != nil {
-			return fmt.Errorf("bulk %s: %w", table, err)
+		if l.copyConn != nil {
+			t.batch = copyRows
+		} else {
+			stmt, err := l.tx.PrepareContext(l.ctx, t.sql(l.tx.db.dialect, t.batch))
+			if err != nil {
+				return fmt.Errorf("bulk %s: %w", table, err)
+			}
+			t.stmt = stmt
 		}
-		t.stmt = stmt
 		l.tables[table] = t
 	}
 	if len(values) != t.ncols {
@@ -150,6 +188,9 @@ func (l *Loader) add(table string, values ...any) error {
 	}
 	t.buf = append(t.buf, values...)
 	if len(t.buf) == t.batch*t.ncols {
+		if l.copyConn != nil {
+			return l.flush(table)
+		}
 		if _, err := t.stmt.ExecContext(l.ctx, t.buf...); err != nil {
 			return fmt.Errorf("bulk %s: %w", table, err)
 		}
@@ -171,6 +212,13 @@ var bulkParents = map[string][]string{
 func (l *Loader) flush(table string) error {
 	t := l.tables[table]
 	if t == nil || len(t.buf) == 0 {
+		return nil
+	}
+	if l.copyConn != nil {
+		if err := copyIn(l.ctx, l.copyConn, t); err != nil {
+			return fmt.Errorf("bulk %s: %w", table, err)
+		}
+		t.buf = t.buf[:0]
 		return nil
 	}
 	if _, err := l.tx.ExecContext(l.ctx, t.sql(l.tx.db.dialect, len(t.buf)/t.ncols), t.buf...); err != nil {
