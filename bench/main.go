@@ -139,6 +139,7 @@ type bench struct {
 	httpErrs, sockErrs    map[string]int
 	p99                   map[string][]float64
 	fprHWM, fprRSSAtStart string
+	fprRSSAtEnd           [3]string // VmRSS, RssAnon, RssFile after the runs
 }
 
 func (b *bench) logf(format string, args ...any) { fmt.Fprintf(b.out, format+"\n", args...) }
@@ -413,7 +414,9 @@ func (b *bench) measure(ctx context.Context) error {
 			b.logf("run %d: %s %.0f/s (%.3f of the floor)", run, mode, rps, rps/floor)
 		}
 	}
-	b.fprHWM = procStatus(b.fprCmd.Process.Pid, "VmHWM")
+	pid := b.fprCmd.Process.Pid
+	b.fprHWM = procStatus(pid, "VmHWM")
+	b.fprRSSAtEnd = [3]string{procStatus(pid, "VmRSS"), procStatus(pid, "RssAnon"), procStatus(pid, "RssFile")}
 	return b.report()
 }
 
@@ -482,7 +485,8 @@ func (b *bench) report() error {
 			problems = append(problems, "post: no review was committed")
 		}
 	}
-	b.logf("fpr serve memory: VmRSS %s at start, VmHWM %s after the runs", b.fprRSSAtStart, b.fprHWM)
+	b.logf("fpr serve memory: VmRSS %s at start, VmHWM %s (peak) after the runs; then VmRSS %s = RssAnon %s (heap, stacks, SQLite caches) + RssFile %s (the binary's and mapped files' pages)",
+		b.fprRSSAtStart, b.fprHWM, b.fprRSSAtEnd[0], b.fprRSSAtEnd[1], b.fprRSSAtEnd[2])
 	if len(problems) > 0 {
 		return errors.New(strings.Join(problems, "; "))
 	}

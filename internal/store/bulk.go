@@ -74,22 +74,23 @@ var bulkColumns = map[string][]string{
 // it flushes the buffered rows, writes the search entries of the added
 // products, and commits. Nothing is written when fn fails.
 func (db *DB) Load(ctx context.Context, fn func(l *Loader) error) error {
-	// Before BEGIN: SQLite decides where statement journals go when the
-	// transaction starts. (The write pool has one connection on SQLite.)
-	// A database made by CreateSQLite has its settings from the start.
-	if !db.loading {
-		if err := db.dialect.bulkCache(ctx, db.write, true); err != nil {
-			return fmt.Errorf("bulk load: %w", err)
-		}
-	}
 	// Its own transaction, on a connection of its own: a bulk load is no
 	// operation to batch, and on PostgreSQL it writes its rows by COPY on
-	// the transaction's connection.
+	// the transaction's connection. (On SQLite it is the write pool's one
+	// connection.)
 	conn, err := db.write.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("bulk load: %w", db.dialect.translate(err))
 	}
 	defer conn.Close()
+	// Before BEGIN: SQLite decides where statement journals go when the
+	// transaction starts. A database made by CreateSQLite has its
+	// settings from the start.
+	if !db.loading {
+		if err := db.dialect.bulkCache(ctx, conn, true); err != nil {
+			return fmt.Errorf("bulk load: %w", err)
+		}
+	}
 	err = db.inConnTx(ctx, conn, func(tx *Tx) error {
 		l := &Loader{tx: tx, ctx: ctx, tables: map[string]*bulkTable{}}
 		if db.dialect.name() == "postgres" {
@@ -135,7 +136,7 @@ func (db *DB) Load(ctx context.Context, fn func(l *Loader) error) error {
 	// commit (or rollback), so the dirty pages are written first. (A
 	// loading database's connection is closed after the load instead.)
 	if !db.loading {
-		if cerr := db.dialect.bulkCache(context.WithoutCancel(ctx), db.write, false); cerr != nil && err == nil {
+		if cerr := db.dialect.bulkCache(context.WithoutCancel(ctx), conn, false); cerr != nil && err == nil {
 			err = cerr
 		}
 	}

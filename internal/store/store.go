@@ -340,7 +340,7 @@ type dialect interface {
 	// bulkRows is the number of rows per bulk INSERT statement.
 	bulkRows() int
 	// bulkCache sets the write connection's page cache for a bulk load
-	// (on) and back to the default (off), through ex (a *Tx or the write
+	// (on) and back to the default (off), through ex (the load's connection of the write
 	// pool, which has one connection on SQLite).
 	bulkCache(ctx context.Context, ex execer, on bool) error
 	// bulkDropIndexes drops the secondary indexes of table that a bulk
@@ -350,7 +350,7 @@ type dialect interface {
 	bulkDropIndexes(ctx context.Context, tx *Tx, table, keepLead string) ([]string, error)
 }
 
-// execer runs a statement: a *Tx or a *sql.DB.
+// execer runs a statement: a *Tx, a *sql.Conn or a *sql.DB.
 type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
