@@ -31,7 +31,7 @@ func TestCreateSQLite_AllOrNothing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer raw.Close()
+		defer func() { _ = raw.Close() }()
 		if err := raw.QueryRow(`SELECT COUNT(*) FROM users`).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
