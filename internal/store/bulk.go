@@ -107,7 +107,7 @@ func (db *DB) Load(ctx context.Context, fn func(l *Loader) error) error {
 			return err
 		}
 		// Parents before children, for the foreign keys.
-		for _, t := range []string{"users", "farms", "products", "reviews", "review_replies", "sessions"} {
+		for _, t := range bulkTables {
 			if err := l.flush(t); err != nil {
 				return err
 			}
@@ -128,9 +128,11 @@ func (db *DB) Load(ctx context.Context, fn func(l *Loader) error) error {
 			}
 		}
 		if l.products {
-			return db.dialect.indexProducts(ctx, tx, "1=1")
+			if err := db.dialect.indexProducts(ctx, tx, "1=1"); err != nil {
+				return err
+			}
 		}
-		return nil
+		return db.dialect.bulkAnalyze(ctx, tx, bulkTables)
 	})
 	// The write connection is pooled: give its cache back, after the
 	// commit (or rollback), so the dirty pages are written first. (A
@@ -199,6 +201,9 @@ func (l *Loader) add(table string, values ...any) error {
 	}
 	return nil
 }
+
+// bulkTables are the tables the loader writes, parents before children.
+var bulkTables = []string{"users", "farms", "products", "reviews", "review_replies", "sessions"}
 
 // bulkParents lists the tables each table's foreign keys point to.
 var bulkParents = map[string][]string{
@@ -305,7 +310,7 @@ func (l *Loader) AddSession(tokenHash, userID string, kind fpr.SessionKind, crea
 // RecountRatings writes what has been added so far and rebuilds every
 // product's rating summary from its reviews.
 func (l *Loader) RecountRatings() error {
-	for _, t := range []string{"users", "farms", "products", "reviews", "review_replies", "sessions"} {
+	for _, t := range bulkTables {
 		if err := l.flush(t); err != nil {
 			return err
 		}

@@ -341,6 +341,17 @@ func (postgresDialect) bulkDropIndexes(ctx context.Context, tx *Tx, table, keepL
 	return creates, nil
 }
 
+// bulkAnalyze runs ANALYZE on tables: with no statistics on a table of
+// millions of rows just loaded (autovacuum gets to it minutes later), the
+// planner guesses, and may walk the primary key of reviews for a
+// product's page instead of the product's index.
+func (postgresDialect) bulkAnalyze(ctx context.Context, tx *Tx, tables []string) error {
+	if _, err := tx.ExecContext(ctx, `ANALYZE `+strings.Join(tables, ", ")); err != nil {
+		return fmt.Errorf("analyze: %w", err)
+	}
+	return nil
+}
+
 // copyIn writes t's buffered rows by COPY on conn (pgx, in the
 // transaction open on it).
 func copyIn(ctx context.Context, conn *sql.Conn, t *bulkTable) error {

@@ -348,6 +348,9 @@ type dialect interface {
 	// that build them again (none when the dialect keeps them). Indexes
 	// whose first column is keepLead are kept.
 	bulkDropIndexes(ctx context.Context, tx *Tx, table, keepLead string) ([]string, error)
+	// bulkAnalyze gathers the planner's statistics of tables after a
+	// bulk load.
+	bulkAnalyze(ctx context.Context, tx *Tx, tables []string) error
 }
 
 // execer runs a statement: a *Tx, a *sql.Conn or a *sql.DB.
