@@ -138,6 +138,7 @@ type bench struct {
 	accepted              []float64            // reviews committed per second (post)
 	httpErrs, sockErrs    map[string]int
 	p99                   map[string][]float64
+	cpuPerReq             map[string][]float64 // mode → fpr serve's CPU µs per request of each run
 	fprHWM, fprRSSAtStart string
 	fprRSSAtEnd           [3]string // VmRSS, RssAnon, RssFile after the runs
 }
@@ -377,6 +378,7 @@ func (b *bench) countReviews(ctx context.Context) (int, error) {
 
 func (b *bench) measure(ctx context.Context) error {
 	b.results, b.ratios, b.p99 = map[string][]float64{}, map[string][]float64{}, map[string][]float64{}
+	b.cpuPerReq = map[string][]float64{}
 	b.httpErrs, b.sockErrs = map[string]int{}, map[string]int{}
 	for run := 1; run <= b.o.runs; run++ {
 		floor, p99, he, se, err := b.wrk(ctx, b.floorURL, "detail", b.floorIDs)
@@ -398,9 +400,13 @@ func (b *bench) measure(ctx context.Context) error {
 					return err
 				}
 			}
+			cpuBefore := procCPU(b.fprCmd.Process.Pid)
 			rps, p99, he, se, err := b.wrk(ctx, b.fprURL, wrkMode, ids)
 			if err != nil {
 				return err
+			}
+			if n := rps * b.o.duration.Seconds(); n > 0 && cpuBefore >= 0 {
+				b.cpuPerReq[mode] = append(b.cpuPerReq[mode], float64(procCPU(b.fprCmd.Process.Pid)-cpuBefore)/n)
 			}
 			if mode == "post" {
 				after, err := b.countReviews(ctx)
@@ -455,7 +461,7 @@ func (b *bench) report() error {
 	if b.seeded {
 		b.logf("seed time: %s", b.seedTime.Round(time.Millisecond))
 	}
-	b.logf("%-52s %10s %8s %9s %8s", "figure", "req/s", "ratio", "p99 ms", "errors")
+	b.logf("%-52s %10s %8s %9s %8s %10s", "figure", "req/s", "ratio", "p99 ms", "errors", "fpr CPU µs")
 	b.logf("%-52s %10.0f %8s %9.2f %8d", labels["floor"], median(b.results["floor"]), "1", median(b.p99["floor"]), b.httpErrs["floor"]+b.sockErrs["floor"])
 	var problems []string
 	if b.httpErrs["floor"]+b.sockErrs["floor"] > 0 {
@@ -467,7 +473,7 @@ func (b *bench) report() error {
 			label = fmt.Sprintf(label, b.deepPage)
 		}
 		errs := b.httpErrs[mode] + b.sockErrs[mode]
-		b.logf("%-52s %10.0f %8.3f %9.2f %8d", label, median(b.results[mode]), median(b.ratios[mode]), median(b.p99[mode]), errs)
+		b.logf("%-52s %10.0f %8.3f %9.2f %8d %10.0f", label, median(b.results[mode]), median(b.ratios[mode]), median(b.p99[mode]), errs, median(b.cpuPerReq[mode]))
 		if median(b.results[mode]) <= 0 {
 			problems = append(problems, mode+": no requests answered")
 		}
@@ -691,4 +697,32 @@ func redact(s string) string {
 	}
 	u.User = url.User(u.User.Username())
 	return u.String()
+}
+
+// procCPU returns the CPU time (user + system) of process pid in
+// microseconds, or -1. Per request it is the figure a loaded machine
+// disturbs least: other processes take the server's CPU away, which
+// lowers requests per second, but not the CPU each request needs (waits
+// for the disk are not in it).
+func procCPU(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return -1
+	}
+	// The fields after the command name, which is in parentheses.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return -1
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return -1
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return -1
+	}
+	// Clock ticks of 1/100 s (USER_HZ on Linux).
+	return (utime + stime) * 10000
 }
