@@ -7,7 +7,7 @@ type ctxKey int
 const (
 	userKey ctxKey = iota
 	requestIDKey
-	clientAddrKey
+	clientKey
 )
 
 // NewContextWithUser returns a copy of ctx carrying the acting user.
@@ -41,16 +41,32 @@ func RequestIDFromContext(ctx context.Context) string {
 	return id
 }
 
-// NewContextWithClientAddr returns a copy of ctx carrying the client's
-// address (the peer, or the address a trusted proxy names). The store
-// counts rate limits per address and writes it in the audit log.
-func NewContextWithClientAddr(ctx context.Context, addr string) context.Context {
-	return context.WithValue(ctx, clientAddrKey, addr)
+// ClientAddrFromContext returns the client's address (the peer, or the
+// address a trusted proxy names), or "" when the caller is not a request
+// (the command line, a worker). The store counts rate limits per address
+// and writes it in the audit log.
+func ClientAddrFromContext(ctx context.Context) string {
+	return ClientFromContext(ctx).Address
 }
 
-// ClientAddrFromContext returns the client's address, or "" when the
-// caller is not a request (the command line, a worker).
-func ClientAddrFromContext(ctx context.Context) string {
-	a, _ := ctx.Value(clientAddrKey).(string)
-	return a
+// Client is what a request says about who sends it: its address (as
+// trusted proxies report it) and its user agent. The HTTP layer puts it in
+// the context of every request; the store counts rate limits per address
+// and audits it, and the AuthService keeps both with the sessions it opens.
+type Client struct {
+	Address   string
+	UserAgent string
+}
+
+// NewContextWithClient returns a copy of ctx carrying c, its user agent
+// made safe to store and show (CleanUserAgent).
+func NewContextWithClient(ctx context.Context, c Client) context.Context {
+	c.UserAgent = CleanUserAgent(c.UserAgent)
+	return context.WithValue(ctx, clientKey, c)
+}
+
+// ClientFromContext returns the client of the request, or the zero Client.
+func ClientFromContext(ctx context.Context) Client {
+	c, _ := ctx.Value(clientKey).(Client)
+	return c
 }

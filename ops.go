@@ -130,6 +130,20 @@ type ReleaseSummary struct {
 // it was started again after a later release had migrated the database.
 func (r *ReleaseSummary) Reverted() bool { return r.Schema > r.OwnSchema && r.OwnSchema > 0 }
 
+// ServedRequest is what the HTTP server tells the monitor about each
+// request it has answered.
+type ServedRequest struct {
+	Route    string // the matched route pattern, or "unmatched": never the raw path
+	Status   int
+	Duration time.Duration
+	// Probe marks a request of `fpr probe` (a registration at
+	// ProbeEmailDomain, or any request of a probe account): it counts in
+	// request and error figures, where a failing probe is a real failure,
+	// but not in the business counters (registrations, reviews submitted),
+	// which a probe every minute would otherwise inflate by 1,440 a day.
+	Probe bool
+}
+
 // RouteCount is how many requests a route served, and how many of them
 // failed with a 5xx, in one time bucket: the shared counters behind the 5xx
 // ratio alert.

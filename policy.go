@@ -213,15 +213,14 @@ const FlagsToUnpublish = 3
 const FlagWeightAge = 24 * time.Hour
 
 // FlagCounts reports whether a flag by u, made at now, counts toward
-// sending a review back to pending: accounts at least FlagWeightAge old,
-// so a burst of fresh throwaway accounts cannot hide a review, and never
-// a probe account (anyone may register one, under their own rate limit).
-// Every flag still queues the review for a moderator.
-//
-// TODO(#11): also require a verified e-mail (User.EmailVerified) once the
-// e-mail issue lands; SPEC section 7 asks for both.
+// sending a review back to pending (SPEC section 7): accounts with a
+// verified e-mail and at least FlagWeightAge old, so neither a burst of
+// fresh throwaway accounts nor old accounts made with addresses nobody
+// reads can hide a review, and never a probe account (anyone may register
+// one, under their own rate limit). Every flag still queues the review for
+// a moderator.
 func FlagCounts(u *User, now time.Time) bool {
-	return u != nil && !u.Probe && !u.CreatedAt.IsZero() && now.Sub(u.CreatedAt) >= FlagWeightAge
+	return u != nil && !u.Probe && u.EmailVerified && !u.CreatedAt.IsZero() && now.Sub(u.CreatedAt) >= FlagWeightAge
 }
 
 // ReviewStatusAfterFlag is the status a review in status current has once

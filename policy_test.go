@@ -330,11 +330,13 @@ func TestFlagCounts(t *testing.T) {
 	}{
 		{"Nobody", nil, false},
 		{"NoCreationTime", &fpr.User{ID: "u"}, false},
-		{"Fresh", &fpr.User{ID: "u", CreatedAt: now.Add(-time.Minute)}, false},
-		{"JustUnderADay", &fpr.User{ID: "u", CreatedAt: now.Add(-fpr.FlagWeightAge + time.Microsecond)}, false},
-		{"ADayOld", &fpr.User{ID: "u", CreatedAt: now.Add(-fpr.FlagWeightAge)}, true},
-		{"Old", &fpr.User{ID: "u", CreatedAt: now.AddDate(-1, 0, 0)}, true},
-		{"OldProbe", &fpr.User{ID: "u", Probe: true, CreatedAt: now.AddDate(-1, 0, 0)}, false},
+		{"Fresh", &fpr.User{ID: "u", EmailVerified: true, CreatedAt: now.Add(-time.Minute)}, false},
+		{"JustUnderADay", &fpr.User{ID: "u", EmailVerified: true, CreatedAt: now.Add(-fpr.FlagWeightAge + time.Microsecond)}, false},
+		{"ADayOld", &fpr.User{ID: "u", EmailVerified: true, CreatedAt: now.Add(-fpr.FlagWeightAge)}, true},
+		{"Old", &fpr.User{ID: "u", EmailVerified: true, CreatedAt: now.AddDate(-1, 0, 0)}, true},
+		{"OldUnverified", &fpr.User{ID: "u", CreatedAt: now.AddDate(-1, 0, 0)}, false},
+		{"FreshUnverified", &fpr.User{ID: "u", CreatedAt: now.Add(-time.Minute)}, false},
+		{"OldProbe", &fpr.User{ID: "u", Probe: true, EmailVerified: true, CreatedAt: now.AddDate(-1, 0, 0)}, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := fpr.FlagCounts(tt.u, now); got != tt.want {

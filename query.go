@@ -22,15 +22,28 @@ func errLimit() *Error {
 // one that is not a whole number from 1 to MaxLimit is validation_failed.
 // The cursor is opaque here: the store that made it checks it.
 func ParsePage(q url.Values) (Page, error) {
+	fe := FieldErrors{}
+	p := parsePageFields(q, fe)
+	if len(fe) > 0 {
+		return p, errLimit()
+	}
+	return p, p.Normalize()
+}
+
+// parsePageFields reads ?limit= and ?cursor= for a list whose Validate
+// applies the default and the upper bound, adding a limit that is not a
+// whole number of at least 1 to fe (0 would mean "default" to Normalize).
+func parsePageFields(q url.Values, fe FieldErrors) Page {
 	p := Page{Cursor: q.Get("cursor")}
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 { // 0 would mean "default" to Normalize
-			return p, errLimit()
+		if err != nil || n < 1 {
+			fe.Add("limit", errLimit().Fields["limit"])
+		} else {
+			p.Limit = n
 		}
-		p.Limit = n
 	}
-	return p, p.Normalize()
+	return p
 }
 
 // Valid reports whether s is one of the review sorts.
@@ -146,16 +159,8 @@ func (f *ProductFilter) Validate() error {
 // (ProductFilter.Validate): validation_failed naming every bad field.
 // Empty values are not filters.
 func ParseProductQuery(q url.Values) (ProductFilter, error) {
-	f := ProductFilter{Sort: ProductSort(q.Get("sort")), Page: Page{Cursor: q.Get("cursor")}}
 	fe := FieldErrors{}
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			fe.Add("limit", errLimit().Fields["limit"])
-		} else {
-			f.Limit = n
-		}
-	}
+	f := ProductFilter{Sort: ProductSort(q.Get("sort")), Page: parsePageFields(q, fe)}
 	if v := q.Get("q"); v != "" {
 		f.Query = &v
 	}
@@ -211,16 +216,8 @@ func (f *FarmFilter) Validate() error {
 // ?limit= and ?cursor= and validates them (FarmFilter.Validate). Empty
 // values are not filters.
 func ParseFarmQuery(q url.Values) (FarmFilter, error) {
-	f := FarmFilter{Sort: FarmSort(q.Get("sort")), Page: Page{Cursor: q.Get("cursor")}}
 	fe := FieldErrors{}
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			fe.Add("limit", errLimit().Fields["limit"])
-		} else {
-			f.Limit = n
-		}
-	}
+	f := FarmFilter{Sort: FarmSort(q.Get("sort")), Page: parsePageFields(q, fe)}
 	if v := q.Get("q"); v != "" {
 		f.Query = &v
 	}

@@ -1,7 +1,6 @@
 package fpr
 
 import (
-	"context"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -50,29 +49,6 @@ func SessionLive(s *Session, now time.Time) bool {
 		return false
 	}
 	return s.Kind != SessionWeb || now.Before(s.CreatedAt.Add(WebSessionMaxAge))
-}
-
-// Client is what a request says about who sends it: its address (as
-// trusted proxies report it) and its user agent. The HTTP layer puts it in
-// the context; the AuthService keeps it with the sessions it opens.
-type Client struct {
-	Address   string
-	UserAgent string
-}
-
-type clientKey struct{}
-
-// NewContextWithClient returns a copy of ctx carrying c, its user agent
-// made safe to store and show (CleanUserAgent).
-func NewContextWithClient(ctx context.Context, c Client) context.Context {
-	c.UserAgent = CleanUserAgent(c.UserAgent)
-	return context.WithValue(ctx, clientKey{}, c)
-}
-
-// ClientFromContext returns the client of the request, or the zero Client.
-func ClientFromContext(ctx context.Context) Client {
-	c, _ := ctx.Value(clientKey{}).(Client)
-	return c
 }
 
 // CleanUserAgent makes a client's User-Agent header safe to store and

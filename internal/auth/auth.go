@@ -224,8 +224,9 @@ func (s *Service) Login(ctx context.Context, c fpr.Credentials) (*fpr.Session, *
 	if c.Kind != fpr.SessionAPI && c.Kind != fpr.SessionWeb {
 		return nil, nil, fmt.Errorf("login: unknown session kind %q", c.Kind)
 	}
-	if c.ClientAddr != "" && fpr.ClientAddrFromContext(ctx) == "" {
-		ctx = fpr.NewContextWithClientAddr(ctx, c.ClientAddr)
+	if cl := fpr.ClientFromContext(ctx); c.ClientAddr != "" && cl.Address == "" {
+		cl.Address = c.ClientAddr
+		ctx = fpr.NewContextWithClient(ctx, cl)
 	}
 	if err := s.DB.RateLimit(ctx, fpr.LimitLogin); err != nil {
 		return nil, nil, err

@@ -85,6 +85,7 @@ func (s *Server) handleAuthRegister(w http.ResponseWriter, r *http.Request) erro
 	}
 	f := registerForm{Email: r.PostForm.Get("email"), DisplayName: r.PostForm.Get("display_name")}
 	password := r.PostForm.Get("password")
+	markProbe(r, fpr.IsProbeEmail(f.Email))
 	u, err := s.Auth.Register(r.Context(), fpr.Registration{Email: f.Email, Password: password, DisplayName: f.DisplayName})
 	if err != nil {
 		return formFailed(s, w, r, err, "register", func() (*registerPage, error) {

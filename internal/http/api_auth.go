@@ -105,6 +105,7 @@ func (s *Server) handleAPIAuthRegister(w http.ResponseWriter, r *http.Request) e
 		if err := decodeJSON(w, r, &in); err != nil {
 			return err
 		}
+		markProbe(r, fpr.IsProbeEmail(in.Email))
 		u, err := s.Auth.Register(r.Context(), fpr.Registration{Email: in.Email, Password: in.Password, DisplayName: in.DisplayName})
 		if err != nil {
 			return err

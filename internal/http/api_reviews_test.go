@@ -379,6 +379,61 @@ func TestAPIModeration(t *testing.T) {
 	wantStatus(t, "log as member", resp, body, http.StatusForbidden)
 }
 
+// flaggedReviewEnv is a site on a settable clock with one published
+// review to flag (its ID) and an admin to read the moderation queue.
+func flaggedReviewEnv(t *testing.T) (env *fprtest.Env, clk *fprtest.Clock, reviewID string, admin *fprtest.TestUser) {
+	t.Helper()
+	clk = fprtest.NewClock(time.Date(2026, 5, 10, 12, 0, 0, 0, time.UTC))
+	env = fprtest.New(t, fprtest.WithClock(clk.Now))
+	producer := env.MustUser(t, fpr.RoleProducer)
+	product := mustFarmProduct(t, env, producer.User)
+	ann := env.MustUser(t, fpr.RoleMember)
+	admin = env.MustUser(t, fpr.RoleAdmin)
+	resp, body := env.Do(t, "POST", "/api/v1/products/"+product+"/reviews", ann.Token, map[string]any{"rating": 5, "body": "Buy it."})
+	wantStatus(t, "create", resp, body, http.StatusCreated)
+	return env, clk, mustDecode[struct{ Review reviewJSON }](t, body).Review.ID, admin
+}
+
+// TestAPIModeration_UnverifiedFlagsDoNotCount: accounts old enough but
+// with an e-mail nobody verified (addresses an attacker never reads) queue
+// a review for a moderator but cannot hide it (SPEC section 7).
+func TestAPIModeration_UnverifiedFlagsDoNotCount(t *testing.T) {
+	t.Parallel()
+	env, clk, id, admin := flaggedReviewEnv(t)
+	var flaggers []*fprtest.TestUser
+	for range fpr.FlagsToUnpublish + 2 {
+		flaggers = append(flaggers, env.MustUnverifiedUser(t))
+	}
+	clk.Advance(2 * fpr.FlagWeightAge)
+	for _, u := range flaggers {
+		resp, body := env.Do(t, "POST", "/api/v1/reviews/"+id+"/flags", u.Token, map[string]any{"reason": "fake", "note": "unverified"})
+		wantStatus(t, "flag", resp, body, http.StatusCreated)
+	}
+	resp, body := env.Do(t, "GET", "/api/v1/reviews/"+id, "", nil)
+	wantStatus(t, "get", resp, body, http.StatusOK)
+	if got := mustDecode[struct{ Review reviewJSON }](t, body).Review.Status; got != "published" {
+		t.Fatalf("after %d flags by two-day-old unverified accounts the review is %q, want published", len(flaggers), got)
+	}
+	resp, body = env.Do(t, "GET", "/api/v1/moderation/queue?status=flagged", admin.Token, nil)
+	wantStatus(t, "queue", resp, body, http.StatusOK)
+	q := mustDecode[struct {
+		Items []struct {
+			FlagCount int `json:"flag_count"`
+			OpenFlags []struct {
+				Counts bool `json:"counts"`
+			} `json:"open_flags"`
+		} `json:"items"`
+	}](t, body)
+	if len(q.Items) != 1 || q.Items[0].FlagCount != len(flaggers) {
+		t.Fatalf("flagged queue = %+v, want the review with its %d flags", q, len(flaggers))
+	}
+	for i, f := range q.Items[0].OpenFlags {
+		if f.Counts {
+			t.Errorf("open flag %d counts; an unverified account's flag must not", i)
+		}
+	}
+}
+
 // TestAPIModeration_FlagsUnpublish reproduces issue 10's attacks on flags:
 // three fresh accounts no longer hide a review (their flags only queue
 // it); three accounts a day old do; once a moderator republishes it, three
@@ -386,15 +441,10 @@ func TestAPIModeration(t *testing.T) {
 // flag's reason and note.
 func TestAPIModeration_FlagsUnpublish(t *testing.T) {
 	t.Parallel()
-	clk := fprtest.NewClock(time.Date(2026, 5, 10, 12, 0, 0, 0, time.UTC))
-	env := fprtest.New(t, fprtest.WithClock(clk.Now))
-	producer := env.MustUser(t, fpr.RoleProducer)
-	product := mustFarmProduct(t, env, producer.User)
-	ann := env.MustUser(t, fpr.RoleMember)
-	admin := env.MustUser(t, fpr.RoleAdmin)
-	resp, body := env.Do(t, "POST", "/api/v1/products/"+product+"/reviews", ann.Token, map[string]any{"rating": 5, "body": "Buy it."})
-	wantStatus(t, "create", resp, body, http.StatusCreated)
-	id := mustDecode[struct{ Review reviewJSON }](t, body).Review.ID
+	env, clk, id, admin := flaggedReviewEnv(t)
+	resp, body := env.Do(t, "GET", "/api/v1/reviews/"+id, "", nil)
+	wantStatus(t, "get", resp, body, http.StatusOK)
+	product := mustDecode[struct{ Review reviewJSON }](t, body).Review.ProductID
 	var aged []*fprtest.TestUser
 	for range 6 {
 		aged = append(aged, env.MustUser(t, fpr.RoleMember))

@@ -189,7 +189,7 @@ func (s *Server) withLog(next http.Handler) http.Handler {
 		}
 		s.Log.LogAttrs(r.Context(), level, "request", attrs...)
 		if s.AfterRequest != nil {
-			s.AfterRequest(r, info.route(), status, time.Since(start))
+			s.AfterRequest(r, fpr.ServedRequest{Route: info.route(), Status: status, Duration: time.Since(start), Probe: info.probe})
 		}
 	})
 }
@@ -208,6 +208,14 @@ func logMethod(m string) string {
 type requestInfo struct {
 	pattern string
 	userID  string
+	probe   bool // a request of `fpr probe` (fpr.ServedRequest.Probe)
+}
+
+// markProbe records that r is a request of `fpr probe` when probe is true.
+func markProbe(r *http.Request, probe bool) {
+	if probe {
+		infoFromContext(r.Context()).probe = true
+	}
 }
 
 type requestInfoKey struct{}
@@ -260,12 +268,14 @@ func (s *Server) withSecurityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// withClientAddr puts the client's address (clientAddr: the peer, or what
-// a trusted proxy names) in the request's context, where the store counts
-// rate limits by it and writes it in the audit log.
-func (s *Server) withClientAddr(next http.Handler) http.Handler {
+// withClient puts who sends the request in its context (fpr.Client): the
+// client's address (clientAddr: the peer, or what a trusted proxy names),
+// by which the store counts rate limits and which it writes in the audit
+// log, and the user agent, kept with the sessions a login opens.
+func (s *Server) withClient(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(fpr.NewContextWithClientAddr(r.Context(), s.clientAddr(r))))
+		c := fpr.Client{Address: s.clientAddr(r), UserAgent: r.UserAgent()}
+		next.ServeHTTP(w, r.WithContext(fpr.NewContextWithClient(r.Context(), c)))
 	})
 }
 
@@ -277,8 +287,6 @@ func (s *Server) withClientAddr(next http.Handler) http.Handler {
 // (the database not answering) stops the request.
 func (s *Server) withAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// Who sends the request, for the sessions it may open.
-		r = r.WithContext(fpr.NewContextWithClient(r.Context(), fpr.Client{Address: s.clientAddr(r), UserAgent: r.UserAgent()}))
 		if cookieless(r.URL.Path) {
 			// Embeds and badges are the same for everyone: no session is
 			// read (nor its last use written).
@@ -309,6 +317,7 @@ func (s *Server) withAuth(next http.Handler) http.Handler {
 				ctx = context.WithValue(ctx, sessionKey{}, sessionInfo{session: sess, token: token, bearer: bearer})
 				r = r.WithContext(ctx)
 				infoFromContext(ctx).userID = u.ID
+				markProbe(r, u.Probe)
 			case fpr.ErrorCode(err) != fpr.CodeUnauthenticated:
 				s.respondErrorReported(w, r, err)
 				return

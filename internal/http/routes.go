@@ -215,7 +215,7 @@ func (s *Server) routes() http.Handler {
 
 	var h http.Handler = mux
 	h = s.withAuth(h)
-	h = s.withClientAddr(h)
+	h = s.withClient(h)
 	h = csrf.Handler(h)
 	h = s.withCleanInput(h)
 	h = s.withDeadline(h)

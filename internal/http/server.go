@@ -67,7 +67,7 @@ type Server struct {
 
 	// AfterRequest, when set, is called after each request with its route
 	// pattern, status and duration (metrics, alert ratios).
-	AfterRequest func(r *http.Request, route string, status int, d time.Duration)
+	AfterRequest func(r *http.Request, sr fpr.ServedRequest)
 	// OnError, when set, is called for every internal error and panic with
 	// its stack (error events, alerts). The error is already logged.
 	OnError func(r *http.Request, route string, err error, stack []byte)

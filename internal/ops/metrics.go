@@ -4,7 +4,6 @@ import (
 	"database/sql"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -101,14 +100,16 @@ func (m *Metrics) Handler() http.Handler {
 }
 
 // ObserveRequest counts one request; its signature is fprhttp.Server's
-// AfterRequest hook. route is the pattern, never the raw path, and the
+// AfterRequest hook. The route is the pattern, never the raw path, and the
 // method is one of the standard ones or "other" (MethodLabel), so label
-// values stay few whatever clients send.
-func (m *Metrics) ObserveRequest(r *http.Request, route string, status int, d time.Duration) {
+// values stay few whatever clients send. A probe's successful
+// registration or review counts as a request but not as a registration or
+// review (fpr.ServedRequest.Probe).
+func (m *Metrics) ObserveRequest(r *http.Request, sr fpr.ServedRequest) {
 	method := MethodLabel(r.Method)
-	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
-	m.duration.WithLabelValues(route, method).Observe(d.Seconds())
-	if c, ok := m.critical[route]; ok && (status == http.StatusCreated || status == http.StatusSeeOther) {
+	m.requests.WithLabelValues(sr.Route, method, strconv.Itoa(sr.Status)).Inc()
+	m.duration.WithLabelValues(sr.Route, method).Observe(sr.Duration.Seconds())
+	if c, ok := m.critical[sr.Route]; ok && !sr.Probe && (sr.Status == http.StatusCreated || sr.Status == http.StatusSeeOther) {
 		c.Inc()
 	}
 }

@@ -2,11 +2,15 @@ package ops_test
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/fpr-team/fpr"
 )
 
 // TestMetrics fetches /metrics after some traffic, checks the series FPR
@@ -82,4 +86,62 @@ func grepLines(text, sub string) string {
 		}
 	}
 	return b.String()
+}
+
+// TestMetrics_ProbeNotCounted: the registrations and reviews of `fpr probe`
+// (issue 15) are requests like any other in fpr_http_requests_total, but
+// not registrations or submitted reviews: a probe every minute must not
+// add 1,440 of each a day to the business figures.
+func TestMetrics_ProbeNotCounted(t *testing.T) {
+	t.Parallel()
+	env := newMonitorEnv(t, "")
+	producer := env.MustUser(t, fpr.RoleProducer)
+	farm := &fpr.Farm{Name: "Probe Metrics Farm", Region: "North"}
+	if err := env.DB.CreateFarm(env.Ctx(producer.User), farm); err != nil {
+		t.Fatalf("create farm: %v", err)
+	}
+	product := &fpr.Product{FarmID: farm.ID, Name: "Probe Metrics Honey", Category: "honey", Unit: "jar"}
+	if err := env.DB.CreateProduct(env.Ctx(producer.User), product); err != nil {
+		t.Fatalf("create product: %v", err)
+	}
+	const password = "Tomato-harvest-Orchard-9"
+	review := func(token, body string) {
+		t.Helper()
+		resp, b := env.Do(t, http.MethodPost, "/api/v1/products/"+product.ID+"/reviews", token, map[string]any{"rating": 4, "body": body})
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("review = %d %s, want 201", resp.StatusCode, b)
+		}
+	}
+	for i, email := range []string{"probe-1@" + fpr.ProbeEmailDomain, "ann-metrics@example.org"} {
+		resp, b := env.Do(t, http.MethodPost, "/api/v1/auth/register", "", map[string]string{
+			"email": email, "password": password, "display_name": fmt.Sprintf("Metrics %d", i)})
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("register %s = %d %s, want 201", email, resp.StatusCode, b)
+		}
+		resp, b = env.Do(t, http.MethodPost, "/api/v1/auth/login", "", map[string]string{"email": email, "password": password})
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("login %s = %d %s, want 200", email, resp.StatusCode, b)
+		}
+		var login struct {
+			Token string `json:"token"`
+		}
+		if err := json.Unmarshal(b, &login); err != nil || login.Token == "" {
+			t.Fatalf("login %s: no token in %s (%v)", email, b, err)
+		}
+		review(login.Token, "Good honey, says "+email)
+	}
+
+	_, body := env.Do(t, http.MethodGet, "/metrics", "", nil)
+	text := string(body)
+	for _, want := range []string{
+		`fpr_http_requests_total{method="POST",route="POST /api/v1/auth/register",status="201"} 2`,
+		`fpr_http_requests_total{method="POST",route="POST /api/v1/products/{id}/reviews",status="201"} 2`,
+		// The producer registered through the AuthService, not over HTTP.
+		"fpr_registrations_total 1\n",
+		"fpr_reviews_submitted_total 1\n",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("/metrics lacks %q:\n%s", want, grepLines(text, "fpr_re"))
+		}
+	}
 }

@@ -38,9 +38,9 @@ type Monitor struct {
 
 // AfterRequest is fprhttp.Server's AfterRequest hook: metrics and the 5xx
 // ratio counters.
-func (m *Monitor) AfterRequest(r *http.Request, route string, status int, d time.Duration) {
-	m.Metrics.ObserveRequest(r, route, status, d)
-	m.Alerts.CountRequest(route, status)
+func (m *Monitor) AfterRequest(r *http.Request, sr fpr.ServedRequest) {
+	m.Metrics.ObserveRequest(r, sr)
+	m.Alerts.CountRequest(sr.Route, sr.Status)
 }
 
 // OnError is fprhttp.Server's OnError hook: the error event.

@@ -186,7 +186,7 @@ func (db *DB) RequestPasswordReset(ctx context.Context, email, token, hash strin
 			return err
 		}
 		if accountID != "" {
-			err := tx.rateLimit(fpr.NewContextWithClientAddr(ctx, ""), fpr.LimitMail, accountID)
+			err := tx.rateLimit(fpr.NewContextWithClient(ctx, fpr.Client{}), fpr.LimitMail, accountID)
 			if fpr.ErrorCode(err) == fpr.CodeRateLimited {
 				return nil // counted; no mail
 			}

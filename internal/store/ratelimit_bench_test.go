@@ -48,7 +48,7 @@ func BenchmarkSetHelpful(b *testing.B) {
 			if err := db.CreateReview(fpr.NewContextWithUser(ctx, author), r); err != nil {
 				b.Fatal(err)
 			}
-			vctx := fpr.NewContextWithClientAddr(fpr.NewContextWithUser(ctx, voter), "192.0.2.1")
+			vctx := fpr.NewContextWithClient(fpr.NewContextWithUser(ctx, voter), fpr.Client{Address: "192.0.2.1"})
 			b.ResetTimer()
 			for i := range b.N {
 				if err := db.SetHelpful(vctx, r.ID, i%2 == 0); err != nil {

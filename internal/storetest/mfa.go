@@ -80,7 +80,7 @@ var mfaTests = map[string]func(t *testing.T, s *suite){
 		if ok, err := db.UseRecoveryCode(ctx, u.ID, "h1"); err != nil || ok {
 			t.Fatalf("UseRecoveryCode(old code) = %v, %v; want false", ok, err)
 		}
-		if ok, err := db.UseRecoveryCode(fpr.NewContextWithClientAddr(ctx, "192.0.2.4"), u.ID, "h9"); err != nil || !ok {
+		if ok, err := db.UseRecoveryCode(fpr.NewContextWithClient(ctx, fpr.Client{Address: "192.0.2.4"}), u.ID, "h9"); err != nil || !ok {
 			t.Fatalf("UseRecoveryCode(h9) = %v, %v; want true", ok, err)
 		}
 		// Each change is in the audit log, with the user as actor.

@@ -1009,6 +1009,15 @@ var reviewTests = map[string]func(t *testing.T, s *suite){
 		if len(q) != 1 || q[0].FlagCount != fpr.FlagsToUnpublish+3 {
 			t.Fatalf("flagged queue = %+v, want the review with every flag", q)
 		}
+		// Old enough, but nobody verified their e-mail: throwaway
+		// addresses, so their flags do not count either.
+		for range fpr.FlagsToUnpublish + 1 {
+			u := mustAgedUserVerified(t, db, fpr.RoleMember, false)
+			mustOK(t, "FlagReview(aged, unverified)", db.FlagReview(as(u), &fpr.Flag{ReviewID: r.ID, Reason: fpr.FlagFake}))
+		}
+		if got, err := db.FindReviewByID(as(nil), r.ID); err != nil || got.Status != fpr.StatusPublished {
+			t.Fatalf("after flags by day-old unverified accounts the review is %+v, %v; want still published", got, err)
+		}
 		for range fpr.FlagsToUnpublish - 1 {
 			mustOK(t, "FlagReview(aged)", db.FlagReview(as(mustAgedUser(t, db, fpr.RoleMember)), &fpr.Flag{ReviewID: r.ID, Reason: fpr.FlagFake}))
 		}

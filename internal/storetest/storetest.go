@@ -80,8 +80,13 @@ var seq atomic.Int64
 // mustUser creates a user of role directly in the store.
 func mustUser(t *testing.T, db *store.DB, role fpr.Role) *fpr.User {
 	t.Helper()
+	return mustUserVerified(t, db, role, true)
+}
+
+func mustUserVerified(t *testing.T, db *store.DB, role fpr.Role, verified bool) *fpr.User {
+	t.Helper()
 	n := seq.Add(1)
-	u := &fpr.User{Email: fmt.Sprintf("user%d@example.test", n), DisplayName: fmt.Sprintf("User %d", n), Role: role, EmailVerified: true}
+	u := &fpr.User{Email: fmt.Sprintf("user%d@example.test", n), DisplayName: fmt.Sprintf("User %d", n), Role: role, EmailVerified: verified}
 	if err := db.CreateUser(context.Background(), u, "hash-"+u.Email); err != nil {
 		t.Fatalf("CreateUser(%s): %v", u.Email, err)
 	}
@@ -92,10 +97,16 @@ func mustUser(t *testing.T, db *store.DB, role fpr.Role) *fpr.User {
 // (fpr.FlagCounts): created FlagWeightAge and a minute before db's now.
 func mustAgedUser(t *testing.T, db *store.DB, role fpr.Role) *fpr.User {
 	t.Helper()
+	return mustAgedUserVerified(t, db, role, true)
+}
+
+// mustAgedUserVerified is mustAgedUser with or without a verified e-mail.
+func mustAgedUserVerified(t *testing.T, db *store.DB, role fpr.Role, verified bool) *fpr.User {
+	t.Helper()
 	now := db.Now
 	db.Now = func() time.Time { return now().Add(-fpr.FlagWeightAge - time.Minute) }
 	defer func() { db.Now = now }()
-	return mustUser(t, db, role)
+	return mustUserVerified(t, db, role, verified)
 }
 
 // wantCode fails the test unless err has code want.

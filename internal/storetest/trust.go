@@ -19,7 +19,7 @@ import (
 
 // asFrom is as(u) from client address addr.
 func asFrom(u *fpr.User, addr string) context.Context {
-	return fpr.NewContextWithClientAddr(as(u), addr)
+	return fpr.NewContextWithClient(as(u), fpr.Client{Address: addr})
 }
 
 // products makes n products of one shop, so one user can write n reviews.
@@ -138,7 +138,7 @@ var trustTests = map[string]func(t *testing.T, s *suite){
 		a, b := OpenURL(t, url), OpenURL(t, url)
 		limits := fpr.RateLimits{{Kind: fpr.LimitRegister, Subject: fpr.PerAddress, Count: 3, Window: time.Hour}}
 		a.RateLimits, b.RateLimits = limits, limits
-		ctx := fpr.NewContextWithClientAddr(context.Background(), "203.0.113.5")
+		ctx := fpr.NewContextWithClient(context.Background(), fpr.Client{Address: "203.0.113.5"})
 		for i, db := range []*store.DB{a, b, a} {
 			mustOK(t, fmt.Sprintf("registration %d", i+1), db.CreateUser(ctx, &fpr.User{Email: fmt.Sprintf("r%d@x.test", i), DisplayName: "R"}, "h"))
 		}
@@ -161,7 +161,7 @@ var trustTests = map[string]func(t *testing.T, s *suite){
 			mustOK(t, "RateLimitReached", db.RateLimitReached(ctx, fpr.LimitMail))
 		}
 		mustOK(t, "mail 1", db.RateLimit(ctx, fpr.LimitMail))
-		mustOK(t, "mail 2", db.RateLimitFor(fpr.NewContextWithClientAddr(context.Background(), "192.0.2.8"), fpr.LimitMail, u.ID))
+		mustOK(t, "mail 2", db.RateLimitFor(fpr.NewContextWithClient(context.Background(), fpr.Client{Address: "192.0.2.8"}), fpr.LimitMail, u.ID))
 		wantCode(t, "RateLimitReached at the limit", db.RateLimitReached(ctx, fpr.LimitMail), fpr.CodeRateLimited)
 		wantCode(t, "mail 3", db.RateLimit(ctx, fpr.LimitMail), fpr.CodeRateLimited)
 		// The address alone is at its limit too.
