@@ -5,6 +5,7 @@
 //	go run ./bench                  10,000 products, 200,000 reviews, 3 runs of 8 s
 //	go run ./bench -smoke           tiny sizes, 1 run of 1 s: checks that the harness works
 //	go run ./bench -dir D -keep     seed into (or reuse) folder D and keep it
+//	go run ./bench -backend postgres   the same on a new PostgreSQL database (dropped after)
 //
 // The servers run pinned to one CPU (taskset -c 1, so GOMAXPROCS is 1),
 // wrk on another; floor and FPR runs alternate and the medians are taken.
@@ -33,7 +34,8 @@ import (
 	"syscall"
 	"time"
 
-	_ "modernc.org/sqlite" // the SQLite driver, to read ids and write the floor's table
+	_ "github.com/jackc/pgx/v5/stdlib" // the PostgreSQL driver, to read ids
+	_ "modernc.org/sqlite"             // the SQLite driver, to read ids and write the floor's table
 )
 
 type options struct {
@@ -42,6 +44,7 @@ type options struct {
 	duration                                         time.Duration
 	serverCPU, wrkCPU                                string
 	floorSrc, lua, dir                               string
+	backend, pgURL, pgDB                             string
 	modes                                            []string
 	keep, smoke                                      bool
 }
@@ -72,6 +75,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&o.floorSrc, "floor", "../shared/bench/floor", "source folder of the floor server")
 	fs.StringVar(&o.lua, "lua", "../shared/bench/fpr.lua", "wrk script for FPR")
 	fs.StringVar(&o.dir, "dir", "", "working folder: seeds fpr.db there unless it exists (default: a new temporary folder)")
+	fs.StringVar(&o.backend, "backend", "sqlite", "database FPR runs on: sqlite (a file in the working folder) or postgres (a database on -pg-url's server)")
+	fs.StringVar(&o.pgURL, "pg-url", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "with -backend postgres: a database URL of the server, whose user may create and drop databases")
+	fs.StringVar(&o.pgDB, "pg-db", "", "with -backend postgres: the database to seed, or reuse when it exists (default: a new one, dropped at the end unless -keep)")
 	modes := fs.String("modes", "detail,reviews,page500,post", "figures to measure, from detail, reviews, page500, post")
 	fs.BoolVar(&o.keep, "keep", false, "keep the working folder")
 	fs.BoolVar(&o.smoke, "smoke", false, "tiny sizes, one short run: check that the harness works")
@@ -87,6 +93,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if o.smoke {
 		o.products, o.reviews, o.users, o.farms, o.tokenUsers, o.hot = 40, 2000, 400, 4, 100, 300
 		o.runs, o.conns, o.duration = 1, 4, time.Second
+	}
+	if o.backend != "sqlite" && o.backend != "postgres" {
+		return fmt.Errorf("-backend %q: want sqlite or postgres", o.backend)
+	}
+	if o.pgDB != "" && !pgNameRE.MatchString(o.pgDB) {
+		return fmt.Errorf("-pg-db %q: want lower-case letters, digits and _", o.pgDB)
 	}
 	if o.duration > 8*time.Second {
 		return errors.New("-d: at most 8s a run on a shared machine")
@@ -116,6 +128,8 @@ type bench struct {
 	fprCmd, floorCmd      *exec.Cmd
 	ids, floorIDs, deep   string // wrk id files
 	tokens, db            string
+	dbURL                 string // what fpr seed and fpr serve are given
+	pgCreated             bool   // the PostgreSQL database was made by this run
 	deepPage              int
 	seedTime              time.Duration
 	seeded                bool
@@ -124,7 +138,9 @@ type bench struct {
 	accepted              []float64            // reviews committed per second (post)
 	httpErrs, sockErrs    map[string]int
 	p99                   map[string][]float64
+	cpuPerReq             map[string][]float64 // mode → fpr serve's CPU µs per request of each run
 	fprHWM, fprRSSAtStart string
+	fprRSSAtEnd           [3]string // VmRSS, RssAnon, RssFile after the runs
 }
 
 func (b *bench) logf(format string, args ...any) { fmt.Fprintf(b.out, format+"\n", args...) }
@@ -146,8 +162,19 @@ func (b *bench) setup(ctx context.Context) error {
 	}
 	b.dir = abs
 	b.db = filepath.Join(b.dir, "fpr.db")
+	b.dbURL = "sqlite:" + b.db
 	b.tokens = filepath.Join(b.dir, "tokens.txt")
 	b.logf("working folder %s", b.dir)
+	exists := false
+	if b.o.backend == "postgres" {
+		if exists, err = b.createPostgres(ctx); err != nil {
+			return err
+		}
+	} else if _, err := os.Stat(b.db); err == nil {
+		exists = true
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
 
 	b.logf("building the floor (%s) and fpr", b.o.floorSrc)
 	floorSrc, err := filepath.Abs(b.o.floorSrc)
@@ -161,10 +188,10 @@ func (b *bench) setup(ctx context.Context) error {
 		return fmt.Errorf("build fpr: %w", err)
 	}
 
-	if _, err := os.Stat(b.db); errors.Is(err, os.ErrNotExist) {
+	if !exists {
 		b.logf("seeding %d products, %d reviews, %d users (%d reviews on the deepest product)", b.o.products, b.o.reviews, b.o.users, b.o.hot)
 		start := time.Now()
-		err := runCmd(ctx, "", filepath.Join(b.dir, "fpr"), "seed", "--database", "sqlite:"+b.db,
+		err := runCmd(ctx, "", filepath.Join(b.dir, "fpr"), "seed", "--database", b.dbURL,
 			"--products", strconv.Itoa(b.o.products), "--reviews", strconv.Itoa(b.o.reviews), "--users", strconv.Itoa(b.o.users),
 			"--farms", strconv.Itoa(b.o.farms), "--hot", strconv.Itoa(b.o.hot),
 			"--tokens", b.tokens, "--token-users", strconv.Itoa(b.o.tokenUsers))
@@ -172,10 +199,8 @@ func (b *bench) setup(ctx context.Context) error {
 			return fmt.Errorf("seed: %w", err)
 		}
 		b.seedTime, b.seeded = time.Since(start), true
-	} else if err != nil {
-		return err
 	} else {
-		b.logf("reusing %s", b.db)
+		b.logf("reusing %s", redact(b.dbURL))
 	}
 	if err := b.writeIDs(ctx); err != nil {
 		return err
@@ -190,7 +215,7 @@ func (b *bench) setup(ctx context.Context) error {
 		return err
 	}
 	b.fprURL, b.floorURL = "http://"+fprAddr, "http://"+floorAddr
-	b.fprCmd, err = b.start(ctx, "fpr.log", []string{"FPR_ADDR=" + fprAddr, "FPR_DATABASE_URL=sqlite:" + b.db, "FPR_ENV=development", "FPR_LOG_FORMAT=json",
+	b.fprCmd, err = b.start(ctx, "fpr.log", []string{"FPR_ADDR=" + fprAddr, "FPR_DATABASE_URL=" + b.dbURL, "FPR_ENV=development", "FPR_LOG_FORMAT=json",
 		// Every request comes from 127.0.0.1 and a few thousand members:
 		// the per-address and per-account write limits would answer 429.
 		"FPR_RATE_LIMITS=off"},
@@ -215,7 +240,7 @@ func (b *bench) setup(ctx context.Context) error {
 // writeIDs writes the product ids for FPR and the floor, and the floor's
 // table: FPR's products with integer ids.
 func (b *bench) writeIDs(ctx context.Context) error {
-	src, err := sql.Open("sqlite", "file:"+b.db+"?mode=ro")
+	src, err := b.openSource()
 	if err != nil {
 		return err
 	}
@@ -277,7 +302,7 @@ func (b *bench) writeIDs(ctx context.Context) error {
 // writes that page's path in the form fpr.lua's detail mode appends to
 // /api/v1/products/.
 func (b *bench) writeDeepPage(ctx context.Context) error {
-	src, err := sql.Open("sqlite", "file:"+b.db+"?mode=ro")
+	src, err := b.openSource()
 	if err != nil {
 		return err
 	}
@@ -341,7 +366,7 @@ func (b *bench) wrk(ctx context.Context, target, mode, ids string) (rps, p99 flo
 }
 
 func (b *bench) countReviews(ctx context.Context) (int, error) {
-	src, err := sql.Open("sqlite", "file:"+b.db+"?mode=ro")
+	src, err := b.openSource()
 	if err != nil {
 		return 0, err
 	}
@@ -353,6 +378,7 @@ func (b *bench) countReviews(ctx context.Context) (int, error) {
 
 func (b *bench) measure(ctx context.Context) error {
 	b.results, b.ratios, b.p99 = map[string][]float64{}, map[string][]float64{}, map[string][]float64{}
+	b.cpuPerReq = map[string][]float64{}
 	b.httpErrs, b.sockErrs = map[string]int{}, map[string]int{}
 	for run := 1; run <= b.o.runs; run++ {
 		floor, p99, he, se, err := b.wrk(ctx, b.floorURL, "detail", b.floorIDs)
@@ -374,9 +400,13 @@ func (b *bench) measure(ctx context.Context) error {
 					return err
 				}
 			}
+			cpuBefore := procCPU(b.fprCmd.Process.Pid)
 			rps, p99, he, se, err := b.wrk(ctx, b.fprURL, wrkMode, ids)
 			if err != nil {
 				return err
+			}
+			if n := rps * b.o.duration.Seconds(); n > 0 && cpuBefore >= 0 {
+				b.cpuPerReq[mode] = append(b.cpuPerReq[mode], float64(procCPU(b.fprCmd.Process.Pid)-cpuBefore)/n)
 			}
 			if mode == "post" {
 				after, err := b.countReviews(ctx)
@@ -390,7 +420,9 @@ func (b *bench) measure(ctx context.Context) error {
 			b.logf("run %d: %s %.0f/s (%.3f of the floor)", run, mode, rps, rps/floor)
 		}
 	}
-	b.fprHWM = procStatus(b.fprCmd.Process.Pid, "VmHWM")
+	pid := b.fprCmd.Process.Pid
+	b.fprHWM = procStatus(pid, "VmHWM")
+	b.fprRSSAtEnd = [3]string{procStatus(pid, "VmRSS"), procStatus(pid, "RssAnon"), procStatus(pid, "RssFile")}
 	return b.report()
 }
 
@@ -424,12 +456,12 @@ var labels = map[string]string{
 func (b *bench) report() error {
 	o := b.o
 	b.logf("")
-	b.logf("FPR on SQLite vs the floor: %d products, %d reviews seeded, servers on CPU %s, wrk on CPU %s, %d connections, %d runs of %s (medians)",
-		o.products, o.reviews, o.serverCPU, o.wrkCPU, o.conns, o.runs, o.duration)
+	b.logf("FPR on %s vs the floor (SQLite): %d products, %d reviews seeded, servers on CPU %s, wrk on CPU %s, %d connections, %d runs of %s (medians)",
+		map[string]string{"sqlite": "SQLite", "postgres": "PostgreSQL"}[o.backend], o.products, o.reviews, o.serverCPU, o.wrkCPU, o.conns, o.runs, o.duration)
 	if b.seeded {
 		b.logf("seed time: %s", b.seedTime.Round(time.Millisecond))
 	}
-	b.logf("%-52s %10s %8s %9s %8s", "figure", "req/s", "ratio", "p99 ms", "errors")
+	b.logf("%-52s %10s %8s %9s %8s %10s", "figure", "req/s", "ratio", "p99 ms", "errors", "fpr CPU µs")
 	b.logf("%-52s %10.0f %8s %9.2f %8d", labels["floor"], median(b.results["floor"]), "1", median(b.p99["floor"]), b.httpErrs["floor"]+b.sockErrs["floor"])
 	var problems []string
 	if b.httpErrs["floor"]+b.sockErrs["floor"] > 0 {
@@ -441,7 +473,7 @@ func (b *bench) report() error {
 			label = fmt.Sprintf(label, b.deepPage)
 		}
 		errs := b.httpErrs[mode] + b.sockErrs[mode]
-		b.logf("%-52s %10.0f %8.3f %9.2f %8d", label, median(b.results[mode]), median(b.ratios[mode]), median(b.p99[mode]), errs)
+		b.logf("%-52s %10.0f %8.3f %9.2f %8d %10.0f", label, median(b.results[mode]), median(b.ratios[mode]), median(b.p99[mode]), errs, median(b.cpuPerReq[mode]))
 		if median(b.results[mode]) <= 0 {
 			problems = append(problems, mode+": no requests answered")
 		}
@@ -459,7 +491,8 @@ func (b *bench) report() error {
 			problems = append(problems, "post: no review was committed")
 		}
 	}
-	b.logf("fpr serve memory: VmRSS %s at start, VmHWM %s after the runs", b.fprRSSAtStart, b.fprHWM)
+	b.logf("fpr serve memory: VmRSS %s at start, VmHWM %s (peak) after the runs; then VmRSS %s = RssAnon %s (heap, stacks, SQLite caches) + RssFile %s (the binary's and mapped files' pages)",
+		b.fprRSSAtStart, b.fprHWM, b.fprRSSAtEnd[0], b.fprRSSAtEnd[1], b.fprRSSAtEnd[2])
 	if len(problems) > 0 {
 		return errors.New(strings.Join(problems, "; "))
 	}
@@ -499,6 +532,13 @@ func (b *bench) cleanup() {
 			_ = c.Process.Kill()
 			<-done
 		}
+	}
+	if b.pgCreated && !b.o.keep {
+		if err := b.dropPostgres(); err != nil {
+			b.logf("drop database %s: %v", b.o.pgDB, err)
+		}
+	} else if b.o.backend == "postgres" && b.o.pgDB != "" {
+		b.logf("kept database %s", b.o.pgDB)
 	}
 	if b.temp && !b.o.keep {
 		_ = os.RemoveAll(b.dir)
@@ -582,4 +622,107 @@ func procStatus(pid int, field string) string {
 		}
 	}
 	return "?"
+}
+
+// openSource opens FPR's database for the bench's own reads (ids, the
+// deep page, counts).
+func (b *bench) openSource() (*sql.DB, error) {
+	if b.o.backend == "postgres" {
+		return sql.Open("pgx", b.dbURL)
+	}
+	return sql.Open("sqlite", "file:"+b.db+"?mode=ro")
+}
+
+var pgNameRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+
+// createPostgres makes the bench's database on -pg-url's server, or finds
+// -pg-db there, and sets b.dbURL to it. It reports whether the database
+// existed (and so is reused, seeded: the tokens file must be in the
+// working folder).
+func (b *bench) createPostgres(ctx context.Context) (bool, error) {
+	admin, err := sql.Open("pgx", b.o.pgURL)
+	if err != nil {
+		return false, err
+	}
+	defer func() { _ = admin.Close() }()
+	if b.o.pgDB == "" {
+		b.o.pgDB = fmt.Sprintf("fpr_bench_%d_%d", time.Now().Unix(), os.Getpid())
+	}
+	u, err := url.Parse(b.o.pgURL)
+	if err != nil {
+		return false, fmt.Errorf("-pg-url: %w", err)
+	}
+	u.Path = "/" + b.o.pgDB
+	b.dbURL = u.String()
+	var exists bool
+	if err := admin.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, b.o.pgDB).Scan(&exists); err != nil {
+		return false, fmt.Errorf("postgres at %s: %w", redact(b.o.pgURL), err)
+	}
+	if exists {
+		if _, err := os.Stat(b.tokens); err != nil {
+			return false, fmt.Errorf("database %s exists but %s does not: seed it with this bench's -dir, or drop it: %w", b.o.pgDB, b.tokens, err)
+		}
+		return true, nil
+	}
+	// The name is checked by pgNameRE or made above: safe to quote.
+	if _, err := admin.ExecContext(ctx, `CREATE DATABASE "`+b.o.pgDB+`"`); err != nil {
+		return false, fmt.Errorf("create database %s: %w", b.o.pgDB, err)
+	}
+	b.pgCreated = true
+	b.logf("created database %s", b.o.pgDB)
+	return false, nil
+}
+
+// dropPostgres drops the database this run made (after fpr serve stopped).
+func (b *bench) dropPostgres() error {
+	admin, err := sql.Open("pgx", b.o.pgURL)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = admin.Close() }()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := admin.ExecContext(ctx, `DROP DATABASE IF EXISTS "`+b.o.pgDB+`" WITH (FORCE)`); err != nil {
+		return err
+	}
+	b.logf("dropped database %s", b.o.pgDB)
+	return nil
+}
+
+// redact drops the password of a database URL.
+func redact(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	u.User = url.User(u.User.Username())
+	return u.String()
+}
+
+// procCPU returns the CPU time (user + system) of process pid in
+// microseconds, or -1. Per request it is the figure a loaded machine
+// disturbs least: other processes take the server's CPU away, which
+// lowers requests per second, but not the CPU each request needs (waits
+// for the disk are not in it).
+func procCPU(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return -1
+	}
+	// The fields after the command name, which is in parentheses.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return -1
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return -1
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return -1
+	}
+	// Clock ticks of 1/100 s (USER_HZ on Linux).
+	return (utime + stime) * 10000
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/base32"
 	"encoding/base64"
@@ -12,6 +13,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -37,8 +39,16 @@ func runSeed(ctx context.Context, args []string, getenv func(string) string, std
 	tokensFile := fs.String("tokens", "", "write API tokens of seeded members to this file, one a line (for load tests)")
 	fs.IntVar(&o.Tokens, "token-users", 1000, "with --tokens: how many members get a token")
 	fs.IntVar(&o.Hot, "hot", 0, "reviews of one product, of the total (deep pages for load tests)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the seed to this file (for go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		stopProfile, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("seed: %w", err)
+		}
+		defer stopProfile()
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("seed: unexpected argument %q", fs.Arg(0))
@@ -52,20 +62,10 @@ func runSeed(ctx context.Context, args []string, getenv func(string) string, std
 	if err := cfg.finish(); err != nil {
 		return err
 	}
-	db, err := openDB(ctx, cfg, cfg.newLogger(stderr))
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if has, err := db.HasFarms(ctx); err != nil {
-		return err
-	} else if has {
-		return errors.New("seed: the database already has farms; seed an empty database")
-	}
 	start := time.Now()
-	tokens, err := seed(ctx, db, o)
+	tokens, err := seedDatabase(ctx, cfg, o, stderr)
 	if err != nil {
-		return fmt.Errorf("seed: %w", err)
+		return err
 	}
 	if *tokensFile != "" {
 		// Secrets: readable by the operator only.
@@ -76,6 +76,60 @@ func runSeed(ctx context.Context, args []string, getenv func(string) string, std
 	fmt.Fprintf(stdout, "seeded %d users, %d farms, %d products, %d reviews (seed %d) in %s\n",
 		o.Users, o.Farms, o.Products, o.Reviews, o.Seed, time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// seedDatabase seeds the database of cfg. A SQLite file that does not
+// exist yet is made by store.CreateSQLite (written without a journal under
+// a temporary name, renamed when complete); an existing database (a
+// PostgreSQL one, or a SQLite file already migrated) must have no farms
+// and is loaded in one transaction.
+func seedDatabase(ctx context.Context, cfg Config, o seedOptions, stderr io.Writer) ([]string, error) {
+	if path, ok := strings.CutPrefix(cfg.DatabaseURL, "sqlite:"); ok {
+		var tokens []string
+		err := store.CreateSQLite(ctx, path, store.Options{Logger: cfg.newLogger(stderr)}, func(db *store.DB) error {
+			var err error
+			tokens, err = seed(ctx, db, o)
+			return err
+		})
+		if err == nil {
+			return tokens, nil
+		}
+		if !errors.Is(err, store.ErrDatabaseExists) {
+			return nil, fmt.Errorf("seed: %w", err)
+		}
+	}
+	db, err := openDB(ctx, cfg, cfg.newLogger(stderr))
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	if has, err := db.HasFarms(ctx); err != nil {
+		return nil, err
+	} else if has {
+		return nil, errors.New("seed: the database already has farms; seed an empty database")
+	}
+	tokens, err := seed(ctx, db, o)
+	if err != nil {
+		return nil, fmt.Errorf("seed: %w", err)
+	}
+	return tokens, nil
+}
+
+// startCPUProfile profiles the process into file until the returned
+// function is called.
+func startCPUProfile(file string) (func(), error) {
+	f, err := os.Create(file) //nolint:gosec // G304: the operator names the profile file
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close()
+	}, nil
 }
 
 // seedOptions are the sizes and seed of a synthetic data set.
@@ -319,21 +373,30 @@ func seed(ctx context.Context, db *store.DB, o seedOptions) ([]string, error) {
 			}
 		}
 		n := 0
+		var batch []fpr.Review
 		for _, i := range order {
 			p := products[i]
+			openers := newProductOpeners(p.Name)
 			// counts[i] distinct authors: start + j*step (mod users) with
 			// step coprime to the number of users.
 			start, step := g.pick.IntN(o.Users), coprimeStep(g.pick, o.Users)
+			batch = batch[:0]
 			for j := range counts[i] {
 				r := int(stars[n])
 				t := g.at(g.pick, p.CreatedAt, end.Sub(p.CreatedAt))
-				rv := &fpr.Review{ID: g.id(t), ProductID: p.ID, Author: fpr.Author{ID: users[(start+j*step)%o.Users].ID},
-					Rating: r, Title: pickOne(g.text, seedTitles[r-1]), Body: seedBody(g.text, r, p.Name),
-					Status: status[n], CreatedAt: t, UpdatedAt: t}
-				if err := l.AddReview(rv); err != nil {
+				batch = append(batch, fpr.Review{ID: g.id(t), ProductID: p.ID, Author: fpr.Author{ID: users[(start+j*step)%o.Users].ID},
+					Rating: r, Title: pickOne(g.text, seedTitles[r-1]), Body: openers.body(g.text, r),
+					Status: status[n], CreatedAt: t, UpdatedAt: t})
+				n++
+			}
+			// In the order of the product's indexes (see AddReview).
+			slices.SortFunc(batch, func(a, b fpr.Review) int {
+				return cmp.Or(strings.Compare(string(a.Status), string(b.Status)), strings.Compare(a.ID, b.ID))
+			})
+			for j := range batch {
+				if err := l.AddReview(&batch[j]); err != nil {
 					return err
 				}
-				n++
 			}
 		}
 		// Sessions start now (not in the synthetic year), so the tokens work.
@@ -374,9 +437,27 @@ func gcd(a, b int) int {
 	return a
 }
 
-// seedBody writes a short review of product with the tone of stars.
-func seedBody(r *rand.Rand, stars int, product string) string {
-	return fmt.Sprintf(pickOne(r, seedOpeners[stars-1]), strings.ToLower(product)) + " " + pickOne(r, seedDetails[stars-1])
+// productOpeners holds the opening sentences of reviews of one product, made
+// once per product rather than once per review.
+type productOpeners struct {
+	product string
+	made    [5][]string
+}
+
+func newProductOpeners(product string) *productOpeners {
+	return &productOpeners{product: strings.ToLower(product)}
+}
+
+// body writes a short review of the product with the tone of stars.
+func (o *productOpeners) body(r *rand.Rand, stars int) string {
+	made := o.made[stars-1]
+	if made == nil {
+		for _, f := range seedOpeners[stars-1] {
+			made = append(made, fmt.Sprintf(f, o.product))
+		}
+		o.made[stars-1] = made
+	}
+	return pickOne(r, made) + " " + pickOne(r, seedDetails[stars-1])
 }
 
 type seedKind struct {

@@ -272,3 +272,121 @@ func TestSeed_TokensAuthenticateMembers(t *testing.T) {
 		t.Errorf("seed with 9 token users of 8 members = %v, want a refusal", err)
 	}
 }
+
+// TestSeed_NewFileAndInPlaceAgree seeds a new SQLite file (the fast path:
+// no journal, a temporary name, renamed at the end), an existing migrated
+// file (one transaction in place) and a PostgreSQL database (COPY), and
+// checks all three hold the same rows, with summaries equal to recounts and
+// every index and foreign key of the schema.
+func TestSeed_NewFileAndInPlaceAgree(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	args := []string{"seed", "--farms", "3", "--products", "40", "--users", "60", "--reviews", "1500", "--hot", "50", "--seed", "3"}
+	fresh, inPlace := filepath.Join(dir, "fresh.db"), filepath.Join(dir, "in-place.db")
+	if _, errOut, err := runFPR(t, fresh, "", args...); err != nil {
+		t.Fatalf("seed a new file: %v\n%s", err, errOut)
+	}
+	if _, errOut, err := runFPR(t, inPlace, "", "migrate"); err != nil {
+		t.Fatalf("migrate: %v\n%s", err, errOut)
+	}
+	if _, errOut, err := runFPR(t, inPlace, "", args...); err != nil {
+		t.Fatalf("seed a migrated file: %v\n%s", err, errOut)
+	}
+	if _, err := os.Stat(fresh + ".loading"); !os.IsNotExist(err) {
+		t.Errorf("the temporary file is left: %v", err)
+	}
+	a, b := openRaw(t, fresh), openRaw(t, inPlace)
+	if da, db := digest(t, a), digest(t, b); da != db {
+		t.Errorf("a new file and a migrated one seeded alike differ: %s vs %s", da, db)
+	}
+	schema := func(db *sql.DB) string {
+		h := sha256.New()
+		digestRows(t, db, `SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_stat%' ORDER BY type, name`, h)
+		return hex.EncodeToString(h.Sum(nil))
+	}
+	if sa, sb := schema(a), schema(b); sa != sb {
+		t.Errorf("the seeded new file's schema differs from a migrated one's")
+	}
+	for _, raw := range []*sql.DB{a, b} {
+		mustConsistentSummaries(t, raw)
+		var mode, integrity string
+		if err := raw.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := raw.QueryRow(`PRAGMA integrity_check`).Scan(&integrity); err != nil {
+			t.Fatal(err)
+		}
+		var orphans int
+		if err := raw.QueryRow(`SELECT COUNT(*) FROM pragma_foreign_key_check`).Scan(&orphans); err != nil {
+			t.Fatal(err)
+		}
+		if mode != "wal" || integrity != "ok" || orphans != 0 {
+			t.Errorf("journal_mode %s, integrity %s, %d foreign key violations; want wal, ok, 0", mode, integrity, orphans)
+		}
+	}
+	var farmsOff int
+	if err := a.QueryRow(`SELECT COUNT(*) FROM farms f WHERE rating_count <> (SELECT COALESCE(SUM(rating_count), 0) FROM products p WHERE p.farm_id = f.id)
+		OR product_count <> (SELECT COUNT(*) FROM products p WHERE p.farm_id = f.id)`).Scan(&farmsOff); err != nil {
+		t.Fatal(err)
+	}
+	if farmsOff != 0 {
+		t.Errorf("%d farms' summaries disagree with their products", farmsOff)
+	}
+
+	t.Run("Postgres", func(t *testing.T) {
+		pgURL := storetest.FreshPostgresURL(t)
+		env := map[string]string{"FPR_DATABASE_URL": pgURL, "FPR_LOG_FORMAT": "text"}
+		var out, errOut bytes.Buffer
+		if err := run(context.Background(), args, func(k string) string { return env[k] }, strings.NewReader(""), &out, &errOut); err != nil {
+			t.Fatalf("seed: %v\n%s", err, errOut.String())
+		}
+		pg, err := sql.Open("pgx", pgURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = pg.Close() })
+		if dp, da := digest(t, pg), digest(t, a); dp != da {
+			t.Errorf("PostgreSQL and SQLite seeded alike differ: %s vs %s", dp, da)
+		}
+		var bad int
+		if err := pg.QueryRow(`SELECT COUNT(*) FROM products p WHERE
+			rating_count <> (SELECT COUNT(*) FROM reviews r WHERE r.product_id = p.id AND r.status = 'published' AND NOT r.probe)
+			OR rating_sum <> (SELECT COALESCE(SUM(rating), 0) FROM reviews r WHERE r.product_id = p.id AND r.status = 'published' AND NOT r.probe)
+			OR rating_5 <> (SELECT COUNT(*) FROM reviews r WHERE r.product_id = p.id AND r.status = 'published' AND NOT r.probe AND r.rating = 5)
+			OR rating_1 + rating_2 + rating_3 + rating_4 + rating_5 <> rating_count
+			OR search IS NULL`).Scan(&bad); err != nil {
+			t.Fatal(err)
+		}
+		if bad != 0 {
+			t.Errorf("%d products have a summary or search entry that disagrees with their reviews", bad)
+		}
+		// The indexes and foreign keys dropped for the load are back:
+		// the same as a database only migrated.
+		empty := storetest.FreshPostgresURL(t)
+		storetest.OpenURL(t, empty)
+		pe, err := sql.Open("pgx", empty)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = pe.Close() })
+		objects := func(db *sql.DB) string {
+			h := sha256.New()
+			digestRows(t, db, `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname`, h)
+			digestRows(t, db, `SELECT conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint WHERE connamespace = 'public'::regnamespace ORDER BY conname`, h)
+			return hex.EncodeToString(h.Sum(nil))
+		}
+		if objects(pg) != objects(pe) {
+			t.Errorf("the seeded database's indexes or constraints differ from a migrated one's")
+		}
+		// And through the store: the summary of the product with the most
+		// reviews equals its recount.
+		db := storetest.OpenURL(t, pgURL)
+		var hot string
+		if err := pg.QueryRow(`SELECT id FROM products ORDER BY rating_count DESC, id LIMIT 1`).Scan(&hot); err != nil {
+			t.Fatal(err)
+		}
+		if got := storetest.CheckSummary(t, db, hot); got.Count < 50 {
+			t.Errorf("the hot product has %d published reviews, want at least 50", got.Count)
+		}
+	})
+}

@@ -3,7 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -22,10 +25,34 @@ type Loader struct {
 	// products and farms are set when products or farms were added, so
 	// their search entries and the farms' summaries are written at the end.
 	products, farms bool
+	// copyConn is the connection of tx on PostgreSQL: rows are written by
+	// COPY on it (in tx), not by INSERTs.
+	copyConn *sql.Conn
+}
+
+// copyRows is the rows per COPY on PostgreSQL: one round trip (and one
+// buffer of values) per 5,000 rows.
+const copyRows = 5000
+
+// inConnTx runs fn in a write transaction on conn and commits when it
+// returns nil.
+func (db *DB) inConnTx(ctx context.Context, conn *sql.Conn, fn func(tx *Tx) error) error {
+	stx, err := conn.BeginTx(ctx, db.dialect.txOptions(true))
+	if err != nil {
+		return db.dialect.translate(err)
+	}
+	tx := &Tx{Tx: stx, db: db, now: db.txNow()}
+	defer func() { _ = tx.Rollback() }() // a no-op after Commit
+	if err := fn(tx); err != nil {
+		return db.dialect.translate(err)
+	}
+	return db.dialect.translate(tx.Commit())
 }
 
 // bulkTable buffers the rows of one INSERT.
 type bulkTable struct {
+	name   string
+	cols   []string
 	prefix string // INSERT INTO t (cols) VALUES
 	ncols  int
 	batch  int // rows per statement
@@ -47,18 +74,32 @@ var bulkColumns = map[string][]string{
 // it flushes the buffered rows, writes the search entries of the added
 // products, and commits. Nothing is written when fn fails.
 func (db *DB) Load(ctx context.Context, fn func(l *Loader) error) error {
-	// Before BEGIN: SQLite decides where statement journals go when the
-	// transaction starts. (The write pool has one connection on SQLite.)
-	if err := db.dialect.bulkCache(ctx, db.write, true); err != nil {
-		return fmt.Errorf("bulk load: %w", err)
+	// Its own transaction, on a connection of its own: a bulk load is no
+	// operation to batch, and on PostgreSQL it writes its rows by COPY on
+	// the transaction's connection. (On SQLite it is the write pool's one
+	// connection.)
+	conn, err := db.write.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("bulk load: %w", db.dialect.translate(err))
 	}
-	// Its own transaction: a bulk load is no operation to batch.
-	err := db.inOwnTx(ctx, true, func(tx *Tx) error {
+	defer conn.Close()
+	// Before BEGIN: SQLite decides where statement journals go when the
+	// transaction starts. A database made by CreateSQLite has its
+	// settings from the start.
+	if !db.loading {
+		if err := db.dialect.bulkCache(ctx, conn, true); err != nil {
+			return fmt.Errorf("bulk load: %w", err)
+		}
+	}
+	err = db.inConnTx(ctx, conn, func(tx *Tx) error {
 		l := &Loader{tx: tx, ctx: ctx, tables: map[string]*bulkTable{}}
+		if db.dialect.name() == "postgres" {
+			l.copyConn = conn
+		}
 		if err := db.dialect.unboundStatements(ctx, tx); err != nil {
 			return err
 		}
-		rebuild, err := db.dialect.bulkDropIndexes(ctx, tx, "reviews")
+		rebuild, err := db.dialect.bulkDropIndexes(ctx, tx, "reviews", "product_id")
 		if err != nil {
 			return err
 		}
@@ -66,7 +107,7 @@ func (db *DB) Load(ctx context.Context, fn func(l *Loader) error) error {
 			return err
 		}
 		// Parents before children, for the foreign keys.
-		for _, t := range []string{"users", "farms", "products", "reviews", "review_replies", "sessions"} {
+		for _, t := range bulkTables {
 			if err := l.flush(t); err != nil {
 				return err
 			}
@@ -87,14 +128,19 @@ func (db *DB) Load(ctx context.Context, fn func(l *Loader) error) error {
 			}
 		}
 		if l.products {
-			return db.dialect.indexProducts(ctx, tx, "1=1")
+			if err := db.dialect.indexProducts(ctx, tx, "1=1"); err != nil {
+				return err
+			}
 		}
-		return nil
+		return db.dialect.bulkAnalyze(ctx, tx, bulkTables)
 	})
 	// The write connection is pooled: give its cache back, after the
-	// commit (or rollback), so the dirty pages are written first.
-	if cerr := db.dialect.bulkCache(context.WithoutCancel(ctx), db.write, false); cerr != nil && err == nil {
-		err = cerr
+	// commit (or rollback), so the dirty pages are written first. (A
+	// loading database's connection is closed after the load instead.)
+	if !db.loading {
+		if cerr := db.dialect.bulkCache(context.WithoutCancel(ctx), conn, false); cerr != nil && err == nil {
+			err = cerr
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("bulk load: %w", err)
@@ -102,18 +148,36 @@ func (db *DB) Load(ctx context.Context, fn func(l *Loader) error) error {
 	return nil
 }
 
+// bulkRows is the number of rows per INSERT of a bulk load. Without a
+// journal (CreateSQLite) SQLite keeps no statement journal either, so a
+// multi-row INSERT saves the per-statement work of every row but one.
+func (db *DB) bulkRows() int {
+	if db.loading {
+		return loadingRows
+	}
+	return db.dialect.bulkRows()
+}
+
+// loadingRows is the rows per INSERT into a loading database: 11 columns
+// of reviews times 64 stays far under SQLite's 32766 bind values.
+const loadingRows = 64
+
 // add buffers one row of table, writing a full batch.
 func (l *Loader) add(table string, values ...any) error {
 	t := l.tables[table]
 	if t == nil {
 		cols := bulkColumns[table]
-		t = &bulkTable{prefix: `INSERT INTO ` + table + ` (` + strings.Join(cols, ", ") + `) VALUES `,
-			ncols: len(cols), batch: l.tx.db.dialect.bulkRows()}
-		stmt, err := l.tx.PrepareContext(l.ctx, t.sql(l.tx.db.dialect, t.batch))
-		if err != nil {
-			return fmt.Errorf("bulk %s: %w", table, err)
+		t = &bulkTable{name: table, cols: cols, prefix: `INSERT INTO ` + table + ` (` + strings.Join(cols, ", ") + `) VALUES `,
+			ncols: len(cols), batch: l.tx.db.bulkRows()}
+		if l.copyConn != nil {
+			t.batch = copyRows
+		} else {
+			stmt, err := l.tx.PrepareContext(l.ctx, t.sql(l.tx.db.dialect, t.batch))
+			if err != nil {
+				return fmt.Errorf("bulk %s: %w", table, err)
+			}
+			t.stmt = stmt
 		}
-		t.stmt = stmt
 		l.tables[table] = t
 	}
 	if len(values) != t.ncols {
@@ -127,6 +191,9 @@ func (l *Loader) add(table string, values ...any) error {
 	}
 	t.buf = append(t.buf, values...)
 	if len(t.buf) == t.batch*t.ncols {
+		if l.copyConn != nil {
+			return l.flush(table)
+		}
 		if _, err := t.stmt.ExecContext(l.ctx, t.buf...); err != nil {
 			return fmt.Errorf("bulk %s: %w", table, err)
 		}
@@ -134,6 +201,9 @@ func (l *Loader) add(table string, values ...any) error {
 	}
 	return nil
 }
+
+// bulkTables are the tables the loader writes, parents before children.
+var bulkTables = []string{"users", "farms", "products", "reviews", "review_replies", "sessions"}
 
 // bulkParents lists the tables each table's foreign keys point to.
 var bulkParents = map[string][]string{
@@ -148,6 +218,13 @@ var bulkParents = map[string][]string{
 func (l *Loader) flush(table string) error {
 	t := l.tables[table]
 	if t == nil || len(t.buf) == 0 {
+		return nil
+	}
+	if l.copyConn != nil {
+		if err := copyIn(l.ctx, l.copyConn, t); err != nil {
+			return fmt.Errorf("bulk %s: %w", table, err)
+		}
+		t.buf = t.buf[:0]
 		return nil
 	}
 	if _, err := l.tx.ExecContext(l.ctx, t.sql(l.tx.db.dialect, len(t.buf)/t.ncols), t.buf...); err != nil {
@@ -208,7 +285,12 @@ func (l *Loader) AddProduct(p *fpr.Product) error {
 		r.Count, r.Sum, h[0], h[1], h[2], h[3], h[4], r.BayesianAverage())
 }
 
-// AddReview adds r as given (ID, status, times, helpful count).
+// AddReview adds r as given (ID, status, times, helpful count). Reviews
+// are best added product by product, in product ID order, and each
+// product's in (status, ID) order: the indexes led by the product then
+// grow at their end and are kept during the load, and a page of a
+// product's reviews is in a few neighbouring pages of the table. Any
+// order gives the same database.
 func (l *Loader) AddReview(r *fpr.Review) error {
 	return l.add("reviews", r.ID, r.ProductID, r.Author.ID, r.Rating, r.Title, r.Body, string(r.Status), r.HelpfulCount, r.Probe,
 		micros(r.CreatedAt), micros(r.UpdatedAt))
@@ -228,7 +310,7 @@ func (l *Loader) AddSession(tokenHash, userID string, kind fpr.SessionKind, crea
 // RecountRatings writes what has been added so far and rebuilds every
 // product's rating summary from its reviews.
 func (l *Loader) RecountRatings() error {
-	for _, t := range []string{"users", "farms", "products", "reviews", "review_replies", "sessions"} {
+	for _, t := range bulkTables {
 		if err := l.flush(t); err != nil {
 			return err
 		}
@@ -254,4 +336,108 @@ func (db *DB) HasFarms(ctx context.Context) (bool, error) {
 		return false, fmt.Errorf("has farms: %w", err)
 	}
 	return n > 0, nil
+}
+
+// ErrDatabaseExists is returned by CreateSQLite when its file exists.
+var ErrDatabaseExists = errors.New("the database file exists")
+
+// CreateSQLite makes a new SQLite database at path, migrated, and runs fn
+// on it to fill it (with Load), much faster than on a database in use:
+//
+//   - fn writes a temporary file next to path (path + ".loading"), renamed
+//     to path only after everything is written and synced, so a killed or
+//     failed load leaves no database, never half of one;
+//   - that file has no journal (journal_mode=OFF, synchronous=OFF) and one
+//     connection holding it exclusively, with 1 GiB of page cache and its
+//     temporary data in memory: nothing reads it while it loads, and a
+//     crash loses only a file that is thrown away. Without a journal there
+//     is no statement journal either, so Load writes multi-row INSERTs.
+//
+// At the end the file is switched to WAL (the mode openSQLite uses) and
+// synced before the rename, and the folder after it. It returns
+// ErrDatabaseExists, and writes nothing, when path exists.
+func CreateSQLite(ctx context.Context, path string, opt Options, fn func(db *DB) error) (err error) {
+	if _, err := os.Lstat(path); err == nil {
+		return fmt.Errorf("create %s: %w", path, ErrDatabaseExists)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	tmp := path + ".loading"
+	removeTmp := func() error {
+		var errs []error
+		for _, f := range []string{tmp, tmp + "-wal", tmp + "-shm", tmp + "-journal"} {
+			if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+				errs = append(errs, err)
+			}
+		}
+		return errors.Join(errs...)
+	}
+	// A file left by a load that was killed.
+	if err := removeTmp(); err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = removeTmp()
+		}
+	}()
+
+	// Migrate on the usual settings, which also make the folder.
+	mdb, err := Open(ctx, "sqlite:"+tmp, opt)
+	if err != nil {
+		return err
+	}
+	if _, err := mdb.Migrate(ctx); err != nil {
+		_ = mdb.Close()
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if err := mdb.Close(); err != nil {
+		return err
+	}
+
+	conn, err := openSQLiteLoading(tmp)
+	if err != nil {
+		return err
+	}
+	db := newDB(opt)
+	db.dialect, db.read, db.write, db.loading = sqliteDialect{}, conn, conn, true
+	db.rstmts = newStmtCache(conn)
+	db.wstmts = db.rstmts
+	if err := fn(db); err != nil {
+		_ = conn.Close()
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, "PRAGMA journal_mode = WAL"); err != nil {
+		_ = conn.Close()
+		return fmt.Errorf("create %s: journal: %w", path, err)
+	}
+	db.rstmts.close()
+	if err := conn.Close(); err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	if err := syncPath(tmp); err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	// Not over a database that appeared meanwhile (os.Rename would
+	// replace it): link fails when path exists.
+	if err := os.Link(tmp, path); err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	if err := os.Remove(tmp); err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	if err := syncPath(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	return nil
+}
+
+// syncPath flushes a file's or a folder's contents to the disk.
+func syncPath(name string) error {
+	f, err := os.Open(name) //nolint:gosec // G304: the operator's database file and its folder
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	return errors.Join(err, f.Close())
 }

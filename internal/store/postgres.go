@@ -13,8 +13,9 @@ import (
 	"unicode"
 
 	"github.com/fpr-team/fpr"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/jackc/pgx/v5/stdlib" // also registers the "pgx" driver
 )
 
 type postgresDialect struct{}
@@ -275,10 +276,105 @@ func (postgresDialect) bulkVar(i int) string { return "$" + strconv.Itoa(i) }
 // bulkCache has nothing to do on PostgreSQL, whose cache is the server's.
 func (postgresDialect) bulkCache(context.Context, execer, bool) error { return nil }
 
-// bulkDropIndexes keeps the indexes on PostgreSQL: dropping them would
-// block every other instance's queries on the table until the load ends.
-func (postgresDialect) bulkDropIndexes(context.Context, *Tx, string) ([]string, error) {
-	return nil, nil
+// bulkDropIndexes drops table's indexes that are neither unique (those of
+// constraints) nor led by keepLead, and its foreign keys, returning their
+// definitions: building
+// an index from millions of rows at the end sorts once (with the
+// maintenance_work_mem set here for the transaction), while keeping it
+// means a random insert per row. Other instances' queries on table wait
+// until the load commits (DROP INDEX locks the table): loads are for
+// empty databases (fpr seed, the demo).
+func (postgresDialect) bulkDropIndexes(ctx context.Context, tx *Tx, table, keepLead string) ([]string, error) {
+	if _, err := tx.ExecContext(ctx, "SET LOCAL maintenance_work_mem = '256MB'"); err != nil {
+		return nil, fmt.Errorf("bulk settings: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT i.relname, pg_get_indexdef(i.oid)
+		FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+		WHERE t.relname = $1 AND t.relnamespace = current_schema()::regnamespace AND NOT x.indisunique
+		AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = t.oid AND a.attnum = x.indkey[0] AND a.attname = $2)
+		ORDER BY i.relname`, table, keepLead)
+	if err != nil {
+		return nil, fmt.Errorf("list indexes of %s: %w", table, err)
+	}
+	defer rows.Close()
+	var names, creates []string
+	for rows.Next() {
+		var name, create string
+		if err := rows.Scan(&name, &create); err != nil {
+			return nil, fmt.Errorf("list indexes of %s: %w", table, err)
+		}
+		names, creates = append(names, name), append(creates, create)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list indexes of %s: %w", table, err)
+	}
+	for _, name := range names {
+		if _, err := tx.ExecContext(ctx, `DROP INDEX "`+strings.ReplaceAll(name, `"`, `""`)+`"`); err != nil {
+			return nil, fmt.Errorf("drop index %s: %w", name, err)
+		}
+	}
+	// The foreign keys too: checked per row, each check locks the parent
+	// row (FOR KEY SHARE), many times the cost of the row's insert; added
+	// back at the end, a key is checked for all rows by one join.
+	fks, err := tx.QueryContext(ctx, `SELECT c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
+		WHERE t.relname = $1 AND t.relnamespace = current_schema()::regnamespace AND c.contype = 'f' ORDER BY c.conname`, table)
+	if err != nil {
+		return nil, fmt.Errorf("list foreign keys of %s: %w", table, err)
+	}
+	defer fks.Close()
+	quote := func(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
+	names = names[:0]
+	for fks.Next() {
+		var name, def string
+		if err := fks.Scan(&name, &def); err != nil {
+			return nil, fmt.Errorf("list foreign keys of %s: %w", table, err)
+		}
+		names = append(names, name)
+		creates = append(creates, `ALTER TABLE `+quote(table)+` ADD CONSTRAINT `+quote(name)+` `+def)
+	}
+	if err := fks.Err(); err != nil {
+		return nil, fmt.Errorf("list foreign keys of %s: %w", table, err)
+	}
+	for _, name := range names {
+		if _, err := tx.ExecContext(ctx, `ALTER TABLE `+quote(table)+` DROP CONSTRAINT `+quote(name)); err != nil {
+			return nil, fmt.Errorf("drop foreign key %s: %w", name, err)
+		}
+	}
+	return creates, nil
+}
+
+// bulkAnalyze runs ANALYZE on tables: with no statistics on a table of
+// millions of rows just loaded (autovacuum gets to it minutes later), the
+// planner guesses, and may walk the primary key of reviews for a
+// product's page instead of the product's index.
+func (postgresDialect) bulkAnalyze(ctx context.Context, tx *Tx, tables []string) error {
+	if _, err := tx.ExecContext(ctx, `ANALYZE `+strings.Join(tables, ", ")); err != nil {
+		return fmt.Errorf("analyze: %w", err)
+	}
+	return nil
+}
+
+// copyIn writes t's buffered rows by COPY on conn (pgx, in the
+// transaction open on it).
+func copyIn(ctx context.Context, conn *sql.Conn, t *bulkTable) error {
+	rows := make([][]any, 0, len(t.buf)/t.ncols)
+	for i := 0; i < len(t.buf); i += t.ncols {
+		rows = append(rows, t.buf[i:i+t.ncols])
+	}
+	return conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("copy: not a pgx connection (%T)", dc)
+		}
+		n, err := c.Conn().CopyFrom(ctx, pgx.Identifier{t.name}, t.cols, pgx.CopyFromRows(rows))
+		if err != nil {
+			return err
+		}
+		if int(n) != len(rows) {
+			return fmt.Errorf("copy: %d of %d rows written", n, len(rows))
+		}
+		return nil
+	})
 }
 
 // bulkRows on PostgreSQL: one round trip per 500 rows, keeping a statement

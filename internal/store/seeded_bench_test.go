@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -154,6 +155,40 @@ func BenchmarkSeeded_CreateReview(b *testing.B) {
 		b.StartTimer()
 		r := &fpr.Review{ProductID: p.ID, Rating: 4, Title: "Bench", Body: "A review body of modest length."}
 		if err := db.CreateReview(fpr.NewContextWithUser(ctx, u), r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSeeded_ReviewsPageAnyProduct reads page 1 (newest, limit 20) of
+// a different product each time, in a fixed pseudo-random order, as the
+// load test does: unlike the most reviewed product's pages, these are
+// mostly not in any cache, so it shows what the size of the database
+// costs.
+func BenchmarkSeeded_ReviewsPageAnyProduct(b *testing.B) {
+	db, _ := openSeeded(b)
+	ctx := context.Background()
+	var ids []string
+	f := fpr.ProductFilter{Page: fpr.Page{Limit: 100}}
+	for {
+		ps, next, err := db.FindProducts(ctx, f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, p := range ps {
+			ids = append(ids, p.ID)
+		}
+		if next == "" {
+			break
+		}
+		f.Cursor = next
+	}
+	rand.New(rand.NewPCG(1, 2)).Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+	i := 0
+	for b.Loop() {
+		id := ids[i%len(ids)]
+		i++
+		if _, _, err := db.FindReviews(ctx, fpr.ReviewFilter{ProductID: &id, Sort: fpr.ReviewSortNewest, Page: fpr.Page{Limit: 20}}); err != nil {
 			b.Fatal(err)
 		}
 	}

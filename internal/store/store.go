@@ -60,6 +60,9 @@ type DB struct {
 	// rstmts and wstmts keep the prepared statements of the read and
 	// write pools (SQLite only; nil on PostgreSQL). See stmtcache.go.
 	rstmts, wstmts *stmtCache
+	// loading is set on a database made by CreateSQLite: one connection
+	// to a new file no one else reads, with no journal (bulk.go).
+	loading bool
 }
 
 // Options configure Open.
@@ -78,19 +81,7 @@ type Options struct {
 // Open connects to the database named by url: "sqlite:PATH" or
 // "postgres://…". It does not migrate; call Migrate.
 func Open(ctx context.Context, url string, opt Options) (*DB, error) {
-	db := &DB{
-		log:        opt.Logger,
-		Now:        func() time.Time { return time.Now().UTC() },
-		NewID:      fpr.NewID,
-		Moderation: opt.Moderation,
-		RateLimits: opt.RateLimits,
-	}
-	if db.log == nil {
-		db.log = slog.New(slog.DiscardHandler)
-	}
-	if db.Moderation == "" {
-		db.Moderation = fpr.ModerationPost
-	}
+	db := newDB(opt)
 	var err error
 	switch {
 	case strings.HasPrefix(url, "sqlite:"):
@@ -117,6 +108,24 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 		}
 	}
 	return db, nil
+}
+
+// newDB returns a DB with opt's settings and no pools yet.
+func newDB(opt Options) *DB {
+	db := &DB{
+		log:        opt.Logger,
+		Now:        func() time.Time { return time.Now().UTC() },
+		NewID:      fpr.NewID,
+		Moderation: opt.Moderation,
+		RateLimits: opt.RateLimits,
+	}
+	if db.log == nil {
+		db.log = slog.New(slog.DiscardHandler)
+	}
+	if db.Moderation == "" {
+		db.Moderation = fpr.ModerationPost
+	}
+	return db
 }
 
 // ConfigureOnce runs fn on db the first time it is called and never
@@ -336,16 +345,20 @@ type dialect interface {
 	// bulkRows is the number of rows per bulk INSERT statement.
 	bulkRows() int
 	// bulkCache sets the write connection's page cache for a bulk load
-	// (on) and back to the default (off), through ex (a *Tx or the write
+	// (on) and back to the default (off), through ex (the load's connection of the write
 	// pool, which has one connection on SQLite).
 	bulkCache(ctx context.Context, ex execer, on bool) error
 	// bulkDropIndexes drops the secondary indexes of table that a bulk
 	// load is better off building at the end, and returns the statements
-	// that build them again (none when the dialect keeps them).
-	bulkDropIndexes(ctx context.Context, tx *Tx, table string) ([]string, error)
+	// that build them again (none when the dialect keeps them). Indexes
+	// whose first column is keepLead are kept.
+	bulkDropIndexes(ctx context.Context, tx *Tx, table, keepLead string) ([]string, error)
+	// bulkAnalyze gathers the planner's statistics of tables after a
+	// bulk load.
+	bulkAnalyze(ctx context.Context, tx *Tx, tables []string) error
 }
 
-// execer runs a statement: a *Tx or a *sql.DB.
+// execer runs a statement: a *Tx, a *sql.Conn or a *sql.DB.
 type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
