@@ -39,7 +39,9 @@ func SafeNext(next string) string {
 	if u.Fragment != "" {
 		out += "#" + u.EscapedFragment()
 	}
-	if strings.HasPrefix(out, "//") || strings.ContainsRune(out, '\\') {
+	// Re-encoding may lengthen it (each '"' becomes "%22"); what is
+	// returned must pass SafeNext again, unchanged.
+	if len(out) > MaxNextLength || strings.HasPrefix(out, "//") || strings.ContainsRune(out, '\\') {
 		return "/"
 	}
 	return out
