@@ -280,13 +280,17 @@ func (c Config) LogValue() slog.Value {
 func redact(raw string) string { return fpr.RedactURL(raw) }
 
 // newLogger builds the program's one logger: text in development, JSON
-// elsewhere, with release and env on every line.
+// elsewhere, with release and env on every line. On an ops.LogBuffer,
+// warnings and errors are written at once.
 func (c *Config) newLogger(w io.Writer) *slog.Logger {
 	var h slog.Handler
 	if c.LogFormat == "json" {
 		h = slog.NewJSONHandler(w, nil)
 	} else {
 		h = slog.NewTextHandler(w, nil)
+	}
+	if lb, ok := w.(*ops.LogBuffer); ok {
+		h = lb.Handler(h)
 	}
 	return slog.New(ops.ContextHandler{Handler: h}).With("release", c.Release, "env", c.Env)
 }

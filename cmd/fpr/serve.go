@@ -8,11 +8,16 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/fpr-team/fpr"
 	"github.com/fpr-team/fpr/internal/app"
+	"github.com/fpr-team/fpr/internal/ops"
 	"github.com/fpr-team/fpr/internal/store"
 )
+
+// logFlushInterval is the longest a routine log line waits to be written.
+const logFlushInterval = 100 * time.Millisecond
 
 // runServe runs the web site and API until ctx is cancelled.
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -28,7 +33,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := cfg.finish(); err != nil {
 		return err
 	}
-	log := cfg.newLogger(stderr)
+	// One line a request: written in batches (ops.LogBuffer), errors at
+	// once, the rest when serving ends.
+	lines := ops.NewLogBuffer(stderr, logFlushInterval)
+	defer func() { _ = lines.Close() }()
+	log := cfg.newLogger(lines)
 	log.Info("starting", "config", cfg)
 
 	a, err := app.New(ctx, cfg.appConfig(log))
@@ -54,6 +63,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return errors.Join(err, closeApp())
 	}
 	log.Info("serving", "url", a.Server.URL(), "base_url", cfg.BaseURL)
+	// The startup lines (migrations applied, the release) come before the
+	// line that says the site is up, for whoever waits for it.
+	_ = lines.Flush()
 	fmt.Fprintf(stdout, "FPR is serving at %s\n", a.Server.URL())
 
 	<-ctx.Done()

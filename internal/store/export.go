@@ -46,7 +46,7 @@ func (tx *Tx) queryEach(ctx context.Context, query string, args []any, scan func
 
 func (tx *Tx) exportRows(ctx context.Context, userID string, out *fpr.AccountExport) error {
 	id := []any{userID}
-	if err := tx.queryEach(ctx, reviewSelect+` WHERE r.author_id = $1 ORDER BY r.id`, id, func(row interface{ Scan(...any) error }) error {
+	if err := tx.queryEach(ctx, tx.reviewSelect()+` WHERE r.author_id = $1 ORDER BY r.id`, id, func(row interface{ Scan(...any) error }) error {
 		r, err := scanReview(row)
 		if err == nil {
 			out.Reviews = append(out.Reviews, r)

@@ -277,7 +277,7 @@ func (db *DB) FindFarmReviews(ctx context.Context, f fpr.FarmReviewFilter) ([]*f
 		return nil, "", err
 	}
 	args := []any{actor.ID}
-	q := `SELECT ` + reviewColumns + `, p.name, f.id, f.name FROM ` + reviewJoins + `
+	q := `SELECT ` + reviewColumns + `, p.name, f.id, f.name FROM ` + db.dialect.reviewJoins() + `
 		JOIN products p ON p.id = r.product_id JOIN farms f ON f.id = p.farm_id
 		WHERE f.owner_id = $1 AND r.status = 'published' AND r.probe = FALSE`
 	if f.Unanswered {

@@ -62,7 +62,7 @@ func (db *DB) FindModerationQueue(ctx context.Context, f fpr.ModerationFilter) (
 		args := []any{f.Limit + 1}
 		urgent := `CASE WHEN EXISTS (SELECT 1 FROM review_flags fs WHERE fs.review_id = r.id AND fs.resolved = FALSE
 			AND fs.reason = 'food_safety') THEN 0 ELSE 1 END`
-		q := `SELECT ` + reviewColumns + `, p.name, ` + urgent + ` FROM ` + reviewJoins + ` JOIN products p ON p.id = r.product_id
+		q := `SELECT ` + reviewColumns + `, p.name, ` + urgent + ` FROM ` + db.dialect.reviewJoins() + ` JOIN products p ON p.id = r.product_id
 			WHERE r.id IN (` + source + `)`
 		if after != nil {
 			args = append(args, after.Int, after.ID)

@@ -24,6 +24,12 @@ func (postgresDialect) skipLocked() string { return " FOR UPDATE SKIP LOCKED" }
 
 func (postgresDialect) rowLocks() bool { return true }
 
+// postgresReviewJoins leaves the choice of index to the planner, which has
+// statistics; users_names (migration 0015) lets it read names by index only.
+var postgresReviewJoins = reviewJoinsOn(``)
+
+func (postgresDialect) reviewJoins() string { return postgresReviewJoins }
+
 func (postgresDialect) name() string { return "postgres" }
 
 func (postgresDialect) migrations() fs.FS { return migrationsFor("postgres") }

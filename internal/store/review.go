@@ -19,17 +19,24 @@ import (
 // so no delta is applied twice or computed from a stale rating.
 
 // reviewSelect reads a review with its author's name and the farm's reply.
-const reviewSelect = `SELECT ` + reviewColumns + ` FROM ` + reviewJoins
+func (tx *Tx) reviewSelect() string {
+	return `SELECT ` + reviewColumns + ` FROM ` + tx.db.dialect.reviewJoins()
+}
 
 const reviewColumns = `r.id, r.product_id, r.author_id, u.display_name, r.rating, r.title, r.body,
 	r.status, r.helpful_count, r.probe, r.created_at, r.updated_at,
 	rr.body, rr.author_id, ru.display_name, rr.created_at, rr.updated_at,
 	r.harvest, r.verified_purchase, (SELECT COUNT(*) FROM review_revisions rv WHERE rv.review_id = r.id)`
 
-const reviewJoins = `reviews r
-	JOIN users u ON u.id = r.author_id
+// reviewJoinsOn returns the joins of reviewColumns; hint follows each
+// alias of the users table, which is read for the names of the review's
+// and the reply's authors (dialect.reviewJoins).
+func reviewJoinsOn(hint string) string {
+	return `reviews r
+	JOIN users u` + hint + ` ON u.id = r.author_id
 	LEFT JOIN review_replies rr ON rr.review_id = r.id
-	LEFT JOIN users ru ON ru.id = rr.author_id`
+	LEFT JOIN users ru` + hint + ` ON ru.id = rr.author_id`
+}
 
 // scanReview reads the reviewColumns of a row, then extra columns into
 // extra.
@@ -66,7 +73,7 @@ func scanReview(row interface{ Scan(...any) error }, extra ...any) (*fpr.Review,
 
 // findReview reads one review in tx; not_found when it does not exist.
 func (tx *Tx) findReview(ctx context.Context, id string) (*fpr.Review, error) {
-	r, err := scanReview(tx.QueryRowContext(ctx, reviewSelect+` WHERE r.id = $1`, id))
+	r, err := scanReview(tx.QueryRowContext(ctx, tx.reviewSelect()+` WHERE r.id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("review")
 	}
@@ -565,7 +572,7 @@ func (tx *Tx) findReviews(ctx context.Context, f fpr.ReviewFilter, after *cursor
 // not nil) after (afterHelpful, afterID), newest first or by helpful_count
 // when f.Sort is helpful.
 func (tx *Tx) queryReviews(ctx context.Context, f fpr.ReviewFilter, rating *int, afterID *string, afterHelpful *int64, limit int) ([]*fpr.Review, error) {
-	q, args := reviewQuery(fpr.UserIDFromContext(ctx), f, rating, afterID, afterHelpful, limit)
+	q, args := reviewQuery(tx.db.dialect, fpr.UserIDFromContext(ctx), f, rating, afterID, afterHelpful, limit)
 	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
@@ -582,8 +589,9 @@ func (tx *Tx) queryReviews(ctx context.Context, f fpr.ReviewFilter, rating *int,
 	return out, rows.Err()
 }
 
-// reviewQuery builds the SQL of queryReviews for the acting user viewerID.
-func reviewQuery(viewerID string, f fpr.ReviewFilter, rating *int, afterID *string, afterHelpful *int64, limit int) (string, []any) {
+// reviewQuery builds the SQL of queryReviews in d for the acting user
+// viewerID.
+func reviewQuery(d dialect, viewerID string, f fpr.ReviewFilter, rating *int, afterID *string, afterHelpful *int64, limit int) (string, []any) {
 	var (
 		where []string
 		args  []any
@@ -621,7 +629,7 @@ func reviewQuery(viewerID string, f fpr.ReviewFilter, rating *int, afterID *stri
 	} else if afterID != nil {
 		where = append(where, `r.id < `+arg(*afterID))
 	}
-	q := reviewSelect
+	q := `SELECT ` + reviewColumns + ` FROM ` + d.reviewJoins()
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, ` AND `)
 	}

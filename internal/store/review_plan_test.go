@@ -11,7 +11,8 @@ import (
 // TestReviewQuery_UsesIndexes checks, with SQLite's EXPLAIN QUERY PLAN,
 // that every public review list is a seek on an index in the list's order:
 // no table scan and no sort, so a page after a deep cursor reads only its
-// own rows (BenchmarkFindReviews measures it).
+// own rows (BenchmarkFindReviews measures it), and the authors' names come
+// from a covering index.
 func TestReviewQuery_UsesIndexes(t *testing.T) {
 	t.Parallel()
 	db := mustOpenInternal(t)
@@ -35,7 +36,7 @@ func TestReviewQuery_UsesIndexes(t *testing.T) {
 		{"all/after", fpr.ReviewFilter{Sort: fpr.ReviewSortNewest}, nil, &id, nil, "reviews_status"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			q, args := reviewQuery("", tc.f, tc.rating, tc.afterID, tc.afterHelpful, 21)
+			q, args := reviewQuery(db.dialect, "", tc.f, tc.rating, tc.afterID, tc.afterHelpful, 21)
 			rows, err := db.read.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, args...)
 			if err != nil {
 				t.Fatal(err)
@@ -56,6 +57,11 @@ func TestReviewQuery_UsesIndexes(t *testing.T) {
 			got := strings.Join(plan, "; ")
 			if !strings.Contains(got, "SEARCH r USING INDEX "+tc.index) || strings.Contains(got, "SCAN") || strings.Contains(got, "TEMP B-TREE") {
 				t.Errorf("plan = %s\nwant a search of r on %s, no scan, no sort", got, tc.index)
+			}
+			// The authors' names come from the narrow index alone, not
+			// from a descent into the users table per review.
+			if !strings.Contains(got, "SEARCH u USING COVERING INDEX users_names") || !strings.Contains(got, "SEARCH ru USING COVERING INDEX users_names") {
+				t.Errorf("plan = %s\nwant the authors' names read from the covering index users_names", got)
 			}
 		})
 	}
