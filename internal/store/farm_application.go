@@ -277,7 +277,8 @@ func (db *DB) FindFarmReviews(ctx context.Context, f fpr.FarmReviewFilter) ([]*f
 		return nil, "", err
 	}
 	args := []any{actor.ID}
-	q := `SELECT ` + reviewColumns + `, p.name, f.id, f.name FROM ` + db.dialect.reviewJoins() + `
+	rs := db.dialect.reviewSQL()
+	q := `SELECT ` + rs.columns + `, p.name, f.id, f.name FROM ` + rs.from + `
 		JOIN products p ON p.id = r.product_id JOIN farms f ON f.id = p.farm_id
 		WHERE f.owner_id = $1 AND r.status = 'published' AND r.probe = FALSE`
 	if f.Unanswered {

@@ -62,7 +62,8 @@ func (db *DB) FindModerationQueue(ctx context.Context, f fpr.ModerationFilter) (
 		args := []any{f.Limit + 1}
 		urgent := `CASE WHEN EXISTS (SELECT 1 FROM review_flags fs WHERE fs.review_id = r.id AND fs.resolved = FALSE
 			AND fs.reason = 'food_safety') THEN 0 ELSE 1 END`
-		q := `SELECT ` + reviewColumns + `, p.name, ` + urgent + ` FROM ` + db.dialect.reviewJoins() + ` JOIN products p ON p.id = r.product_id
+		rs := db.dialect.reviewSQL()
+		q := `SELECT ` + rs.columns + `, p.name, ` + urgent + ` FROM ` + rs.from + ` JOIN products p ON p.id = r.product_id
 			WHERE r.id IN (` + source + `)`
 		if after != nil {
 			args = append(args, after.Int, after.ID)
@@ -104,7 +105,7 @@ func (db *DB) FindModerationQueue(ctx context.Context, f fpr.ModerationFilter) (
 		for _, it := range items {
 			reviews = append(reviews, it.Review)
 		}
-		return tx.fillReviews(ctx, reviews)
+		return tx.fillViewerHelpful(ctx, reviews)
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("find moderation queue: %w", err)
@@ -225,7 +226,7 @@ func (db *DB) ModerateReview(ctx context.Context, id string, action fpr.Moderati
 			"food_safety": strconv.FormatBool(foodSafety > 0), "flags_resolved": strconv.FormatInt(resolved, 10)}); err != nil {
 			return err
 		}
-		return tx.fillReviews(ctx, []*fpr.Review{r})
+		return tx.fillViewerHelpful(ctx, []*fpr.Review{r})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("moderate review: %w", err)

@@ -24,11 +24,13 @@ func (postgresDialect) skipLocked() string { return " FOR UPDATE SKIP LOCKED" }
 
 func (postgresDialect) rowLocks() bool { return true }
 
-// postgresReviewJoins leaves the choice of index to the planner, which has
+// postgresReviews leaves the choice of index to the planner, which has
 // statistics; users_names (migration 0015) lets it read names by index only.
-var postgresReviewJoins = reviewJoinsOn(``)
+var postgresReviews = newReviewSQL(``, func(expr string) string {
+	return `string_agg(` + expr + `, ',')`
+})
 
-func (postgresDialect) reviewJoins() string { return postgresReviewJoins }
+func (postgresDialect) reviewSQL() reviewSQL { return postgresReviews }
 
 func (postgresDialect) name() string { return "postgres" }
 

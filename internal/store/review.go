@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/fpr-team/fpr"
@@ -20,25 +23,44 @@ import (
 
 // reviewSelect reads a review with its author's name and the farm's reply.
 func (tx *Tx) reviewSelect() string {
-	return `SELECT ` + reviewColumns + ` FROM ` + tx.db.dialect.reviewJoins()
+	rs := tx.db.dialect.reviewSQL()
+	return `SELECT ` + rs.columns + ` FROM ` + rs.from
 }
 
-const reviewColumns = `r.id, r.product_id, r.author_id, u.display_name, r.rating, r.title, r.body,
+// reviewSQL is how a dialect reads whole reviews in one statement: the
+// review, its author's name, the farm's reply, the count of its edits, its
+// aspect scores and its photos. A page of reviews is then one query, not
+// one for the reviews and one each for their scores and photos, which cost
+// as much as the page itself on SQLite.
+type reviewSQL struct {
+	columns string // scanReview reads them in this order
+	from    string // the joins the columns name
+}
+
+// newReviewSQL builds a dialect's reviewSQL. usersHint follows each alias
+// of the users table, which is read for the authors' names; agg(expr,
+// order) is the dialect's aggregate joining expr's values with commas in
+// no order (parseAspects and parsePhotos read them back; parsePhotos
+// sorts). An ORDER BY inside the aggregate would cost a temporary B-tree
+// per review on SQLite, whose planner does not see that the index already
+// gives the order.
+func newReviewSQL(usersHint string, agg func(expr string) string) reviewSQL {
+	return reviewSQL{
+		columns: `r.id, r.product_id, r.author_id, u.display_name, r.rating, r.title, r.body,
 	r.status, r.helpful_count, r.probe, r.created_at, r.updated_at,
 	rr.body, rr.author_id, ru.display_name, rr.created_at, rr.updated_at,
-	r.harvest, r.verified_purchase, (SELECT COUNT(*) FROM review_revisions rv WHERE rv.review_id = r.id)`
-
-// reviewJoinsOn returns the joins of reviewColumns; hint follows each
-// alias of the users table, which is read for the names of the review's
-// and the reply's authors (dialect.reviewJoins).
-func reviewJoinsOn(hint string) string {
-	return `reviews r
-	JOIN users u` + hint + ` ON u.id = r.author_id
+	r.harvest, r.verified_purchase, (SELECT COUNT(*) FROM review_revisions rv WHERE rv.review_id = r.id),
+	(SELECT ` + agg(`ra.aspect || '=' || ra.score`) + ` FROM review_aspects ra WHERE ra.review_id = r.id),
+	(SELECT ` + agg(`ph.id || ' ' || ph.content_type || ' ' || ph.width || ' ' || ph.height || ' ' || ph.created_at`) +
+			` FROM photos ph WHERE ph.review_id = r.id)`,
+		from: `reviews r
+	JOIN users u` + usersHint + ` ON u.id = r.author_id
 	LEFT JOIN review_replies rr ON rr.review_id = r.id
-	LEFT JOIN users ru` + hint + ` ON ru.id = rr.author_id`
+	LEFT JOIN users ru` + usersHint + ` ON ru.id = rr.author_id`,
+	}
 }
 
-// scanReview reads the reviewColumns of a row, then extra columns into
+// scanReview reads the reviewSQL columns of a row, then extra columns into
 // extra.
 func scanReview(row interface{ Scan(...any) error }, extra ...any) (*fpr.Review, error) {
 	var (
@@ -49,11 +71,12 @@ func scanReview(row interface{ Scan(...any) error }, extra ...any) (*fpr.Review,
 		replyAuthorName    sql.NullString
 		replyCreated, rupd sql.NullInt64
 		harvest            sql.NullString
+		aspects, photos    sql.NullString
 	)
 	dest := append([]any{&r.ID, &r.ProductID, &r.Author.ID, &r.Author.DisplayName, &r.Rating, &r.Title, &r.Body,
 		&r.Status, &r.HelpfulCount, &r.Probe, &created, &updated,
 		&replyBody, &replyAuthorID, &replyAuthorName, &replyCreated, &rupd,
-		&harvest, &r.VerifiedPurchase, &r.Revisions}, extra...)
+		&harvest, &r.VerifiedPurchase, &r.Revisions, &aspects, &photos}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -68,7 +91,59 @@ func scanReview(row interface{ Scan(...any) error }, extra ...any) (*fpr.Review,
 			UpdatedAt: fromMicros(rupd.Int64),
 		}
 	}
+	var err error
+	if r.Aspects, err = parseAspects(aspects.String); err != nil {
+		return nil, fmt.Errorf("review %s: %w", r.ID, err)
+	}
+	if r.Photos, err = parsePhotos(photos.String); err != nil {
+		return nil, fmt.Errorf("review %s: %w", r.ID, err)
+	}
 	return &r, nil
+}
+
+// parseAspects reads a review's aspect scores as reviewSQL joins them:
+// "aspect=score,…" (aspects are fpr.Aspect names, letters and
+// underscores). Empty: nil.
+func parseAspects(s string) (map[fpr.Aspect]int, error) {
+	if s == "" {
+		return nil, nil
+	}
+	out := make(map[fpr.Aspect]int, strings.Count(s, ",")+1)
+	for item := range strings.SplitSeq(s, ",") {
+		name, score, ok := strings.Cut(item, "=")
+		n, err := strconv.Atoi(score)
+		if !ok || err != nil || name == "" {
+			return nil, fmt.Errorf("aspect scores %q: not name=score", s)
+		}
+		out[fpr.Aspect(name)] = n
+	}
+	return out, nil
+}
+
+// parsePhotos reads a review's photos as reviewSQL joins them, and
+// returns them oldest first: "id content_type width height created_at,…" (ids are opaque
+// letters and digits, content types image/…). Empty: nil.
+func parsePhotos(s string) ([]*fpr.Photo, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []*fpr.Photo
+	for item := range strings.SplitSeq(s, ",") {
+		f := strings.Fields(item)
+		if len(f) != 5 {
+			return nil, fmt.Errorf("photos %q: want 5 fields a photo", s)
+		}
+		w, err1 := strconv.Atoi(f[2])
+		h, err2 := strconv.Atoi(f[3])
+		created, err3 := strconv.ParseInt(f[4], 10, 64)
+		if err := errors.Join(err1, err2, err3); err != nil {
+			return nil, fmt.Errorf("photos %q: %w", s, err)
+		}
+		out = append(out, &fpr.Photo{ID: f[0], ContentType: f[1], Width: w, Height: h, CreatedAt: fromMicros(created)})
+	}
+	// Photo ids grow with time, as the photos_review index orders them.
+	slices.SortFunc(out, func(a, b *fpr.Photo) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
 }
 
 // findReview reads one review in tx; not_found when it does not exist.
@@ -182,7 +257,7 @@ func (db *DB) FindReviewByID(ctx context.Context, id string) (*fpr.Review, error
 		if !fpr.CanSeeReview(fpr.UserFromContext(ctx), r) {
 			return notFound("review")
 		}
-		return tx.fillReviews(ctx, []*fpr.Review{r})
+		return tx.fillViewerHelpful(ctx, []*fpr.Review{r})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("find review: %w", err)
@@ -394,11 +469,15 @@ func (db *DB) UpdateReview(ctx context.Context, id string, upd fpr.ReviewUpdate)
 			if err := tx.setReviewAspects(ctx, r.ID, newAspects); err != nil {
 				return err
 			}
+			r.Aspects = nil
+			if len(newAspects) > 0 {
+				r.Aspects = maps.Clone(newAspects)
+			}
 		}
 		if err := tx.setReviewStatus(ctx, r, fpr.ReviewStatusAfterEdit(db.Moderation, r.Status)); err != nil {
 			return err
 		}
-		return tx.fillReviews(ctx, []*fpr.Review{r})
+		return tx.fillViewerHelpful(ctx, []*fpr.Review{r})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update review: %w", err)
@@ -466,20 +545,20 @@ func (db *DB) FindReviews(ctx context.Context, f fpr.ReviewFilter) ([]*fpr.Revie
 		reviews []*fpr.Review
 		next    string
 	)
-	err = db.inTx(ctx, false, func(tx *Tx) error {
+	find := func(q querier) error {
 		var err error
-		if reviews, err = tx.findReviews(ctx, f, after); err != nil {
+		if reviews, err = findReviews(ctx, q, db.dialect, f, after); err != nil {
 			return err
 		}
 		// A review found proves its product and author exist (foreign
 		// keys); only an empty page asks, to tell not_found from none.
 		if len(reviews) == 0 && f.ProductID != nil {
-			if err := tx.exists(ctx, `SELECT 1 FROM products WHERE id = $1`, *f.ProductID, "product"); err != nil {
+			if err := exists(ctx, q, `SELECT 1 FROM products WHERE id = $1`, *f.ProductID, "product"); err != nil {
 				return err
 			}
 		}
 		if len(reviews) == 0 && f.AuthorID != nil {
-			if err := tx.exists(ctx, `SELECT 1 FROM users WHERE id = $1`, *f.AuthorID, "user"); err != nil {
+			if err := exists(ctx, q, `SELECT 1 FROM users WHERE id = $1`, *f.AuthorID, "user"); err != nil {
 				return err
 			}
 		}
@@ -495,8 +574,18 @@ func (db *DB) FindReviews(ctx context.Context, f fpr.ReviewFilter) ([]*fpr.Revie
 			}
 			next = c.encode()
 		}
-		return tx.fillReviews(ctx, reviews)
-	})
+		return fillViewerHelpful(ctx, q, reviews)
+	}
+	if f.Sort == fpr.ReviewSortHighest || f.Sort == fpr.ReviewSortLowest {
+		// Up to five statements (findReviews) must see one snapshot, or
+		// a review re-rated between two of them could be listed twice.
+		err = db.inTx(ctx, false, func(tx *Tx) error { return find(tx) })
+	} else {
+		// One statement reads the page: no transaction to begin and end.
+		// The emptiness check and the viewer's votes may see a moment
+		// later, which changes nothing a reader could tell.
+		err = db.dialect.translate(find(poolReader{db}))
+	}
 	if err != nil {
 		return nil, "", fmt.Errorf("find reviews: %w", err)
 	}
@@ -508,10 +597,33 @@ func errBadCursor() error {
 		Fields: map[string]string{"cursor": "Use the next_cursor of the previous page, with the same sort."}}
 }
 
+// querier runs queries: a transaction (*Tx) or the read pool outside one
+// (poolReader).
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// poolReader runs each query on the read pool by itself, prepared once on
+// SQLite (DB.readRows).
+type poolReader struct{ db *DB }
+
+func (r poolReader) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return r.db.readRows(ctx, query, args...)
+}
+
+func (r poolReader) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return r.db.readRow(ctx, query, args...)
+}
+
 // exists returns not_found (naming what) unless query finds a row for id.
 func (tx *Tx) exists(ctx context.Context, query, id, what string) error {
+	return exists(ctx, tx, query, id, what)
+}
+
+func exists(ctx context.Context, q querier, query, id, what string) error {
 	var one int
-	err := tx.QueryRowContext(ctx, query, id).Scan(&one)
+	err := q.QueryRowContext(ctx, query, id).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return notFound(what)
 	}
@@ -526,7 +638,7 @@ func (tx *Tx) exists(ctx context.Context, query, id, what string) error {
 // both directions, so highest and lowest read star value by star value
 // (at most five seeks, each `rating = v AND id < cursor`), which keeps a
 // deep page as cheap as the first.
-func (tx *Tx) findReviews(ctx context.Context, f fpr.ReviewFilter, after *cursor) ([]*fpr.Review, error) {
+func findReviews(ctx context.Context, q querier, d dialect, f fpr.ReviewFilter, after *cursor) ([]*fpr.Review, error) {
 	if f.Sort == fpr.ReviewSortHighest || f.Sort == fpr.ReviewSortLowest {
 		stars := []int{5, 4, 3, 2, 1}
 		if f.Sort == fpr.ReviewSortLowest {
@@ -546,7 +658,7 @@ func (tx *Tx) findReviews(ctx context.Context, f fpr.ReviewFilter, after *cursor
 				started = true
 				afterID = &after.ID
 			}
-			page, err := tx.queryReviews(ctx, f, &v, afterID, nil, f.Limit+1-len(out))
+			page, err := queryReviews(ctx, q, d, f, &v, afterID, nil, f.Limit+1-len(out))
 			if err != nil {
 				return nil, err
 			}
@@ -565,20 +677,20 @@ func (tx *Tx) findReviews(ctx context.Context, f fpr.ReviewFilter, after *cursor
 			afterHelpful = &after.Int
 		}
 	}
-	return tx.queryReviews(ctx, f, f.Rating, afterID, afterHelpful, f.Limit+1)
+	return queryReviews(ctx, q, d, f, f.Rating, afterID, afterHelpful, f.Limit+1)
 }
 
 // queryReviews runs one keyset query: reviews matching f (with rating when
 // not nil) after (afterHelpful, afterID), newest first or by helpful_count
 // when f.Sort is helpful.
-func (tx *Tx) queryReviews(ctx context.Context, f fpr.ReviewFilter, rating *int, afterID *string, afterHelpful *int64, limit int) ([]*fpr.Review, error) {
-	q, args := reviewQuery(tx.db.dialect, fpr.UserIDFromContext(ctx), f, rating, afterID, afterHelpful, limit)
-	rows, err := tx.QueryContext(ctx, q, args...)
+func queryReviews(ctx context.Context, q querier, d dialect, f fpr.ReviewFilter, rating *int, afterID *string, afterHelpful *int64, limit int) ([]*fpr.Review, error) {
+	query, args := reviewQuery(d, fpr.UserIDFromContext(ctx), f, rating, afterID, afterHelpful, limit)
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []*fpr.Review
+	out := make([]*fpr.Review, 0, limit)
 	for rows.Next() {
 		r, err := scanReview(rows)
 		if err != nil {
@@ -629,7 +741,8 @@ func reviewQuery(d dialect, viewerID string, f fpr.ReviewFilter, rating *int, af
 	} else if afterID != nil {
 		where = append(where, `r.id < `+arg(*afterID))
 	}
-	q := `SELECT ` + reviewColumns + ` FROM ` + d.reviewJoins()
+	rs := d.reviewSQL()
+	q := `SELECT ` + rs.columns + ` FROM ` + rs.from
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, ` AND `)
 	}
@@ -640,6 +753,10 @@ func reviewQuery(d dialect, viewerID string, f fpr.ReviewFilter, rating *int, af
 // fillViewerHelpful sets ViewerHelpful on reviews for the acting user, in
 // one query for the whole page.
 func (tx *Tx) fillViewerHelpful(ctx context.Context, reviews []*fpr.Review) error {
+	return fillViewerHelpful(ctx, tx, reviews)
+}
+
+func fillViewerHelpful(ctx context.Context, q querier, reviews []*fpr.Review) error {
 	uid := fpr.UserIDFromContext(ctx)
 	if uid == "" || len(reviews) == 0 {
 		return nil
@@ -652,7 +769,7 @@ func (tx *Tx) fillViewerHelpful(ctx context.Context, reviews []*fpr.Review) erro
 		args = append(args, r.ID)
 		ph = append(ph, fmt.Sprintf("$%d", len(args)))
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT review_id FROM review_votes WHERE user_id = $1 AND review_id IN (`+
+	rows, err := q.QueryContext(ctx, `SELECT review_id FROM review_votes WHERE user_id = $1 AND review_id IN (`+
 		strings.Join(ph, ", ")+`)`, args...)
 	if err != nil {
 		return fmt.Errorf("viewer votes: %w", err)

@@ -172,7 +172,7 @@ func (db *DB) SetReply(ctx context.Context, reviewID, body string) (*fpr.Review,
 		if r, err = tx.findReview(ctx, r.ID); err != nil {
 			return err
 		}
-		return tx.fillReviews(ctx, []*fpr.Review{r})
+		return tx.fillViewerHelpful(ctx, []*fpr.Review{r})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("set reply: %w", err)

@@ -25,16 +25,18 @@ func (sqliteDialect) skipLocked() string { return "" }
 
 func (sqliteDialect) rowLocks() bool { return false }
 
-// sqliteReviewJoins names the index that reads an author's name. Without
+// sqliteReviews names the index that reads an author's name. Without
 // statistics (SQLite has none unless ANALYZE runs) the planner takes the
 // primary key's index, which holds only the id, and then reads the user's
 // whole row from the table: two B-tree descents per review, the second
 // into pages of password hashes and e-mail addresses that do not stay in
-// the page cache. users_names (id, display_name) answers from itself, and
-// a page of 20 reviews costs half as much (migration 0015).
-var sqliteReviewJoins = reviewJoinsOn(` INDEXED BY users_names`)
+// the page cache. users_names (id, display_name) answers from itself
+// (migration 0015).
+var sqliteReviews = newReviewSQL(` INDEXED BY users_names`, func(expr string) string {
+	return `group_concat(` + expr + `, ',')`
+})
 
-func (sqliteDialect) reviewJoins() string { return sqliteReviewJoins }
+func (sqliteDialect) reviewSQL() reviewSQL { return sqliteReviews }
 
 // sqliteBusyTimeout is how long a statement waits for another process's
 // write lock before failing with SQLITE_BUSY (503 unavailable).

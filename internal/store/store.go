@@ -329,9 +329,8 @@ type dialect interface {
 	// another transaction has locked (" FOR UPDATE SKIP LOCKED" on
 	// PostgreSQL), "" where writers are serialized anyway (SQLite).
 	skipLocked() string
-	// reviewJoins returns the joins of a review with its author's name and
-	// the farm's reply (reviewJoinsOn), as reviewColumns reads them.
-	reviewJoins() string
+	// reviewSQL returns how the dialect reads whole reviews (newReviewSQL).
+	reviewSQL() reviewSQL
 	// rowLocks reports whether transactions take row locks (PostgreSQL).
 	// On SQLite one connection writes, one transaction at a time, so the
 	// no-op UPDATEs that lock a row (lockReview, lockFarmOfProduct) would

@@ -314,6 +314,82 @@ var depthTests = map[string]func(t *testing.T, s *suite){
 			t.Errorf("harvest_year=2026 lists %d reviews, want the one edited to June", len(rs))
 		}
 	},
+	// A review read alone, in each list order, and after an edit carries
+	// its own aspect scores and its photos, oldest first (one statement
+	// reads them with the review: store.reviewSQL).
+	"Reviews_CarryScoresAndPhotos": func(t *testing.T, s *suite) {
+		db := s.db(t, nil)
+		sh := mustShop(t, db)
+		veg := mustProduct(t, db, sh.producer, sh.farm, "Chard", "vegetables", "Rainbow.")
+		scores := []map[fpr.Aspect]int{{"freshness": 5, "flavour": 2, "value": 4}, nil, {"value": 1}}
+		var (
+			reviews []*fpr.Review
+			authors []*fpr.User
+		)
+		photos := map[string][]string{}
+		for i, sc := range scores {
+			u := mustUser(t, db, fpr.RoleMember)
+			r := &fpr.Review{ProductID: veg.ID, Rating: 5 - i, Body: "Chard.", Aspects: sc}
+			mustOK(t, "CreateReview", db.CreateReview(as(u), r))
+			for j := range 2 - i%2 { // 2, 1, 2 photos
+				ph, err := db.AddPhoto(as(u), fpr.PhotoOwner{ReviewID: r.ID},
+					&fpr.PhotoData{ContentType: "image/jpeg", Large: []byte("large"), Width: 640 + j, Height: 480 + i, Thumb: []byte("thumb")})
+				mustOK(t, "AddPhoto", err)
+				photos[r.ID] = append(photos[r.ID], ph.ID)
+			}
+			reviews, authors = append(reviews, r), append(authors, u)
+		}
+		check := func(when string, got *fpr.Review, want map[fpr.Aspect]int) {
+			t.Helper()
+			if len(got.Aspects) != len(want) {
+				t.Errorf("%s: review %s aspects = %v, want %v", when, got.ID, got.Aspects, want)
+			}
+			for a, n := range want {
+				if got.Aspects[a] != n {
+					t.Errorf("%s: review %s aspects = %v, want %v", when, got.ID, got.Aspects, want)
+				}
+			}
+			var ids []string
+			for _, ph := range got.Photos {
+				ids = append(ids, ph.ID)
+				if ph.ContentType != "image/jpeg" || ph.Width < 640 || ph.Height < 480 || ph.CreatedAt.IsZero() {
+					t.Errorf("%s: photo %+v lost a field", when, ph)
+				}
+			}
+			if strings.Join(ids, " ") != strings.Join(photos[got.ID], " ") {
+				t.Errorf("%s: review %s photos = %v, want %v in upload order", when, got.ID, ids, photos[got.ID])
+			}
+		}
+		for i, r := range reviews {
+			got, err := db.FindReviewByID(context.Background(), r.ID)
+			mustOK(t, "FindReview", err)
+			check("FindReview", got, scores[i])
+		}
+		for _, sort := range []fpr.ReviewSort{fpr.ReviewSortNewest, fpr.ReviewSortHelpful, fpr.ReviewSortHighest, fpr.ReviewSortLowest} {
+			page, _, err := db.FindReviews(context.Background(), fpr.ReviewFilter{ProductID: &veg.ID, Sort: sort, Page: fpr.Page{Limit: 10}})
+			mustOK(t, "FindReviews "+string(sort), err)
+			if len(page) != len(reviews) {
+				t.Fatalf("%s: %d reviews, want %d", sort, len(page), len(reviews))
+			}
+			for _, got := range page {
+				for i, r := range reviews {
+					if r.ID == got.ID {
+						check("FindReviews "+string(sort), got, scores[i])
+					}
+				}
+			}
+		}
+		// An edit that replaces the scores answers, and then reads, the new
+		// ones; one that clears them, none.
+		for _, want := range []map[fpr.Aspect]int{{"flavour": 3}, {}} {
+			edited, err := db.UpdateReview(as(authors[0]), reviews[0].ID, fpr.ReviewUpdate{Aspects: &want})
+			mustOK(t, "UpdateReview", err)
+			check("UpdateReview's answer", edited, want)
+			got, err := db.FindReviewByID(context.Background(), reviews[0].ID)
+			mustOK(t, "FindReview after the edit", err)
+			check("FindReview after the edit", got, want)
+		}
+	},
 	"Aspects_AveragesMatchRecount": func(t *testing.T, s *suite) {
 		db := s.db(t, nil)
 		sh := mustShop(t, db)
