@@ -138,4 +138,3 @@ func (tx *Tx) fillProductAspects(ctx context.Context, products ...*fpr.Product) 
 	}
 	return rows.Err()
 }
-
