@@ -325,6 +325,7 @@ type MailService interface {
 	// (forbidden otherwise).
 	FindMail(ctx context.Context, f MailFilter) ([]*Mail, string, error)
 
-	// CountMail counts the outbox by status.
-	CountMail(ctx context.Context) (map[MailStatus]int, error)
+	// CountMail counts the outbox by status: every status, or only those
+	// named (the others count 0).
+	CountMail(ctx context.Context, only ...MailStatus) (map[MailStatus]int, error)
 }

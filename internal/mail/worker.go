@@ -148,7 +148,7 @@ func (w *Worker) deliver(ctx context.Context, m *fpr.Mail) (sent bool, err error
 }
 
 func (w *Worker) updateGauge(ctx context.Context) error {
-	counts, err := w.DB.CountMail(ctx)
+	counts, err := w.DB.CountMail(ctx, fpr.MailPending, fpr.MailUndeliverable)
 	if err != nil {
 		return err
 	}

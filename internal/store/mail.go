@@ -251,10 +251,28 @@ func (db *DB) FindMail(ctx context.Context, f fpr.MailFilter) ([]*fpr.Mail, stri
 	return out, next, nil
 }
 
+// countMailQuery is CountMail's SQL.
+func countMailQuery(only []fpr.MailStatus) (string, []any) {
+	if len(only) == 0 {
+		return `SELECT status, COUNT(*) FROM mail_outbox GROUP BY status`, nil
+	}
+	args := make([]any, len(only))
+	ph := make([]string, len(only))
+	for i, s := range only {
+		args[i] = string(s)
+		ph[i] = fmt.Sprintf("$%d", i+1)
+	}
+	return `SELECT status, COUNT(*) FROM mail_outbox WHERE status IN (` + strings.Join(ph, ", ") + `) GROUP BY status`, args
+}
+
 // CountMail implements fpr.MailService. It needs no acting user: the mail
-// worker reports the counts as metrics.
-func (db *DB) CountMail(ctx context.Context) (map[fpr.MailStatus]int, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT status, COUNT(*) FROM mail_outbox GROUP BY status`)
+// worker reports the counts as metrics, after every round, and counts only
+// pending and undeliverable mail: a count of every status reads the whole
+// outbox, whose sent mail grows with every review (the mail_outbox_due
+// index reads a status's entries only).
+func (db *DB) CountMail(ctx context.Context, only ...fpr.MailStatus) (map[fpr.MailStatus]int, error) {
+	q, args := countMailQuery(only)
+	rows, err := db.readRows(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("count mail: %w", err)
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -64,5 +65,46 @@ func TestReviewQuery_UsesIndexes(t *testing.T) {
 				t.Errorf("plan = %s\nwant the authors' names read from the covering index users_names", got)
 			}
 		})
+	}
+}
+
+// TestCountMail_OnlyTheStatusesAsked: the mail worker's gauge counts
+// pending and undeliverable mail by a seek on mail_outbox_due, not a scan
+// of an outbox whose sent mail grows with every review; the others count 0.
+func TestCountMail_OnlyTheStatusesAsked(t *testing.T) {
+	t.Parallel()
+	db := mustOpenInternal(t)
+	ctx := context.Background()
+	for i, status := range []fpr.MailStatus{fpr.MailPending, fpr.MailSent, fpr.MailSent, fpr.MailUndeliverable} {
+		if _, err := db.write.ExecContext(ctx, `INSERT INTO mail_outbox (id, kind, recipient, data, status, next_attempt_at, created_at)
+			VALUES ($1, 'verify_email', 'a@example.com', '{}', $2, 0, 0)`, fmt.Sprintf("m%d", i), string(status)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := db.CountMail(ctx)
+	if err != nil || all[fpr.MailPending] != 1 || all[fpr.MailSent] != 2 || all[fpr.MailUndeliverable] != 1 {
+		t.Errorf("CountMail() = %v, %v; want 1 pending, 2 sent, 1 undeliverable", all, err)
+	}
+	some, err := db.CountMail(ctx, fpr.MailPending, fpr.MailUndeliverable)
+	if err != nil || some[fpr.MailPending] != 1 || some[fpr.MailSent] != 0 || some[fpr.MailUndeliverable] != 1 {
+		t.Errorf("CountMail(pending, undeliverable) = %v, %v; want 1, 0 sent, 1", some, err)
+	}
+	var plan []string
+	q, args := countMailQuery([]fpr.MailStatus{fpr.MailPending, fpr.MailUndeliverable})
+	rows, err := db.read.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if got := strings.Join(plan, "; "); !strings.Contains(got, "SEARCH mail_outbox USING COVERING INDEX mail_outbox_due (status=?)") {
+		t.Errorf("plan = %s\nwant a seek on mail_outbox_due by status", got)
 	}
 }
