@@ -43,6 +43,9 @@ type FarmApplication struct {
 	FarmID    string // the farm created on approval
 	DecidedAt *time.Time
 	CreatedAt time.Time
+	// Mailed is set by DecideFarmApplication when the decision was written
+	// to the applicant's outbox: not when they had deleted their account.
+	Mailed bool
 }
 
 // Limits on application fields; farm name, region and description share

@@ -390,3 +390,73 @@ func TestSeed_NewFileAndInPlaceAgree(t *testing.T) {
 		}
 	})
 }
+
+// TestSeed_PostgresKeepsTheSchema: a seed on PostgreSQL drops the review
+// indexes and foreign keys for the load (store.Loader) and adds every one
+// back: the seeded schema's indexes and constraints are a migrated
+// schema's, the foreign keys hold, and the summaries equal recounts.
+func TestSeed_PostgresKeepsTheSchema(t *testing.T) {
+	t.Parallel()
+	seeded, migrated := storetest.FreshPostgresSchemaURL(t), storetest.FreshPostgresSchemaURL(t)
+	runWith := func(url string, args ...string) {
+		t.Helper()
+		env := map[string]string{"FPR_DATABASE_URL": url, "FPR_LOG_FORMAT": "text"}
+		var out, errOut bytes.Buffer
+		if err := run(context.Background(), args, func(k string) string { return env[k] }, strings.NewReader(""), &out, &errOut); err != nil {
+			t.Fatalf("fpr %s: %v\n%s", strings.Join(args, " "), err, errOut.String())
+		}
+	}
+	runWith(seeded, "seed", "--farms", "3", "--products", "40", "--users", "60", "--reviews", "1500", "--hot", "50", "--seed", "3")
+	runWith(migrated, "migrate")
+	schemaOf := func(url string) (string, *sql.DB) {
+		t.Helper()
+		raw, err := sql.Open("pgx", url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = raw.Close() })
+		var defs []string
+		for _, q := range []string{
+			`SELECT indexname || ': ' || regexp_replace(indexdef, ' ON \S+\.', ' ON ') FROM pg_indexes WHERE schemaname = current_schema() ORDER BY indexname`,
+			`SELECT conname || ': ' || pg_get_constraintdef(c.oid) FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+				WHERE n.nspname = current_schema() ORDER BY conname`,
+		} {
+			rows, err := raw.Query(q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var d string
+				if err := rows.Scan(&d); err != nil {
+					t.Fatal(err)
+				}
+				defs = append(defs, d)
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			rows.Close()
+		}
+		return strings.Join(defs, "\n"), raw
+	}
+	got, raw := schemaOf(seeded)
+	want, _ := schemaOf(migrated)
+	if got != want {
+		t.Errorf("seeded schema's indexes and constraints:\n%s\nwant a migrated schema's:\n%s", got, want)
+	}
+	if !strings.Contains(got, "reviews_product_helpful") || !strings.Contains(got, "FOREIGN KEY (author_id)") {
+		t.Errorf("the schema lacks what the load drops:\n%s", got)
+	}
+	var n, orphans, off int
+	if err := raw.QueryRow(`SELECT COUNT(*) FROM reviews`).Scan(&n); err != nil || n < 1500 {
+		t.Fatalf("reviews = %d (%v), want at least 1500", n, err)
+	}
+	if err := raw.QueryRow(`SELECT COUNT(*) FROM reviews r WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = r.author_id)
+		OR NOT EXISTS (SELECT 1 FROM products p WHERE p.id = r.product_id)`).Scan(&orphans); err != nil || orphans != 0 {
+		t.Errorf("reviews without their author or product = %d (%v)", orphans, err)
+	}
+	if err := raw.QueryRow(`SELECT COUNT(*) FROM products p WHERE rating_count <> (SELECT COUNT(*) FROM reviews r
+		WHERE r.product_id = p.id AND r.status = 'published' AND NOT r.probe)`).Scan(&off); err != nil || off != 0 {
+		t.Errorf("products whose rating_count is not a recount = %d (%v)", off, err)
+	}
+}

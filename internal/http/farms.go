@@ -247,8 +247,11 @@ func (s *Server) handleAdminFarmApplicationDecide(w http.ResponseWriter, r *http
 			})
 	}
 	flash := "farm-rejected"
-	if a.Status == fpr.FarmApplicationApproved {
+	switch {
+	case a.Status == fpr.FarmApplicationApproved:
 		flash = "farm-approved"
+	case !a.Mailed:
+		flash = "farm-rejected-quiet"
 	}
 	return s.redirect(w, r, "/admin/farm-applications", flash)
 }

@@ -352,3 +352,27 @@ func browserSession(t *testing.T, env *fprtest.Env, u *fprtest.TestUser) string 
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestFarmPages_RejectDeletedApplicantSaysNoMail: rejecting the application
+// of an account deleted since does not tell the admin a mail went out.
+func TestFarmPages_RejectDeletedApplicantSaysNoMail(t *testing.T) {
+	env := fprtest.New(t)
+	admin, ann := env.MustUser(t, fpr.RoleAdmin), env.MustUser(t, fpr.RoleMember)
+	b := newBrowser(t, env)
+	b.login(ann)
+	b.follow(b.post("/account/farm-application", url.Values{"farm_name": {"Hill Farm"}, "region": {"Cumbria"}, "description": {"Sheep."}, "contact": {"0123"}}))
+	if err := env.DB.DeleteAccount(context.Background(), ann.User.ID); err != nil {
+		t.Fatal(err)
+	}
+	ab := newBrowser(t, env)
+	ab.login(admin)
+	items := ab.get("/admin/farm-applications").find("#application-list li.application")
+	if items.Length() != 1 {
+		t.Fatalf("pending applications = %d", items.Length())
+	}
+	id := strings.TrimPrefix(items.AttrOr("id", ""), "application-")
+	p := ab.follow(ab.post("/admin/farm-applications/"+id, url.Values{"action": {"reject"}, "note": {"Gone."}}))
+	if flash := p.text("#flash"); !strings.Contains(flash, "nobody was e-mailed") || strings.Contains(flash, "has been e-mailed") {
+		t.Errorf("flash = %q, want it to say nobody was e-mailed", flash)
+	}
+}

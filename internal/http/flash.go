@@ -42,6 +42,7 @@ var flashes = map[string]string{
 	"farm-applied":        "Thank you! Your application is sent; we will e-mail you when an admin decides.",
 	"farm-approved":       "The application is approved: the farm is created, its applicant is a producer and has been e-mailed.",
 	"farm-rejected":       "The application is rejected; the applicant has been e-mailed your note.",
+	"farm-rejected-quiet": "The application is rejected. Its applicant has deleted their account, so nobody was e-mailed.",
 	"role-changed":        "The role is changed.",
 	"error-resolved":      "The error is marked resolved. If it happens again, it reopens and alerts.",
 	"photo-added":         "Your photo is added.",

@@ -441,3 +441,32 @@ func syncPath(name string) error {
 	err = f.Sync()
 	return errors.Join(err, f.Close())
 }
+
+// dropListedIndexes drops the indexes of table that list (a dialect's
+// query of its catalogue, taking table and keepLead, giving name and
+// CREATE statement) names, and returns their CREATE statements.
+func dropListedIndexes(ctx context.Context, tx *Tx, table, list, keepLead string) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, list, table, keepLead)
+	if err != nil {
+		return nil, fmt.Errorf("list indexes of %s: %w", table, err)
+	}
+	defer rows.Close()
+	var names, creates []string
+	for rows.Next() {
+		var name, create string
+		if err := rows.Scan(&name, &create); err != nil {
+			return nil, fmt.Errorf("list indexes of %s: %w", table, err)
+		}
+		names, creates = append(names, name), append(creates, create)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list indexes of %s: %w", table, err)
+	}
+	rows.Close()
+	for _, name := range names {
+		if _, err := tx.ExecContext(ctx, `DROP INDEX "`+strings.ReplaceAll(name, `"`, `""`)+`"`); err != nil {
+			return nil, fmt.Errorf("drop index %s: %w", name, err)
+		}
+	}
+	return creates, nil
+}

@@ -240,8 +240,8 @@ func (db *DB) DecideFarmApplication(ctx context.Context, id string, action fpr.F
 // mailFarmDecision writes the decision on a to the outbox in tx, to the
 // applicant's address: the answer to their own request, so it is sent
 // whatever their notification switches (fpr.MailTopic has no topic for
-// it). An applicant who has deleted their account has no address left and
-// gets nothing.
+// it), and sets a.Mailed. An applicant who has deleted their account has
+// no address left and gets nothing.
 func (tx *Tx) mailFarmDecision(ctx context.Context, a *fpr.FarmApplication, action fpr.FarmApplicationAction) error {
 	var email, name string
 	var deleted int64
@@ -252,9 +252,13 @@ func (tx *Tx) mailFarmDecision(ctx context.Context, a *fpr.FarmApplication, acti
 	if deleted != 0 || email == "" {
 		return nil
 	}
-	return tx.enqueueMail(ctx, &fpr.Mail{Kind: fpr.MailFarmApplicationDecided, To: email, UserID: a.Applicant.ID,
+	if err := tx.enqueueMail(ctx, &fpr.Mail{Kind: fpr.MailFarmApplicationDecided, To: email, UserID: a.Applicant.ID,
 		Data: map[string]string{"display_name": name, "farm_name": a.FarmName, "action": string(action),
-			"note": a.Note, "farm_id": a.FarmID}})
+			"note": a.Note, "farm_id": a.FarmID}}); err != nil {
+		return err
+	}
+	a.Mailed = true
+	return nil
 }
 
 // FindFarmReviews lists the published reviews of the products of every

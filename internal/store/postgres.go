@@ -296,30 +296,13 @@ func (postgresDialect) bulkDropIndexes(ctx context.Context, tx *Tx, table, keepL
 	if _, err := tx.ExecContext(ctx, "SET LOCAL maintenance_work_mem = '256MB'"); err != nil {
 		return nil, fmt.Errorf("bulk settings: %w", err)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT i.relname, pg_get_indexdef(i.oid)
+	creates, err := dropListedIndexes(ctx, tx, table, `SELECT i.relname, pg_get_indexdef(i.oid)
 		FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
 		WHERE t.relname = $1 AND t.relnamespace = current_schema()::regnamespace AND NOT x.indisunique
 		AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = t.oid AND a.attnum = x.indkey[0] AND a.attname = $2)
-		ORDER BY i.relname`, table, keepLead)
+		ORDER BY i.relname`, keepLead)
 	if err != nil {
-		return nil, fmt.Errorf("list indexes of %s: %w", table, err)
-	}
-	defer rows.Close()
-	var names, creates []string
-	for rows.Next() {
-		var name, create string
-		if err := rows.Scan(&name, &create); err != nil {
-			return nil, fmt.Errorf("list indexes of %s: %w", table, err)
-		}
-		names, creates = append(names, name), append(creates, create)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list indexes of %s: %w", table, err)
-	}
-	for _, name := range names {
-		if _, err := tx.ExecContext(ctx, `DROP INDEX "`+strings.ReplaceAll(name, `"`, `""`)+`"`); err != nil {
-			return nil, fmt.Errorf("drop index %s: %w", name, err)
-		}
+		return nil, err
 	}
 	// The foreign keys too: checked per row, each check locks the parent
 	// row (FOR KEY SHARE), many times the cost of the row's insert; added
@@ -331,7 +314,7 @@ func (postgresDialect) bulkDropIndexes(ctx context.Context, tx *Tx, table, keepL
 	}
 	defer fks.Close()
 	quote := func(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
-	names = names[:0]
+	var names []string
 	for fks.Next() {
 		var name, def string
 		if err := fks.Scan(&name, &def); err != nil {

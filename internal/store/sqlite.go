@@ -313,31 +313,10 @@ func (sqliteDialect) bulkCache(ctx context.Context, ex execer, on bool) error {
 // keepLead (product_id: the loads add reviews product by product, in
 // product ID order) grows at its end, which costs less than a sort.
 func (sqliteDialect) bulkDropIndexes(ctx context.Context, tx *Tx, table, keepLead string) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT m.name, m.sql FROM sqlite_master m
+	return dropListedIndexes(ctx, tx, table, `SELECT m.name, m.sql FROM sqlite_master m
 		WHERE m.type = 'index' AND m.tbl_name = $1 AND m.sql IS NOT NULL
 		AND NOT EXISTS (SELECT 1 FROM pragma_index_info(m.name) i WHERE i.seqno = 0 AND i.name = $2)
-		ORDER BY m.name`, table, keepLead)
-	if err != nil {
-		return nil, fmt.Errorf("list indexes of %s: %w", table, err)
-	}
-	defer rows.Close()
-	var names, creates []string
-	for rows.Next() {
-		var name, create string
-		if err := rows.Scan(&name, &create); err != nil {
-			return nil, fmt.Errorf("list indexes of %s: %w", table, err)
-		}
-		names, creates = append(names, name), append(creates, create)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list indexes of %s: %w", table, err)
-	}
-	for _, name := range names {
-		if _, err := tx.ExecContext(ctx, `DROP INDEX "`+strings.ReplaceAll(name, `"`, `""`)+`"`); err != nil {
-			return nil, fmt.Errorf("drop index %s: %w", name, err)
-		}
-	}
-	return creates, nil
+		ORDER BY m.name`, keepLead)
 }
 
 // bulkAnalyze does nothing on SQLite: FPR's SQLite databases have no

@@ -391,6 +391,9 @@ var farmTests = map[string]func(t *testing.T, s *suite){
 
 		got, err := db.DecideFarmApplication(as(admin), a.ID, fpr.FarmApplicationApprove, "Welcome!")
 		mustOK(t, "approve", err)
+		if !got.Mailed {
+			t.Error("approval: Mailed = false, want true")
+		}
 		if got.Status != fpr.FarmApplicationApproved || got.FarmID == "" || got.DecidedAt == nil || got.Note != "Welcome!" {
 			t.Errorf("approved application = %+v", got)
 		}
@@ -576,8 +579,11 @@ var farmTests = map[string]func(t *testing.T, s *suite){
 			t.Errorf("approval mail = %+v", m)
 		}
 
-		_, err = db.DecideFarmApplication(as(admin), b.ID, fpr.FarmApplicationReject, "  We could not reach you.  ")
+		rejected, err := db.DecideFarmApplication(as(admin), b.ID, fpr.FarmApplicationReject, "  We could not reach you.  ")
 		mustOK(t, "reject", err)
+		if !rejected.Mailed {
+			t.Error("rejection: Mailed = false, want true")
+		}
 		mails = decided()
 		if len(mails) != 2 || mails[0].To != bob.Email || mails[0].Data["action"] != "reject" ||
 			mails[0].Data["note"] != "We could not reach you." || mails[0].Data["farm_id"] != "" || mails[0].Data["farm_name"] != "Bob's Barn" {
@@ -589,8 +595,11 @@ var farmTests = map[string]func(t *testing.T, s *suite){
 		mustOK(t, "DeleteAccount", db.DeleteAccount(context.Background(), cy.ID))
 		_, err = db.DecideFarmApplication(as(admin), c.ID, fpr.FarmApplicationApprove, "")
 		wantCode(t, "approve a deleted applicant", err, fpr.CodeConflict)
-		_, err = db.DecideFarmApplication(as(admin), c.ID, fpr.FarmApplicationReject, "Gone.")
+		quiet, err := db.DecideFarmApplication(as(admin), c.ID, fpr.FarmApplicationReject, "Gone.")
 		mustOK(t, "reject a deleted applicant", err)
+		if quiet.Mailed {
+			t.Error("rejection of a deleted applicant: Mailed = true, want false (the admin's page must not say e-mailed)")
+		}
 		if mails := decided(); len(mails) != 2 {
 			t.Errorf("decision mails = %d, want 2 (none to a deleted account)", len(mails))
 		}
