@@ -85,6 +85,12 @@ func TestIdempotency_CrashRetry(t *testing.T) {
 						t.Fatalf("%s with FPR_TEST_CRASH_AT=%s answered %d %s; want the process killed", req.path, point, st, body)
 					}
 					<-in.exited
+					// Routine log lines wait up to 100 ms to be written
+					// (ops.LogBuffer); an error line is written at once, so
+					// the one logged just before SIGKILL is in the log.
+					if !strings.Contains(in.logs.String(), "FPR_TEST_CRASH_AT: killing this process") {
+						t.Errorf("the error line logged before the kill is missing from the log:\n%s", in.logs.String())
+					}
 				}
 
 				in, err := startServe(t, bin, "after-crash", "FPR_ENV=development", "FPR_LOG_FORMAT=json", "FPR_DATABASE_URL="+dbURL)
