@@ -195,6 +195,11 @@ type Alert struct {
 	SendError string
 }
 
+// AlertLease is how long an instance's claim on an alert lasts before
+// another may send it (ReclaimAlerts): longer than a send's retries (2
+// minutes) and recording the answer, so a live sender is never doubled.
+const AlertLease = 3 * time.Minute
+
 // OpsService stores what operators need to notice and diagnose a bad
 // release: release starts, error groups and events, shared per-route request
 // counters and the alerts sent. It is shared by every instance on one
@@ -257,8 +262,14 @@ type OpsService interface {
 	ClaimAlert(ctx context.Context, a *Alert) (bool, error)
 
 	// MarkAlertSent records the outcome of sending alert id: sendErr nil
-	// sets SentAt, else SendError.
+	// sets SentAt, else SendError; either ends the claim's lease.
 	MarkAlertSent(ctx context.Context, id string, sendErr error) error
+
+	// ReclaimAlerts claims again, for instance and for another
+	// AlertLease, up to limit alerts whose lease ran out with no outcome
+	// recorded: their instance stopped between ClaimAlert and
+	// MarkAlertSent. Only one caller gets each; it sends them.
+	ReclaimAlerts(ctx context.Context, instance string, limit int) ([]*Alert, error)
 
 	// LatestRatioAlerts returns, by route, the newest ratio or
 	// ratio_resolved alert (highest Seq; ratio_resolved wins a tie). A

@@ -186,6 +186,9 @@ func (a *Alerter) loop() {
 			if err := a.SweepFoodSafety(context.Background()); err != nil {
 				a.Log.Error("sweep food-safety reports", "err", err)
 			}
+			if err := a.ResendAbandoned(context.Background()); err != nil {
+				a.Log.Error("resend abandoned alerts", "err", err)
+			}
 		case <-a.stop:
 			a.Flush()
 			return
@@ -366,6 +369,30 @@ func (a *Alerter) Raise(ctx context.Context, al *fpr.Alert) error {
 	return nil
 }
 
+// ResendAbandoned sends the alerts whose claim ran out with no outcome
+// recorded (fpr.AlertLease): their instance was killed between claiming
+// and hearing the webhook's answer. An alert is thus sent at least once;
+// twice only when an instance died after the webhook took it and before
+// recording so (receivers see the same key).
+func (a *Alerter) ResendAbandoned(ctx context.Context) error {
+	a.setup()
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	alerts, err := a.Ops.ReclaimAlerts(ctx, a.Instance, sweepBatch)
+	if err != nil {
+		return fmt.Errorf("reclaim alerts: %w", err)
+	}
+	for _, al := range alerts {
+		a.Log.Warn("alert claimed by an instance that stopped before sending it: sending it", "kind", al.Kind, "key", al.Key)
+		a.sends.Add(1)
+		go func() {
+			defer a.sends.Done()
+			a.send(al)
+		}()
+	}
+	return nil
+}
+
 func (a *Alerter) send(al *fpr.Alert) {
 	// Retries stop when Close's deadline passes, so shutdown is not held
 	// up by a dead webhook.
@@ -376,6 +403,15 @@ func (a *Alerter) send(al *fpr.Alert) {
 	if a.Webhook == nil || a.Webhook.URL == "" {
 		err, result = errors.New("FPR_ALERT_WEBHOOK_URL is not set"), "unconfigured"
 	} else if err = a.Webhook.Send(ctx, NewPayload(al, a.Env, a.BaseURL)); err != nil {
+		if a.sendCtx.Err() != nil {
+			// Shutting down before the webhook answered: the claim is
+			// handed back by letting its lease run out, and a live
+			// instance sends the alert (ResendAbandoned). Recording a
+			// failure would lose it.
+			a.Log.Warn("alert not sent before shutdown: another instance sends it when its claim runs out",
+				"key", al.Key, "err", err)
+			return
+		}
 		result = "failed"
 		a.Log.Error("send alert", "err", err, "key", al.Key)
 	}

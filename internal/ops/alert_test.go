@@ -3,6 +3,7 @@ package ops_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -143,4 +144,74 @@ func TestWebhook_Retries(t *testing.T) {
 	if err := wh.Send(context.Background(), p); err == nil || !strings.Contains(err.Error(), "503") {
 		t.Errorf("Send after 3 failures, 3 attempts = %v, want the 503", err)
 	}
+}
+
+// TestAlerter_AbandonedAlertIsSentByAnother: an instance claims an alert
+// and stops before the webhook answers (shut down past its deadline here;
+// a killed one leaves the same state: a claim with no outcome). Another
+// instance sends it once the claim's lease has run out, and only then.
+func TestAlerter_AbandonedAlertIsSentByAnother(t *testing.T) {
+	t.Parallel()
+	storetest.ForEachBackend(t, func(t *testing.T, backend string) {
+		db := storetest.OpenDB(t, backend)
+		clock := fprtest.NewClock(time.Date(2024, 5, 10, 14, 30, 0, 0, time.UTC))
+		db.Now = clock.Now
+		// A webhook that takes the connection and never answers.
+		hung := make(chan struct{})
+		silent := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-hung:
+			case <-r.Context().Done():
+			}
+		}))
+		t.Cleanup(silent.Close)
+		t.Cleanup(func() { close(hung) })
+		hook := newReceiver(t)
+		dying := newInstance(db, silent.URL, "dying", clock.Now)
+		live := newInstance(db, hook.URL, "live", clock.Now)
+		t.Cleanup(func() { _ = live.Close(context.Background()) })
+
+		al := &fpr.Alert{Key: "new_error:abc", Kind: fpr.AlertNewError, Fingerprint: "abc", Message: "boom"}
+		if err := dying.Raise(context.Background(), al); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		if err := dying.Close(ctx); err == nil {
+			t.Fatal("Close returned before the hung webhook answered: the test needs a send cut off")
+		}
+
+		if err := live.ResendAbandoned(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+		if got := hook.kinds(); len(got) != 0 {
+			t.Fatalf("sent %v within the dying instance's lease, want nothing yet", got)
+		}
+		clock.Advance(fpr.AlertLease + time.Second)
+		if err := live.ResendAbandoned(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if p := hook.wait(t, fpr.AlertNewError, 5*time.Second); p.Fingerprint != "abc" {
+			t.Errorf("resent alert = %+v, want fingerprint abc", p)
+		}
+		if err := live.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		alerts, _, err := db.FindAlerts(fpr.NewContextWithUser(context.Background(), &fpr.User{Role: fpr.RoleAdmin}), fpr.Page{})
+		if err != nil || len(alerts) != 1 || alerts[0].SentAt.IsZero() || alerts[0].Instance != "live" || alerts[0].SendError != "" {
+			t.Fatalf("alerts = %+v, %v; want the one alert sent by live", alerts, err)
+		}
+		clock.Advance(fpr.AlertLease + time.Second)
+		again := newInstance(db, hook.URL, "again", clock.Now)
+		if err := again.ResendAbandoned(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if err := again.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if got := hook.kinds(); len(got) != 1 {
+			t.Errorf("webhook got %v, want the alert once", got)
+		}
+	})
 }

@@ -489,9 +489,10 @@ func (db *DB) ClaimAlert(ctx context.Context, a *fpr.Alert) (bool, error) {
 	var claimed bool
 	err := db.inTx(ctx, true, func(tx *Tx) error {
 		id := db.NewID(tx.now)
-		res, err := tx.ExecContext(ctx, `INSERT INTO alerts (id, key, kind, route, fingerprint, release, request_id, message, seq, instance, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (key) DO NOTHING`,
-			id, a.Key, string(a.Kind), a.Route, a.Fingerprint, a.Release, a.RequestID, a.Message, a.Seq, a.Instance, micros(tx.now))
+		res, err := tx.ExecContext(ctx, `INSERT INTO alerts (id, key, kind, route, fingerprint, release, request_id, message, seq, instance, created_at, claimed_until)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (key) DO NOTHING`,
+			id, a.Key, string(a.Kind), a.Route, a.Fingerprint, a.Release, a.RequestID, a.Message, a.Seq, a.Instance, micros(tx.now),
+			micros(tx.now.Add(fpr.AlertLease)))
 		if err != nil {
 			return err
 		}
@@ -512,12 +513,45 @@ func (db *DB) MarkAlertSent(ctx context.Context, id string, sendErr error) error
 	return db.inTx(ctx, true, func(tx *Tx) error {
 		var err error
 		if sendErr == nil {
-			_, err = tx.ExecContext(ctx, `UPDATE alerts SET sent_at = $2, send_error = '' WHERE id = $1`, id, micros(tx.now))
+			_, err = tx.ExecContext(ctx, `UPDATE alerts SET sent_at = $2, send_error = '', claimed_until = 0 WHERE id = $1`, id, micros(tx.now))
 		} else {
-			_, err = tx.ExecContext(ctx, `UPDATE alerts SET send_error = $2 WHERE id = $1`, id, sendErr.Error())
+			_, err = tx.ExecContext(ctx, `UPDATE alerts SET send_error = $2, claimed_until = 0 WHERE id = $1`, id, sendErr.Error())
 		}
 		return err
 	})
+}
+
+// ReclaimAlerts implements fpr.OpsService. The outer condition is checked
+// again on the row each UPDATE locks, so of two instances reclaiming at
+// once on PostgreSQL only the first gets an alert (on SQLite writers take
+// turns anyway). Alerts are few: the scan of unsent ones is short.
+func (db *DB) ReclaimAlerts(ctx context.Context, instance string, limit int) ([]*fpr.Alert, error) {
+	var out []*fpr.Alert
+	err := db.inTx(ctx, true, func(tx *Tx) error {
+		out = out[:0]
+		now := micros(tx.now)
+		rows, err := tx.QueryContext(ctx, `UPDATE alerts SET claimed_until = $1, instance = $2
+			WHERE id IN (SELECT id FROM alerts WHERE sent_at = 0 AND send_error = '' AND claimed_until <> 0 AND claimed_until < $3
+				ORDER BY id LIMIT $4)
+			AND sent_at = 0 AND send_error = '' AND claimed_until <> 0 AND claimed_until < $3
+			RETURNING `+alertColumns, micros(tx.now.Add(fpr.AlertLease)), instance, now, limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			a, err := scanAlert(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, a)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reclaim alerts: %w", err)
+	}
+	return out, nil
 }
 
 // LatestRatioAlerts returns each route's newest ratio alert or

@@ -2,7 +2,9 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sort"
 	"sync"
 	"testing"
 	"time"
@@ -257,6 +259,85 @@ var opsTests = map[string]func(t *testing.T, s *suite){
 		want = []fpr.RouteCount{{Route: "GET /a", Requests: 1, Errors: 1}}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("FindRouteCounts after purge (-want +got):\n%s", diff)
+		}
+	},
+
+	// An alert whose sender died between ClaimAlert and MarkAlertSent is
+	// claimed again once its lease runs out, by exactly one caller; a sent
+	// or failed alert never is.
+	"Alerts_LeaseReclaimedOnce": func(t *testing.T, s *suite) {
+		clk := NewClock(time.Date(2026, 5, 10, 12, 0, 0, 0, time.UTC))
+		db := s.db(t, clk)
+		ctx := context.Background()
+		claim := func(key string) *fpr.Alert {
+			t.Helper()
+			a := &fpr.Alert{Key: key, Kind: fpr.AlertNewError, Fingerprint: key, Message: "m", Instance: "dead"}
+			ok, err := db.ClaimAlert(ctx, a)
+			if err != nil || !ok {
+				t.Fatalf("ClaimAlert(%s) = %v, %v", key, ok, err)
+			}
+			return a
+		}
+		reclaim := func(instance string) []string {
+			t.Helper()
+			as, err := db.ReclaimAlerts(ctx, instance, 10)
+			mustOK(t, "ReclaimAlerts", err)
+			var keys []string
+			for _, a := range as {
+				if a.Instance != instance || a.SentAt != (time.Time{}) || a.SendError != "" {
+					t.Errorf("reclaimed %+v: want it unsent, now %s's", a, instance)
+				}
+				keys = append(keys, a.Key)
+			}
+			sort.Strings(keys)
+			return keys
+		}
+		abandoned, sent, failed := claim("new_error:a"), claim("new_error:b"), claim("new_error:c")
+		mustOK(t, "MarkAlertSent", db.MarkAlertSent(ctx, sent.ID, nil))
+		mustOK(t, "MarkAlertSent (failed)", db.MarkAlertSent(ctx, failed.ID, errors.New("webhook: 500")))
+		if got := reclaim("live"); len(got) != 0 {
+			t.Fatalf("within the lease: reclaimed %v, want none", got)
+		}
+		clk.Advance(fpr.AlertLease + time.Second)
+		if got := reclaim("live"); len(got) != 1 || got[0] != abandoned.Key {
+			t.Fatalf("after the lease: reclaimed %v, want only %s", got, abandoned.Key)
+		}
+		if got := reclaim("other"); len(got) != 0 {
+			t.Fatalf("right after a reclaim: %v, want none (a new lease)", got)
+		}
+		// The reclaiming instance dies too, again and again: each time the
+		// lease ends, instances reclaiming at once get it once between
+		// them.
+		for round := range 8 {
+			clk.Advance(fpr.AlertLease + time.Second)
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			var got []string
+			start := make(chan struct{})
+			for i := range 4 {
+				wg.Go(func() {
+					<-start
+					as, err := db.ReclaimAlerts(ctx, fmt.Sprintf("i%d", i), 10)
+					if err != nil {
+						t.Error(err)
+					}
+					mu.Lock()
+					for _, a := range as {
+						got = append(got, a.Key)
+					}
+					mu.Unlock()
+				})
+			}
+			close(start)
+			wg.Wait()
+			if len(got) != 1 || got[0] != abandoned.Key {
+				t.Fatalf("round %d, 4 concurrent reclaims: %v, want %s once", round, got, abandoned.Key)
+			}
+		}
+		mustOK(t, "MarkAlertSent", db.MarkAlertSent(ctx, abandoned.ID, nil))
+		clk.Advance(fpr.AlertLease + time.Second)
+		if got := reclaim("live"); len(got) != 0 {
+			t.Fatalf("after every outcome is recorded: reclaimed %v, want none", got)
 		}
 	},
 
