@@ -133,6 +133,7 @@ type bench struct {
 	deepPage              int
 	seedTime              time.Duration
 	seeded                bool
+	reviewsInDB           int                  // seeded, or counted in a reused database
 	results               map[string][]float64 // mode → rps of each run
 	ratios                map[string][]float64 // mode → ratio to the floor of the same run
 	accepted              []float64            // reviews committed per second (post)
@@ -199,8 +200,14 @@ func (b *bench) setup(ctx context.Context) error {
 			return fmt.Errorf("seed: %w", err)
 		}
 		b.seedTime, b.seeded = time.Since(start), true
+		b.reviewsInDB = b.o.reviews
 	} else {
-		b.logf("reusing %s", redact(b.dbURL))
+		n, err := b.countReviews(ctx)
+		if err != nil {
+			return fmt.Errorf("count the reused database's reviews: %w", err)
+		}
+		b.reviewsInDB = n
+		b.logf("reusing %s (%d reviews)", redact(b.dbURL), n)
 	}
 	if err := b.writeIDs(ctx); err != nil {
 		return err
@@ -456,8 +463,12 @@ var labels = map[string]string{
 func (b *bench) report() error {
 	o := b.o
 	b.logf("")
-	b.logf("FPR on %s vs the floor (SQLite): %d products, %d reviews seeded, servers on CPU %s, wrk on CPU %s, %d connections, %d runs of %s (medians)",
-		map[string]string{"sqlite": "SQLite", "postgres": "PostgreSQL"}[o.backend], o.products, o.reviews, o.serverCPU, o.wrkCPU, o.conns, o.runs, o.duration)
+	how := "seeded"
+	if !b.seeded {
+		how = "in the reused database (its product count is the -products flag's)"
+	}
+	b.logf("FPR on %s vs the floor (SQLite): %d products, %d reviews %s, servers on CPU %s, wrk on CPU %s, %d connections, %d runs of %s (medians)",
+		map[string]string{"sqlite": "SQLite", "postgres": "PostgreSQL"}[o.backend], o.products, b.reviewsInDB, how, o.serverCPU, o.wrkCPU, o.conns, o.runs, o.duration)
 	if b.seeded {
 		b.logf("seed time: %s", b.seedTime.Round(time.Millisecond))
 	}
