@@ -17,7 +17,6 @@ import (
 func TestReviewQuery_UsesIndexes(t *testing.T) {
 	t.Parallel()
 	db := mustOpenInternal(t)
-	ctx := context.Background()
 	product, author := "p1", "u1"
 	id, helpful := "06h0000000000000000000000", int64(3)
 	for _, tc := range []struct {
@@ -38,24 +37,7 @@ func TestReviewQuery_UsesIndexes(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			q, args := reviewQuery(db.dialect, "", tc.f, tc.rating, tc.afterID, tc.afterHelpful, 21)
-			rows, err := db.read.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, args...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rows.Close()
-			var plan []string
-			for rows.Next() {
-				var id, parent, notused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, detail)
-			}
-			if err := rows.Err(); err != nil {
-				t.Fatal(err)
-			}
-			got := strings.Join(plan, "; ")
+			got := queryPlan(t, db, q, args...)
 			if !strings.Contains(got, "SEARCH r USING INDEX "+tc.index) || strings.Contains(got, "SCAN") || strings.Contains(got, "TEMP B-TREE") {
 				t.Errorf("plan = %s\nwant a search of r on %s, no scan, no sort", got, tc.index)
 			}
@@ -89,13 +71,22 @@ func TestCountMail_OnlyTheStatusesAsked(t *testing.T) {
 	if err != nil || some[fpr.MailPending] != 1 || some[fpr.MailSent] != 0 || some[fpr.MailUndeliverable] != 1 {
 		t.Errorf("CountMail(pending, undeliverable) = %v, %v; want 1, 0 sent, 1", some, err)
 	}
-	var plan []string
 	q, args := countMailQuery([]fpr.MailStatus{fpr.MailPending, fpr.MailUndeliverable})
-	rows, err := db.read.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, args...)
+	if got := queryPlan(t, db, q, args...); !strings.Contains(got, "SEARCH mail_outbox USING COVERING INDEX mail_outbox_due (status=?)") {
+		t.Errorf("plan = %s\nwant a seek on mail_outbox_due by status", got)
+	}
+}
+
+// queryPlan returns SQLite's EXPLAIN QUERY PLAN of q, its steps joined by
+// "; ".
+func queryPlan(t *testing.T, db *DB, q string, args ...any) string {
+	t.Helper()
+	rows, err := db.read.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+q, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
+	var plan []string
 	for rows.Next() {
 		var id, parent, notused int
 		var detail string
@@ -104,7 +95,8 @@ func TestCountMail_OnlyTheStatusesAsked(t *testing.T) {
 		}
 		plan = append(plan, detail)
 	}
-	if got := strings.Join(plan, "; "); !strings.Contains(got, "SEARCH mail_outbox USING COVERING INDEX mail_outbox_due (status=?)") {
-		t.Errorf("plan = %s\nwant a seek on mail_outbox_due by status", got)
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
+	return strings.Join(plan, "; ")
 }
