@@ -48,7 +48,7 @@ func TestLogBuffer_RoutineLinesWaitForTheInterval(t *testing.T) {
 	t.Parallel()
 	w := &lockedWriter{}
 	log, lb := newBufferedLogger(w, time.Hour)
-	defer lb.Close()
+	defer func() { _ = lb.Close() }()
 	for i := range 100 {
 		log.Info("request", "n", i)
 	}
@@ -67,7 +67,7 @@ func TestLogBuffer_IntervalWritesByItself(t *testing.T) {
 	t.Parallel()
 	w := &lockedWriter{}
 	log, lb := newBufferedLogger(w, 10*time.Millisecond)
-	defer lb.Close()
+	defer func() { _ = lb.Close() }()
 	log.Info("request")
 	deadline := time.Now().Add(5 * time.Second)
 	for !strings.Contains(w.String(), `"msg":"request"`) {
@@ -98,7 +98,7 @@ func TestLogBuffer_LargeBacklogIsWrittenEarly(t *testing.T) {
 	t.Parallel()
 	w := &lockedWriter{}
 	log, lb := newBufferedLogger(w, time.Hour)
-	defer lb.Close()
+	defer func() { _ = lb.Close() }()
 	line := strings.Repeat("x", 1000)
 	for range 100 { // about 100 KiB: over the buffer's limit
 		log.Info("request", "path", line)
