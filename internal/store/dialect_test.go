@@ -1,9 +1,15 @@
 package store
 
 import (
+	"context"
+	"fmt"
 	"io/fs"
+	"os"
 	"slices"
 	"testing"
+
+	"github.com/fpr-team/fpr"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // TestDialects_SameMigrations: every migration number exists in both
@@ -70,5 +76,35 @@ func TestTakePoolSize(t *testing.T) {
 				t.Errorf("takePoolSize(%q) = %q, %d, %v; want %q, %d, error %v", tt.in, got, n, err, tt.wantURL, tt.wantN, tt.wantErr)
 			}
 		})
+	}
+}
+
+// TestPostgresTranslate_ClosedConnIsUnavailable: a statement on a pooled
+// connection that the server or the network closed never reaches the
+// server (pgx's "conn closed"); it is 503 unavailable, not a 500 (seen in
+// TestOutage_Postgres under load).
+func TestPostgresTranslate_ClosedConnIsUnavailable(t *testing.T) {
+	base := os.Getenv("FPR_TEST_POSTGRES_URL")
+	if base == "" {
+		if os.Getenv("FPR_REQUIRE_POSTGRES") == "1" {
+			t.Fatal("FPR_REQUIRE_POSTGRES=1 but FPR_TEST_POSTGRES_URL is not set")
+		}
+		t.Skip("FPR_TEST_POSTGRES_URL is not set")
+	}
+	ctx := context.Background()
+	conn, err := pgconn.Connect(ctx, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(ctx, "SELECT 1").ReadAll()
+	if err == nil {
+		t.Fatal("a statement on a closed connection succeeded")
+	}
+	got := (postgresDialect{}).translate(fmt.Errorf("find products: %w", err))
+	if fpr.ErrorCode(got) != fpr.CodeUnavailable {
+		t.Errorf("translate(%v) = %v, want unavailable", err, got)
 	}
 }

@@ -106,8 +106,10 @@ func (postgresDialect) translate(err error) error {
 		}
 		return err
 	}
+	// SafeToRetry: the statement never reached the server, as on a pooled
+	// connection the server or the network closed ("conn closed").
 	var ce *pgconn.ConnectError
-	if errors.As(err, &ce) || pgconn.Timeout(err) || outage(err) {
+	if errors.As(err, &ce) || pgconn.Timeout(err) || pgconn.SafeToRetry(err) || outage(err) {
 		return fpr.ErrUnavailable(err)
 	}
 	return err
