@@ -198,18 +198,8 @@ func TestAPIReviewDepth_HarvestAspectsHistory(t *testing.T) {
 
 func TestAPIReviewDepth_FoodSafety(t *testing.T) {
 	t.Parallel()
-	var (
-		mu    sync.Mutex
-		hooks []string
-	)
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		hooks = append(hooks, string(b))
-		mu.Unlock()
-	}))
-	t.Cleanup(hook.Close)
-	env := fprtest.New(t, fprtest.WithConfig(func(c *app.Config) { c.AlertWebhookURL = hook.URL }))
+	hook := newWebhookRecorder(t)
+	env := fprtest.New(t, fprtest.WithConfig(func(c *app.Config) { c.AlertWebhookURL = hook.URL() }))
 	producer := env.MustUser(t, fpr.RoleProducer)
 	product := mustFarmProduct(t, env, producer.User)
 	ann := env.MustUser(t, fpr.RoleMember)
@@ -248,13 +238,12 @@ func TestAPIReviewDepth_FoodSafety(t *testing.T) {
 	// The alert leaves at once (in the background); wait for it, bounded.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		mu.Lock()
+		hooks := hook.Bodies()
 		n := len(hooks)
 		var got string
 		if n > 0 {
 			got = hooks[0]
 		}
-		mu.Unlock()
 		if n > 0 {
 			if !strings.Contains(got, "food_safety") || !strings.Contains(got, ids[1]) {
 				t.Errorf("webhook = %s, want a food_safety alert naming the review", got)
@@ -867,19 +856,9 @@ func TestAPIReviewDepth_FarmAndProductPhotoInJSONAndLD(t *testing.T) {
 // the API is alerted once, by the handler or the sweep, never both.
 func TestAPIReviewDepth_FoodSafetyAlertSurvivesCrash(t *testing.T) {
 	t.Parallel()
-	var (
-		mu    sync.Mutex
-		hooks []string
-	)
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		hooks = append(hooks, string(b))
-		mu.Unlock()
-	}))
-	t.Cleanup(hook.Close)
+	hook := newWebhookRecorder(t)
 	env := fprtest.New(t, fprtest.WithConfig(func(c *app.Config) {
-		c.AlertWebhookURL, c.AlertEvalInterval = hook.URL, 50*time.Millisecond
+		c.AlertWebhookURL, c.AlertEvalInterval = hook.URL(), 50*time.Millisecond
 	}))
 	producer := env.MustUser(t, fpr.RoleProducer)
 	product := mustFarmProduct(t, env, producer.User)
@@ -894,12 +873,10 @@ func TestAPIReviewDepth_FoodSafetyAlertSurvivesCrash(t *testing.T) {
 		t.Helper()
 		deadline := time.Now().Add(15 * time.Second)
 		for {
-			mu.Lock()
 			var found bool
-			for _, h := range hooks {
+			for _, h := range hook.Bodies() {
 				found = found || (strings.Contains(h, "food_safety") && strings.Contains(h, reviewID))
 			}
-			mu.Unlock()
 			if found {
 				return
 			}
@@ -932,4 +909,33 @@ func TestAPIReviewDepth_FoodSafetyAlertSurvivesCrash(t *testing.T) {
 	if len(routes) != 2 || routes["/reviews/"+ids[0]] != 1 || routes["/reviews/"+ids[1]] != 1 {
 		t.Errorf("food-safety alerts by route = %v, want one per report", routes)
 	}
+}
+
+// webhookRecorder is an alert webhook that keeps the bodies it receives.
+type webhookRecorder struct {
+	srv    *httptest.Server
+	mu     sync.Mutex
+	bodies []string
+}
+
+func newWebhookRecorder(t *testing.T) *webhookRecorder {
+	t.Helper()
+	h := &webhookRecorder{}
+	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		h.mu.Lock()
+		h.bodies = append(h.bodies, string(b))
+		h.mu.Unlock()
+	}))
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+func (h *webhookRecorder) URL() string { return h.srv.URL }
+
+// Bodies returns a copy of the bodies received so far.
+func (h *webhookRecorder) Bodies() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string(nil), h.bodies...)
 }

@@ -361,12 +361,17 @@ func (a *Alerter) Raise(ctx context.Context, al *fpr.Alert) error {
 	}
 	a.Log.Warn("alert", "kind", al.Kind, "key", al.Key, "route", al.Route, "fingerprint", al.Fingerprint,
 		"sample_request_id", al.RequestID, "message", al.Message)
+	a.sendAsync(al)
+	return nil
+}
+
+// sendAsync sends al on its own goroutine, which Close waits for.
+func (a *Alerter) sendAsync(al *fpr.Alert) {
 	a.sends.Add(1)
 	go func() {
 		defer a.sends.Done()
 		a.send(al)
 	}()
-	return nil
 }
 
 // ResendAbandoned sends the alerts whose claim ran out with no outcome
@@ -384,11 +389,7 @@ func (a *Alerter) ResendAbandoned(ctx context.Context) error {
 	}
 	for _, al := range alerts {
 		a.Log.Warn("alert claimed by an instance that stopped before sending it: sending it", "kind", al.Kind, "key", al.Key)
-		a.sends.Add(1)
-		go func() {
-			defer a.sends.Done()
-			a.send(al)
-		}()
+		a.sendAsync(al)
 	}
 	return nil
 }
