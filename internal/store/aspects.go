@@ -44,6 +44,11 @@ func (tx *Tx) setReviewAspects(ctx context.Context, reviewID string, scores map[
 	if _, err := tx.ExecContext(ctx, `DELETE FROM review_aspects WHERE review_id = $1`, reviewID); err != nil {
 		return fmt.Errorf("set review aspects: %w", err)
 	}
+	return tx.insertReviewAspects(ctx, reviewID, scores)
+}
+
+// insertReviewAspects writes the aspect scores of a review that has none.
+func (tx *Tx) insertReviewAspects(ctx context.Context, reviewID string, scores map[fpr.Aspect]int) error {
 	for _, a := range sortedAspects(scores) {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO review_aspects (review_id, aspect, score) VALUES ($1, $2, $3)`,
 			reviewID, string(a), scores[a]); err != nil {

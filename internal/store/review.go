@@ -317,7 +317,7 @@ func (db *DB) CreateReview(ctx context.Context, r *fpr.Review) error {
 		if !fpr.OpenForReviews(p) {
 			return fpr.Errorf(fpr.CodeConflict, "This product is no longer sold, so it takes no new reviews.")
 		}
-		if err := tx.validateReviewDetails(ctx, r.ProductID, r.Harvest, r.Aspects); err != nil {
+		if err := tx.validateReviewDetails(p.Category, r.Harvest, r.Aspects); err != nil {
 			return err
 		}
 		r.ID = db.NewID(tx.now)
@@ -340,7 +340,7 @@ func (db *DB) CreateReview(ctx context.Context, r *fpr.Review) error {
 			return err
 		}
 		counted := fpr.CountsInRating(r.Status, r.Probe)
-		if err := tx.setReviewAspects(ctx, r.ID, r.Aspects); err != nil {
+		if err := tx.insertReviewAspects(ctx, r.ID, r.Aspects); err != nil {
 			return err
 		}
 		if err := tx.applyAspectDelta(ctx, r.ProductID, nil, r.Aspects, false, counted); err != nil {
@@ -373,19 +373,13 @@ func nullString(s string) any {
 // validateReviewDetails checks a review's harvest month (at the
 // transaction's time) and its aspect scores against its product's
 // category. validation_failed naming every bad field.
-func (tx *Tx) validateReviewDetails(ctx context.Context, productID, harvest string, aspects map[fpr.Aspect]int) error {
+func (tx *Tx) validateReviewDetails(category fpr.Category, harvest string, aspects map[fpr.Aspect]int) error {
 	fe := fpr.FieldErrors{}
 	if msg := fpr.ValidateHarvest(harvest, tx.now); msg != "" {
 		fe.Add("harvest", msg)
 	}
-	if len(aspects) > 0 {
-		var c fpr.Category
-		if err := tx.QueryRowContext(ctx, `SELECT category FROM products WHERE id = $1`, productID).Scan(&c); err != nil {
-			return err
-		}
-		for k, v := range fpr.ValidateAspects(c, aspects) {
-			fe.Add(k, v)
-		}
+	for k, v := range fpr.ValidateAspects(category, aspects) {
+		fe.Add(k, v)
 	}
 	return fe.Err()
 }
@@ -440,7 +434,13 @@ func (db *DB) UpdateReview(ctx context.Context, id string, upd fpr.ReviewUpdate)
 		if harvest == old.Harvest {
 			harvest = ""
 		}
-		if err := tx.validateReviewDetails(ctx, r.ProductID, harvest, newAspects); err != nil {
+		var category fpr.Category
+		if len(newAspects) > 0 {
+			if err := tx.QueryRowContext(ctx, `SELECT category FROM products WHERE id = $1`, r.ProductID).Scan(&category); err != nil {
+				return err
+			}
+		}
+		if err := tx.validateReviewDetails(category, harvest, newAspects); err != nil {
 			return err
 		}
 		if r.Rating != old.Rating || r.Title != old.Title || r.Body != old.Body || r.Harvest != old.Harvest {
@@ -632,7 +632,7 @@ func exists(ctx context.Context, q querier, query, id, what string) error {
 
 // findReviews returns up to f.Limit+1 reviews after the cursor.
 //
-// Each order is an index seek on reviews_product_* (or reviews_author, or
+// Each order is an index seek on reviews_product_* (or reviews_author_status, or
 // reviews_status) that reads only the rows of the page. Ordering by rating
 // with id descending inside each star value cannot be one index range in
 // both directions, so highest and lowest read star value by star value

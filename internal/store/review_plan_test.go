@@ -34,6 +34,11 @@ func TestReviewQuery_UsesIndexes(t *testing.T) {
 		{"stars/after", fpr.ReviewFilter{ProductID: &product, Sort: fpr.ReviewSortHighest}, new(4), &id, nil, "reviews_product_rating"},
 		{"author/after", fpr.ReviewFilter{AuthorID: &author, Sort: fpr.ReviewSortNewest}, nil, &id, nil, "reviews_author_status"},
 		{"all/after", fpr.ReviewFilter{Sort: fpr.ReviewSortNewest}, nil, &id, nil, "reviews_status"},
+		// reviews_product_verified is partial (migration 0017): it holds
+		// only verified purchases, and the filter's own condition selects
+		// it. A harvest year walks the newest index and filters.
+		{"harvest", fpr.ReviewFilter{ProductID: &product, Sort: fpr.ReviewSortNewest, HarvestYear: new(2025)}, nil, nil, nil, "reviews_product_newest"},
+		{"verified", fpr.ReviewFilter{ProductID: &product, Sort: fpr.ReviewSortNewest, Verified: true}, nil, nil, nil, "reviews_product_verified"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			q, args := reviewQuery(db.dialect, "", tc.f, tc.rating, tc.afterID, tc.afterHelpful, 21)
