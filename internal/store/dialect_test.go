@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io/fs"
 	"os"
@@ -106,5 +107,34 @@ func TestPostgresTranslate_ClosedConnIsUnavailable(t *testing.T) {
 	got := (postgresDialect{}).translate(fmt.Errorf("find products: %w", err))
 	if fpr.ErrorCode(got) != fpr.CodeUnavailable {
 		t.Errorf("translate(%v) = %v, want unavailable", err, got)
+	}
+}
+
+// TestSQLite_WriteConnectionSettings: the write connection runs with the
+// settings its throughput depends on (writePragmas), and the readers with
+// SQLite's own checkpoint threshold (they never commit, so never run one).
+func TestSQLite_WriteConnectionSettings(t *testing.T) {
+	t.Parallel()
+	db := mustOpenInternal(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		pool   *sql.DB
+		pragma string
+		want   int
+	}{
+		{db.write, "wal_autocheckpoint", walCheckpointPages},
+		{db.write, "cache_size", -writeCacheKiB},
+		{db.write, "temp_store", 2},  // MEMORY
+		{db.write, "synchronous", 2}, // FULL
+		{db.read, "synchronous", 2},
+		{db.write, "foreign_keys", 1},
+	} {
+		var got int
+		if err := tc.pool.QueryRowContext(ctx, "PRAGMA "+tc.pragma).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != tc.want {
+			t.Errorf("PRAGMA %s = %d, want %d", tc.pragma, got, tc.want)
+		}
 	}
 }
