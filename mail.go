@@ -24,9 +24,12 @@ const (
 	MailEmailChange MailKind = "email_change"
 	// MailPasswordReset carries the password reset link. Data: token.
 	MailPasswordReset MailKind = "password_reset"
-	// MailReviewReceived tells a producer of a new review of their
-	// product (TopicReviewReceived). Data: product_id, product_name,
-	// rating, review_id.
+	// MailReviewReceived tells a producer of new reviews of their
+	// products (TopicReviewReceived): at most one mail each
+	// ReviewMailInterval, so a burst of reviews makes one mail, not one
+	// each (ReviewMailDue). Data: count (the reviews it tells of, "1" and
+	// up) and the newest one's product_id, product_name, rating,
+	// review_id.
 	MailReviewReceived MailKind = "review_received"
 	// MailReplyReceived tells an author that the farm replied to their
 	// review (TopicReplyReceived). Data: product_id, product_name, farm_name,
@@ -328,4 +331,24 @@ type MailService interface {
 	// CountMail counts the outbox by status: every status, or only those
 	// named (the others count 0).
 	CountMail(ctx context.Context, only ...MailStatus) (map[MailStatus]int, error)
+}
+
+// ReviewMailInterval is the least time between two new-review mails to one
+// producer. The first review after a quiet spell is mailed at once; the
+// reviews that follow within the interval wait and go out together in one
+// mail at its end. A farm that gets hundreds of reviews in an afternoon
+// (a market day, a mention in the press) then gets a mail every few
+// minutes instead of hundreds, and the outbox and its worker do one mail's
+// work for them.
+const ReviewMailInterval = 10 * time.Minute
+
+// ReviewMailDue returns when a producer's next new-review mail is due,
+// written at now when their previous one was written at last (zero: none
+// yet): at once when that was ReviewMailInterval ago or more, else when the
+// interval since it ends.
+func ReviewMailDue(last, now time.Time) time.Time {
+	if due := last.Add(ReviewMailInterval); !last.IsZero() && due.After(now) {
+		return due
+	}
+	return now
 }

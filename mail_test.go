@@ -58,3 +58,23 @@ func TestNewToken(t *testing.T) {
 		t.Errorf("NewToken = %q (%d chars), hash %q: want 43 URL-safe characters and their SHA-256", a, len(a), ha)
 	}
 }
+
+func TestReviewMailDue(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 5, 10, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name string
+		last time.Time
+		want time.Time
+	}{
+		{"first ever", time.Time{}, now},
+		{"just now", now, now.Add(fpr.ReviewMailInterval)},
+		{"a minute ago", now.Add(-time.Minute), now.Add(fpr.ReviewMailInterval - time.Minute)},
+		{"exactly the interval ago", now.Add(-fpr.ReviewMailInterval), now},
+		{"long ago", now.Add(-24 * time.Hour), now},
+	} {
+		if got := fpr.ReviewMailDue(tc.last, now); !got.Equal(tc.want) {
+			t.Errorf("%s: ReviewMailDue = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package mail_test
 
 import (
 	"io/fs"
+	"maps"
 	"regexp"
 	"strings"
 	"testing"
@@ -120,5 +121,53 @@ func TestRenderer_FarmApplicationDecided(t *testing.T) {
 	}
 	if !strings.Contains(rejected.HTML, "We could not reach you at &lt;0123&gt;.") || strings.Contains(rejected.HTML, "/farms/") {
 		t.Errorf("rejection HTML: want the escaped note and no farm link:\n%s", rejected.HTML)
+	}
+}
+
+// TestRenderer_ReviewReceived: one review links to it; a mail that tells
+// of several (fpr.ReviewMailInterval) counts them, names the newest and
+// links to the producer's review inbox. A mail written before counts
+// existed reads as one review.
+func TestRenderer_ReviewReceived(t *testing.T) {
+	t.Parallel()
+	r, err := mail.NewRenderer(web.FS, "https://fpr.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := map[string]string{"product_id": "p1", "product_name": "Cider <apples>", "rating": "4", "review_id": "r9", "unsubscribe_token": "tok"}
+	for _, count := range []string{"", "1"} {
+		data := maps.Clone(base)
+		if count != "" {
+			data["count"] = count
+		}
+		one, err := r.Render(&fpr.Mail{ID: "m1", Kind: fpr.MailReviewReceived, To: "ann@example.org", Data: data})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if one.Subject != "New review of Cider <apples>" || !strings.Contains(one.Text, "https://fpr.example/products/p1#review-r9") ||
+			!strings.Contains(one.Text, "(4 of 5 stars)") || !strings.Contains(one.HTML, `href="https://fpr.example/products/p1#review-r9"`) {
+			t.Errorf("count %q: %q\n%s\n%s", count, one.Subject, one.Text, one.HTML)
+		}
+	}
+	data := maps.Clone(base)
+	data["count"] = "12"
+	many, err := r.Render(&fpr.Mail{ID: "m2", Kind: fpr.MailReviewReceived, To: "ann@example.org", Data: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if many.Subject != "12 new reviews of your products" {
+		t.Errorf("subject = %q", many.Subject)
+	}
+	for _, want := range []string{"12 new reviews", "The latest: Cider <apples>, 4 of 5 stars.", "https://fpr.example/account/farm-reviews", "unsubscribe?token=tok"} {
+		if !strings.Contains(many.Text, want) {
+			t.Errorf("text lacks %q:\n%s", want, many.Text)
+		}
+	}
+	if !strings.Contains(many.HTML, `href="https://fpr.example/account/farm-reviews"`) || !strings.Contains(many.HTML, "Cider &lt;apples&gt;") ||
+		strings.Contains(many.HTML, "#review-r9") {
+		t.Errorf("HTML:\n%s", many.HTML)
+	}
+	if many.Unsubscribe == "" {
+		t.Error("no List-Unsubscribe on a notification")
 	}
 }

@@ -22,7 +22,8 @@ import (
 // dies holding a lease delays its mail until the lease runs out; another
 // worker then claims it.
 
-// enqueueMail writes m to the outbox in tx, due now. It sets m.ID.
+// enqueueMail writes m to the outbox in tx, due now, or at
+// m.NextAttemptAt when that is later. It sets m.ID.
 func (tx *Tx) enqueueMail(ctx context.Context, m *fpr.Mail) error {
 	data, err := json.Marshal(m.Data)
 	if err != nil {
@@ -30,39 +31,60 @@ func (tx *Tx) enqueueMail(ctx context.Context, m *fpr.Mail) error {
 	}
 	m.ID = tx.db.NewID(tx.now)
 	m.Status = fpr.MailPending
-	m.CreatedAt, m.NextAttemptAt = tx.now, tx.now
+	m.CreatedAt = tx.now
+	if m.NextAttemptAt.Before(tx.now) {
+		m.NextAttemptAt = tx.now
+	}
 	var userID sql.NullString
 	if m.UserID != "" {
 		userID = sql.NullString{String: m.UserID, Valid: true}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO mail_outbox (id, kind, recipient, user_id, data, status, next_attempt_at, created_at)
-		VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6)`,
-		m.ID, string(m.Kind), m.To, userID, string(data), micros(tx.now)); err != nil {
+		VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7)`,
+		m.ID, string(m.Kind), m.To, userID, string(data), micros(m.NextAttemptAt), micros(tx.now)); err != nil {
 		return fmt.Errorf("enqueue mail: %w", err)
 	}
 	return nil
 }
 
 // notify writes a notification of kind for userID to the outbox in tx,
-// unless the user switched its topic off or has deleted their account. It
-// adds an unsubscribe token (only its hash is stored) to the mail's data
-// as "unsubscribe_token", for the List-Unsubscribe header.
+// due now, unless the user switched its topic off or has deleted their
+// account.
 func (tx *Tx) notify(ctx context.Context, userID string, kind fpr.MailKind, data map[string]string) error {
-	topic, ok := fpr.MailTopic(kind)
-	if !ok {
-		return fmt.Errorf("notify: %s is not a notification", kind)
+	email, ok, err := tx.notifiable(ctx, userID, kind)
+	if err != nil || !ok {
+		return err
 	}
-	var email string
+	return tx.enqueueNotification(ctx, userID, email, kind, data, tx.now)
+}
+
+// notifiable returns the address of userID when they get notifications of
+// kind: ok is false when they switched its topic off, deleted their
+// account, or do not exist.
+func (tx *Tx) notifiable(ctx context.Context, userID string, kind fpr.MailKind) (email string, ok bool, err error) {
+	topic, isNotification := fpr.MailTopic(kind)
+	if !isNotification {
+		return "", false, fmt.Errorf("notify: %s is not a notification", kind)
+	}
 	var deleted, optedOut int64
-	err := tx.QueryRowContext(ctx, `SELECT u.email, u.deleted_at,
+	err = tx.QueryRowContext(ctx, `SELECT u.email, u.deleted_at,
 			(SELECT COUNT(*) FROM notification_optouts o WHERE o.user_id = u.id AND o.topic = $2)
 		FROM users u WHERE u.id = $1`, userID, string(topic)).Scan(&email, &deleted, &optedOut)
 	if errors.Is(err, sql.ErrNoRows) || deleted != 0 || optedOut != 0 {
-		return nil
+		return "", false, nil
 	}
 	if err != nil {
-		return fmt.Errorf("notify: %w", err)
+		return "", false, fmt.Errorf("notify: %w", err)
 	}
+	return email, true, nil
+}
+
+// enqueueNotification writes a notification of kind to userID at email,
+// due at due (now or later). It adds an unsubscribe token (only its hash
+// is stored) to the mail's data as "unsubscribe_token", for the
+// List-Unsubscribe header.
+func (tx *Tx) enqueueNotification(ctx context.Context, userID, email string, kind fpr.MailKind, data map[string]string, due time.Time) error {
+	topic, _ := fpr.MailTopic(kind)
 	token, hash := fpr.NewToken()
 	if _, err := tx.ExecContext(ctx, `INSERT INTO unsubscribe_tokens (token_hash, user_id, topic, created_at)
 		VALUES ($1, $2, $3, $4)`, hash, userID, string(topic), micros(tx.now)); err != nil {
@@ -72,7 +94,7 @@ func (tx *Tx) notify(ctx context.Context, userID string, kind fpr.MailKind, data
 	for k, v := range data {
 		d[k] = v
 	}
-	return tx.enqueueMail(ctx, &fpr.Mail{Kind: kind, To: email, UserID: userID, Data: d})
+	return tx.enqueueMail(ctx, &fpr.Mail{Kind: kind, To: email, UserID: userID, Data: d, NextAttemptAt: due})
 }
 
 const mailColumns = `id, kind, recipient, COALESCE(user_id, ''), data, status, attempts, next_attempt_at, last_error, created_at, sent_at`

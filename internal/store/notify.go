@@ -2,6 +2,10 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"strconv"
 
 	"github.com/fpr-team/fpr"
@@ -27,13 +31,86 @@ func (tx *Tx) notifyReviewReceived(ctx context.Context, r *fpr.Review) error {
 
 // notifyReviewReceivedOf is notifyReviewReceived when the caller has read
 // the owner of r's product's farm and the product's name already.
+//
+// A producer gets at most one new-review mail each fpr.ReviewMailInterval
+// (fpr.ReviewMailDue). While their latest one waits in the outbox,
+// unclaimed, a new review joins it: its count goes up and it names the
+// newest review. Otherwise a new mail is written, due at once after a
+// quiet spell or at the end of the interval since the last one.
 func (tx *Tx) notifyReviewReceivedOf(ctx context.Context, r *fpr.Review, ownerID, productName string) error {
 	if r.Probe || r.Status != fpr.StatusPublished || ownerID == r.Author.ID {
 		return nil
 	}
-	return tx.notify(ctx, ownerID, fpr.MailReviewReceived, map[string]string{
+	email, ok, err := tx.notifiable(ctx, ownerID, fpr.MailReviewReceived)
+	if err != nil || !ok {
+		return err
+	}
+	newest := map[string]string{
 		"product_id": r.ProductID, "product_name": productName, "review_id": r.ID, "rating": strconv.Itoa(r.Rating),
-	})
+	}
+	// On PostgreSQL a worker may claim the waiting mail, or another
+	// review of the same producer join it, between the read and the
+	// update; the update then changes nothing and the read is done again.
+	// On SQLite writers are serialized and the first try succeeds.
+	for range 3 {
+		var (
+			id, data, status string
+			attempts         int64
+			created          int64
+		)
+		err := tx.QueryRowContext(ctx, `SELECT id, data, status, attempts, created_at FROM mail_outbox
+			WHERE user_id = $1 AND kind = $2 ORDER BY created_at DESC, id DESC LIMIT 1`,
+			ownerID, string(fpr.MailReviewReceived)).Scan(&id, &data, &status, &attempts, &created)
+		if errors.Is(err, sql.ErrNoRows) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("notify: %w", err)
+		}
+		joined, err := joinReviewMail(data, newest)
+		if fpr.MailStatus(status) != fpr.MailPending || attempts > 0 || err != nil {
+			// Sent, given up, being sent, or data this release cannot
+			// read (never a reason to refuse the review): a new mail,
+			// due when the interval since this one ends.
+			newest["count"] = "1"
+			return tx.enqueueNotification(ctx, ownerID, email, fpr.MailReviewReceived, newest,
+				fpr.ReviewMailDue(fromMicros(created), tx.now))
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE mail_outbox SET data = $1, recipient = $2
+			WHERE id = $3 AND data = $4 AND status = 'pending' AND attempts = 0`, joined, email, id, data)
+		if err != nil {
+			return fmt.Errorf("notify: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("notify: %w", err)
+		} else if n == 1 {
+			return nil
+		}
+	}
+	newest["count"] = "1"
+	return tx.enqueueNotification(ctx, ownerID, email, fpr.MailReviewReceived, newest, tx.now)
+}
+
+// joinReviewMail returns the data of a waiting new-review mail (JSON)
+// with one more review, newest naming it.
+func joinReviewMail(data string, newest map[string]string) (string, error) {
+	var d map[string]string
+	if err := json.Unmarshal([]byte(data), &d); err != nil {
+		return "", err
+	}
+	if d == nil {
+		return "", errors.New("no data")
+	}
+	n, err := strconv.Atoi(d["count"])
+	if err != nil || n < 1 {
+		n = 1 // written before mails were joined: it told of one review
+	}
+	for k, v := range newest {
+		d[k] = v
+	}
+	d["count"] = strconv.Itoa(n + 1)
+	b, err := json.Marshal(d)
+	return string(b), err
 }
 
 // notifyReplyReceived tells r's author that the farm replied.

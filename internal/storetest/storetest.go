@@ -43,6 +43,7 @@ func Run(t *testing.T, backend string) {
 		{"Farms", farmTests},
 		{"Ops", opsTests},
 		{"Trust", trustTests},
+		{"Notify", notifyTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
