@@ -58,9 +58,8 @@ func (tx *Tx) notifyReviewReceivedOf(ctx context.Context, r *fpr.Review, ownerID
 			attempts         int64
 			created          int64
 		)
-		err := tx.QueryRowContext(ctx, `SELECT id, data, status, attempts, created_at FROM mail_outbox
-			WHERE user_id = $1 AND kind = $2 ORDER BY created_at DESC, id DESC LIMIT 1`,
-			ownerID, string(fpr.MailReviewReceived)).Scan(&id, &data, &status, &attempts, &created)
+		err := tx.QueryRowContext(ctx, latestMailQuery, ownerID, string(fpr.MailReviewReceived)).
+			Scan(&id, &data, &status, &attempts, &created)
 		if errors.Is(err, sql.ErrNoRows) {
 			break
 		}
@@ -90,6 +89,11 @@ func (tx *Tx) notifyReviewReceivedOf(ctx context.Context, r *fpr.Review, ownerID
 	newest["count"] = "1"
 	return tx.enqueueNotification(ctx, ownerID, email, fpr.MailReviewReceived, newest, tx.now)
 }
+
+// latestMailQuery reads a user's latest mail of a kind: one row of the
+// index mail_outbox_user_kind (IDs are time-ordered).
+const latestMailQuery = `SELECT id, data, status, attempts, created_at FROM mail_outbox
+	WHERE user_id = $1 AND kind = $2 ORDER BY id DESC LIMIT 1`
 
 // joinReviewMail returns the data of a waiting new-review mail (JSON)
 // with one more review, newest naming it.

@@ -105,3 +105,15 @@ func queryPlan(t *testing.T, db *DB, q string, args ...any) string {
 	}
 	return strings.Join(plan, "; ")
 }
+
+// TestLatestMailQuery_OneRowOfTheIndex: a new review finds its producer's
+// latest new-review mail by one row of mail_outbox_user_kind, not by
+// sorting every mail they were ever sent.
+func TestLatestMailQuery_OneRowOfTheIndex(t *testing.T) {
+	t.Parallel()
+	db := mustOpenInternal(t)
+	got := queryPlan(t, db, latestMailQuery, "u1", string(fpr.MailReviewReceived))
+	if !strings.Contains(got, "SEARCH mail_outbox USING INDEX mail_outbox_user_kind (user_id=? AND kind=?)") || strings.Contains(got, "TEMP B-TREE") {
+		t.Errorf("plan = %s\nwant a seek on mail_outbox_user_kind and no sort", got)
+	}
+}
