@@ -2,8 +2,10 @@ package ops_test
 
 import (
 	"context"
+	"database/sql"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -156,30 +158,10 @@ func TestAlerter_AbandonedAlertIsSentByAnother(t *testing.T) {
 		db := storetest.OpenDB(t, backend)
 		clock := fprtest.NewClock(time.Date(2024, 5, 10, 14, 30, 0, 0, time.UTC))
 		db.Now = clock.Now
-		// A webhook that takes the connection and never answers.
-		hung := make(chan struct{})
-		silent := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			select {
-			case <-hung:
-			case <-r.Context().Done():
-			}
-		}))
-		t.Cleanup(silent.Close)
-		t.Cleanup(func() { close(hung) })
+		abandonAlert(t, db, clock.Now)
 		hook := newReceiver(t)
-		dying := newInstance(db, silent.URL, "dying", clock.Now)
 		live := newInstance(db, hook.URL, "live", clock.Now)
 		t.Cleanup(func() { _ = live.Close(context.Background()) })
-
-		al := &fpr.Alert{Key: "new_error:abc", Kind: fpr.AlertNewError, Fingerprint: "abc", Message: "boom"}
-		if err := dying.Raise(context.Background(), al); err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		defer cancel()
-		if err := dying.Close(ctx); err == nil {
-			t.Fatal("Close returned before the hung webhook answered: the test needs a send cut off")
-		}
 
 		if err := live.ResendAbandoned(context.Background()); err != nil {
 			t.Fatal(err)
@@ -214,4 +196,86 @@ func TestAlerter_AbandonedAlertIsSentByAnother(t *testing.T) {
 			t.Errorf("webhook got %v, want the alert once", got)
 		}
 	})
+}
+
+// abandonAlert has an instance raise the alert new_error:abc and stop
+// before its webhook answers (shut down past its deadline; a killed one
+// leaves the same state): a claim with no outcome.
+func abandonAlert(t *testing.T, db *store.DB, now func() time.Time) {
+	t.Helper()
+	// A webhook that takes the connection and never answers.
+	hung := make(chan struct{})
+	silent := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-hung:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(silent.Close)
+	t.Cleanup(func() { close(hung) })
+	dying := newInstance(db, silent.URL, "dying", now)
+	al := &fpr.Alert{Key: "new_error:abc", Kind: fpr.AlertNewError, Fingerprint: "abc", Message: "boom"}
+	if err := dying.Raise(context.Background(), al); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := dying.Close(ctx); err == nil {
+		t.Fatal("Close returned before the hung webhook answered: the test needs a send cut off")
+	}
+}
+
+// TestAlerter_ReclaimWhileTheDatabaseIsBusy: an abandoned alert's lease
+// has run out, but another process holds SQLite's write lock. The sweep
+// fails as unavailable after the busy timeout and sends nothing; the next
+// sweep, with the database back, sends the alert once.
+func TestAlerter_ReclaimWhileTheDatabaseIsBusy(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "fpr.db")
+	db := storetest.OpenURL(t, "sqlite:"+path)
+	clock := fprtest.NewClock(time.Date(2024, 5, 10, 14, 30, 0, 0, time.UTC))
+	db.Now = clock.Now
+	abandonAlert(t, db, clock.Now)
+	hook := newReceiver(t)
+	live := newInstance(db, hook.URL, "live", clock.Now)
+	t.Cleanup(func() { _ = live.Close(context.Background()) })
+	clock.Advance(fpr.AlertLease + time.Second)
+
+	ctx := context.Background()
+	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(0)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = other.Close() }()
+	lock, err := other.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = lock.Close() }()
+	if _, err := lock.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	err = live.ResendAbandoned(ctx)
+	if fpr.ErrorCode(err) != fpr.CodeUnavailable {
+		t.Fatalf("ResendAbandoned with the write lock held = %v (code %q), want unavailable", err, fpr.ErrorCode(err))
+	}
+	time.Sleep(100 * time.Millisecond)
+	if got := hook.kinds(); len(got) != 0 {
+		t.Fatalf("sent %v while the sweep failed", got)
+	}
+	if _, err := lock.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	if err := live.ResendAbandoned(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if p := hook.wait(t, fpr.AlertNewError, 5*time.Second); p.Fingerprint != "abc" {
+		t.Errorf("resent alert = %+v, want fingerprint abc", p)
+	}
+	if err := live.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := hook.kinds(); len(got) != 1 {
+		t.Errorf("webhook got %v, want the alert once", got)
+	}
 }
