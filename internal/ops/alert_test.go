@@ -2,7 +2,6 @@ package ops_test
 
 import (
 	"context"
-	"database/sql"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -156,12 +155,7 @@ func TestAlerter_AbandonedAlertIsSentByAnother(t *testing.T) {
 	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, backend string) {
 		db := storetest.OpenDB(t, backend)
-		clock := fprtest.NewClock(time.Date(2024, 5, 10, 14, 30, 0, 0, time.UTC))
-		db.Now = clock.Now
-		abandonAlert(t, db, clock.Now)
-		hook := newReceiver(t)
-		live := newInstance(db, hook.URL, "live", clock.Now)
-		t.Cleanup(func() { _ = live.Close(context.Background()) })
+		clock, hook, live := abandonAlert(t, db)
 
 		if err := live.ResendAbandoned(context.Background()); err != nil {
 			t.Fatal(err)
@@ -198,11 +192,15 @@ func TestAlerter_AbandonedAlertIsSentByAnother(t *testing.T) {
 	})
 }
 
-// abandonAlert has an instance raise the alert new_error:abc and stop
-// before its webhook answers (shut down past its deadline; a killed one
-// leaves the same state): a claim with no outcome.
-func abandonAlert(t *testing.T, db *store.DB, now func() time.Time) {
+// abandonAlert puts db on a test clock and has an instance raise the
+// alert new_error:abc and stop before its webhook answers (shut down past
+// its deadline; a killed one leaves the same state): a claim with no
+// outcome. It returns the clock, and a live instance with its webhook.
+func abandonAlert(t *testing.T, db *store.DB) (*fprtest.Clock, *receiver, *ops.Alerter) {
 	t.Helper()
+	clock := fprtest.NewClock(time.Date(2024, 5, 10, 14, 30, 0, 0, time.UTC))
+	db.Now = clock.Now
+	now := clock.Now
 	// A webhook that takes the connection and never answers.
 	hung := make(chan struct{})
 	silent := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -223,6 +221,10 @@ func abandonAlert(t *testing.T, db *store.DB, now func() time.Time) {
 	if err := dying.Close(ctx); err == nil {
 		t.Fatal("Close returned before the hung webhook answered: the test needs a send cut off")
 	}
+	hook := newReceiver(t)
+	live := newInstance(db, hook.URL, "live", now)
+	t.Cleanup(func() { _ = live.Close(context.Background()) })
+	return clock, hook, live
 }
 
 // TestAlerter_ReclaimWhileTheDatabaseIsBusy: an abandoned alert's lease
@@ -233,29 +235,12 @@ func TestAlerter_ReclaimWhileTheDatabaseIsBusy(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "fpr.db")
 	db := storetest.OpenURL(t, "sqlite:"+path)
-	clock := fprtest.NewClock(time.Date(2024, 5, 10, 14, 30, 0, 0, time.UTC))
-	db.Now = clock.Now
-	abandonAlert(t, db, clock.Now)
-	hook := newReceiver(t)
-	live := newInstance(db, hook.URL, "live", clock.Now)
-	t.Cleanup(func() { _ = live.Close(context.Background()) })
+	clock, hook, live := abandonAlert(t, db)
 	clock.Advance(fpr.AlertLease + time.Second)
 
 	ctx := context.Background()
-	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(0)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = other.Close() }()
-	lock, err := other.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = lock.Close() }()
-	if _, err := lock.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
-	err = live.ResendAbandoned(ctx)
+	release := holdWriteLock(t, path)
+	err := live.ResendAbandoned(ctx)
 	if fpr.ErrorCode(err) != fpr.CodeUnavailable {
 		t.Fatalf("ResendAbandoned with the write lock held = %v (code %q), want unavailable", err, fpr.ErrorCode(err))
 	}
@@ -263,9 +248,7 @@ func TestAlerter_ReclaimWhileTheDatabaseIsBusy(t *testing.T) {
 	if got := hook.kinds(); len(got) != 0 {
 		t.Fatalf("sent %v while the sweep failed", got)
 	}
-	if _, err := lock.ExecContext(ctx, "ROLLBACK"); err != nil {
-		t.Fatal(err)
-	}
+	release()
 	if err := live.ResendAbandoned(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -34,19 +34,7 @@ func TestRecorder_BuffersWhileTheDatabaseIsUnavailable(t *testing.T) {
 	rec := &ops.Recorder{Ops: db, Metrics: metrics, Release: "test", Instance: "test",
 		BufferSize: 2, RetryInterval: 100 * time.Millisecond}
 
-	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(0)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = other.Close() }()
-	lock, err := other.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = lock.Close() }()
-	if _, err := lock.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
+	release := holdWriteLock(t, path)
 
 	rec.Start()
 	defer func() { _ = rec.Close(ctx) }()
@@ -57,9 +45,7 @@ func TestRecorder_BuffersWhileTheDatabaseIsUnavailable(t *testing.T) {
 	}
 	waitFor(t, "the two newest events buffered", func() bool { return rec.Buffered() == 2 })
 
-	if _, err := lock.ExecContext(ctx, "ROLLBACK"); err != nil {
-		t.Fatal(err)
-	}
+	release()
 	waitFor(t, "the buffer stored", func() bool { return rec.Buffered() == 0 })
 
 	adminCtx := fpr.NewContextWithUser(ctx, admin)
@@ -74,6 +60,32 @@ func TestRecorder_BuffersWhileTheDatabaseIsUnavailable(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	if !strings.Contains(string(body), `fpr_error_events_dropped_total{reason="buffer_full"} 3`) {
 		t.Errorf("metrics lack 3 events dropped for a full buffer:\n%s", grepLines(string(body), "dropped"))
+	}
+}
+
+// holdWriteLock takes the write lock of the SQLite file at path from
+// another connection, as another process would (fpr migrate, a restore),
+// and returns the function that releases it.
+func holdWriteLock(t *testing.T, path string) (release func()) {
+	t.Helper()
+	ctx := context.Background()
+	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(0)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = other.Close() })
+	lock, err := other.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = lock.Close() })
+	if _, err := lock.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		if _, err := lock.ExecContext(ctx, "ROLLBACK"); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
