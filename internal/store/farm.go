@@ -122,7 +122,7 @@ func (db *DB) FindFarms(ctx context.Context, f fpr.FarmFilter) ([]*fpr.Farm, str
 	if after != nil {
 		where += ` AND ` + order.after(arg(order.key(after)), arg(after.ID))
 	}
-	q += where + ` ORDER BY ` + order.orderBy + ` LIMIT ` + arg(f.Limit+1)
+	q += where + ` ORDER BY ` + order.orderBy + limitClause(f.Limit+1)
 	rows, err := db.readRows(ctx, q, args...)
 	if err != nil {
 		return nil, "", db.dialect.translate(fmt.Errorf("find farms: %w", err))

@@ -249,7 +249,7 @@ func (db *DB) FindProducts(ctx context.Context, f fpr.ProductFilter) ([]*fpr.Pro
 		}
 		where += ` AND ` + order.after(rank, key, arg(after.ID))
 	}
-	q := sel + from + where + ` ORDER BY ` + order.orderBy(rank) + ` LIMIT ` + arg(f.Limit+1)
+	q := sel + from + where + ` ORDER BY ` + order.orderBy(rank) + limitClause(f.Limit+1)
 	var (
 		products      []*fpr.Product
 		lastScore, lr float64

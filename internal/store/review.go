@@ -746,7 +746,7 @@ func reviewQuery(d dialect, viewerID string, f fpr.ReviewFilter, rating *int, af
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, ` AND `)
 	}
-	q += ` ORDER BY ` + order + ` LIMIT ` + arg(limit)
+	q += ` ORDER BY ` + order + limitClause(limit)
 	return q, args
 }
 

@@ -117,3 +117,17 @@ func TestLatestMailQuery_OneRowOfTheIndex(t *testing.T) {
 		t.Errorf("plan = %s\nwant a seek on mail_outbox_user_kind and no sort", got)
 	}
 }
+
+// TestReviewQuery_LimitWrittenIn: the page size is in the SQL text, not a
+// parameter, so PostgreSQL keeps one generic plan for the prepared
+// statement instead of planning every page again (limitClause).
+func TestReviewQuery_LimitWrittenIn(t *testing.T) {
+	t.Parallel()
+	product := "p1"
+	for _, d := range []dialect{sqliteDialect{}, postgresDialect{}} {
+		q, args := reviewQuery(d, "", fpr.ReviewFilter{ProductID: &product, Sort: fpr.ReviewSortNewest}, nil, nil, nil, 21)
+		if !strings.HasSuffix(q, " LIMIT 21") || len(args) != 1 {
+			t.Errorf("%T: query ends %q with args %v; want LIMIT 21 written in and only the product bound", d, q[max(0, len(q)-30):], args)
+		}
+	}
+}
