@@ -235,18 +235,20 @@ func (c *committer) run(batch []*writeOp) {
 // broken is set when the transaction itself can no longer be used (a
 // savepoint statement failed), which fails the whole batch.
 func (c *committer) runOne(ctx context.Context, sqlTx *sql.Tx, op *writeOp) (opErr, broken error) {
-	if _, err := sqlTx.ExecContext(ctx, `SAVEPOINT op`); err != nil {
+	// The savepoint statements run prepared (tx.ExecContext), like the
+	// operation's own: two of them for every operation of every batch.
+	tx := &Tx{Tx: sqlTx, db: c.db, now: c.db.txNow(), batched: true, cache: c.db.wstmts}
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT op`); err != nil {
 		return err, err
 	}
-	tx := &Tx{Tx: sqlTx, db: c.db, now: c.db.txNow(), batched: true, cache: c.db.wstmts}
 	opErr = callOp(op.fn, tx)
 	if opErr != nil {
 		opErr = c.db.dialect.translate(opErr)
-		if _, err := sqlTx.ExecContext(ctx, `ROLLBACK TO op`); err != nil {
+		if _, err := tx.ExecContext(ctx, `ROLLBACK TO op`); err != nil {
 			return opErr, err
 		}
 	}
-	if _, err := sqlTx.ExecContext(ctx, `RELEASE op`); err != nil {
+	if _, err := tx.ExecContext(ctx, `RELEASE op`); err != nil {
 		return opErr, err
 	}
 	return opErr, nil

@@ -203,20 +203,31 @@ func (tx *Tx) farmOfProduct(ctx context.Context, productID string) (*fpr.Farm, e
 // a farm and its products take the farm first (see applyRatingDelta).
 // not_found (product) when there is no such product.
 func (tx *Tx) lockFarmOfProduct(ctx context.Context, productID string) (*fpr.Farm, error) {
+	if err := tx.lockFarmRowOfProduct(ctx, productID); err != nil {
+		return nil, err
+	}
+	return tx.farmOfProduct(ctx, productID)
+}
+
+// lockFarmRowOfProduct takes the write lock of the row of the farm selling
+// productID, where the database has row locks (a no-op UPDATE; SQLite's
+// one writer needs none). not_found (product) when PostgreSQL finds no
+// such product; on SQLite the caller's read of the product finds out.
+func (tx *Tx) lockFarmRowOfProduct(ctx context.Context, productID string) error {
 	if !tx.db.dialect.rowLocks() {
-		return tx.farmOfProduct(ctx, productID)
+		return nil
 	}
 	res, err := tx.ExecContext(ctx, `UPDATE farms SET product_count = product_count
 		WHERE id = (SELECT farm_id FROM products WHERE id = $1)`, productID)
 	if err != nil {
-		return nil, fmt.Errorf("lock farm: %w", err)
+		return fmt.Errorf("lock farm: %w", err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
-		return nil, fmt.Errorf("lock farm: %w", err)
+		return fmt.Errorf("lock farm: %w", err)
 	} else if n == 0 {
-		return nil, notFound("product")
+		return notFound("product")
 	}
-	return tx.farmOfProduct(ctx, productID)
+	return nil
 }
 
 // setReviewStatus changes a locked review's status and moves it in or out
@@ -302,17 +313,24 @@ func (db *DB) CreateReview(ctx context.Context, r *fpr.Review) error {
 		if err := tx.RateLimit(ctx, fpr.LimitReview); err != nil {
 			return err
 		}
-		farm, err := tx.lockFarmOfProduct(ctx, r.ProductID)
-		if err != nil {
+		// The product, and of its farm what the rules need (the owner),
+		// in one read after the farm's row lock.
+		if err := tx.lockFarmRowOfProduct(ctx, r.ProductID); err != nil {
 			return err
-		}
-		if !fpr.CanReviewProduct(actor, farm) {
-			return fpr.Errorf(fpr.CodeForbidden, "You cannot review your own farm's products.")
 		}
 		var score float64
-		p, err := scanProduct(tx.QueryRowContext(ctx, productSelect+productFrom+` WHERE p.id = $1`, r.ProductID), &score)
+		farm := &fpr.Farm{}
+		p, err := scanProduct(tx.QueryRowContext(ctx, productSelect+`, f.owner_id`+productFrom+` WHERE p.id = $1`, r.ProductID),
+			&score, &farm.OwnerID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("product")
+		}
 		if err != nil {
 			return err
+		}
+		farm.ID = p.FarmID
+		if !fpr.CanReviewProduct(actor, farm) {
+			return fpr.Errorf(fpr.CodeForbidden, "You cannot review your own farm's products.")
 		}
 		if !fpr.OpenForReviews(p) {
 			return fpr.Errorf(fpr.CodeConflict, "This product is no longer sold, so it takes no new reviews.")
