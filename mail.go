@@ -88,7 +88,7 @@ func (t Topic) Valid() bool {
 func (t Topic) Label() string {
 	switch t {
 	case TopicReviewReceived:
-		return "A new review of one of my farm's products"
+		return "New reviews of my farm's products (one mail every 10 minutes at most)"
 	case TopicReplyReceived:
 		return "A farm replied to my review"
 	case TopicReviewDecided:
