@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"time"
 )
 
@@ -88,7 +89,7 @@ func (t Topic) Valid() bool {
 func (t Topic) Label() string {
 	switch t {
 	case TopicReviewReceived:
-		return "New reviews of my farm's products (one mail every 10 minutes at most)"
+		return fmt.Sprintf("New reviews of my farm's products (one mail every %d minutes at most)", int(ReviewMailInterval.Minutes()))
 	case TopicReplyReceived:
 		return "A farm replied to my review"
 	case TopicReviewDecided:

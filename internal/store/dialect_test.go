@@ -111,8 +111,8 @@ func TestPostgresTranslate_ClosedConnIsUnavailable(t *testing.T) {
 }
 
 // TestSQLite_WriteConnectionSettings: the write connection runs with the
-// settings its throughput depends on (writePragmas), and the readers with
-// SQLite's own checkpoint threshold (they never commit, so never run one).
+// settings its throughput depends on (writePragmas), and both pools with
+// the durability of every connection.
 func TestSQLite_WriteConnectionSettings(t *testing.T) {
 	t.Parallel()
 	db := mustOpenInternal(t)

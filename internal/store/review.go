@@ -650,8 +650,9 @@ func exists(ctx context.Context, q querier, query, id, what string) error {
 
 // findReviews returns up to f.Limit+1 reviews after the cursor.
 //
-// Each order is an index seek on reviews_product_* (or reviews_author_status, or
-// reviews_status) that reads only the rows of the page. Ordering by rating
+// Each order is an index seek on reviews_product_* (or
+// reviews_author_status, or reviews_status) that reads only the rows of
+// the page. Ordering by rating
 // with id descending inside each star value cannot be one index range in
 // both directions, so highest and lowest read star value by star value
 // (at most five seeks, each `rating = v AND id < cursor`), which keeps a

@@ -110,7 +110,7 @@ const writeCacheKiB = 8 << 10
 // CPU of review submission. 16,000 pages (64 MB of WAL at 4 KiB) copies
 // a page changed by many reviews once instead of once per checkpoint;
 // review submission at 32 writers went from about 1,250 to 1,650 a
-// second on one core (bench/README.md). The cost: a checkpoint now pauses
+// second on one core (issue 14, stop 19's note). The cost: a checkpoint now pauses
 // writes for longer (p99 of a submission 46 → 90 ms under that flood),
 // the WAL file keeps up to 64 MB on disk, and recovery after a crash
 // reads up to that much. Durability is unchanged: every commit is still

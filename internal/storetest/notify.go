@@ -107,19 +107,28 @@ var notifyTests = map[string]func(t *testing.T, s *suite){
 		db := s.db(t, nil)
 		admin := mustUser(t, db, fpr.RoleAdmin)
 		sh := mustShop(t, db)
-		mustOK(t, "SetNotifications", db.SetNotifications(context.Background(), sh.producer.ID, []fpr.NotificationSetting{{Topic: fpr.TopicReviewReceived, Enabled: false}}))
+		switchTo := func(on bool) {
+			t.Helper()
+			mustOK(t, "SetNotifications", db.SetNotifications(context.Background(), sh.producer.ID,
+				[]fpr.NotificationSetting{{Topic: fpr.TopicReviewReceived, Enabled: on}}))
+		}
+		switchTo(false)
 		mustReview(t, db, mustUser(t, db, fpr.RoleMember), sh.product.ID, 4)
 		if mails := reviewMails(t, db, admin, sh.producer); len(mails) != 0 {
 			t.Errorf("switched off: %d mails", len(mails))
 		}
-		mustOK(t, "SetNotifications", db.SetNotifications(context.Background(), sh.producer.ID, []fpr.NotificationSetting{{Topic: fpr.TopicReviewReceived, Enabled: true}}))
+		switchTo(true)
 		mustReview(t, db, mustUser(t, db, fpr.RoleMember), sh.product.ID, 4)
+		// The probe's review neither joins the waiting mail nor writes one.
+		probe := &fpr.User{Email: fmt.Sprintf("probe%d@example.test", seq.Add(1)), DisplayName: "Probe", Probe: true}
+		mustOK(t, "CreateUser(probe)", db.CreateUser(context.Background(), probe, "hash"))
+		mustReview(t, db, probe, sh.product.ID, 1)
 		// Switched off again while a mail waits: later reviews do not
 		// join it (the waiting mail, written before, still goes out).
-		mustOK(t, "SetNotifications", db.SetNotifications(context.Background(), sh.producer.ID, []fpr.NotificationSetting{{Topic: fpr.TopicReviewReceived, Enabled: false}}))
+		switchTo(false)
 		mustReview(t, db, mustUser(t, db, fpr.RoleMember), sh.product.ID, 4)
 		if mails := reviewMails(t, db, admin, sh.producer); len(mails) != 1 || mails[0].Data["count"] != "1" {
-			t.Errorf("switched off with a mail waiting: %+v", mails)
+			t.Errorf("after a probe's review and a review switched off, with a mail waiting: %+v, want it alone and counting 1", mails)
 		}
 	},
 	"ReviewMails_ConcurrentReviewsAllCounted": func(t *testing.T, s *suite) {
