@@ -91,6 +91,12 @@ type Product struct {
 	// ArchivedAt is set when the product was removed while it had
 	// reviews: it left lists and search, its page and reviews stay.
 	ArchivedAt *time.Time
+	// Stamp changes, in the transaction of the change, with everything
+	// the product's public JSON shows: the product, its farm's name, its
+	// reviews with their replies, scores and photos, and their authors'
+	// names. A page made after reading a stamp is current while the stamp
+	// is the same.
+	Stamp int64
 }
 
 // Limits on product fields.
@@ -151,6 +157,10 @@ type ProductFilter struct {
 type ProductService interface {
 	// FindProductByID returns a product with its rating summary, or not_found.
 	FindProductByID(ctx context.Context, id string) (*Product, error)
+
+	// ProductStamp returns the product's Stamp, or not_found: one read,
+	// for answers kept since that stamp.
+	ProductStamp(ctx context.Context, id string) (int64, error)
 
 	// FindProducts lists products. validation_failed for a bad sort, limit,
 	// cursor or min_rating.

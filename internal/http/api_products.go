@@ -140,12 +140,16 @@ func (s *Server) handleAPIProductList(w http.ResponseWriter, r *http.Request) er
 
 // handleAPIProductShow handles GET /api/v1/products/{id}.
 func (s *Server) handleAPIProductShow(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.Products.FindProductByID(r.Context(), r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, apiProductEnvelope{Product: apiProduct(p)})
-	return nil
+	id := r.PathValue("id")
+	// The same for every viewer: kept for all of them.
+	return s.servePublic(w, r, s.details, id, id, func(int64, bool) (any, int64, error) {
+		p, err := s.Products.FindProductByID(r.Context(), id)
+		if err != nil {
+			return nil, 0, err
+		}
+		// The stamp was read by the same statement as the product.
+		return apiProductEnvelope{Product: apiProduct(p)}, p.Stamp, nil
+	})
 }
 
 // handleAPIProductCreate handles POST /api/v1/products {farm_id, name,

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/fpr-team/fpr"
 )
@@ -139,12 +141,48 @@ func (s *Server) handleAPIProductReviewList(w http.ResponseWriter, r *http.Reque
 	}
 	id := r.PathValue("id")
 	f.ProductID = &id
-	reviews, next, err := s.Reviews.FindReviews(r.Context(), f)
-	if err != nil {
-		return err
+	// The page is the same for every viewer (apiReview shows nothing of
+	// the viewer's own, such as their votes): kept for all of them.
+	c := s.reviewPages
+	return s.servePublic(w, r, c, reviewPageKey(f), id, func(stamp int64, known bool) (any, int64, error) {
+		if c != nil && !known {
+			var err error
+			if stamp, err = s.Products.ProductStamp(r.Context(), id); err != nil {
+				return nil, 0, err
+			}
+		}
+		reviews, next, err := s.Reviews.FindReviews(r.Context(), f)
+		if err != nil {
+			return nil, 0, err
+		}
+		return apiReviewList(reviews, next), stamp, nil
+	})
+}
+
+// reviewPageKey names a page of a product's reviews by every field of
+// the query that chooses it.
+func reviewPageKey(f fpr.ReviewFilter) string {
+	var b strings.Builder
+	b.WriteString(*f.ProductID)
+	b.WriteByte(0)
+	b.WriteString(string(f.Sort))
+	b.WriteByte(0)
+	if f.Rating != nil {
+		b.WriteString(strconv.Itoa(*f.Rating))
 	}
-	writeJSON(w, http.StatusOK, apiReviewList(reviews, next))
-	return nil
+	b.WriteByte(0)
+	if f.HarvestYear != nil {
+		b.WriteString(strconv.Itoa(*f.HarvestYear))
+	}
+	b.WriteByte(0)
+	if f.Verified {
+		b.WriteByte('v')
+	}
+	b.WriteByte(0)
+	b.WriteString(strconv.Itoa(f.Limit))
+	b.WriteByte(0)
+	b.WriteString(f.Cursor)
+	return b.String()
 }
 
 // handleAPIUserReviewList handles GET /api/v1/users/{id}/reviews: a user's

@@ -100,13 +100,29 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		http.Error(w, fmt.Sprintf(`{"error":{"code":"internal","message":"encode response"},"request_id":%q}`, w.Header().Get("X-Request-ID")), http.StatusInternalServerError)
 		return
 	}
+	writeJSONBody(w, status, buf.Bytes())
+}
+
+// writeJSONBody writes an encoded JSON body with status.
+func writeJSONBody(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	// Known length: no chunked encoding for bodies over the server's
 	// 2 KiB buffer (a page of reviews).
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(body)
+}
+
+// encodeJSON returns v encoded as writeJSON writes it, in a slice of its
+// own.
+func encodeJSON(v any) ([]byte, error) {
+	buf := jsonBuffers.Get().(*bytes.Buffer)
+	defer putJSONBuffer(buf)
+	if err := json.NewEncoder(buf).Encode(v); err != nil {
+		return nil, fmt.Errorf("encode response: %w", err)
+	}
+	return bytes.Clone(buf.Bytes()), nil
 }
 
 // jsonBuffers holds the buffers writeJSON encodes into, so a page of

@@ -72,6 +72,11 @@ type Server struct {
 	// its stack (error events, alerts). The error is already logged.
 	OnError func(r *http.Request, route string, err error, stack []byte)
 
+	// ResponseCacheBytes bounds the memory that keeps answers of product
+	// details and review pages (respcache.go), half for each; 0 is
+	// DefaultResponseCacheBytes, a negative value keeps none.
+	ResponseCacheBytes int
+
 	// Now returns the current time.
 	Now func() time.Time
 	// RequestTimeout bounds each request's database calls together;
@@ -95,8 +100,10 @@ type Server struct {
 	connsMu sync.Mutex
 	conns   map[net.Conn]http.ConnState
 	handler http.Handler
-	mux     *http.ServeMux // the routes, for allowedMethods
-	web     *webFiles      // templates and static files (templates.go, static.go)
+	// details and reviewPages keep public product answers (respcache.go).
+	details, reviewPages *respCache
+	mux                  *http.ServeMux // the routes, for allowedMethods
+	web                  *webFiles      // templates and static files (templates.go, static.go)
 	// testRoutes are extra routes that only tests add (export_test.go),
 	// such as one that panics.
 	testRoutes map[string]http.Handler
@@ -111,9 +118,45 @@ func (s *Server) Handler() http.Handler {
 		if s.Now == nil {
 			s.Now = time.Now
 		}
+		if s.ResponseCacheBytes >= 0 {
+			n := s.ResponseCacheBytes
+			if n == 0 {
+				n = DefaultResponseCacheBytes
+			}
+			s.details, s.reviewPages = newRespCache(n/2), newRespCache(n/2)
+		}
 		s.handler = s.routes()
 	}
 	return s.handler
+}
+
+// DefaultResponseCacheBytes is Server.ResponseCacheBytes's default: 8 MiB
+// keeps the details of about 11,000 products, and 8 MiB the first pages
+// of reviews of about 800 (20 reviews, about 10 KB).
+const DefaultResponseCacheBytes = 16 << 20
+
+// ResponseCacheStats counts the answers of product details and review
+// pages served from what was kept (Hits) and made anew (Misses), and what
+// is kept.
+type ResponseCacheStats struct {
+	Hits, Misses   int64
+	Entries, Bytes int
+}
+
+// ResponseCacheStats returns the counts of both caches together.
+func (s *Server) ResponseCacheStats() ResponseCacheStats {
+	var st ResponseCacheStats
+	for _, c := range []*respCache{s.details, s.reviewPages} {
+		if c == nil {
+			continue
+		}
+		e, b := c.stats()
+		st.Hits += c.hits.Load()
+		st.Misses += c.misses.Load()
+		st.Entries += e
+		st.Bytes += b
+	}
+	return st
 }
 
 // The server's deadlines for reading a request and writing its answer

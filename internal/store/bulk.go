@@ -103,6 +103,16 @@ func (db *DB) Load(ctx context.Context, fn func(l *Loader) error) error {
 		if err != nil {
 			return err
 		}
+		// The stamp triggers would update a product per review and reply
+		// (and queue each update until commit on PostgreSQL); the load
+		// moves every product's stamp once instead, below.
+		for _, table := range []string{"reviews", "review_replies"} {
+			resume, err := db.dialect.bulkSuspendTriggers(ctx, tx, table)
+			if err != nil {
+				return err
+			}
+			rebuild = append(rebuild, resume...)
+		}
 		if err := fn(l); err != nil {
 			return err
 		}
@@ -114,8 +124,11 @@ func (db *DB) Load(ctx context.Context, fn func(l *Loader) error) error {
 		}
 		for _, q := range rebuild {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
-				return fmt.Errorf("rebuild index: %w", err)
+				return fmt.Errorf("rebuild index or trigger: %w", err)
 			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE products SET stamp = stamp + 1`); err != nil {
+			return fmt.Errorf("move product stamps: %w", err)
 		}
 		if l.products || l.farms {
 			if err := tx.recountFarms(ctx); err != nil {

@@ -286,6 +286,39 @@ func (postgresDialect) bulkVar(i int) string { return "$" + strconv.Itoa(i) }
 // bulkCache has nothing to do on PostgreSQL, whose cache is the server's.
 func (postgresDialect) bulkCache(context.Context, execer, bool) error { return nil }
 
+// bulkSuspendTriggers disables table's own triggers (not those of its
+// constraints) until the load's statements enable them again.
+func (postgresDialect) bulkSuspendTriggers(ctx context.Context, tx *Tx, table string) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT g.tgname FROM pg_trigger g JOIN pg_class t ON t.oid = g.tgrelid
+		WHERE t.relname = $1 AND t.relnamespace = current_schema()::regnamespace AND NOT g.tgisinternal AND g.tgenabled <> 'D'
+		ORDER BY g.tgname`, table)
+	if err != nil {
+		return nil, fmt.Errorf("list triggers of %s: %w", table, err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, fmt.Errorf("list triggers of %s: %w", table, err)
+		}
+		names = append(names, name)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list triggers of %s: %w", table, err)
+	}
+	rows.Close()
+	quote := func(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
+	var enable []string
+	for _, name := range names {
+		if _, err := tx.ExecContext(ctx, `ALTER TABLE `+quote(table)+` DISABLE TRIGGER `+quote(name)); err != nil {
+			return nil, fmt.Errorf("disable trigger %s: %w", name, err)
+		}
+		enable = append(enable, `ALTER TABLE `+quote(table)+` ENABLE TRIGGER `+quote(name))
+	}
+	return enable, nil
+}
+
 // bulkDropIndexes drops table's indexes that are neither unique (those of
 // constraints) nor led by keepLead, and its foreign keys, returning their
 // definitions: building

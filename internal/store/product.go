@@ -14,7 +14,7 @@ import (
 
 // productSelect reads a product with its farm's name and rating summary.
 const productSelect = `SELECT p.id, p.farm_id, f.name, p.name, p.slug, p.category, p.description, p.unit, p.created_at,
-	p.archived_at, p.rating_count, p.rating_sum, p.rating_1, p.rating_2, p.rating_3, p.rating_4, p.rating_5, p.rating_score`
+	p.archived_at, p.rating_count, p.rating_sum, p.rating_1, p.rating_2, p.rating_3, p.rating_4, p.rating_5, p.rating_score, p.stamp`
 
 const productFrom = ` FROM products p JOIN farms f ON f.id = p.farm_id`
 
@@ -24,7 +24,7 @@ func scanProduct(row interface{ Scan(...any) error }, score *float64, extra ...a
 	var created, archived int64
 	h := &p.Rating.Histogram
 	dest := append([]any{&p.ID, &p.FarmID, &p.FarmName, &p.Name, &p.Slug, &p.Category, &p.Description, &p.Unit, &created,
-		&archived, &p.Rating.Count, &p.Rating.Sum, &h[0], &h[1], &h[2], &h[3], &h[4], score}, extra...)
+		&archived, &p.Rating.Count, &p.Rating.Sum, &h[0], &h[1], &h[2], &h[3], &h[4], score, &p.Stamp}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -90,6 +90,19 @@ func (db *DB) FindProductByID(ctx context.Context, id string) (*fpr.Product, err
 		return nil, fmt.Errorf("find product: %w", notFound("product"))
 	}
 	return p, nil
+}
+
+// ProductStamp returns product id's stamp (fpr.Product.Stamp), or
+// not_found: a primary key read on the read pool.
+func (db *DB) ProductStamp(ctx context.Context, id string) (int64, error) {
+	var stamp int64
+	if err := db.readRow(ctx, `SELECT stamp FROM products WHERE id = $1`, id).Scan(&stamp); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, fmt.Errorf("product stamp: %w", notFound("product"))
+		}
+		return 0, db.dialect.translate(fmt.Errorf("product stamp: %w", err))
+	}
+	return stamp, nil
 }
 
 // productDetailSQL reads a product (productSelect), one row per aspect

@@ -40,7 +40,9 @@ var ratingDeltaSet = `
 	rating_4 = rating_4 + $6, rating_5 = rating_5 + $7,
 	rating_score = ` + scoreSQL("rating_count + $1", "rating_sum + $2")
 
-var applyRatingDeltaSQL = `UPDATE products SET` + ratingDeltaSet + ` WHERE id = $8`
+// It moves the product's stamp too (migration 0019), which spares the
+// stamp trigger's own UPDATE on SQLite.
+var applyRatingDeltaSQL = `UPDATE products SET` + ratingDeltaSet + `, stamp = stamp + 1 WHERE id = $8`
 
 // applyFarmRatingDeltaSQL moves the summary of the farm of product $8.
 var applyFarmRatingDeltaSQL = `UPDATE farms SET` + ratingDeltaSet + ` WHERE id = (SELECT p.farm_id FROM products p WHERE p.id = $8)`

@@ -355,6 +355,11 @@ type dialect interface {
 	// that build them again (none when the dialect keeps them). Indexes
 	// whose first column is keepLead are kept.
 	bulkDropIndexes(ctx context.Context, tx *Tx, table, keepLead string) ([]string, error)
+	// bulkSuspendTriggers stops the triggers of table (the product stamps
+	// of migration 0019) for the rest of a bulk load's transaction and
+	// returns the statements that start them again: a load moves the
+	// stamps of every product once, at its end.
+	bulkSuspendTriggers(ctx context.Context, tx *Tx, table string) ([]string, error)
 	// bulkAnalyze gathers the planner's statistics of tables after a
 	// bulk load.
 	bulkAnalyze(ctx context.Context, tx *Tx, tables []string) error

@@ -44,6 +44,7 @@ func Run(t *testing.T, backend string) {
 		{"Ops", opsTests},
 		{"Trust", trustTests},
 		{"Notify", notifyTests},
+		{"Stamps", stampTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -1,0 +1,164 @@
+package http
+
+import (
+	"container/list"
+	"hash/maphash"
+	"net/http"
+	"sync"
+	"sync/atomic"
+)
+
+// A respCache keeps the JSON bodies of public product reads (detail and
+// review pages), each with the product's stamp (fpr.Product.Stamp) read
+// before the body was made. A later request reads the stamp alone, one
+// primary key read, and gets the kept body while the stamp is the same:
+// the database's triggers move the stamp in the transaction of any change
+// the body shows, whichever instance or release wrote it, so a kept body
+// is never older than the last change committed before the stamp read. It
+// saves a read's SQL, scanning and encoding, not its round trip.
+//
+// Memory is bounded: at most maxBytes of keys and bodies (plus a fixed
+// overhead per entry counted in), the least recently used going first.
+// The keys are built from validated requests, so a client cannot grow it
+// past the bound, only make it forget sooner.
+type respCache struct {
+	seed   maphash.Seed
+	shards [respCacheShards]respShard
+
+	hits, misses atomic.Int64
+}
+
+// respCacheShards spreads the lock over shards for many cores.
+const respCacheShards = 8
+
+// respEntryOverhead approximates an entry's memory beyond its key and
+// body: the list element, the entry, the map slot.
+const respEntryOverhead = 160
+
+type respShard struct {
+	mu       sync.Mutex
+	maxBytes int
+	maxEntry int // larger answers are not kept: an eighth of maxBytes
+	bytes    int
+	items    map[string]*list.Element
+	lru      list.List // of *respEntry, most recent first
+}
+
+type respEntry struct {
+	key   string
+	stamp int64
+	body  []byte
+}
+
+// newRespCache returns a cache of at most maxBytes.
+func newRespCache(maxBytes int) *respCache {
+	c := &respCache{seed: maphash.MakeSeed()}
+	for i := range c.shards {
+		c.shards[i].maxBytes = maxBytes / respCacheShards
+		c.shards[i].maxEntry = maxBytes / respCacheShards / 8
+		c.shards[i].items = map[string]*list.Element{}
+	}
+	return c
+}
+
+func (c *respCache) shard(key string) *respShard {
+	return &c.shards[maphash.String(c.seed, key)%respCacheShards]
+}
+
+// get returns the body kept for key and the stamp read before it was made.
+// The body is shared: callers only write it out.
+func (c *respCache) get(key string) (stamp int64, body []byte, ok bool) {
+	s := c.shard(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	el := s.items[key]
+	if el == nil {
+		return 0, nil, false
+	}
+	s.lru.MoveToFront(el)
+	e := el.Value.(*respEntry)
+	return e.stamp, e.body, true
+}
+
+// put keeps body for key, made after reading stamp, in place of what was
+// kept. (A slow request may put back a body older than the one it
+// replaces: the next read of the stamp finds it out, as it finds out any
+// change.) A body larger than an eighth of a shard is not kept.
+func (c *respCache) put(key string, stamp int64, body []byte) {
+	s := c.shard(key)
+	size := len(key) + len(body) + respEntryOverhead
+	if size > s.maxEntry {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if el := s.items[key]; el != nil {
+		e := el.Value.(*respEntry)
+		s.bytes += len(body) - len(e.body)
+		e.stamp, e.body = stamp, body
+		s.lru.MoveToFront(el)
+	} else {
+		s.items[key] = s.lru.PushFront(&respEntry{key: key, stamp: stamp, body: body})
+		s.bytes += size
+	}
+	for s.bytes > s.maxBytes {
+		last := s.lru.Back()
+		e := last.Value.(*respEntry)
+		s.lru.Remove(last)
+		delete(s.items, e.key)
+		s.bytes -= len(e.key) + len(e.body) + respEntryOverhead
+	}
+}
+
+// stats returns the entries and bytes kept.
+func (c *respCache) stats() (entries, bytes int) {
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.Lock()
+		entries += len(s.items)
+		bytes += s.bytes
+		s.mu.Unlock()
+	}
+	return entries, bytes
+}
+
+// servePublic writes the JSON of a public read of product productID: the
+// body c keeps under key when the product's stamp is still the one read
+// before it was made, else the one build makes, which c then keeps. build
+// gets the stamp when it was read already (known), and returns the stamp
+// read before or with its data. A nil c builds every time.
+func (s *Server) servePublic(w http.ResponseWriter, r *http.Request, c *respCache, key, productID string,
+	build func(stamp int64, known bool) (v any, builtAt int64, err error)) error {
+	var (
+		stamp int64
+		known bool
+	)
+	if c != nil {
+		if kept, body, ok := c.get(key); ok {
+			cur, err := s.Products.ProductStamp(r.Context(), productID)
+			if err != nil {
+				return err
+			}
+			if cur == kept {
+				c.hits.Add(1)
+				writeJSONBody(w, http.StatusOK, body)
+				return nil
+			}
+			stamp, known = cur, true
+		}
+		c.misses.Add(1)
+	}
+	v, builtAt, err := build(stamp, known)
+	if err != nil {
+		return err
+	}
+	body, err := encodeJSON(v)
+	if err != nil {
+		return err
+	}
+	if c != nil {
+		c.put(key, builtAt, body)
+	}
+	writeJSONBody(w, http.StatusOK, body)
+	return nil
+}

@@ -1,0 +1,188 @@
+package http_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync"
+	"testing"
+
+	"github.com/fpr-team/fpr"
+	fprhttp "github.com/fpr-team/fpr/internal/http"
+	"github.com/fpr-team/fpr/internal/fprtest"
+)
+
+// Two instances on one database keep product answers (respcache.go), and
+// a third keeps none: after every kind of change a product's detail and
+// review pages show, through either instance's store, both caching
+// instances answer byte for byte what the third makes anew. Each check
+// first asks twice with no change between, and the second answer must
+// come from the cache: a cache that kept nothing would pass vacuously.
+func TestResponseCache_AnswersAreNeverStale(t *testing.T) {
+	a := fprtest.New(t)
+	b := fprtest.New(t, fprtest.WithDB(a.DB))
+	fresh := fprtest.New(t, fprtest.WithDB(a.DB), fprtest.WithServer(func(s *fprhttp.Server) { s.ResponseCacheBytes = -1 }))
+
+	producer := a.MustUser(t, fpr.RoleProducer)
+	mod := a.MustUser(t, fpr.RoleModerator)
+	author, voter := a.MustUser(t, fpr.RoleMember), a.MustUser(t, fpr.RoleMember)
+	farm := &fpr.Farm{Name: "Cache Farm", Region: "Kent"}
+	noErr(t, "CreateFarm", a.DB.CreateFarm(a.Ctx(producer.User), farm))
+	p := &fpr.Product{FarmID: farm.ID, Name: "Chard", Category: "vegetables", Unit: "bunch", Description: "Rainbow."}
+	noErr(t, "CreateProduct", a.DB.CreateProduct(a.Ctx(producer.User), p))
+	for range 3 {
+		u := a.MustUser(t, fpr.RoleMember)
+		noErr(t, "CreateReview", a.DB.CreateReview(a.Ctx(u.User), &fpr.Review{ProductID: p.ID, Rating: 3, Body: "Fine."}))
+	}
+
+	paths := []string{
+		"/api/v1/products/" + p.ID,
+		"/api/v1/products/" + p.ID + "/reviews?limit=20",
+		"/api/v1/products/" + p.ID + "/reviews?sort=helpful",
+		"/api/v1/products/" + p.ID + "/reviews?rating=5",
+		"/api/v1/products/" + p.ID + "/reviews?limit=2",
+	}
+	hits := func() int64 { return a.Server.ResponseCacheStats().Hits + b.Server.ResponseCacheStats().Hits }
+	check := func(step string) {
+		t.Helper()
+		for _, path := range paths {
+			_, want := fresh.Do(t, http.MethodGet, path, "", nil)
+			for _, env := range []*fprtest.Env{a, b} {
+				for _, token := range []string{"", voter.Token} {
+					before := hits()
+					for range 2 {
+						resp, got := env.Do(t, http.MethodGet, path, token, nil)
+						if resp.StatusCode != http.StatusOK || !bytes.Equal(got, want) {
+							t.Fatalf("after %s: GET %s answered %d\n%s\nwant, as made anew:\n%s", step, path, resp.StatusCode, got, want)
+						}
+					}
+					if hits() == before {
+						t.Fatalf("after %s: GET %s twice, no change between, and no answer came from the cache", step, path)
+					}
+				}
+			}
+		}
+	}
+	check("the start")
+
+	ctxOf := func(u *fprtest.TestUser) context.Context { return a.Ctx(u.User) }
+	var r *fpr.Review
+	var photo *fpr.Photo
+	steps := []struct {
+		name   string
+		change func() error
+	}{
+		{"a new review", func() error {
+			r = &fpr.Review{ProductID: p.ID, Rating: 5, Title: "Lovely", Body: "Crisp.", Aspects: map[fpr.Aspect]int{"freshness": 5}}
+			return a.DB.CreateReview(ctxOf(author), r)
+		}},
+		{"an edit", func() error {
+			_, err := b.DB.UpdateReview(ctxOf(author), r.ID, fpr.ReviewUpdate{Body: ptr("Crisp and sweet.")})
+			return err
+		}},
+		{"a helpful vote", func() error { return a.DB.SetHelpful(ctxOf(voter), r.ID, true) }},
+		{"the farm's reply", func() error { _, err := a.DB.SetReply(ctxOf(producer), r.ID, "Thank you!"); return err }},
+		{"the author's new name", func() error { return a.DB.SetDisplayName(ctxOf(author), author.User.ID, "Renamed A.") }},
+		{"the replier's new name", func() error { return a.DB.SetDisplayName(ctxOf(producer), producer.User.ID, "Renamed P.") }},
+		{"a review photo", func() error {
+			var err error
+			photo, err = a.DB.AddPhoto(ctxOf(author), fpr.PhotoOwner{ReviewID: r.ID},
+				&fpr.PhotoData{ContentType: "image/jpeg", Large: []byte("large"), Width: 640, Height: 480, Thumb: []byte("thumb")})
+			return err
+		}},
+		{"the photo deleted", func() error { return a.DB.DeletePhoto(ctxOf(author), photo.ID) }},
+		{"a moderator's removal", func() error {
+			_, err := a.DB.ModerateReview(ctxOf(mod), r.ID, fpr.ActionRemove, "Checking.", "")
+			return err
+		}},
+		{"the review published again", func() error {
+			_, err := a.DB.ModerateReview(ctxOf(mod), r.ID, fpr.ActionPublish, "Fine.", "")
+			return err
+		}},
+		{"the product renamed", func() error {
+			_, err := a.DB.UpdateProduct(ctxOf(producer), p.ID, fpr.ProductUpdate{Name: ptr("Rainbow chard")})
+			return err
+		}},
+		{"the farm renamed", func() error {
+			_, err := a.DB.UpdateFarm(ctxOf(producer), farm.ID, fpr.FarmUpdate{Name: ptr("Chard Acres")})
+			return err
+		}},
+		{"the review deleted", func() error { return a.DB.DeleteReview(ctxOf(author), r.ID) }},
+	}
+	for _, step := range steps {
+		noErr(t, step.name, step.change())
+		check(step.name)
+	}
+}
+
+// Readers and writers at once: no answer a reader gets is older than a
+// change committed before its request began. Each writer moves the
+// product's name forward (n = 1, 2, …) and then asks; it must see its own
+// name or a later one.
+func TestResponseCache_ReadsAfterWritesSeeThem(t *testing.T) {
+	env := fprtest.New(t)
+	producer := env.MustUser(t, fpr.RoleProducer)
+	farm := &fpr.Farm{Name: "Race Farm", Region: "Kent"}
+	noErr(t, "CreateFarm", env.DB.CreateFarm(env.Ctx(producer.User), farm))
+	p := &fpr.Product{FarmID: farm.ID, Name: "v0000", Category: "vegetables", Unit: "bunch", Description: "Race."}
+	noErr(t, "CreateProduct", env.DB.CreateProduct(env.Ctx(producer.User), p))
+
+	var mu sync.Mutex
+	last := 0 // the highest version committed
+	stop := make(chan struct{})
+	var readers sync.WaitGroup
+	for range 4 {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				mu.Lock()
+				floor := last
+				mu.Unlock()
+				var got struct {
+					Product struct {
+						Name string `json:"name"`
+					} `json:"product"`
+				}
+				_, body := env.Do(t, http.MethodGet, "/api/v1/products/"+p.ID, "", nil)
+				var v int
+				if err := json.Unmarshal(body, &got); err != nil {
+					t.Errorf("GET product: %v: %s", err, body)
+					return
+				}
+				if _, err := fmt.Sscanf(got.Product.Name, "v%04d", &v); err != nil || v < floor {
+					t.Errorf("a read begun after v%04d was committed answered %q", floor, got.Product.Name)
+					return
+				}
+			}
+		}()
+	}
+	for n := 1; n <= 60; n++ {
+		name := fmt.Sprintf("v%04d", n)
+		if _, err := env.DB.UpdateProduct(env.Ctx(producer.User), p.ID, fpr.ProductUpdate{Name: &name}); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		last = n
+		mu.Unlock()
+	}
+	close(stop)
+	readers.Wait()
+	if env.Server.ResponseCacheStats().Hits == 0 {
+		t.Fatalf("no read was answered from the cache: the test proves nothing")
+	}
+}
+
+func noErr(t *testing.T, what string, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}

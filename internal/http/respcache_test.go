@@ -1,0 +1,103 @@
+package http
+
+import (
+	"bytes"
+	"fmt"
+	"sync"
+	"testing"
+)
+
+func TestRespCache_KeepsWithinItsBytesLeastRecentFirstOut(t *testing.T) {
+	const max = 64 << 10
+	c := newRespCache(max)
+	body := bytes.Repeat([]byte("x"), 500)
+	for i := range 1000 {
+		c.put(fmt.Sprintf("key%d", i), int64(i), body)
+		if _, b := c.stats(); b > max {
+			t.Fatalf("after %d puts: %d bytes kept, over the bound %d", i+1, b, max)
+		}
+	}
+	entries, _ := c.stats()
+	if entries == 0 || entries >= 1000 {
+		t.Fatalf("%d entries kept of 1000, want some, not all", entries)
+	}
+	// The newest are kept, the oldest gone.
+	if st, b, ok := c.get("key999"); !ok || st != 999 || !bytes.Equal(b, body) {
+		t.Errorf("get(key999) = %d, %d bytes, %v; want the last put", st, len(b), ok)
+	}
+	if _, _, ok := c.get("key0"); ok {
+		t.Errorf("key0, the least recently used, is still kept")
+	}
+
+	// A read makes an entry recent: in a shard with room for two, of A
+	// and B, put in that order, A read since stays when C comes.
+	c = newRespCache(max)
+	var keys []string
+	for i := 0; len(keys) < 3; i++ {
+		if k := fmt.Sprintf("k%03d", i); c.shard(k) == c.shard("k000") {
+			keys = append(keys, k)
+		}
+	}
+	size := len(keys[0]) + len(body) + respEntryOverhead
+	s := c.shard(keys[0])
+	s.maxBytes, s.maxEntry = 2*size, size
+	c.put(keys[0], 1, body)
+	c.put(keys[1], 1, body)
+	c.get(keys[0])
+	c.put(keys[2], 1, body)
+	if _, _, ok := c.get(keys[0]); !ok {
+		t.Errorf("the entry read was evicted")
+	}
+	if _, _, ok := c.get(keys[1]); ok {
+		t.Errorf("the entry not read since it was put is still kept, over the shard's room for two")
+	}
+}
+
+func TestRespCache_ReplacesAndRefusesOversize(t *testing.T) {
+	c := newRespCache(64 << 10)
+	c.put("k", 1, []byte("one"))
+	c.put("k", 2, []byte("two, longer"))
+	if st, b, ok := c.get("k"); !ok || st != 2 || string(b) != "two, longer" {
+		t.Fatalf("get after a second put = %d %q %v, want 2 %q", st, b, ok, "two, longer")
+	}
+	// A slower request with an older stamp replaces it: the next stamp
+	// read finds the difference, as it finds any change.
+	c.put("k", 1, []byte("one"))
+	if st, _, _ := c.get("k"); st != 1 {
+		t.Fatalf("stamp %d after an older put, want 1 (the last put)", st)
+	}
+	entries, b := c.stats()
+	if want := len("k") + len("one") + respEntryOverhead; entries != 1 || b != want {
+		t.Errorf("stats = %d entries, %d bytes; want 1, %d (replacing does not add)", entries, b, want)
+	}
+	// An answer over an eighth of a shard would evict everything else.
+	c.put("big", 1, make([]byte, 64<<10/respCacheShards/8))
+	if _, _, ok := c.get("big"); ok {
+		t.Errorf("an answer over an eighth of its shard was kept")
+	}
+}
+
+func TestRespCache_Concurrent(t *testing.T) {
+	const max = 32 << 10
+	c := newRespCache(max)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 2000 {
+				k := fmt.Sprintf("k%d", (g*31+i)%97)
+				want := []byte(k)
+				if st, b, ok := c.get(k); ok && (!bytes.Equal(b, want) || st < 0) {
+					t.Errorf("get(%s) = %q, want %q", k, b, want)
+					return
+				}
+				c.put(k, int64(i), want)
+			}
+		}()
+	}
+	wg.Wait()
+	if _, b := c.stats(); b > max {
+		t.Errorf("%d bytes kept, over the bound %d", b, max)
+	}
+}
