@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/fpr-team/fpr"
-	fprhttp "github.com/fpr-team/fpr/internal/http"
 	"github.com/fpr-team/fpr/internal/fprtest"
+	fprhttp "github.com/fpr-team/fpr/internal/http"
 )
 
 // Two instances on one database keep product answers (respcache.go), and
