@@ -73,7 +73,7 @@ type Server struct {
 	OnError func(r *http.Request, route string, err error, stack []byte)
 
 	// ResponseCacheBytes bounds the memory that keeps answers of product
-	// details and review pages (respcache.go), half for each; 0 is
+	// details (two thirds) and review pages (a third; respcache.go); 0 is
 	// DefaultResponseCacheBytes, a negative value keeps none.
 	ResponseCacheBytes int
 
@@ -123,17 +123,20 @@ func (s *Server) Handler() http.Handler {
 			if n == 0 {
 				n = DefaultResponseCacheBytes
 			}
-			s.details, s.reviewPages = newRespCache(n/2), newRespCache(n/2)
+			s.details, s.reviewPages = newRespCache(n*2/3), newRespCache(n/3)
 		}
 		s.handler = s.routes()
 	}
 	return s.handler
 }
 
-// DefaultResponseCacheBytes is Server.ResponseCacheBytes's default: 8 MiB
-// keeps the details of about 11,000 products, and 8 MiB the first pages
-// of reviews of about 800 (20 reviews, about 10 KB).
-const DefaultResponseCacheBytes = 16 << 20
+// DefaultResponseCacheBytes is Server.ResponseCacheBytes's default. Two
+// thirds, 8 MiB, keep the details of about 11,000 products (about 700
+// bytes each with the key and bookkeeping); a third, 4 MiB, the first
+// pages of reviews of the 400 products read most lately (20 reviews are
+// about 10 KB). Kept answers are live heap, which the garbage collector's
+// target doubles: `fpr serve` sets a soft memory limit (cmd/fpr).
+const DefaultResponseCacheBytes = 12 << 20
 
 // ResponseCacheStats counts the answers of product details and review
 // pages served from what was kept (Hits) and made anew (Misses), and what
