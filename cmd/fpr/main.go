@@ -28,14 +28,19 @@ func main() {
 
 // serveMemoryLimit is the soft limit `fpr serve` gives the Go runtime's
 // memory unless GOMEMLIMIT sets another: the collector runs sooner as the
-// heap nears it, instead of letting it grow to twice what is live. The
-// kept product answers (fprhttp.DefaultResponseCacheBytes, 12 MiB) are
-// live heap; with them the peak resident memory of a one-core server
-// under the bench was 99 MB, with the limit 84 MB, and the collector ran
-// about as often as it did before the cache (issue 14). With the binary's
-// own pages (about 23 MB) and SQLite's page caches (up to 16 MB) the
-// process stays under 100 MB.
-const serveMemoryLimit = 60 << 20
+// heap nears it, instead of letting the heap grow to twice what is live.
+// The kept product answers (fprhttp.DefaultResponseCacheBytes, 12 MiB)
+// are live heap. On one core under the bench's reads and review
+// submissions (issue 14), the peak resident memory was 89 MB with this
+// limit, 99 MB with 60 MiB and 108 MB with none (and 16 MiB kept); the
+// collector ran 253 times in those 32 s, against 149 with 60 MiB, which
+// cost no throughput the runs could tell. The binary's own pages (about
+// 23 MB) and SQLite's page caches (up to 16 MB) are outside the limit.
+// A photo upload decodes up to fpr.MaxPhotoPixels into memory: while it
+// does, the heap is over the limit and the collector runs often (the
+// runtime caps it at half the CPU), and the heap stays near what is live
+// instead of doubling it.
+const serveMemoryLimit = 50 << 20
 
 const usage = `usage: fpr <command> [flags]
 
