@@ -240,6 +240,11 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		OnError:      a.Monitor.OnError,
 		Now:          cfg.Now,
 	}
+	srv := a.Server
+	a.Monitor.Metrics.ObserveResponseCache(func() ops.ResponseCacheStats {
+		st := srv.ResponseCacheStats()
+		return ops.ResponseCacheStats{Hits: st.Hits, Misses: st.Misses, Entries: st.Entries, Bytes: st.Bytes}
+	})
 	return a, nil
 }
 

@@ -115,6 +115,24 @@ func TestResponseCache_AnswersAreNeverStale(t *testing.T) {
 		noErr(t, step.name, step.change())
 		check(step.name)
 	}
+
+	// The counts are on /metrics.
+	resp, body := b.Do(t, http.MethodGet, "/metrics", "", nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics: %d", resp.StatusCode)
+	}
+	st := b.Server.ResponseCacheStats()
+	for _, want := range []string{
+		fmt.Sprintf("fpr_response_cache_hits_total %d", st.Hits),
+		"fpr_response_cache_misses_total ", "fpr_response_cache_entries ", "fpr_response_cache_bytes ",
+	} {
+		if !bytes.Contains(body, []byte("\n"+want)) {
+			t.Errorf("/metrics has no line %q", want)
+		}
+	}
+	if st.Hits == 0 || st.Misses == 0 || st.Entries == 0 || st.Bytes == 0 {
+		t.Errorf("ResponseCacheStats = %+v, want every count above zero", st)
+	}
 }
 
 // Readers and writers at once: no answer a reader gets is older than a

@@ -94,6 +94,36 @@ func NewMetrics(build fpr.BuildInfo, dbStats func() sql.DBStats) *Metrics {
 	return m
 }
 
+// ResponseCacheStats is what ObserveResponseCache reads at each scrape:
+// the answers served from the kept ones and made anew, and what is kept.
+type ResponseCacheStats struct {
+	Hits, Misses   int64
+	Entries, Bytes int
+}
+
+// ObserveResponseCache exports the HTTP server's kept product answers
+// (fprhttp.Server.ResponseCacheStats), read at each scrape.
+func (m *Metrics) ObserveResponseCache(stats func() ResponseCacheStats) {
+	m.Registry.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "fpr_response_cache_hits_total",
+			Help: "Product details and review pages answered from a kept answer whose product stamp was unchanged.",
+		}, func() float64 { return float64(stats().Hits) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "fpr_response_cache_misses_total",
+			Help: "Product details and review pages made anew (none kept, or the product changed since).",
+		}, func() float64 { return float64(stats().Misses) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "fpr_response_cache_entries",
+			Help: "Answers kept.",
+		}, func() float64 { return float64(stats().Entries) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "fpr_response_cache_bytes",
+			Help: "Memory counted for the answers kept (keys, bodies and bookkeeping), at most the configured bound.",
+		}, func() float64 { return float64(stats().Bytes) }),
+	)
+}
+
 // Handler serves the registry in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
