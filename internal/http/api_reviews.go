@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strconv"
-	"strings"
 
 	"github.com/fpr-team/fpr"
 )
@@ -144,7 +142,7 @@ func (s *Server) handleAPIProductReviewList(w http.ResponseWriter, r *http.Reque
 	// The page is the same for every viewer (apiReview shows nothing of
 	// the viewer's own, such as their votes): kept for all of them.
 	c := s.reviewPages
-	return s.servePublic(w, r, c, reviewPageKey(f), id, func(stamp int64, known bool) (any, int64, error) {
+	return s.servePublic(w, r, c, reviewPageKey(id, r), id, func(stamp int64, known bool) (any, int64, error) {
 		if c != nil && !known {
 			var err error
 			if stamp, err = s.Products.ProductStamp(r.Context(), id); err != nil {
@@ -159,30 +157,11 @@ func (s *Server) handleAPIProductReviewList(w http.ResponseWriter, r *http.Reque
 	})
 }
 
-// reviewPageKey names a page of a product's reviews by every field of
-// the query that chooses it.
-func reviewPageKey(f fpr.ReviewFilter) string {
-	var b strings.Builder
-	b.WriteString(*f.ProductID)
-	b.WriteByte(0)
-	b.WriteString(string(f.Sort))
-	b.WriteByte(0)
-	if f.Rating != nil {
-		b.WriteString(strconv.Itoa(*f.Rating))
-	}
-	b.WriteByte(0)
-	if f.HarvestYear != nil {
-		b.WriteString(strconv.Itoa(*f.HarvestYear))
-	}
-	b.WriteByte(0)
-	if f.Verified {
-		b.WriteByte('v')
-	}
-	b.WriteByte(0)
-	b.WriteString(strconv.Itoa(f.Limit))
-	b.WriteByte(0)
-	b.WriteString(f.Cursor)
-	return b.String()
+// reviewPageKey names a page of product id's reviews by its whole query,
+// every parameter in a fixed order: two requests share a key only when
+// they ask the same, whatever fields fpr.ReviewFilter gains.
+func reviewPageKey(id string, r *http.Request) string {
+	return id + "?" + r.URL.Query().Encode()
 }
 
 // handleAPIUserReviewList handles GET /api/v1/users/{id}/reviews: a user's

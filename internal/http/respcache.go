@@ -4,6 +4,8 @@ import (
 	"container/list"
 	"hash/maphash"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -127,6 +129,13 @@ func (c *respCache) stats() (entries, bytes int) {
 // before it was made, else the one build makes, which c then keeps. build
 // gets the stamp when it was read already (known), and returns the stamp
 // read before or with its data. A nil c builds every time.
+//
+// With c, the answer carries an ETag naming the release and the stamp,
+// and Cache-Control: no-cache; a request whose If-None-Match names the
+// current one gets 304 Not Modified after the stamp read alone. A body
+// made at stamp s shows every change committed before s was read, and
+// any later change moves the stamp: while the stamp is s, the body is
+// current.
 func (s *Server) servePublic(w http.ResponseWriter, r *http.Request, c *respCache, key, productID string,
 	build func(stamp int64, known bool) (v any, builtAt int64, err error)) error {
 	var (
@@ -134,17 +143,30 @@ func (s *Server) servePublic(w http.ResponseWriter, r *http.Request, c *respCach
 		known bool
 	)
 	if c != nil {
-		if kept, body, ok := c.get(key); ok {
-			cur, err := s.Products.ProductStamp(r.Context(), productID)
-			if err != nil {
+		kept, body, ok := c.get(key)
+		inm := r.Header.Get("If-None-Match")
+		if ok || inm != "" {
+			var err error
+			if stamp, err = s.Products.ProductStamp(r.Context(), productID); err != nil {
 				return err
 			}
-			if cur == kept {
+			known = true
+			etag := s.etag(stamp)
+			if inm != "" && etagMatch(inm, etag) {
 				c.hits.Add(1)
+				h := w.Header()
+				h.Set("ETag", etag)
+				h.Set("Cache-Control", "no-cache")
+				w.WriteHeader(http.StatusNotModified)
+				return nil
+			}
+			if ok && kept == stamp {
+				c.hits.Add(1)
+				w.Header().Set("ETag", etag)
+				w.Header().Set("Cache-Control", "no-cache")
 				writeJSONBody(w, http.StatusOK, body)
 				return nil
 			}
-			stamp, known = cur, true
 		}
 		c.misses.Add(1)
 	}
@@ -158,7 +180,27 @@ func (s *Server) servePublic(w http.ResponseWriter, r *http.Request, c *respCach
 	}
 	if c != nil {
 		c.put(key, builtAt, body)
+		w.Header().Set("ETag", s.etag(builtAt))
+		w.Header().Set("Cache-Control", "no-cache")
 	}
 	writeJSONBody(w, http.StatusOK, body)
 	return nil
+}
+
+// etag names the answers made at product stamp by this build: another
+// release may encode the same data differently.
+func (s *Server) etag(stamp int64) string {
+	return `"` + s.etagRelease + "-" + strconv.FormatInt(stamp, 10) + `"`
+}
+
+// etagMatch reports whether the If-None-Match header value header names
+// etag (weak or strong; RFC 9110 compares weakly for GET) or is "*".
+func etagMatch(header, etag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == etag || t == "*" {
+			return true
+		}
+	}
+	return false
 }

@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 	"testing"
 
 	"github.com/fpr-team/fpr"
+	"github.com/fpr-team/fpr/internal/apitest"
 	"github.com/fpr-team/fpr/internal/fprtest"
 	fprhttp "github.com/fpr-team/fpr/internal/http"
 )
@@ -202,5 +204,72 @@ func noErr(t *testing.T, what string, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// getIfNoneMatch GETs path from env with If-None-Match: inm, through the
+// contract-validating transport.
+func getIfNoneMatch(t *testing.T, env *fprtest.Env, path, inm string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, env.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("If-None-Match", inm)
+	resp, err := (&http.Client{Transport: apitest.Transport(t, http.DefaultTransport)}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, body
+}
+
+// Conditional GETs: an answer's ETag brings 304 Not Modified, with no
+// body, from either instance while nothing changed (also in a list, or
+// weak), and a full answer with another ETag once something did.
+func TestResponseCache_ConditionalGet(t *testing.T) {
+	a := fprtest.New(t)
+	b := fprtest.New(t, fprtest.WithDB(a.DB))
+	producer, voter := a.MustUser(t, fpr.RoleProducer), a.MustUser(t, fpr.RoleMember)
+	farm := &fpr.Farm{Name: "Tag Farm", Region: "Kent"}
+	noErr(t, "CreateFarm", a.DB.CreateFarm(a.Ctx(producer.User), farm))
+	p := &fpr.Product{FarmID: farm.ID, Name: "Leeks", Category: "vegetables", Unit: "bunch", Description: "Long."}
+	noErr(t, "CreateProduct", a.DB.CreateProduct(a.Ctx(producer.User), p))
+	r := &fpr.Review{ProductID: p.ID, Rating: 4, Body: "Sweet."}
+	noErr(t, "CreateReview", a.DB.CreateReview(a.Ctx(a.MustUser(t, fpr.RoleMember).User), r))
+
+	for _, path := range []string{"/api/v1/products/" + p.ID, "/api/v1/products/" + p.ID + "/reviews?limit=5"} {
+		resp, body := a.Do(t, http.MethodGet, path, "", nil)
+		etag := resp.Header.Get("ETag")
+		if resp.StatusCode != http.StatusOK || etag == "" || resp.Header.Get("Cache-Control") != "no-cache" {
+			t.Fatalf("GET %s: %d, ETag %q, Cache-Control %q; want 200, an ETag, no-cache", path, resp.StatusCode, etag, resp.Header.Get("Cache-Control"))
+		}
+		for _, env := range []*fprtest.Env{a, b} {
+			for _, inm := range []string{etag, `"other", W/` + etag, "*"} {
+				resp, got := getIfNoneMatch(t, env, path, inm)
+				if resp.StatusCode != http.StatusNotModified || len(got) != 0 || resp.Header.Get("ETag") != etag {
+					t.Errorf("GET %s with If-None-Match %s: %d, %d bytes, ETag %q; want 304, none, %s",
+						path, inm, resp.StatusCode, len(got), resp.Header.Get("ETag"), etag)
+				}
+			}
+		}
+		if resp, _ := getIfNoneMatch(t, a, path, `"other"`); resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s with another ETag: %d, want 200", path, resp.StatusCode)
+		}
+
+		noErr(t, "SetHelpful", a.DB.SetHelpful(a.Ctx(voter.User), r.ID, true))
+		noErr(t, "SetHelpful", a.DB.SetHelpful(a.Ctx(voter.User), r.ID, false))
+		for _, env := range []*fprtest.Env{b, a} {
+			resp, got := getIfNoneMatch(t, env, path, etag)
+			if resp.StatusCode != http.StatusOK || resp.Header.Get("ETag") == etag || !bytes.Equal(got, body) {
+				// The vote was taken back: the same body, a new stamp.
+				t.Errorf("GET %s after a change, with the old ETag: %d, ETag %q (old %s), body equal %v; want 200, a new ETag, the same body",
+					path, resp.StatusCode, resp.Header.Get("ETag"), etag, bytes.Equal(got, body))
+			}
+		}
 	}
 }

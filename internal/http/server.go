@@ -6,6 +6,8 @@ package http
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -102,8 +104,10 @@ type Server struct {
 	handler http.Handler
 	// details and reviewPages keep public product answers (respcache.go).
 	details, reviewPages *respCache
-	mux                  *http.ServeMux // the routes, for allowedMethods
-	web                  *webFiles      // templates and static files (templates.go, static.go)
+	// etagRelease names the build in the kept answers' ETags.
+	etagRelease string
+	mux         *http.ServeMux // the routes, for allowedMethods
+	web         *webFiles      // templates and static files (templates.go, static.go)
 	// testRoutes are extra routes that only tests add (export_test.go),
 	// such as one that panics.
 	testRoutes map[string]http.Handler
@@ -124,6 +128,8 @@ func (s *Server) Handler() http.Handler {
 				n = DefaultResponseCacheBytes
 			}
 			s.details, s.reviewPages = newRespCache(n*2/3), newRespCache(n/3)
+			sum := sha256.Sum256([]byte(s.Build.Release + "\x00" + s.Build.Commit + "\x00" + s.Build.BuiltAt))
+			s.etagRelease = hex.EncodeToString(sum[:6])
 		}
 		s.handler = s.routes()
 	}
