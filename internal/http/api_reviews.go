@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/fpr-team/fpr"
 )
@@ -133,7 +135,8 @@ type apiFlagEnvelope struct {
 // product's published reviews, sorted, and filtered by star value, harvest
 // year and verified purchase.
 func (s *Server) handleAPIProductReviewList(w http.ResponseWriter, r *http.Request) error {
-	f, err := fpr.ParseReviewQuery(r.URL.Query())
+	query := r.URL.Query()
+	f, err := fpr.ParseReviewQuery(query)
 	if err != nil {
 		return err
 	}
@@ -142,7 +145,7 @@ func (s *Server) handleAPIProductReviewList(w http.ResponseWriter, r *http.Reque
 	// The page is the same for every viewer (apiReview shows nothing of
 	// the viewer's own, such as their votes): kept for all of them.
 	c := s.reviewPages
-	return s.servePublic(w, r, c, reviewPageKey(id, r), id, func(stamp int64, known bool) (any, int64, error) {
+	return s.servePublic(w, r, c, reviewPageKey(id, query), id, func(stamp int64, known bool) (any, int64, error) {
 		if c != nil && !known {
 			var err error
 			if stamp, err = s.Products.ProductStamp(r.Context(), id); err != nil {
@@ -157,11 +160,24 @@ func (s *Server) handleAPIProductReviewList(w http.ResponseWriter, r *http.Reque
 	})
 }
 
-// reviewPageKey names a page of product id's reviews by its whole query,
-// every parameter in a fixed order: two requests share a key only when
-// they ask the same, whatever fields fpr.ReviewFilter gains.
-func reviewPageKey(id string, r *http.Request) string {
-	return id + "?" + r.URL.Query().Encode()
+// reviewPageParams are the query parameters that choose a page of a
+// product's reviews: those of the OpenAPI operation listProductReviews
+// (TestReviewPageKey_NamesEveryParameter keeps the two lists equal).
+var reviewPageParams = []string{"sort", "rating", "harvest_year", "verified", "limit", "cursor"}
+
+// reviewPageKey names a page of product id's reviews by the values of
+// reviewPageParams as they came (the first of each, as
+// fpr.ParseReviewQuery reads them). Other parameters are ignored by the
+// page and by the key, so a client cannot fill the cache with copies of
+// one page.
+func reviewPageKey(id string, q url.Values) string {
+	var b strings.Builder
+	b.WriteString(id)
+	for _, name := range reviewPageParams {
+		b.WriteByte(0)
+		b.WriteString(q.Get(name))
+	}
+	return b.String()
 }
 
 // handleAPIUserReviewList handles GET /api/v1/users/{id}/reviews: a user's

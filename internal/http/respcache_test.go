@@ -2,7 +2,12 @@ package http
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -99,5 +104,66 @@ func TestRespCache_Concurrent(t *testing.T) {
 	wg.Wait()
 	if _, b := c.stats(); b > max {
 		t.Errorf("%d bytes kept, over the bound %d", b, max)
+	}
+}
+
+// The cache key of a reviews page names every query parameter the
+// contract gives the operation: a filter added to one and not the other
+// would make two different pages share a kept answer.
+func TestReviewPageKey_NamesEveryParameter(t *testing.T) {
+	data, err := os.ReadFile("../../web/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type operation struct {
+		OperationID string `json:"operationId"`
+		Parameters  []struct {
+			Ref  string `json:"$ref"`
+			Name string `json:"name"`
+			In   string `json:"in"`
+		} `json:"parameters"`
+	}
+	var doc struct {
+		Paths map[string]struct {
+			Get *operation `json:"get"`
+		} `json:"paths"`
+		Components struct {
+			Parameters map[string]struct {
+				Name string `json:"name"`
+				In   string `json:"in"`
+			} `json:"parameters"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, item := range doc.Paths {
+		op := item.Get
+		if op == nil || op.OperationID != "listProductReviews" {
+			continue
+		}
+		for _, p := range op.Parameters {
+			if p.Ref != "" {
+				c := doc.Components.Parameters[strings.TrimPrefix(p.Ref, "#/components/parameters/")]
+				p.Name, p.In = c.Name, c.In
+			}
+			if p.In == "query" {
+				names = append(names, p.Name)
+			}
+		}
+	}
+	slices.Sort(names)
+	keyed := slices.Sorted(slices.Values(reviewPageParams))
+	if len(names) == 0 || !slices.Equal(names, keyed) {
+		t.Errorf("listProductReviews has query parameters %v, the cache key names %v", names, keyed)
+	}
+	q := url.Values{"sort": {"helpful"}, "junk": {"1"}}
+	if reviewPageKey("p", q) != reviewPageKey("p", url.Values{"sort": {"helpful"}, "other": {"2"}}) {
+		t.Errorf("parameters the page ignores changed its key")
+	}
+	if reviewPageKey("p", q) == reviewPageKey("p", url.Values{"sort": {"helpful"}, "limit": {"5"}}) ||
+		reviewPageKey("p", q) == reviewPageKey("p2", q) {
+		t.Errorf("two different pages share a key")
 	}
 }
