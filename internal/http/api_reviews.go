@@ -145,8 +145,8 @@ func (s *Server) handleAPIProductReviewList(w http.ResponseWriter, r *http.Reque
 	// The page is the same for every viewer (apiReview shows nothing of
 	// the viewer's own, such as their votes): kept for all of them.
 	c := s.reviewPages
-	return s.servePublic(w, r, c, reviewPageKey(id, query), id, func(stamp int64, known bool) (any, int64, error) {
-		if c != nil && !known {
+	return s.servePublic(w, r, c, reviewPageKey(id, query), id, func(stamp int64, known, keep bool) (any, int64, error) {
+		if keep && !known {
 			var err error
 			if stamp, err = s.Products.ProductStamp(r.Context(), id); err != nil {
 				return nil, 0, err

@@ -167,3 +167,36 @@ func TestReviewPageKey_NamesEveryParameter(t *testing.T) {
 		t.Errorf("two different pages share a key")
 	}
 }
+
+// A cache that admits at the second request keeps nothing asked for once,
+// so a stream of one-off pages does not push out a page asked for often.
+func TestRespCache_SeenTwiceKeepsOnlyWhatComesBack(t *testing.T) {
+	c := newRespCacheSeenTwice(respCacheShards * 8 * 1024)
+	if c.admit("hot") {
+		t.Fatalf("a key's first request was admitted")
+	}
+	if !c.admit("hot") {
+		t.Fatalf("a key's second request in a row was not admitted")
+	}
+	c.put("hot", 1, []byte("hot page"))
+	admitted := 0
+	for i := range 10 * respSeenSlots {
+		k := fmt.Sprintf("tail%d", i)
+		if c.admit(k) {
+			admitted++
+			c.put(k, 1, bytes.Repeat([]byte("x"), 900))
+		}
+		if i%100 == 0 {
+			c.get("hot")
+		}
+	}
+	if admitted != 0 {
+		t.Errorf("%d of %d keys asked for once were admitted", admitted, 10*respSeenSlots)
+	}
+	if _, _, ok := c.get("hot"); !ok {
+		t.Errorf("the page asked for often was pushed out")
+	}
+	if plain := newRespCache(1 << 20); !plain.admit("x") {
+		t.Errorf("a cache without an admission table refused a key")
+	}
+}

@@ -127,7 +127,7 @@ func (s *Server) Handler() http.Handler {
 			if n == 0 {
 				n = DefaultResponseCacheBytes
 			}
-			s.details, s.reviewPages = newRespCache(n*2/3), newRespCache(n/3)
+			s.details, s.reviewPages = newRespCache(n*2/3), newRespCacheSeenTwice(n/3)
 			sum := sha256.Sum256([]byte(s.Build.Release + "\x00" + s.Build.Commit + "\x00" + s.Build.BuiltAt))
 			s.etagRelease = hex.EncodeToString(sum[:6])
 		}
