@@ -459,26 +459,38 @@ func syncPath(name string) error {
 // query of its catalogue, taking table and keepLead, giving name and
 // CREATE statement) names, and returns their CREATE statements.
 func dropListedIndexes(ctx context.Context, tx *Tx, table, list, keepLead string) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, list, table, keepLead)
+	return dropListed(ctx, tx, "INDEX", table, list, table, keepLead)
+}
+
+// dropListed drops the schema objects of kind (INDEX, TRIGGER) of table
+// that list, run with args, names (its rows give name and CREATE
+// statement), and returns their CREATE statements.
+func dropListed(ctx context.Context, tx *Tx, kind, table, list string, args ...any) ([]string, error) {
+	what := strings.ToLower(kind)
+	plural := what + "s"
+	if kind == "INDEX" {
+		plural = "indexes"
+	}
+	rows, err := tx.QueryContext(ctx, list, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list indexes of %s: %w", table, err)
+		return nil, fmt.Errorf("list %s of %s: %w", plural, table, err)
 	}
 	defer rows.Close()
 	var names, creates []string
 	for rows.Next() {
 		var name, create string
 		if err := rows.Scan(&name, &create); err != nil {
-			return nil, fmt.Errorf("list indexes of %s: %w", table, err)
+			return nil, fmt.Errorf("list %s of %s: %w", plural, table, err)
 		}
 		names, creates = append(names, name), append(creates, create)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list indexes of %s: %w", table, err)
+		return nil, fmt.Errorf("list %s of %s: %w", plural, table, err)
 	}
 	rows.Close()
 	for _, name := range names {
-		if _, err := tx.ExecContext(ctx, `DROP INDEX "`+strings.ReplaceAll(name, `"`, `""`)+`"`); err != nil {
-			return nil, fmt.Errorf("drop index %s: %w", name, err)
+		if _, err := tx.ExecContext(ctx, `DROP `+kind+` "`+strings.ReplaceAll(name, `"`, `""`)+`"`); err != nil {
+			return nil, fmt.Errorf("drop %s %s: %w", what, name, err)
 		}
 	}
 	return creates, nil

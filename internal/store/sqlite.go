@@ -339,29 +339,8 @@ func (sqliteDialect) bulkDropIndexes(ctx context.Context, tx *Tx, table, keepLea
 // bulkSuspendTriggers drops table's triggers and returns their CREATE
 // statements from the schema.
 func (sqliteDialect) bulkSuspendTriggers(ctx context.Context, tx *Tx, table string) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = $1 ORDER BY name`, table)
-	if err != nil {
-		return nil, fmt.Errorf("list triggers of %s: %w", table, err)
-	}
-	defer rows.Close()
-	var names, creates []string
-	for rows.Next() {
-		var name, create string
-		if err := rows.Scan(&name, &create); err != nil {
-			return nil, fmt.Errorf("list triggers of %s: %w", table, err)
-		}
-		names, creates = append(names, name), append(creates, create)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list triggers of %s: %w", table, err)
-	}
-	rows.Close()
-	for _, name := range names {
-		if _, err := tx.ExecContext(ctx, `DROP TRIGGER "`+strings.ReplaceAll(name, `"`, `""`)+`"`); err != nil {
-			return nil, fmt.Errorf("drop trigger %s: %w", name, err)
-		}
-	}
-	return creates, nil
+	return dropListed(ctx, tx, "TRIGGER", table,
+		`SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = $1 ORDER BY name`, table)
 }
 
 // bulkAnalyze does nothing on SQLite: FPR's SQLite databases have no
