@@ -33,8 +33,9 @@ func main() {
 // are live heap. On one core under the bench's reads and review
 // submissions (issue 14), the peak resident memory was 89 MB with this
 // limit, 99 MB with 60 MiB and 108 MB with none (and 16 MiB kept); the
-// collector ran 253 times in those 32 s, against 149 with 60 MiB, which
-// cost no throughput the runs could tell. The binary's own pages (about
+// collector ran 253 times in those 32 s, against 149 with 60 MiB. Paired
+// runs put its cost at 2-4% of the throughput of review pages; detail
+// runs could not tell it from the host's noise. The binary's own pages (about
 // 23 MB) and SQLite's page caches (up to 16 MB) are outside the limit.
 // A photo upload decodes up to fpr.MaxPhotoPixels into memory: while it
 // does, the heap is over the limit and the collector runs often (the

@@ -21,8 +21,9 @@ import (
 //
 // Memory is bounded: at most maxBytes of keys and bodies (plus a fixed
 // overhead per entry counted in), the least recently used going first.
-// The keys are built from validated requests, so a client cannot grow it
-// past the bound, only make it forget sooner.
+// Only answers that succeeded are kept, under a product ID and (for a
+// page) the values of the page's own query parameters, so a client cannot
+// grow it past the bound, only make it forget sooner.
 type respCache struct {
 	seed   maphash.Seed
 	shards [respCacheShards]respShard

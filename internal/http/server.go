@@ -138,9 +138,9 @@ func (s *Server) Handler() http.Handler {
 
 // DefaultResponseCacheBytes is Server.ResponseCacheBytes's default. Two
 // thirds, 8 MiB, keep the details of about 11,000 products (about 700
-// bytes each with the key and bookkeeping); a third, 4 MiB, the first
-// pages of reviews of the 400 products read most lately (20 reviews are
-// about 10 KB). Kept answers are live heap, which the garbage collector's
+// bytes each with the key and bookkeeping); a third, 4 MiB, about 400
+// pages of reviews (20 reviews are about 10 KB), each kept from its second
+// request (newRespCacheSeenTwice), least recently used out first. Kept answers are live heap, which the garbage collector's
 // target doubles: `fpr serve` sets a soft memory limit (cmd/fpr).
 const DefaultResponseCacheBytes = 12 << 20
 
