@@ -23,6 +23,7 @@ import (
 // first asks twice with no change between, and the second answer must
 // come from the cache: a cache that kept nothing would pass vacuously.
 func TestResponseCache_AnswersAreNeverStale(t *testing.T) {
+	t.Parallel()
 	a := fprtest.New(t)
 	b := fprtest.New(t, fprtest.WithDB(a.DB))
 	fresh := fprtest.New(t, fprtest.WithDB(a.DB), fprtest.WithServer(func(s *fprhttp.Server) { s.ResponseCacheBytes = -1 }))
@@ -144,6 +145,7 @@ func TestResponseCache_AnswersAreNeverStale(t *testing.T) {
 // product's name forward (n = 1, 2, …) and then asks; it must see its own
 // name or a later one.
 func TestResponseCache_ReadsAfterWritesSeeThem(t *testing.T) {
+	t.Parallel()
 	env := fprtest.New(t)
 	producer := env.MustUser(t, fpr.RoleProducer)
 	farm := &fpr.Farm{Name: "Race Farm", Region: "Kent"}
@@ -234,6 +236,7 @@ func getIfNoneMatch(t *testing.T, env *fprtest.Env, path, inm string) (int, http
 // body, from either instance while nothing changed (also in a list, or
 // weak), and a full answer with another ETag once something did.
 func TestResponseCache_ConditionalGet(t *testing.T) {
+	t.Parallel()
 	a := fprtest.New(t)
 	b := fprtest.New(t, fprtest.WithDB(a.DB))
 	producer, voter := a.MustUser(t, fpr.RoleProducer), a.MustUser(t, fpr.RoleMember)
