@@ -49,7 +49,6 @@ const respEntryOverhead = 160
 type respShard struct {
 	mu       sync.Mutex
 	maxBytes int
-	maxEntry int // larger answers are not kept: an eighth of maxBytes
 	bytes    int
 	items    map[string]*list.Element
 	lru      list.List // of *respEntry, most recent first
@@ -66,7 +65,6 @@ func newRespCache(maxBytes int) *respCache {
 	c := &respCache{seed: maphash.MakeSeed()}
 	for i := range c.shards {
 		c.shards[i].maxBytes = maxBytes / respCacheShards
-		c.shards[i].maxEntry = maxBytes / respCacheShards / 8
 		c.shards[i].items = map[string]*list.Element{}
 	}
 	return c
@@ -129,7 +127,7 @@ func (c *respCache) get(key string) (stamp int64, body []byte, ok bool) {
 func (c *respCache) put(key string, stamp int64, body []byte) {
 	s := c.shard(key)
 	size := len(key) + len(body) + respEntryOverhead
-	if size > s.maxEntry {
+	if size > s.maxBytes/8 {
 		return
 	}
 	s.mu.Lock()
@@ -183,12 +181,12 @@ func (s *Server) servePublic(w http.ResponseWriter, r *http.Request, c *respCach
 	var (
 		stamp int64
 		known bool
+		keep  = c != nil
 	)
 	if c != nil {
 		kept, body, ok := c.get(key)
 		inm := r.Header.Get("If-None-Match")
-		switch {
-		case ok || inm != "":
+		if ok || inm != "" {
 			var err error
 			if stamp, err = s.Products.ProductStamp(r.Context(), productID); err != nil {
 				return err
@@ -208,19 +206,16 @@ func (s *Server) servePublic(w http.ResponseWriter, r *http.Request, c *respCach
 				}
 				return nil
 			}
-			c.misses.Add(1)
-		case c.admit(key):
-			c.misses.Add(1)
-		default:
-			c.misses.Add(1)
-			c = nil // not kept, and not to be: answered as without a cache
+		} else {
+			keep = c.admit(key) // not kept yet, and maybe not to be
 		}
+		c.misses.Add(1)
 	}
-	v, builtAt, err := build(stamp, known, c != nil)
+	v, builtAt, err := build(stamp, known, keep)
 	if err != nil {
 		return err
 	}
-	if c == nil {
+	if !keep {
 		writeJSON(w, http.StatusOK, v)
 		return nil
 	}

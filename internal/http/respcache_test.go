@@ -34,27 +34,28 @@ func TestRespCache_KeepsWithinItsBytesLeastRecentFirstOut(t *testing.T) {
 		t.Errorf("key0, the least recently used, is still kept")
 	}
 
-	// A read makes an entry recent: in a shard with room for two, of A
-	// and B, put in that order, A read since stays when C comes.
+	// A read makes an entry recent: in a shard full of the largest entries
+	// it keeps (an eighth of it each), the first one put, read since,
+	// stays when one more comes, and the second one put goes.
 	c = newRespCache(max)
 	var keys []string
-	for i := 0; len(keys) < 3; i++ {
+	for i := 0; len(keys) < 9; i++ {
 		if k := fmt.Sprintf("k%03d", i); c.shard(k) == c.shard("k000") {
 			keys = append(keys, k)
 		}
 	}
-	size := len(keys[0]) + len(body) + respEntryOverhead
 	s := c.shard(keys[0])
-	s.maxBytes, s.maxEntry = 2*size, size
-	c.put(keys[0], 1, body)
-	c.put(keys[1], 1, body)
+	big := make([]byte, s.maxBytes/8-len(keys[0])-respEntryOverhead)
+	for _, k := range keys[:8] {
+		c.put(k, 1, big)
+	}
 	c.get(keys[0])
-	c.put(keys[2], 1, body)
+	c.put(keys[8], 1, big)
 	if _, _, ok := c.get(keys[0]); !ok {
 		t.Errorf("the entry read was evicted")
 	}
 	if _, _, ok := c.get(keys[1]); ok {
-		t.Errorf("the entry not read since it was put is still kept, over the shard's room for two")
+		t.Errorf("the least recently used entry is still kept, over the shard's room for eight")
 	}
 }
 

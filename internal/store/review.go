@@ -652,9 +652,9 @@ func exists(ctx context.Context, q querier, query, id, what string) error {
 //
 // Each order is an index seek on reviews_product_* (or
 // reviews_author_status, or reviews_status) that reads only the rows of
-// the page. Ordering by rating
-// with id descending inside each star value cannot be one index range in
-// both directions, so highest and lowest read star value by star value
+// the page. Ordering by rating with id descending inside each star value
+// cannot be one index range in both directions, so highest and lowest
+// read star value by star value
 // (at most five seeks, each `rating = v AND id < cursor`), which keeps a
 // deep page as cheap as the first.
 func findReviews(ctx context.Context, q querier, d dialect, f fpr.ReviewFilter, after *cursor) ([]*fpr.Review, error) {
