@@ -10,7 +10,7 @@ import (
 )
 
 // Fuzz targets of the decoders of untrusted input that live in fpr: text
-// hygiene, return paths, query strings, list parameters and
+// hygiene, user agents, return paths, query strings, list parameters and
 // Idempotency-Key values. CI runs each for a few seconds (.ci/run,
 // FUZZTIME); inputs that once failed are kept in testdata/fuzz/.
 
@@ -159,6 +159,63 @@ func FuzzValidIdempotencyKey(f *testing.F) {
 			if r > 0x7e {
 				t.Fatalf("ValidIdempotencyKey accepted non-ASCII %q", key)
 			}
+		}
+	})
+}
+
+// cleanUserAgentCopy is CleanUserAgent as it was before its fast path for
+// user agents that need no cleaning: the reference it must agree with.
+func cleanUserAgentCopy(ua string) string {
+	ua = strings.ToValidUTF8(ua, "")
+	var b strings.Builder
+	n := 0
+	for _, r := range ua {
+		if r < 0x20 || (r >= 0x7f && r < 0xa0) || fpr.Invisible(r) {
+			continue
+		}
+		if n == fpr.MaxUserAgentLength {
+			break
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return strings.TrimSpace(b.String())
+}
+
+var userAgentSeeds = []string{
+	"", " ", "curl/8.5.0", "Go-http-client/1.1",
+	"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
+	"  padded  ", "tab\there", "nul\x00", "del\x7f", "c1\u0085", "bad\xffutf8", "\xff", "zw\u200bsp", "bidi\u202eevil",
+	"tag\U000e0041", "replacement \ufffd kept", "ünïcödé 日本", "\u00a0nbsp\u00a0",
+	strings.Repeat("a", fpr.MaxUserAgentLength), strings.Repeat("a", fpr.MaxUserAgentLength+1),
+	strings.Repeat("é", fpr.MaxUserAgentLength) + " ", " " + strings.Repeat("b", fpr.MaxUserAgentLength),
+	strings.Repeat("c", fpr.MaxUserAgentLength) + "\u200b", strings.Repeat("d", fpr.MaxUserAgentLength-1) + "\x00e",
+}
+
+func TestCleanUserAgent(t *testing.T) {
+	for _, ua := range userAgentSeeds {
+		if got, want := fpr.CleanUserAgent(ua), cleanUserAgentCopy(ua); got != want {
+			t.Errorf("CleanUserAgent(%q) = %q, want %q", ua, got, want)
+		}
+	}
+	// A user agent that needs no cleaning is not copied.
+	ua := userAgentSeeds[4]
+	if n := testing.AllocsPerRun(100, func() { _ = fpr.CleanUserAgent(ua) }); n != 0 {
+		t.Errorf("CleanUserAgent of a clean user agent: %v allocations, want 0", n)
+	}
+}
+
+func FuzzCleanUserAgent(f *testing.F) {
+	for _, ua := range userAgentSeeds {
+		f.Add(ua)
+	}
+	f.Fuzz(func(t *testing.T, ua string) {
+		got := fpr.CleanUserAgent(ua)
+		if want := cleanUserAgentCopy(ua); got != want {
+			t.Fatalf("CleanUserAgent(%q) = %q, want %q", ua, got, want)
+		}
+		if !utf8.ValidString(got) || utf8.RuneCountInString(got) > fpr.MaxUserAgentLength {
+			t.Fatalf("CleanUserAgent(%q) = %q", ua, got)
 		}
 	})
 }

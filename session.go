@@ -55,6 +55,9 @@ func SessionLive(s *Session, now time.Time) bool {
 // show: invalid UTF-8, control and invisible characters dropped, at most
 // MaxUserAgentLength characters.
 func CleanUserAgent(ua string) string {
+	if userAgentClean(ua) {
+		return strings.TrimSpace(ua) // what the loop below would build, without the copy
+	}
 	ua = strings.ToValidUTF8(ua, "")
 	var b strings.Builder
 	n := 0
@@ -69,6 +72,25 @@ func CleanUserAgent(ua string) string {
 		n++
 	}
 	return strings.TrimSpace(b.String())
+}
+
+// userAgentClean reports whether CleanUserAgent would keep every
+// character of ua: valid UTF-8, no control or invisible character, at
+// most MaxUserAgentLength characters. It is true of what browsers send,
+// so the HTTP layer, which cleans the user agent of every request, copies
+// nothing.
+func userAgentClean(ua string) bool {
+	if !utf8.ValidString(ua) {
+		return false
+	}
+	n := 0
+	for _, r := range ua {
+		if isControl(r) || Invisible(r) || n == MaxUserAgentLength {
+			return false
+		}
+		n++
+	}
+	return true
 }
 
 // ValidSessionID reports whether id could name a session (NewID's
