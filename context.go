@@ -6,8 +6,10 @@ type ctxKey int
 
 const (
 	userKey ctxKey = iota
-	requestIDKey
-	clientKey
+	// requestKey holds a *Request: the request ID and the client share
+	// one value, so every value under it is complete (the ID and the
+	// client of the nearest one are the context's).
+	requestKey
 )
 
 // NewContextWithUser returns a copy of ctx carrying the acting user.
@@ -30,15 +32,47 @@ func UserIDFromContext(ctx context.Context) string {
 	return ""
 }
 
+// Request is what the HTTP layer knows of a request that the layers
+// below it read from the context: its ID and its client. The HTTP layer
+// puts both in the context at once (NewContextWithRequest), one context
+// value rather than one each.
+type Request struct {
+	ID     string
+	Client Client
+}
+
+// NewContextWithRequest returns a copy of ctx carrying req's ID and
+// client, in place of any ctx carries; it first makes req's user agent
+// safe to store and show (CleanUserAgent), as NewContextWithClient does.
+// req must not change once the returned context is in use: it is not
+// copied.
+func NewContextWithRequest(ctx context.Context, req *Request) context.Context {
+	req.Client.UserAgent = CleanUserAgent(req.Client.UserAgent)
+	return context.WithValue(ctx, requestKey, req)
+}
+
+// requestFromContext returns the request ID and client ctx carries, or
+// the zero Request.
+func requestFromContext(ctx context.Context) Request {
+	if req, ok := ctx.Value(requestKey).(*Request); ok {
+		return *req
+	}
+	return Request{}
+}
+
 // NewContextWithRequestID returns a copy of ctx carrying the request ID.
 func NewContextWithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey, id)
+	req := requestFromContext(ctx)
+	req.ID = id
+	return context.WithValue(ctx, requestKey, &req)
 }
 
 // RequestIDFromContext returns the request ID, or "".
 func RequestIDFromContext(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
+	if req, ok := ctx.Value(requestKey).(*Request); ok {
+		return req.ID
+	}
+	return ""
 }
 
 // ClientAddrFromContext returns the client's address (the peer, or the
@@ -61,12 +95,16 @@ type Client struct {
 // NewContextWithClient returns a copy of ctx carrying c, its user agent
 // made safe to store and show (CleanUserAgent).
 func NewContextWithClient(ctx context.Context, c Client) context.Context {
-	c.UserAgent = CleanUserAgent(c.UserAgent)
-	return context.WithValue(ctx, clientKey, c)
+	req := requestFromContext(ctx)
+	req.Client = c
+	req.Client.UserAgent = CleanUserAgent(c.UserAgent)
+	return context.WithValue(ctx, requestKey, &req)
 }
 
 // ClientFromContext returns the client of the request, or the zero Client.
 func ClientFromContext(ctx context.Context) Client {
-	c, _ := ctx.Value(clientKey).(Client)
-	return c
+	if req, ok := ctx.Value(requestKey).(*Request); ok {
+		return req.Client
+	}
+	return Client{}
 }

@@ -35,11 +35,44 @@ func (s *Server) sessionCookie() string {
 	return SessionCookie
 }
 
+// requestScope is what the middleware keep for one request, made once by
+// withRequestID, the outermost, and reached through one context value
+// (scopeFromContext): one allocation and one copy of the request where
+// each middleware used to make its own.
+type requestScope struct {
+	// req is the request's ID and client, which the layers below read
+	// through fpr.RequestIDFromContext and fpr.ClientFromContext. It does
+	// not change once in the context.
+	req fpr.Request
+	// info is what the log line learns from inside the chain.
+	info requestInfo
+	// sw is the writer withLog and withRecover pass down, which records
+	// the status.
+	sw statusWriter
+}
+
+type scopeKey struct{}
+
+// scopeFromContext returns the scope withRequestID put in ctx, or a new
+// one, unreachable from ctx, when there is none (a handler used outside
+// the chain).
+func scopeFromContext(ctx context.Context) *requestScope {
+	if sc, ok := ctx.Value(scopeKey{}).(*requestScope); ok {
+		return sc
+	}
+	return &requestScope{}
+}
+
 // withRequestID gives every request an ID, in its context and in the
-// X-Request-ID response header. A well-formed incoming X-Request-ID is kept,
-// so logs can be joined across hops, only when the peer is one of
-// TrustedProxies: a client's own ID could make two different failures
-// share one ID and hide one behind the other.
+// X-Request-ID response header, and puts who sends it in its context
+// (fpr.Client): the client's address (clientAddr: the peer, or what a
+// trusted proxy names), by which the store counts rate limits and which it
+// writes in the audit log, and the user agent, kept with the sessions a
+// login opens. Both go in the request's scope (requestScope), which it
+// makes. A well-formed incoming X-Request-ID is kept, so logs can be
+// joined across hops, only when the peer is one of TrustedProxies: a
+// client's own ID could make two different failures share one ID and hide
+// one behind the other.
 func (s *Server) withRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-ID")
@@ -47,7 +80,9 @@ func (s *Server) withRequestID(next http.Handler) http.Handler {
 			id = newRequestID()
 		}
 		w.Header().Set("X-Request-ID", id)
-		next.ServeHTTP(w, r.WithContext(fpr.NewContextWithRequestID(r.Context(), id)))
+		sc := &requestScope{req: fpr.Request{ID: id, Client: fpr.Client{Address: s.clientAddr(r), UserAgent: r.UserAgent()}}}
+		ctx := context.WithValue(fpr.NewContextWithRequest(r.Context(), &sc.req), scopeKey{}, sc)
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
@@ -69,7 +104,9 @@ func validRequestID(id string) bool {
 	return true
 }
 
-// statusWriter records the status a handler wrote.
+// statusWriter records the status a handler wrote. A request has one, in
+// its scope: withLog passes it down, and withRecover, just inside, reads
+// the same one.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
@@ -96,7 +133,10 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // with its stack. Go's server would otherwise drop the connection.
 func (s *Server) withRecover(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw := &statusWriter{ResponseWriter: w}
+		sw, ok := w.(*statusWriter) // withLog's, just outside
+		if !ok {
+			sw = &statusWriter{ResponseWriter: w}
+		}
 		defer func() {
 			v := recover()
 			if v == nil {
@@ -164,11 +204,12 @@ func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/")
 func (s *Server) withLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
+		sc := scopeFromContext(r.Context())
+		sc.sw = statusWriter{ResponseWriter: w}
+		sw := &sc.sw
 		// The auth middleware runs inside and records the user in info, so
 		// this line can name them; the mux records the matched pattern in r.
-		info := &requestInfo{}
-		r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))
+		info := &sc.info
 		next.ServeHTTP(sw, r)
 		status := sw.status
 		if status == 0 {
@@ -218,13 +259,10 @@ func markProbe(r *http.Request, probe bool) {
 	}
 }
 
-type requestInfoKey struct{}
-
+// infoFromContext returns the requestInfo of the request's scope
+// (scopeFromContext).
 func infoFromContext(ctx context.Context) *requestInfo {
-	if info, ok := ctx.Value(requestInfoKey{}).(*requestInfo); ok {
-		return info
-	}
-	return &requestInfo{}
+	return &scopeFromContext(ctx).info
 }
 
 // route is the matched pattern, or "unmatched" for a 404 of the mux, so
@@ -265,17 +303,6 @@ func (s *Server) withSecurityHeaders(next http.Handler) http.Handler {
 			h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 		}
 		next.ServeHTTP(w, r)
-	})
-}
-
-// withClient puts who sends the request in its context (fpr.Client): the
-// client's address (clientAddr: the peer, or what a trusted proxy names),
-// by which the store counts rate limits and which it writes in the audit
-// log, and the user agent, kept with the sessions a login opens.
-func (s *Server) withClient(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c := fpr.Client{Address: s.clientAddr(r), UserAgent: r.UserAgent()}
-		next.ServeHTTP(w, r.WithContext(fpr.NewContextWithClient(r.Context(), c)))
 	})
 }
 

@@ -24,9 +24,9 @@ import (
 // the API infix: handleReviewCreate and handleAPIReviewCreate.
 
 // routes lists every route and builds the middleware chain, outermost
-// first: request ID, security headers, log (and metrics), recover, the
-// request's deadline, clean input (input.go), cross-origin protection,
-// client address, auth, then the mux, whose handlers record their
+// first: request ID and client address, security headers, log (and
+// metrics), recover, the request's deadline, clean input (input.go),
+// cross-origin protection, auth, then the mux, whose handlers record their
 // pattern.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
@@ -216,7 +216,6 @@ func (s *Server) routes() http.Handler {
 
 	var h http.Handler = mux
 	h = s.withAuth(h)
-	h = s.withClient(h)
 	h = csrf.Handler(h)
 	h = s.withCleanInput(h)
 	h = s.withDeadline(h)
