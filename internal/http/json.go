@@ -106,13 +106,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // writeJSONBody writes an encoded JSON body with status.
 func writeJSONBody(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
+	h["Content-Type"] = jsonContentType
 	// Known length: no chunked encoding for bodies over the server's
 	// 2 KiB buffer (a page of reviews).
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, _ = w.Write(body) //nolint:gosec // G705: JSON that encoding/json wrote (HTML-escaped), sent as application/json with nosniff
 }
+
+// jsonContentType is writeJSONBody's Content-Type, shared by every
+// response as securityHeaderValues are, and for the same reason: what
+// Header.Set would store, without a new slice each time.
+var jsonContentType = []string{"application/json; charset=utf-8"}
 
 // encodeJSON returns v encoded as writeJSON writes it, in a slice of its
 // own.

@@ -75,11 +75,13 @@ func scopeFromContext(ctx context.Context) *requestScope {
 // one behind the other.
 func (s *Server) withRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get("X-Request-ID")
+		// "X-Request-Id" is how Header canonicalises X-Request-ID; spelt
+		// so, Get and Set need not make the canonical key anew.
+		id := r.Header.Get("X-Request-Id")
 		if !validRequestID(id) || !s.trusted(peerAddr(r)) {
 			id = newRequestID()
 		}
-		w.Header().Set("X-Request-ID", id)
+		w.Header().Set("X-Request-Id", id)
 		sc := &requestScope{req: fpr.Request{ID: id, Client: fpr.Client{Address: s.clientAddr(r), UserAgent: r.UserAgent()}}}
 		ctx := context.WithValue(fpr.NewContextWithRequest(r.Context(), &sc.req), scopeKey{}, sc)
 		next.ServeHTTP(w, r.WithContext(ctx))
@@ -288,22 +290,41 @@ func withPattern(next http.Handler) http.Handler {
 // site over plain http (where a session cookie could be seen).
 func (s *Server) withSecurityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The keys are canonical and the values are the shared
+		// securityHeaderValues: what Header.Set would store, without a new
+		// key and a new slice for each response.
 		h := w.Header()
 		if s.https() {
-			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+			h["Strict-Transport-Security"] = securityHeaderValues.hsts
 		}
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		h["X-Content-Type-Options"] = securityHeaderValues.nosniff
+		h["Referrer-Policy"] = securityHeaderValues.referrer
 		if isEmbed(r.URL.Path) {
 			// The embeds are the only pages other sites may frame; they
 			// run no script and post no form.
-			h.Set("Content-Security-Policy", "default-src 'none'; img-src 'self' data:; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors *")
+			h["Content-Security-Policy"] = securityHeaderValues.embedCSP
 		} else {
-			h.Set("X-Frame-Options", "DENY")
-			h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+			h["X-Frame-Options"] = securityHeaderValues.deny
+			h["Content-Security-Policy"] = securityHeaderValues.csp
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// securityHeaderValues are withSecurityHeaders' header values, shared by
+// every response. Each slice holds one value at full capacity, so
+// Header.Add on the same key appends to a copy; nothing in net/http or FPR
+// writes into a header's slice in place (net/http copies the header at
+// WriteHeader), so they never change.
+var securityHeaderValues = struct {
+	hsts, nosniff, referrer, deny, csp, embedCSP []string
+}{
+	hsts:     []string{"max-age=63072000; includeSubDomains"},
+	nosniff:  []string{"nosniff"},
+	referrer: []string{"strict-origin-when-cross-origin"},
+	deny:     []string{"DENY"},
+	csp:      []string{"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"},
+	embedCSP: []string{"default-src 'none'; img-src 'self' data:; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors *"},
 }
 
 // withAuth resolves the bearer token or session cookie to the acting user.

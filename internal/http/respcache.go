@@ -198,7 +198,7 @@ func (s *Server) servePublic(w http.ResponseWriter, r *http.Request, c *respCach
 				c.hits.Add(1)
 				h := w.Header()
 				h.Set("ETag", etag)
-				h.Set("Cache-Control", "no-cache")
+				h["Cache-Control"] = noCache
 				if notModified {
 					w.WriteHeader(http.StatusNotModified)
 				} else {
@@ -225,10 +225,14 @@ func (s *Server) servePublic(w http.ResponseWriter, r *http.Request, c *respCach
 	}
 	c.put(key, builtAt, body)
 	w.Header().Set("ETag", s.etag(builtAt))
-	w.Header().Set("Cache-Control", "no-cache")
+	w.Header()["Cache-Control"] = noCache
 	writeJSONBody(w, http.StatusOK, body)
 	return nil
 }
+
+// noCache is the kept answers' Cache-Control (revalidate with the ETag
+// each time), shared by every response as securityHeaderValues are.
+var noCache = []string{"no-cache"}
 
 // etag names the answers made at product stamp by this build: another
 // release may encode the same data differently.
