@@ -29,6 +29,12 @@ func (s *Server) withCleanInput(next http.Handler) http.Handler {
 			s.respondError(w, r, errBadPath)
 			return
 		}
+		if r.URL.RawQuery == "" {
+			// Nothing to check (an empty query has no problems), and
+			// nothing to allocate.
+			next.ServeHTTP(w, r)
+			return
+		}
 		api := isAPI(r)
 		q, err := url.ParseQuery(r.URL.RawQuery)
 		if err != nil && api {
