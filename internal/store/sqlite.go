@@ -117,12 +117,6 @@ const writeCacheKiB = 8 << 10
 // in the WAL, fsynced, before it is acknowledged.
 const walCheckpointPages = 16000
 
-// keyCacheKiB is the page cache of each key read connection (keyread.go),
-// in KiB: a key read visits a few pages of one table and its index, and
-// pages not kept are in the operating system's cache. SQLite's default
-// (2 MiB) made the server's peak memory 6 MB larger with two of them.
-const keyCacheKiB = 512
-
 // writePragmas are the write connection's own settings.
 var writePragmas = []string{
 	"temp_store(MEMORY)",
@@ -184,7 +178,7 @@ func openSQLite(path string, maxOpen int) (read, write, keys *sql.DB, err error)
 		_ = write.Close()
 		return nil, nil, nil, fmt.Errorf("open sqlite: %w", err)
 	}
-	keys, err = sql.Open("sqlite", dsn+"&_pragma=cache_size(-"+strconv.Itoa(keyCacheKiB)+")")
+	keys, err = sql.Open("sqlite", dsn)
 	if err != nil {
 		_ = write.Close()
 		_ = read.Close()
