@@ -96,7 +96,7 @@ func (db *DB) FindProductByID(ctx context.Context, id string) (*fpr.Product, err
 // not_found: a primary key read on the read pool.
 func (db *DB) ProductStamp(ctx context.Context, id string) (int64, error) {
 	var stamp int64
-	if err := db.keyRow(ctx, `SELECT stamp FROM products WHERE id = $1`, id)(&stamp); err != nil {
+	if err := db.readRow(ctx, `SELECT stamp FROM products WHERE id = $1`, id).Scan(&stamp); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return 0, fmt.Errorf("product stamp: %w", notFound("product"))
 		}

@@ -104,10 +104,10 @@ func (db *DB) FindSession(ctx context.Context, tokenHash string) (*fpr.User, *fp
 		s      fpr.Session
 		uc, uv int64
 	)
-	scan := db.keyRow(ctx, `SELECT `+sessionColumns+`, u.id, u.email, u.display_name, u.role, u.probe, u.created_at, u.email_verified_at, u.mfa_enabled
+	row := db.readRow(ctx, `SELECT `+sessionColumns+`, u.id, u.email, u.display_name, u.role, u.probe, u.created_at, u.email_verified_at, u.mfa_enabled
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.token_hash = $1 AND `+liveAt2, append([]any{tokenHash}, liveArgs(db.Now())...)...)
-	err := scanSession(&s, scan, &u.ID, &u.Email, &u.DisplayName, &u.Role, &u.Probe, &uc, &uv, &u.MFAEnabled)
+	err := scanSession(&s, row.Scan, &u.ID, &u.Email, &u.DisplayName, &u.Role, &u.Probe, &uc, &uv, &u.MFAEnabled)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, notFound("session")
 	}

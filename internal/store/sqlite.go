@@ -124,9 +124,8 @@ var writePragmas = []string{
 	"wal_autocheckpoint(" + strconv.Itoa(walCheckpointPages) + ")",
 }
 
-// openSQLite opens the file at path, creating its folder, with three pools:
-// one connection for writes, several for reads, and a pool for key reads
-// (keyread.go) that newKeyReader sizes.
+// openSQLite opens the file at path, creating its folder, with two pools:
+// one connection for writes, several for reads.
 //
 // The pragmas, and why:
 //   - journal_mode=WAL: readers do not block the writer nor it them.
@@ -148,13 +147,13 @@ var writePragmas = []string{
 //     larger checkpoints (walCheckpointPages).
 //   - _txlock=immediate on the write pool: a writing transaction takes the
 //     write lock at BEGIN, so it never fails midway upgrading a read lock.
-func openSQLite(path string, maxOpen int) (read, write, keys *sql.DB, err error) {
+func openSQLite(path string, maxOpen int) (read, write *sql.DB, err error) {
 	if path == "" {
-		return nil, nil, nil, errors.New("sqlite: empty path")
+		return nil, nil, errors.New("sqlite: empty path")
 	}
 	if dir := filepath.Dir(path); dir != "." {
 		if err := os.MkdirAll(dir, 0o750); err != nil { //nolint:gosec // G703: the operator's own FPR_DATABASE_URL names the folder
-			return nil, nil, nil, fmt.Errorf("create database folder: %w", err)
+			return nil, nil, fmt.Errorf("create database folder: %w", err)
 		}
 	}
 	q := url.Values{}
@@ -168,7 +167,7 @@ func openSQLite(path string, maxOpen int) (read, write, keys *sql.DB, err error)
 	}
 	write, err = sql.Open("sqlite", dsn+"&"+wq.Encode()+"&_txlock=immediate")
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("open sqlite: %w", err)
+		return nil, nil, fmt.Errorf("open sqlite: %w", err)
 	}
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
@@ -176,13 +175,7 @@ func openSQLite(path string, maxOpen int) (read, write, keys *sql.DB, err error)
 	read, err = sql.Open("sqlite", dsn)
 	if err != nil {
 		_ = write.Close()
-		return nil, nil, nil, fmt.Errorf("open sqlite: %w", err)
-	}
-	keys, err = sql.Open("sqlite", dsn)
-	if err != nil {
-		_ = write.Close()
-		_ = read.Close()
-		return nil, nil, nil, fmt.Errorf("open sqlite: %w", err)
+		return nil, nil, fmt.Errorf("open sqlite: %w", err)
 	}
 	if maxOpen <= 0 {
 		maxOpen = max(4, runtime.NumCPU()*2)
@@ -194,10 +187,9 @@ func openSQLite(path string, maxOpen int) (read, write, keys *sql.DB, err error)
 	if _, err := write.Exec("SELECT 1"); err != nil {
 		_ = write.Close()
 		_ = read.Close()
-		_ = keys.Close()
-		return nil, nil, nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		return nil, nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	return read, write, keys, nil
+	return read, write, nil
 }
 
 // openSQLiteLoading opens the new file at path for CreateSQLite: one

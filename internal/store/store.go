@@ -60,9 +60,6 @@ type DB struct {
 	// rstmts and wstmts keep the prepared statements of the read and
 	// write pools (SQLite only; nil on PostgreSQL). See stmtcache.go.
 	rstmts, wstmts *stmtCache
-	// keys serves reads of one row by its key (SQLite only; nil on
-	// PostgreSQL). See keyread.go.
-	keys *keyReader
 	// loading is set on a database made by CreateSQLite: one connection
 	// to a new file no one else reads, with no journal (bulk.go).
 	loading bool
@@ -89,11 +86,7 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 	switch {
 	case strings.HasPrefix(url, "sqlite:"):
 		db.dialect = sqliteDialect{}
-		var keys *sql.DB
-		db.read, db.write, keys, err = openSQLite(strings.TrimPrefix(url, "sqlite:"), opt.MaxOpenConns)
-		if err == nil {
-			db.keys = newKeyReader(keys, keyReadConns())
-		}
+		db.read, db.write, err = openSQLite(strings.TrimPrefix(url, "sqlite:"), opt.MaxOpenConns)
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
 		db.dialect = postgresDialect{}
 		db.read, err = openPostgres(url, opt.MaxOpenConns)
@@ -152,7 +145,7 @@ func (db *DB) Close() error {
 	}
 	db.rstmts.close()
 	db.wstmts.close()
-	err := errors.Join(db.keys.close(), db.read.Close())
+	err := db.read.Close()
 	if db.write != db.read {
 		err = errors.Join(err, db.write.Close())
 	}
