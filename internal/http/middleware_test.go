@@ -1,8 +1,6 @@
 package http_test
 
 import (
-	"bufio"
-	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -135,16 +133,11 @@ func TestMiddleware_RequestScope(t *testing.T) {
 	// The request log lines, by request ID.
 	lines := map[string]map[string]any{}
 	raw := map[string]string{}
-	sc := bufio.NewScanner(strings.NewReader(env.Logs()))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var line map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
-			t.Fatalf("log line %q: %v", sc.Text(), err)
-		}
+	all, text := logLines(t, env.Logs())
+	for i, line := range all {
 		if line["msg"] == "request" {
 			id, _ := line["request_id"].(string)
-			lines[id], raw[id] = line, sc.Text()
+			lines[id], raw[id] = line, text[i]
 		}
 	}
 	for resp, want := range map[*answer]map[string]any{

@@ -51,13 +51,8 @@ func TestRecover_APIPanic(t *testing.T) {
 
 	// The log has an error line with the request ID, the panic and a stack.
 	var found bool
-	sc := bufio.NewScanner(strings.NewReader(env.Logs()))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var line map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
-			t.Fatalf("log line %q: %v", sc.Text(), err)
-		}
+	lines, _ := logLines(t, env.Logs())
+	for _, line := range lines {
 		if line["msg"] != "internal error" || line["request_id"] != id {
 			continue
 		}
@@ -153,4 +148,23 @@ func TestRequestID_TwoFailuresNeverShareOne(t *testing.T) {
 		}
 		ids[id] = path
 	}
+}
+
+// logLines parses logs, one JSON object a line, and returns each line
+// parsed and as written.
+func logLines(t *testing.T, logs string) (lines []map[string]any, raw []string) {
+	t.Helper()
+	sc := bufio.NewScanner(strings.NewReader(logs))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var line map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+			t.Fatalf("log line %q: %v", sc.Text(), err)
+		}
+		lines, raw = append(lines, line), append(raw, sc.Text())
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return lines, raw
 }
