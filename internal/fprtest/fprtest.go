@@ -312,18 +312,27 @@ func (e *Env) DoFrom(t testing.TB, addr, method, path, token string, body any) (
 	if addr != "" {
 		req.Header.Set("X-Forwarded-For", addr)
 	}
+	return e.DoRequest(t, req)
+}
+
+// DoRequest sends req, made by the caller (for headers Do does not set),
+// as Do sends its own: through the validating client, not following
+// redirects, and returns the response (its body already read and closed)
+// and the body.
+func (e *Env) DoRequest(t testing.TB, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
 	client := &http.Client{
 		Transport:     apitest.Transport(t, e.base),
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		t.Fatalf("fprtest: %s %s: %v", method, path, err)
+		t.Fatalf("fprtest: %s %s: %v", req.Method, req.URL.Path, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatalf("fprtest: %s %s: read body: %v", method, path, err)
+		t.Fatalf("fprtest: %s %s: read body: %v", req.Method, req.URL.Path, err)
 	}
 	return resp, data
 }

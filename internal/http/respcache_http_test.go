@@ -5,14 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/fpr-team/fpr"
-	"github.com/fpr-team/fpr/internal/apitest"
 	"github.com/fpr-team/fpr/internal/fprtest"
 	fprhttp "github.com/fpr-team/fpr/internal/http"
 )
@@ -221,15 +219,7 @@ func getIfNoneMatch(t *testing.T, env *fprtest.Env, path, inm string) (int, http
 		t.Fatal(err)
 	}
 	req.Header.Set("If-None-Match", inm)
-	resp, err := (&http.Client{Transport: apitest.Transport(t, http.DefaultTransport)}).Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp, body := env.DoRequest(t, req) //nolint:bodyclose // DoRequest has read and closed the body
 	return resp.StatusCode, resp.Header, body
 }
 
