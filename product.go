@@ -162,6 +162,16 @@ type ProductService interface {
 	// for answers kept since that stamp.
 	ProductStamp(ctx context.Context, id string) (int64, error)
 
+	// KeptPage returns product id's stamp, as ProductStamp does, and in
+	// the same read the answer kept under variant by release at that
+	// stamp (KeepPages), or nil when none is: not_found for no product.
+	KeptPage(ctx context.Context, id, variant, release string) (stamp int64, body []byte, err error)
+
+	// KeepPages stores answers for KeptPage, each replacing the one kept
+	// under its product and variant. A cache: a page of a product deleted
+	// meanwhile is skipped.
+	KeepPages(ctx context.Context, pages []KeptPage) error
+
 	// FindProducts lists products. validation_failed for a bad sort, limit,
 	// cursor or min_rating.
 	FindProducts(ctx context.Context, f ProductFilter) ([]*Product, string, error)
@@ -176,4 +186,13 @@ type ProductService interface {
 	// product with reviews is archived instead (ArchiveInsteadOfDelete):
 	// archived is true then.
 	DeleteProduct(ctx context.Context, id string) (archived bool, err error)
+}
+
+// KeptPage is an answer of a public product read kept in the database
+// (ProductService.KeepPages): Body as Release encoded it, made after the
+// product's stamp was read as Stamp.
+type KeptPage struct {
+	ProductID, Variant, Release string
+	Stamp                       int64
+	Body                        []byte
 }

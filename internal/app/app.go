@@ -243,7 +243,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	srv := a.Server
 	a.Monitor.Metrics.ObserveResponseCache(func() ops.ResponseCacheStats {
 		st := srv.ResponseCacheStats()
-		return ops.ResponseCacheStats{Hits: st.Hits, Misses: st.Misses, Entries: st.Entries, Bytes: st.Bytes}
+		return ops.ResponseCacheStats{Hits: st.Hits, Misses: st.Misses, Entries: st.Entries, Bytes: st.Bytes,
+			StoredHits: st.StoredHits, Stored: st.Stored, Dropped: st.Dropped}
 	})
 	return a, nil
 }

@@ -142,7 +142,7 @@ func (s *Server) handleAPIProductList(w http.ResponseWriter, r *http.Request) er
 func (s *Server) handleAPIProductShow(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	// The same for every viewer: kept for all of them.
-	return s.servePublic(w, r, s.details, id, id, func(int64, bool, bool) (any, int64, error) {
+	return s.servePublic(w, r, s.details, id, id, "", func(int64, bool, bool) (any, int64, error) {
 		p, err := s.Products.FindProductByID(r.Context(), id)
 		if err != nil {
 			return nil, 0, err

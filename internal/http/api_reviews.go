@@ -145,7 +145,7 @@ func (s *Server) handleAPIProductReviewList(w http.ResponseWriter, r *http.Reque
 	// The page is the same for every viewer (apiReview shows nothing of
 	// the viewer's own, such as their votes): kept for all of them.
 	c := s.reviewPages
-	return s.servePublic(w, r, c, reviewPageKey(id, query), id, func(stamp int64, known, keep bool) (any, int64, error) {
+	return s.servePublic(w, r, c, reviewPageKey(id, query), id, storedReviewPage(f), func(stamp int64, known, keep bool) (any, int64, error) {
 		if keep && !known {
 			var err error
 			if stamp, err = s.Products.ProductStamp(r.Context(), id); err != nil {
@@ -158,6 +158,18 @@ func (s *Server) handleAPIProductReviewList(w http.ResponseWriter, r *http.Reque
 		}
 		return apiReviewList(reviews, next), stamp, nil
 	})
+}
+
+// storedReviewPage returns the variant under which the database keeps
+// the page of reviews f chooses (servePublic), or "" for a page not kept
+// there. Only a product's first page in each sort, of the default size and
+// unfiltered, is: the page its product page and most clients ask for, and
+// a handful of pages a product, whatever a client asks for.
+func storedReviewPage(f fpr.ReviewFilter) string {
+	if f.Page.Cursor != "" || f.Page.Limit != fpr.DefaultLimit || f.Rating != nil || f.HarvestYear != nil || f.Verified {
+		return ""
+	}
+	return "reviews/" + string(f.Sort)
 }
 
 // reviewPageParams are the query parameters that choose a page of a

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/fpr-team/fpr"
 )
 
 // A respCache keeps the JSON bodies of public product reads (detail and
@@ -33,6 +35,9 @@ type respCache struct {
 	seen []atomic.Uint64
 
 	hits, misses atomic.Int64
+	// storedHits counts answers served from the database's kept pages
+	// (servePublic's variant).
+	storedHits atomic.Int64
 }
 
 // respSeenSlots is the size of the admission table of
@@ -170,18 +175,24 @@ func (c *respCache) stats() (entries, bytes int) {
 // returns the stamp read before or with its data. A nil c builds every
 // time.
 //
+// A non-empty variant names an answer also kept in the database
+// (pageKeeper, fpr.ProductService.KeptPage), shared by instances and
+// restarts: when c has none, the stamp is read with the one the database
+// keeps, which is served while current; one built is queued to be kept.
+//
 // With c, the answer carries an ETag naming the release and the stamp,
 // and Cache-Control: no-cache; a request whose If-None-Match names the
 // current one gets 304 Not Modified after the stamp read alone. A body
 // made at stamp s shows every change committed before s was read, and
 // any later change moves the stamp: while the stamp is s, the body is
 // current.
-func (s *Server) servePublic(w http.ResponseWriter, r *http.Request, c *respCache, key, productID string,
+func (s *Server) servePublic(w http.ResponseWriter, r *http.Request, c *respCache, key, productID, variant string,
 	build func(stamp int64, known, keep bool) (v any, builtAt int64, err error)) error {
 	var (
 		stamp int64
 		known bool
 		keep  = c != nil
+		store = c != nil && variant != "" && s.keeper != nil
 	)
 	if c != nil {
 		kept, body, ok := c.get(key)
@@ -208,14 +219,31 @@ func (s *Server) servePublic(w http.ResponseWriter, r *http.Request, c *respCach
 			}
 		} else {
 			keep = c.admit(key) // not kept yet, and maybe not to be
+			if store {
+				var err error
+				if stamp, body, err = s.Products.KeptPage(r.Context(), productID, variant, s.etagRelease); err != nil {
+					return err
+				}
+				known = true
+				if body != nil {
+					c.storedHits.Add(1)
+					if keep {
+						c.put(key, stamp, body)
+					}
+					w.Header().Set("ETag", s.etag(stamp))
+					w.Header()["Cache-Control"] = noCache
+					writeJSONBody(w, http.StatusOK, body)
+					return nil
+				}
+			}
 		}
 		c.misses.Add(1)
 	}
-	v, builtAt, err := build(stamp, known, keep)
+	v, builtAt, err := build(stamp, known, keep || store)
 	if err != nil {
 		return err
 	}
-	if !keep {
+	if !keep && !store {
 		writeJSON(w, http.StatusOK, v)
 		return nil
 	}
@@ -223,7 +251,12 @@ func (s *Server) servePublic(w http.ResponseWriter, r *http.Request, c *respCach
 	if err != nil {
 		return err
 	}
-	c.put(key, builtAt, body)
+	if keep {
+		c.put(key, builtAt, body)
+	}
+	if store {
+		s.keeper.add(fpr.KeptPage{ProductID: productID, Variant: variant, Release: s.etagRelease, Stamp: builtAt, Body: body})
+	}
 	w.Header().Set("ETag", s.etag(builtAt))
 	w.Header()["Cache-Control"] = noCache
 	writeJSONBody(w, http.StatusOK, body)

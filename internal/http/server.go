@@ -104,6 +104,8 @@ type Server struct {
 	handler http.Handler
 	// details and reviewPages keep public product answers (respcache.go).
 	details, reviewPages *respCache
+	// keeper stores first pages of reviews in the database (keeper.go).
+	keeper *pageKeeper
 	// etagRelease names the build in the kept answers' ETags.
 	etagRelease string
 	mux         *http.ServeMux // the routes, for allowedMethods
@@ -128,6 +130,9 @@ func (s *Server) Handler() http.Handler {
 				n = DefaultResponseCacheBytes
 			}
 			s.details, s.reviewPages = newRespCache(n*2/3), newRespCacheSeenTwice(n/3)
+			if s.Products != nil {
+				s.keeper = newPageKeeper(s.Products.KeepPages, s.Log)
+			}
 			sum := sha256.Sum256([]byte(s.Build.Release + "\x00" + s.Build.Commit + "\x00" + s.Build.BuiltAt))
 			s.etagRelease = hex.EncodeToString(sum[:6])
 		}
@@ -150,6 +155,10 @@ const DefaultResponseCacheBytes = 12 << 20
 type ResponseCacheStats struct {
 	Hits, Misses   int64
 	Entries, Bytes int
+	// StoredHits counts answers served from the pages the database
+	// keeps; Stored and Dropped count the pages written there and those
+	// not (the queue was full or the write failed).
+	StoredHits, Stored, Dropped int64
 }
 
 // ResponseCacheStats returns the counts of both caches together.
@@ -162,8 +171,12 @@ func (s *Server) ResponseCacheStats() ResponseCacheStats {
 		e, b := c.stats()
 		st.Hits += c.hits.Load()
 		st.Misses += c.misses.Load()
+		st.StoredHits += c.storedHits.Load()
 		st.Entries += e
 		st.Bytes += b
+	}
+	if s.keeper != nil {
+		st.Stored, st.Dropped = s.keeper.stored.Load(), s.keeper.dropped.Load()
 	}
 	return st
 }
@@ -250,7 +263,12 @@ func (s *Server) Close(ctx context.Context) error {
 		case <-tick.C:
 		}
 	}
-	return s.srv.Shutdown(ctx)
+	err := s.srv.Shutdown(ctx)
+	if s.keeper != nil {
+		// Pages the last requests queued, before the database closes.
+		err = errors.Join(err, s.keeper.wait(ctx))
+	}
+	return err
 }
 
 // trackConn is the server's ConnState hook.

@@ -99,6 +99,9 @@ func NewMetrics(build fpr.BuildInfo, dbStats func() sql.DBStats) *Metrics {
 type ResponseCacheStats struct {
 	Hits, Misses   int64
 	Entries, Bytes int
+	// StoredHits, Stored and Dropped count the pages kept in the
+	// database: answers served from them, pages written, pages not.
+	StoredHits, Stored, Dropped int64
 }
 
 // ObserveResponseCache exports the HTTP server's kept product answers
@@ -121,6 +124,18 @@ func (m *Metrics) ObserveResponseCache(stats func() ResponseCacheStats) {
 			Name: "fpr_response_cache_bytes",
 			Help: "Memory counted for the answers kept (keys, bodies and bookkeeping), at most the configured bound.",
 		}, func() float64 { return float64(stats().Bytes) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "fpr_response_cache_stored_hits_total",
+			Help: "First pages of reviews answered from a page kept in the database whose product stamp was unchanged.",
+		}, func() float64 { return float64(stats().StoredHits) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "fpr_response_cache_stored_total",
+			Help: "First pages of reviews written to the database to be kept.",
+		}, func() float64 { return float64(stats().Stored) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "fpr_response_cache_store_dropped_total",
+			Help: "First pages of reviews not written to the database (the queue was full or the write failed).",
+		}, func() float64 { return float64(stats().Dropped) }),
 	)
 }
 

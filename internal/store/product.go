@@ -105,6 +105,68 @@ func (db *DB) ProductStamp(ctx context.Context, id string) (int64, error) {
 	return stamp, nil
 }
 
+// KeptPage returns product id's stamp and the answer kept under variant
+// by release at that stamp, or a nil body: one primary key read of the
+// product and one of its kept page, in one statement, on the read pool.
+func (db *DB) KeptPage(ctx context.Context, id, variant, release string) (int64, []byte, error) {
+	var (
+		stamp int64
+		body  []byte
+	)
+	if err := db.readRow(ctx, `SELECT p.stamp, k.body FROM products p
+		LEFT JOIN kept_pages k ON k.product_id = p.id AND k.variant = $2 AND k.release = $3 AND k.stamp = p.stamp
+		WHERE p.id = $1`, id, variant, release).Scan(&stamp, &body); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, nil, fmt.Errorf("kept page: %w", notFound("product"))
+		}
+		return 0, nil, db.dialect.translate(fmt.Errorf("kept page: %w", err))
+	}
+	return stamp, body, nil
+}
+
+// keepPagesPerOp bounds the pages one write of KeepPages carries (about
+// 10 KB each), so that a batch of them holds up the reviews sharing its
+// group commit no longer than a few reviews would.
+const keepPagesPerOp = 16
+
+// KeepPages stores pages for KeptPage, replacing what was kept under the
+// same product and variant. Pages of products that no longer exist are
+// skipped. Each write takes keepPagesPerOp pages at most.
+func (db *DB) KeepPages(ctx context.Context, pages []fpr.KeptPage) error {
+	for len(pages) > 0 {
+		n := min(len(pages), keepPagesPerOp)
+		chunk := pages[:n]
+		pages = pages[n:]
+		err := db.inTx(ctx, true, func(tx *Tx) error {
+			for i := range chunk {
+				p := &chunk[i]
+				// A product deleted since its page was made: its
+				// kept page would break the foreign key.
+				var one int
+				err := tx.QueryRowContext(ctx, `SELECT 1 FROM products WHERE id = $1`, p.ProductID).Scan(&one)
+				if errors.Is(err, sql.ErrNoRows) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				if _, err := tx.ExecContext(ctx, `INSERT INTO kept_pages (product_id, variant, release, stamp, body)
+					VALUES ($1, $2, $3, $4, $5)
+					ON CONFLICT (product_id, variant) DO UPDATE
+					SET release = excluded.release, stamp = excluded.stamp, body = excluded.body`,
+					p.ProductID, p.Variant, p.Release, p.Stamp, p.Body); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("keep pages: %w", err)
+		}
+	}
+	return nil
+}
+
 // productDetailSQL reads a product (productSelect), one row per aspect
 // with a summary (at most fpr.MaxAspects; one row with NULL aspect
 // columns when there is none), and its photo, the newest (as

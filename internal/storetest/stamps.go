@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/fpr-team/fpr"
@@ -126,5 +127,103 @@ var stampTests = map[string]func(t *testing.T, s *suite){
 		if after := stampOf(t, db, sh.product.ID); after != before {
 			t.Errorf("a review of another product moved this one's stamp %d → %d", before, after)
 		}
+	},
+}
+
+// keptPageTests cover the pages the database keeps for the HTTP server
+// (fpr.ProductService.KeptPage, KeepPages): one is given back only for
+// its product, variant and release, and only while the product's stamp
+// is the one it was made at.
+var keptPageTests = map[string]func(t *testing.T, s *suite){
+	"GivenBackOnlyWhileCurrent": func(t *testing.T, s *suite) {
+		db := s.db(t, nil)
+		ctx := context.Background()
+		sh := mustShop(t, db)
+		other := mustProduct(t, db, sh.producer, sh.farm, "Perry pears", "fruit", "Sweet.")
+		kept := func(id, variant, release string) (int64, []byte) {
+			t.Helper()
+			stamp, body, err := db.KeptPage(ctx, id, variant, release)
+			mustOK(t, "KeptPage", err)
+			if stamp != stampOf(t, db, id) {
+				t.Fatalf("KeptPage stamp %d, ProductStamp %d", stamp, stampOf(t, db, id))
+			}
+			return stamp, body
+		}
+
+		stamp, body := kept(sh.product.ID, "reviews/newest", "r1")
+		if body != nil {
+			t.Fatalf("before any was kept: %q", body)
+		}
+		page := []byte(`{"items":[]}`)
+		mustOK(t, "KeepPages", db.KeepPages(ctx, []fpr.KeptPage{
+			{ProductID: sh.product.ID, Variant: "reviews/newest", Release: "r1", Stamp: stamp, Body: page},
+		}))
+		if _, body := kept(sh.product.ID, "reviews/newest", "r1"); string(body) != string(page) {
+			t.Fatalf("kept at the current stamp: got %q, want %q", body, page)
+		}
+		for _, c := range []struct{ id, variant, release string }{
+			{sh.product.ID, "reviews/helpful", "r1"}, // another variant
+			{sh.product.ID, "reviews/newest", "r2"},  // another release's encoding
+			{other.ID, "reviews/newest", "r1"},       // another product
+		} {
+			if _, body := kept(c.id, c.variant, c.release); body != nil {
+				t.Errorf("KeptPage(%+v) = %q, want none", c, body)
+			}
+		}
+		// A page kept at an older stamp is never given back.
+		mustOK(t, "KeepPages", db.KeepPages(ctx, []fpr.KeptPage{
+			{ProductID: other.ID, Variant: "reviews/newest", Release: "r1", Stamp: stampOf(t, db, other.ID) - 1, Body: page},
+		}))
+		if _, body := kept(other.ID, "reviews/newest", "r1"); body != nil {
+			t.Errorf("a page made at an older stamp was given back: %q", body)
+		}
+
+		// A review moves the stamp: the kept page is stale, and one made
+		// at the new stamp replaces it.
+		mustReview(t, db, mustUser(t, db, fpr.RoleMember), sh.product.ID, 4)
+		stamp, body = kept(sh.product.ID, "reviews/newest", "r1")
+		if body != nil {
+			t.Fatalf("after a review, the page kept before it was given back: %q", body)
+		}
+		newer := []byte(`{"items":[{"rating":4}]}`)
+		mustOK(t, "KeepPages", db.KeepPages(ctx, []fpr.KeptPage{
+			{ProductID: sh.product.ID, Variant: "reviews/newest", Release: "r1", Stamp: stamp, Body: newer},
+		}))
+		if _, body := kept(sh.product.ID, "reviews/newest", "r1"); string(body) != string(newer) {
+			t.Fatalf("after keeping it again: %q, want %q", body, newer)
+		}
+
+		_, _, err := db.KeptPage(ctx, "nope", "reviews/newest", "r1")
+		wantCode(t, "KeptPage(unknown)", err, fpr.CodeNotFound)
+	},
+	"PagesOfDeletedProductsAreSkipped": func(t *testing.T, s *suite) {
+		// A page made just before its product was deleted arrives after:
+		// it is skipped, and the rest of its batch is kept.
+		db := s.db(t, nil)
+		ctx := context.Background()
+		admin := mustUser(t, db, fpr.RoleAdmin)
+		sh := mustShop(t, db)
+		gone := mustProduct(t, db, sh.producer, sh.farm, "Gone", "fruit", "Soon deleted.")
+		goneStamp := stampOf(t, db, gone.ID)
+		mustOK(t, "KeepPages", db.KeepPages(ctx, []fpr.KeptPage{
+			{ProductID: gone.ID, Variant: "reviews/newest", Release: "r1", Stamp: goneStamp, Body: []byte(`{}`)},
+		}))
+		archived, err := db.DeleteProduct(as(admin), gone.ID)
+		mustOK(t, "DeleteProduct", err)
+		if archived {
+			t.Fatal("a product without reviews was archived, want it deleted")
+		}
+		var pages []fpr.KeptPage
+		for i := range 40 { // more than one write's worth
+			pages = append(pages, fpr.KeptPage{ProductID: gone.ID, Variant: fmt.Sprintf("v%d", i), Release: "r1", Stamp: goneStamp, Body: []byte(`{}`)})
+		}
+		pages = append(pages, fpr.KeptPage{ProductID: sh.product.ID, Variant: "reviews/newest", Release: "r1",
+			Stamp: stampOf(t, db, sh.product.ID), Body: []byte(`{"kept":true}`)})
+		mustOK(t, "KeepPages", db.KeepPages(ctx, pages))
+		if _, body, err := db.KeptPage(ctx, sh.product.ID, "reviews/newest", "r1"); err != nil || string(body) != `{"kept":true}` {
+			t.Errorf("the live product's page: %q, %v", body, err)
+		}
+		_, _, err = db.KeptPage(ctx, gone.ID, "reviews/newest", "r1")
+		wantCode(t, "KeptPage(deleted)", err, fpr.CodeNotFound)
 	},
 }

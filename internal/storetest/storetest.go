@@ -45,6 +45,7 @@ func Run(t *testing.T, backend string) {
 		{"Trust", trustTests},
 		{"Notify", notifyTests},
 		{"Stamps", stampTests},
+		{"KeptPages", keptPageTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
