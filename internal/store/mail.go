@@ -121,6 +121,20 @@ func scanMail(row interface{ Scan(...any) error }) (*fpr.Mail, error) {
 	return &m, nil
 }
 
+// scanMails reads the mails of rows and closes them.
+func scanMails(rows *sql.Rows) ([]*fpr.Mail, error) {
+	defer rows.Close()
+	var out []*fpr.Mail
+	for rows.Next() {
+		m, err := scanMail(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
 // ClaimMail leases up to limit due mails (pending, next attempt reached,
 // no live lease) to worker until now+lease, counts the attempt, and
 // returns them. Several workers on one database never hold the same mail
@@ -161,16 +175,9 @@ func (db *DB) ClaimMail(ctx context.Context, worker string, lease time.Duration,
 		if err != nil {
 			return err
 		}
-		var claimed []*fpr.Mail
-		for rows.Next() {
-			m, err := scanMail(rows)
-			if err != nil {
-				_ = rows.Close()
-				return err
-			}
-			claimed = append(claimed, m)
-		}
-		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		// Read whole before the next statements on the connection.
+		claimed, err := scanMails(rows)
+		if err != nil {
 			return err
 		}
 		// New-review digests are filled in now, after the UPDATE
