@@ -28,9 +28,11 @@ const (
 	// MailReviewReceived tells a producer of new reviews of their
 	// products (TopicReviewReceived): at most one mail each
 	// ReviewMailInterval, so a burst of reviews makes one mail, not one
-	// each (ReviewMailDue). Data: count (the reviews it tells of, "1" and
-	// up) and the newest one's product_id, product_name, rating,
-	// review_id.
+	// each (ReviewMailDue). It is a digest, filled in when the worker
+	// claims it: data count (the reviews it tells of that are still
+	// published when it goes out, "1" and up) and the newest one's
+	// product_id, product_name, rating, review_id. One with no review
+	// left to tell of (a moderator removed them all) is not sent.
 	MailReviewReceived MailKind = "review_received"
 	// MailReplyReceived tells an author that the farm replied to their
 	// review (TopicReplyReceived). Data: product_id, product_name, farm_name,

@@ -368,3 +368,73 @@ func TestWorker_StopKeepsTheMailsSent(t *testing.T) {
 		t.Errorf("mails arrived: %d and %d, want one each", a, b)
 	}
 }
+
+// A producer's new-review mail is a digest: it counts the reviews still
+// published when it goes out, and one with none left is not sent.
+func TestWorker_ReviewDigestTellsOfReviewsStillPublished(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, backend string) {
+		r := newRig(t, backend, mailtest.Plain)
+		ctx := context.Background()
+		user := func(role fpr.Role) *fpr.User {
+			t.Helper()
+			n := seq.Add(1)
+			u := &fpr.User{Email: fmt.Sprintf("user%d@example.org", n), DisplayName: fmt.Sprintf("User %d", n), Role: role, EmailVerified: true}
+			if err := r.db.CreateUser(ctx, u, "hash"); err != nil {
+				t.Fatal(err)
+			}
+			return u
+		}
+		as := func(u *fpr.User) context.Context { return fpr.NewContextWithUser(ctx, u) }
+		producer, mod := user(fpr.RoleProducer), user(fpr.RoleModerator)
+		farm := &fpr.Farm{Name: "Orchard", Region: "Kent"}
+		if err := r.db.CreateFarm(as(producer), farm); err != nil {
+			t.Fatal(err)
+		}
+		product := &fpr.Product{FarmID: farm.ID, Name: "Cider apples", Category: "fruit", Unit: "per kg"}
+		if err := r.db.CreateProduct(as(producer), product); err != nil {
+			t.Fatal(err)
+		}
+		review := func(stars int) *fpr.Review {
+			t.Helper()
+			r.clock.Advance(time.Second) // IDs order by their millisecond first
+			rv := &fpr.Review{ProductID: product.ID, Rating: stars, Title: "T", Body: "Body."}
+			if err := r.db.CreateReview(as(user(fpr.RoleMember)), rv); err != nil {
+				t.Fatal(err)
+			}
+			return rv
+		}
+		remove := func(rv *fpr.Review) {
+			t.Helper()
+			if _, err := r.db.ModerateReview(as(mod), rv.ID, fpr.ActionRemove, "Spam.", fpr.FlagSpam); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w := r.worker(t, "w1")
+
+		review(4)
+		mustRun(t, w)
+		r.smtp.WaitFor(t, producer.Email, "New review of Cider apples")
+		review(2)
+		review(5)
+		remove(review(1))
+		r.clock.Advance(fpr.ReviewMailInterval)
+		mustRun(t, w)
+		m := r.smtp.WaitFor(t, producer.Email, "2 new reviews of your products")
+		if !strings.Contains(m.Text, "The latest: Cider apples, 5 of 5 stars.") {
+			t.Errorf("digest text = %q, want it to name the newest review still published (5 stars)", m.Text)
+		}
+		// Every review of the next digest removed: no mail.
+		r.clock.Advance(time.Minute)
+		remove(review(3))
+		r.clock.Advance(fpr.ReviewMailInterval)
+		mustRun(t, w)
+		mustRun(t, w)
+		if got := len(r.smtp.To(producer.Email)); got != 2 {
+			t.Errorf("the producer got %d mails, want 2 (none for a digest whose reviews were all removed)", got)
+		}
+		counts, err := r.db.CountMail(ctx, fpr.MailPending)
+		if err != nil || counts[fpr.MailPending] != 0 {
+			t.Errorf("pending mail = %v, %v; want none", counts, err)
+		}
+	})
+}

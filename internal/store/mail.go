@@ -23,13 +23,16 @@ import (
 // worker then claims it.
 
 // enqueueMail writes m to the outbox in tx, due now, or at
-// m.NextAttemptAt when that is later. It sets m.ID.
+// m.NextAttemptAt when that is later. It sets m.ID, unless the caller
+// made one.
 func (tx *Tx) enqueueMail(ctx context.Context, m *fpr.Mail) error {
 	data, err := json.Marshal(m.Data)
 	if err != nil {
 		return fmt.Errorf("enqueue mail: %w", err)
 	}
-	m.ID = tx.db.NewID(tx.now)
+	if m.ID == "" {
+		m.ID = tx.db.NewID(tx.now)
+	}
 	m.Status = fpr.MailPending
 	m.CreatedAt = tx.now
 	if m.NextAttemptAt.Before(tx.now) {
@@ -55,7 +58,7 @@ func (tx *Tx) notify(ctx context.Context, userID string, kind fpr.MailKind, data
 	if err != nil || !ok {
 		return err
 	}
-	return tx.enqueueNotification(ctx, userID, email, kind, data, tx.now)
+	return tx.enqueueNotification(ctx, &fpr.Mail{Kind: kind, To: email, UserID: userID, Data: data})
 }
 
 // notifiable returns the address of userID when they get notifications of
@@ -79,22 +82,24 @@ func (tx *Tx) notifiable(ctx context.Context, userID string, kind fpr.MailKind) 
 	return email, true, nil
 }
 
-// enqueueNotification writes a notification of kind to userID at email,
-// due at due (now or later). It adds an unsubscribe token (only its hash
-// is stored) to the mail's data as "unsubscribe_token", for the
+// enqueueNotification writes the notification m (its kind, recipient,
+// account, data and due time, and its ID if the caller made one) to the
+// outbox (enqueueMail). It adds an unsubscribe token (only its hash is
+// stored) to a copy of the mail's data as "unsubscribe_token", for the
 // List-Unsubscribe header.
-func (tx *Tx) enqueueNotification(ctx context.Context, userID, email string, kind fpr.MailKind, data map[string]string, due time.Time) error {
-	topic, _ := fpr.MailTopic(kind)
+func (tx *Tx) enqueueNotification(ctx context.Context, m *fpr.Mail) error {
+	topic, _ := fpr.MailTopic(m.Kind)
 	token, hash := fpr.NewToken()
 	if _, err := tx.ExecContext(ctx, `INSERT INTO unsubscribe_tokens (token_hash, user_id, topic, created_at)
-		VALUES ($1, $2, $3, $4)`, hash, userID, string(topic), micros(tx.now)); err != nil {
+		VALUES ($1, $2, $3, $4)`, hash, m.UserID, string(topic), micros(tx.now)); err != nil {
 		return fmt.Errorf("notify: %w", err)
 	}
 	d := map[string]string{"unsubscribe_token": token}
-	for k, v := range data {
+	for k, v := range m.Data {
 		d[k] = v
 	}
-	return tx.enqueueMail(ctx, &fpr.Mail{Kind: kind, To: email, UserID: userID, Data: d, NextAttemptAt: due})
+	m.Data = d
+	return tx.enqueueMail(ctx, m)
 }
 
 const mailColumns = `id, kind, recipient, COALESCE(user_id, ''), data, status, attempts, next_attempt_at, last_error, created_at, sent_at`
@@ -116,13 +121,30 @@ func scanMail(row interface{ Scan(...any) error }) (*fpr.Mail, error) {
 	return &m, nil
 }
 
+// scanMails reads the mails of rows and closes them.
+func scanMails(rows *sql.Rows) ([]*fpr.Mail, error) {
+	defer rows.Close()
+	var out []*fpr.Mail
+	for rows.Next() {
+		m, err := scanMail(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
 // ClaimMail leases up to limit due mails (pending, next attempt reached,
 // no live lease) to worker until now+lease, counts the attempt, and
 // returns them. Several workers on one database never hold the same mail
 // at once: on PostgreSQL the rows are locked and skipped by concurrent
 // claims (FOR UPDATE SKIP LOCKED); on SQLite writers are serialized. A
 // mail whose lease ran out with maxAttempts already made (its worker died
-// each time) is given up as undeliverable instead.
+// each time) is given up as undeliverable instead. A new-review digest
+// claimed for the first time is filled in, in the same transaction, with
+// the reviews it tells of (fillReviewDigest); one with none left is
+// deleted, not returned.
 func (db *DB) ClaimMail(ctx context.Context, worker string, lease time.Duration, limit, maxAttempts int) ([]*fpr.Mail, error) {
 	// Most rounds find nothing: ask the read pool first, so idle workers
 	// do not queue for the write lock.
@@ -153,15 +175,24 @@ func (db *DB) ClaimMail(ctx context.Context, worker string, lease time.Duration,
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			m, err := scanMail(rows)
+		// Read whole before the next statements on the connection.
+		claimed, err := scanMails(rows)
+		if err != nil {
+			return err
+		}
+		// New-review digests are filled in now, after the UPDATE
+		// (fillReviewDigest); one with nothing left to tell is not sent.
+		out = out[:0]
+		for _, m := range claimed {
+			send, err := tx.fillReviewDigest(ctx, m)
 			if err != nil {
 				return err
 			}
-			out = append(out, m)
+			if send {
+				out = append(out, m)
+			}
 		}
-		return rows.Err()
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim mail: %w", err)

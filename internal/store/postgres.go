@@ -22,6 +22,8 @@ type postgresDialect struct{}
 
 func (postgresDialect) skipLocked() string { return " FOR UPDATE SKIP LOCKED" }
 
+func (postgresDialect) forUpdate() string { return " FOR UPDATE" }
+
 func (postgresDialect) rowLocks() bool { return true }
 
 // postgresReviews leaves the choice of index to the planner, which has

@@ -118,6 +118,30 @@ func TestLatestMailQuery_OneRowOfTheIndex(t *testing.T) {
 	}
 }
 
+// TestReviewDigestQueries_ByIndex: filling in a new-review digest counts
+// the reviews of the producer's products by farms_owner, products_farm and
+// a range of reviews_product_newest per product, not the whole site's
+// reviews since the digest was written; a new digest finds the newest
+// review ID from the end of the primary key's index, without sorting.
+func TestReviewDigestQueries_ByIndex(t *testing.T) {
+	t.Parallel()
+	db := mustOpenInternal(t)
+	got := queryPlan(t, db, reviewDigestQuery, "u1", "r0", int64(1))
+	for _, want := range []string{"SEARCH r USING INDEX reviews_product_newest (product_id=? AND status=? AND id>?)",
+		"SEARCH f USING INDEX farms_owner (owner_id=?)", "SEARCH p USING COVERING INDEX products_farm (farm_id=?)"} {
+		if !strings.Contains(got, want) || strings.Contains(got, "SCAN") {
+			t.Errorf("digest count plan = %s\nwant %s and no scan", got, want)
+		}
+	}
+	if got := queryPlan(t, db, lateReviewQuery, "r1", "u1", "r0"); strings.Contains(got, "SCAN") {
+		t.Errorf("late review plan = %s\nwant no scan", got)
+	}
+	if got := queryPlan(t, db, newestOtherReviewQuery, "r1"); !strings.Contains(got, "COVERING INDEX sqlite_autoindex_reviews_1") ||
+		strings.Contains(got, "TEMP B-TREE") {
+		t.Errorf("newest review plan = %s\nwant the primary key's index read from its end, no sort", got)
+	}
+}
+
 // TestReviewQuery_LimitWrittenIn: the page size is in the SQL text, not a
 // parameter, so PostgreSQL keeps one generic plan for the prepared
 // statement instead of planning every page again (limitClause).

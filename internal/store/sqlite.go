@@ -23,6 +23,8 @@ type sqliteDialect struct{}
 
 func (sqliteDialect) skipLocked() string { return "" }
 
+func (sqliteDialect) forUpdate() string { return "" }
+
 func (sqliteDialect) rowLocks() bool { return false }
 
 // sqliteReviews names the index that reads an author's name. Without

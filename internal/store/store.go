@@ -329,6 +329,11 @@ type dialect interface {
 	// another transaction has locked (" FOR UPDATE SKIP LOCKED" on
 	// PostgreSQL), "" where writers are serialized anyway (SQLite).
 	skipLocked() string
+	// forUpdate is the clause that makes a SELECT lock the rows it
+	// returns until the transaction ends, waiting for a transaction that
+	// holds them (" FOR UPDATE" on PostgreSQL), "" where writers are
+	// serialized anyway (SQLite, which has no such clause).
+	forUpdate() string
 	// reviewSQL returns how the dialect reads whole reviews (newReviewSQL).
 	reviewSQL() reviewSQL
 	// rowLocks reports whether transactions take row locks (PostgreSQL).
