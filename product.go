@@ -164,8 +164,9 @@ type ProductService interface {
 
 	// KeptPage returns product id's stamp, as ProductStamp does, and in
 	// the same read the answer kept under variant by release at that
-	// stamp (KeepPages), or nil when none is: not_found for no product.
-	KeptPage(ctx context.Context, id, variant, release string) (stamp int64, body []byte, err error)
+	// stamp (KeepPages), appended to dst[:0], or nil when none is:
+	// not_found for no product.
+	KeptPage(ctx context.Context, id, variant, release string, dst []byte) (stamp int64, body []byte, err error)
 
 	// KeepPages stores answers for KeptPage, each replacing the one kept
 	// under its product and variant. A cache: a page of a product deleted

@@ -32,9 +32,10 @@ type pageKeeper struct {
 	stored, dropped atomic.Int64
 }
 
-// keepQueueBytes bounds the bodies waiting to be stored: 2 MiB, about 200
-// pages, what one write round stores in a fraction of a second.
-const keepQueueBytes = 2 << 20
+// keepQueueBytes bounds the bodies waiting to be stored: 512 KiB, about 50
+// pages, what one write round stores in a few milliseconds. More would
+// only hold memory: a page dropped is made again by its next request.
+const keepQueueBytes = 512 << 10
 
 // keepTimeout bounds one round of writes.
 const keepTimeout = 10 * time.Second

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"bytes"
 	"container/list"
 	"hash/maphash"
 	"net/http"
@@ -220,21 +221,29 @@ func (s *Server) servePublic(w http.ResponseWriter, r *http.Request, c *respCach
 		} else {
 			keep = c.admit(key) // not kept yet, and maybe not to be
 			if store {
+				buf := keptBufs.Get().(*[]byte)
 				var err error
-				if stamp, body, err = s.Products.KeptPage(r.Context(), productID, variant, s.etagRelease); err != nil {
+				stamp, body, err = s.Products.KeptPage(r.Context(), productID, variant, s.etagRelease, *buf)
+				if err != nil {
+					keptBufs.Put(buf)
 					return err
 				}
 				known = true
 				if body != nil {
 					c.storedHits.Add(1)
 					if keep {
-						c.put(key, stamp, body)
+						c.put(key, stamp, bytes.Clone(body))
 					}
 					w.Header().Set("ETag", s.etag(stamp))
 					w.Header()["Cache-Control"] = noCache
 					writeJSONBody(w, http.StatusOK, body)
+					if cap(body) <= maxKeptBuf {
+						*buf = body
+					}
+					keptBufs.Put(buf)
 					return nil
 				}
+				keptBufs.Put(buf)
 			}
 		}
 		c.misses.Add(1)
@@ -262,6 +271,16 @@ func (s *Server) servePublic(w http.ResponseWriter, r *http.Request, c *respCach
 	writeJSONBody(w, http.StatusOK, body)
 	return nil
 }
+
+// keptBufs hold the bodies read from the database's kept pages while
+// they are written out (servePublic): a page read allocates no body of
+// its own. writeJSONBody has written the body to the connection's buffer
+// or the connection when it returns.
+var keptBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxKeptBuf is the largest buffer keptBufs keeps: a page of 20 long
+// reviews; a larger one is left to the collector.
+const maxKeptBuf = 64 << 10
 
 // noCache is the kept answers' Cache-Control (revalidate with the ETag
 // each time), shared by every response as securityHeaderValues are.

@@ -106,19 +106,37 @@ func (db *DB) ProductStamp(ctx context.Context, id string) (int64, error) {
 }
 
 // KeptPage returns product id's stamp and the answer kept under variant
-// by release at that stamp, or a nil body: one primary key read of the
-// product and one of its kept page, in one statement, on the read pool.
-func (db *DB) KeptPage(ctx context.Context, id, variant, release string) (int64, []byte, error) {
+// by release at that stamp, appended to dst[:0], or a nil body: one
+// primary key read of the product and one of its kept page, in one
+// statement, on the read pool. The body is read without a copy of its
+// own (sql.RawBytes), so that a caller reusing dst allocates only what
+// the driver does.
+func (db *DB) KeptPage(ctx context.Context, id, variant, release string, dst []byte) (int64, []byte, error) {
+	rows, err := db.readRows(ctx, `SELECT p.stamp, k.body FROM products p
+		LEFT JOIN kept_pages k ON k.product_id = p.id AND k.variant = $2 AND k.release = $3 AND k.stamp = p.stamp
+		WHERE p.id = $1`, id, variant, release)
+	if err != nil {
+		return 0, nil, db.dialect.translate(fmt.Errorf("kept page: %w", err))
+	}
+	defer func() { _ = rows.Close() }()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return 0, nil, db.dialect.translate(fmt.Errorf("kept page: %w", err))
+		}
+		return 0, nil, fmt.Errorf("kept page: %w", notFound("product"))
+	}
 	var (
 		stamp int64
-		body  []byte
+		raw   sql.RawBytes
 	)
-	if err := db.readRow(ctx, `SELECT p.stamp, k.body FROM products p
-		LEFT JOIN kept_pages k ON k.product_id = p.id AND k.variant = $2 AND k.release = $3 AND k.stamp = p.stamp
-		WHERE p.id = $1`, id, variant, release).Scan(&stamp, &body); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return 0, nil, fmt.Errorf("kept page: %w", notFound("product"))
-		}
+	if err := rows.Scan(&stamp, &raw); err != nil {
+		return 0, nil, db.dialect.translate(fmt.Errorf("kept page: %w", err))
+	}
+	var body []byte
+	if raw != nil {
+		body = append(dst[:0], raw...)
+	}
+	if err := rows.Close(); err != nil {
 		return 0, nil, db.dialect.translate(fmt.Errorf("kept page: %w", err))
 	}
 	return stamp, body, nil

@@ -142,7 +142,7 @@ var keptPageTests = map[string]func(t *testing.T, s *suite){
 		other := mustProduct(t, db, sh.producer, sh.farm, "Perry pears", "fruit", "Sweet.")
 		kept := func(id, variant, release string) (int64, []byte) {
 			t.Helper()
-			stamp, body, err := db.KeptPage(ctx, id, variant, release)
+			stamp, body, err := db.KeptPage(ctx, id, variant, release, nil)
 			mustOK(t, "KeptPage", err)
 			if stamp != stampOf(t, db, id) {
 				t.Fatalf("KeptPage stamp %d, ProductStamp %d", stamp, stampOf(t, db, id))
@@ -193,7 +193,7 @@ var keptPageTests = map[string]func(t *testing.T, s *suite){
 			t.Fatalf("after keeping it again: %q, want %q", body, newer)
 		}
 
-		_, _, err := db.KeptPage(ctx, "nope", "reviews/newest", "r1")
+		_, _, err := db.KeptPage(ctx, "nope", "reviews/newest", "r1", nil)
 		wantCode(t, "KeptPage(unknown)", err, fpr.CodeNotFound)
 	},
 	"PagesOfDeletedProductsAreSkipped": func(t *testing.T, s *suite) {
@@ -220,10 +220,10 @@ var keptPageTests = map[string]func(t *testing.T, s *suite){
 		pages = append(pages, fpr.KeptPage{ProductID: sh.product.ID, Variant: "reviews/newest", Release: "r1",
 			Stamp: stampOf(t, db, sh.product.ID), Body: []byte(`{"kept":true}`)})
 		mustOK(t, "KeepPages", db.KeepPages(ctx, pages))
-		if _, body, err := db.KeptPage(ctx, sh.product.ID, "reviews/newest", "r1"); err != nil || string(body) != `{"kept":true}` {
+		if _, body, err := db.KeptPage(ctx, sh.product.ID, "reviews/newest", "r1", make([]byte, 3)); err != nil || string(body) != `{"kept":true}` {
 			t.Errorf("the live product's page: %q, %v", body, err)
 		}
-		_, _, err = db.KeptPage(ctx, gone.ID, "reviews/newest", "r1")
+		_, _, err = db.KeptPage(ctx, gone.ID, "reviews/newest", "r1", nil)
 		wantCode(t, "KeptPage(deleted)", err, fpr.CodeNotFound)
 	},
 }
