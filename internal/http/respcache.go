@@ -1,7 +1,6 @@
 package http
 
 import (
-	"bytes"
 	"container/list"
 	"hash/maphash"
 	"net/http"
@@ -176,10 +175,10 @@ func (c *respCache) stats() (entries, bytes int) {
 // returns the stamp read before or with its data. A nil c builds every
 // time.
 //
-// A non-empty variant names an answer also kept in the database
+// A non-empty variant names an answer kept in the database instead
 // (pageKeeper, fpr.ProductService.KeptPage), shared by instances and
-// restarts: when c has none, the stamp is read with the one the database
-// keeps, which is served while current; one built is queued to be kept.
+// restarts: the stamp is read with the page kept there, which is served
+// while current; one built is queued to be kept. c then only counts.
 //
 // With c, the answer carries an ETag naming the release and the stamp,
 // and Cache-Control: no-cache; a request whose If-None-Match names the
@@ -192,11 +191,21 @@ func (s *Server) servePublic(w http.ResponseWriter, r *http.Request, c *respCach
 	var (
 		stamp int64
 		known bool
-		keep  = c != nil
+		// A page the database keeps is not kept in memory too: memory
+		// keeps the answers the database does not, and reading a page
+		// from there costs one read where making it costs a dozen.
 		store = c != nil && variant != "" && s.keeper != nil
+		keep  = c != nil && !store
 	)
 	if c != nil {
-		kept, body, ok := c.get(key)
+		var (
+			kept int64
+			body []byte
+			ok   bool
+		)
+		if !store {
+			kept, body, ok = c.get(key)
+		}
 		inm := r.Header.Get("If-None-Match")
 		if ok || inm != "" {
 			var err error
@@ -218,33 +227,29 @@ func (s *Server) servePublic(w http.ResponseWriter, r *http.Request, c *respCach
 				}
 				return nil
 			}
-		} else {
-			keep = c.admit(key) // not kept yet, and maybe not to be
-			if store {
-				buf := keptBufs.Get().(*[]byte)
-				var err error
-				stamp, body, err = s.Products.KeptPage(r.Context(), productID, variant, s.etagRelease, *buf)
-				if err != nil {
-					keptBufs.Put(buf)
-					return err
-				}
-				known = true
-				if body != nil {
-					c.storedHits.Add(1)
-					if keep {
-						c.put(key, stamp, bytes.Clone(body))
-					}
-					w.Header().Set("ETag", s.etag(stamp))
-					w.Header()["Cache-Control"] = noCache
-					writeJSONBody(w, http.StatusOK, body)
-					if cap(body) <= maxKeptBuf {
-						*buf = body
-					}
-					keptBufs.Put(buf)
-					return nil
+		} else if store {
+			buf := keptBufs.Get().(*[]byte)
+			var err error
+			stamp, body, err = s.Products.KeptPage(r.Context(), productID, variant, s.etagRelease, *buf)
+			if err != nil {
+				keptBufs.Put(buf)
+				return err
+			}
+			known = true
+			if body != nil {
+				c.storedHits.Add(1)
+				w.Header().Set("ETag", s.etag(stamp))
+				w.Header()["Cache-Control"] = noCache
+				writeJSONBody(w, http.StatusOK, body)
+				if cap(body) <= maxKeptBuf {
+					*buf = body
 				}
 				keptBufs.Put(buf)
+				return nil
 			}
+			keptBufs.Put(buf)
+		} else {
+			keep = c.admit(key) // not kept yet, and maybe not to be
 		}
 		c.misses.Add(1)
 	}
