@@ -166,7 +166,7 @@ func (s *Server) handleAPIProductReviewList(w http.ResponseWriter, r *http.Reque
 // unfiltered, is: the page its product page and most clients ask for, and
 // a handful of pages a product, whatever a client asks for.
 func storedReviewPage(f fpr.ReviewFilter) string {
-	if f.Page.Cursor != "" || f.Page.Limit != fpr.DefaultLimit || f.Rating != nil || f.HarvestYear != nil || f.Verified {
+	if f.Cursor != "" || f.Limit != fpr.DefaultLimit || f.Rating != nil || f.HarvestYear != nil || f.Verified {
 		return ""
 	}
 	return "reviews/" + string(f.Sort)
