@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -148,9 +149,17 @@ func (db *DB) KeptPage(ctx context.Context, id, variant, release string, dst []b
 const keepPagesPerOp = 16
 
 // KeepPages stores pages for KeptPage, replacing what was kept under the
-// same product and variant. Pages of products that no longer exist are
-// skipped. Each write takes keepPagesPerOp pages at most.
+// same product and variant. A page is stored only while its product's
+// stamp is still the one it was made at: the trigger kept_pages_stale
+// deletes a product's pages when its stamp moves, and a page made before
+// that move must not come back after it (it may show a review since
+// removed). Pages of products deleted or changed since are skipped. Each
+// write takes keepPagesPerOp pages at most, locking their products in ID
+// order on PostgreSQL until it commits, so a change cannot commit between
+// the check and the write.
 func (db *DB) KeepPages(ctx context.Context, pages []fpr.KeptPage) error {
+	pages = slices.Clone(pages)
+	slices.SortFunc(pages, func(a, b fpr.KeptPage) int { return strings.Compare(a.ProductID, b.ProductID) })
 	for len(pages) > 0 {
 		n := min(len(pages), keepPagesPerOp)
 		chunk := pages[:n]
@@ -158,11 +167,9 @@ func (db *DB) KeepPages(ctx context.Context, pages []fpr.KeptPage) error {
 		err := db.inTx(ctx, true, func(tx *Tx) error {
 			for i := range chunk {
 				p := &chunk[i]
-				// A product deleted since its page was made: its
-				// kept page would break the foreign key.
-				var one int
-				err := tx.QueryRowContext(ctx, `SELECT 1 FROM products WHERE id = $1`, p.ProductID).Scan(&one)
-				if errors.Is(err, sql.ErrNoRows) {
+				var stamp int64
+				err := tx.QueryRowContext(ctx, `SELECT stamp FROM products WHERE id = $1`+db.dialect.forUpdate(), p.ProductID).Scan(&stamp)
+				if errors.Is(err, sql.ErrNoRows) || err == nil && stamp != p.Stamp {
 					continue
 				}
 				if err != nil {

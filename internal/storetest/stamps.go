@@ -170,20 +170,33 @@ var keptPageTests = map[string]func(t *testing.T, s *suite){
 				t.Errorf("KeptPage(%+v) = %q, want none", c, body)
 			}
 		}
-		// A page kept at an older stamp is never given back.
+		// A page made at an older stamp (before a change committed while
+		// it was made) is not stored at all.
 		mustOK(t, "KeepPages", db.KeepPages(ctx, []fpr.KeptPage{
 			{ProductID: other.ID, Variant: "reviews/newest", Release: "r1", Stamp: stampOf(t, db, other.ID) - 1, Body: page},
 		}))
 		if _, body := kept(other.ID, "reviews/newest", "r1"); body != nil {
 			t.Errorf("a page made at an older stamp was given back: %q", body)
 		}
+		if n := keptRows(t, db, other.ID); n != 0 {
+			t.Errorf("a page made at an older stamp was stored (%d rows)", n)
+		}
 
-		// A review moves the stamp: the kept page is stale, and one made
-		// at the new stamp replaces it.
+		// A review moves the stamp: the kept pages are deleted with it,
+		// and one made at the new stamp is kept again.
+		mustOK(t, "KeepPages", db.KeepPages(ctx, []fpr.KeptPage{
+			{ProductID: sh.product.ID, Variant: "reviews/helpful", Release: "r1", Stamp: stamp, Body: page},
+		}))
+		if n := keptRows(t, db, sh.product.ID); n != 2 {
+			t.Fatalf("%d rows kept, want 2", n)
+		}
 		mustReview(t, db, mustUser(t, db, fpr.RoleMember), sh.product.ID, 4)
 		stamp, body = kept(sh.product.ID, "reviews/newest", "r1")
 		if body != nil {
 			t.Fatalf("after a review, the page kept before it was given back: %q", body)
+		}
+		if n := keptRows(t, db, sh.product.ID); n != 0 {
+			t.Fatalf("after a review, %d pages kept before it are still stored", n)
 		}
 		newer := []byte(`{"items":[{"rating":4}]}`)
 		mustOK(t, "KeepPages", db.KeepPages(ctx, []fpr.KeptPage{
@@ -195,6 +208,38 @@ var keptPageTests = map[string]func(t *testing.T, s *suite){
 
 		_, _, err := db.KeptPage(ctx, "nope", "reviews/newest", "r1", nil)
 		wantCode(t, "KeptPage(unknown)", err, fpr.CodeNotFound)
+	},
+	"ContentRemovedLeavesNoPage": func(t *testing.T, s *suite) {
+		// The text of a review a moderator removed, or of an account
+		// deleted, stays in no kept page: the stamp's move deletes them.
+		db := s.db(t, nil)
+		ctx := context.Background()
+		mod := mustUser(t, db, fpr.RoleModerator)
+		sh := mustShop(t, db)
+		author := mustUser(t, db, fpr.RoleMember)
+		r := mustReview(t, db, author, sh.product.ID, 1)
+		keep := func() {
+			t.Helper()
+			mustOK(t, "KeepPages", db.KeepPages(ctx, []fpr.KeptPage{
+				{ProductID: sh.product.ID, Variant: "reviews/newest", Release: "r1", Stamp: stampOf(t, db, sh.product.ID), Body: []byte(r.Body)},
+			}))
+			if n := keptRows(t, db, sh.product.ID); n != 1 {
+				t.Fatalf("%d rows kept, want 1", n)
+			}
+		}
+		keep()
+		_, err := db.ModerateReview(as(mod), r.ID, fpr.ActionRemove, "Personal details.", "")
+		mustOK(t, "ModerateReview", err)
+		if n := keptRows(t, db, sh.product.ID); n != 0 {
+			t.Errorf("after the review was removed, %d kept pages remain", n)
+		}
+		_, err = db.ModerateReview(as(mod), r.ID, fpr.ActionPublish, "Fine after all.", "")
+		mustOK(t, "ModerateReview", err)
+		keep()
+		mustOK(t, "DeleteAccount", db.DeleteAccount(as(author), author.ID))
+		if n := keptRows(t, db, sh.product.ID); n != 0 {
+			t.Errorf("after the author's account was deleted, %d kept pages remain", n)
+		}
 	},
 	"PagesOfDeletedProductsAreSkipped": func(t *testing.T, s *suite) {
 		// A page made just before its product was deleted arrives after:
@@ -226,4 +271,15 @@ var keptPageTests = map[string]func(t *testing.T, s *suite){
 		_, _, err = db.KeptPage(ctx, gone.ID, "reviews/newest", "r1", nil)
 		wantCode(t, "KeptPage(deleted)", err, fpr.CodeNotFound)
 	},
+}
+
+// keptRows counts the pages kept for product id, stale or not.
+func keptRows(t *testing.T, db *store.DB, id string) int {
+	t.Helper()
+	tx, err := db.BeginTx(context.Background(), false)
+	mustOK(t, "BeginTx", err)
+	defer func() { _ = tx.Rollback() }()
+	var n int
+	mustOK(t, "count kept pages", tx.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM kept_pages WHERE product_id = $1`, id).Scan(&n))
+	return n
 }

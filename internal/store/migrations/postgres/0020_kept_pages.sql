@@ -15,3 +15,20 @@ CREATE TABLE kept_pages (
     body       BYTEA NOT NULL,
     PRIMARY KEY (product_id, variant)
 );
+
+-- A page never outlives what it shows: when the product's stamp moves (a
+-- review written, removed or edited, an author's name changed, an account
+-- deleted), its kept pages are deleted in the same transaction, so the
+-- text of a review removed or an account deleted is not kept in them. The
+-- next request makes and keeps the page again. With no page kept, the
+-- DELETE is one probe of the primary key. (Not UPDATE OF stamp: the
+-- products_stamp trigger moves the stamp of updates that do not name it.)
+CREATE FUNCTION kept_pages_stale() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM kept_pages WHERE product_id = NEW.id;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER kept_pages_stale AFTER UPDATE ON products
+    FOR EACH ROW WHEN (NEW.stamp IS DISTINCT FROM OLD.stamp) EXECUTE FUNCTION kept_pages_stale();

@@ -14,3 +14,15 @@ CREATE TABLE kept_pages (
     body       BLOB NOT NULL,
     PRIMARY KEY (product_id, variant)
 );
+
+-- A page never outlives what it shows: when the product's stamp moves (a
+-- review written, removed or edited, an author's name changed, an account
+-- deleted), its kept pages are deleted in the same transaction, so the
+-- text of a review removed or an account deleted is not kept in them. The
+-- next request makes and keeps the page again. With no page kept, the
+-- DELETE is one probe of the primary key.
+CREATE TRIGGER kept_pages_stale AFTER UPDATE ON products
+WHEN NEW.stamp <> OLD.stamp
+BEGIN
+    DELETE FROM kept_pages WHERE product_id = NEW.id;
+END;
