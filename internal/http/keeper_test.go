@@ -15,9 +15,9 @@ import (
 	fprhttp "github.com/fpr-team/fpr/internal/http"
 )
 
-// First pages of reviews are kept in the database (keeper.go): an
-// instance that never made one (a new one: another instance, or a restart)
-// answers it from there, byte for byte what is made anew, while the
+// First pages of reviews are kept in the database (keeper.go) from their
+// second request: an instance that never made one (a new one: another
+// instance, or a restart) answers it from there, byte for byte what is made anew, while the
 // product's stamp and the release are the ones it was made at; after any
 // change, it is made anew and kept again.
 func TestResponseCache_StoredPages(t *testing.T) {
@@ -59,23 +59,39 @@ func TestResponseCache_StoredPages(t *testing.T) {
 		return st.StoredHits == 1, resp.Header.Get("ETag")
 	}
 
-	// Made by a, kept, then answered from the database by others; with
-	// no limit or ?limit=20 it is the same page.
-	resp, _ := a.Do(t, http.MethodGet, reviews+"?limit=20", "", nil)
-	made := resp.Header.Get("ETag")
+	// askTwice asks a for path twice: a page is kept from its second request
+	// (respCache.admit), so one asked for once costs no write.
+	askTwice := func(path string) (etag string) {
+		t.Helper()
+		for range 2 {
+			resp, _ := a.Do(t, http.MethodGet, path, "", nil)
+			etag = resp.Header.Get("ETag")
+		}
+		waitKept(a)
+		return etag
+	}
+
+	// Asked for once, not kept; twice, kept, then answered from the
+	// database by others; with no limit or ?limit=20 it is the same page.
+	a.Do(t, http.MethodGet, reviews+"?limit=20", "", nil)
 	waitKept(a)
+	if st := a.Server.ResponseCacheStats(); st.Stored != 0 {
+		t.Fatalf("after one request: %+v, want none stored", st)
+	}
+	made := askTwice(reviews + "?limit=20")
 	if st := a.Server.ResponseCacheStats(); st.Stored != 1 {
-		t.Fatalf("after one first page: %+v, want one stored", st)
+		t.Fatalf("after a second request: %+v, want one stored", st)
 	}
 	for _, path := range []string{reviews + "?limit=20", reviews, reviews + "?limit=20&unknown=1"} {
 		if stored, etag := get(path); !stored || etag != made {
 			t.Errorf("GET %s on a new instance: from the database %v, ETag %s (made with %s)", path, stored, etag, made)
 		}
 	}
-	// Another sort is another page: made once, then kept.
+	// Another sort is another page.
 	if stored, _ := get(reviews + "?sort=helpful"); stored {
 		t.Error("the helpful sort was answered with the newest sort's page")
 	}
+	askTwice(reviews + "?sort=helpful")
 	if stored, _ := get(reviews + "?sort=helpful"); !stored {
 		t.Error("the helpful sort's page was not kept")
 	}
@@ -109,6 +125,7 @@ func TestResponseCache_StoredPages(t *testing.T) {
 		if stored, _ := get(reviews); stored {
 			t.Fatalf("after %s: answered from the page kept before it", c.name)
 		}
+		askTwice(reviews)
 		if stored, _ := get(reviews); !stored {
 			t.Fatalf("after %s: the page made anew was not kept", c.name)
 		}
@@ -122,8 +139,7 @@ func TestResponseCache_StoredPages(t *testing.T) {
 	}](t, first)
 	for _, q := range []string{"limit=2", "limit=19", "limit=100", "rating=4", "verified=true", "harvest_year=2026",
 		"cursor=" + url.QueryEscape(page.NextCursor) + "&limit=2"} {
-		a.Do(t, http.MethodGet, reviews+"?"+q, "", nil)
-		waitKept(a)
+		askTwice(reviews + "?" + q)
 		if stored, _ := get(reviews + "?" + q); stored {
 			t.Errorf("?%s was kept in the database", q)
 		}

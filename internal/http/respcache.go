@@ -178,7 +178,8 @@ func (c *respCache) stats() (entries, bytes int) {
 // A non-empty variant names an answer kept in the database instead
 // (pageKeeper, fpr.ProductService.KeptPage), shared by instances and
 // restarts: the stamp is read with the page kept there, which is served
-// while current; one built is queued to be kept. c then only counts.
+// while current; one built is queued to be kept if c admits key (its
+// second request). c then keeps no body.
 //
 // With c, the answer carries an ETag naming the release and the stamp,
 // and Cache-Control: no-cache; a request whose If-None-Match names the
@@ -196,6 +197,8 @@ func (s *Server) servePublic(w http.ResponseWriter, r *http.Request, c *respCach
 		// from there costs one read where making it costs a dozen.
 		store = c != nil && variant != "" && s.keeper != nil
 		keep  = c != nil && !store
+		// queue: a page built now is to be kept in the database.
+		queue = store
 	)
 	if c != nil {
 		var (
@@ -248,16 +251,20 @@ func (s *Server) servePublic(w http.ResponseWriter, r *http.Request, c *respCach
 				return nil
 			}
 			keptBufs.Put(buf)
+			// Kept from its second request, as memory keeps pages:
+			// the long tail of pages asked for once costs no write,
+			// and no delete when its product next changes.
+			queue = c.admit(key)
 		} else {
 			keep = c.admit(key) // not kept yet, and maybe not to be
 		}
 		c.misses.Add(1)
 	}
-	v, builtAt, err := build(stamp, known, keep || store)
+	v, builtAt, err := build(stamp, known, keep || queue)
 	if err != nil {
 		return err
 	}
-	if !keep && !store {
+	if !keep && !queue {
 		writeJSON(w, http.StatusOK, v)
 		return nil
 	}
@@ -268,7 +275,7 @@ func (s *Server) servePublic(w http.ResponseWriter, r *http.Request, c *respCach
 	if keep {
 		c.put(key, builtAt, body)
 	}
-	if store {
+	if queue {
 		s.keeper.add(fpr.KeptPage{ProductID: productID, Variant: variant, Release: s.etagRelease, Stamp: builtAt, Body: body})
 	}
 	w.Header().Set("ETag", s.etag(builtAt))
