@@ -25,14 +25,7 @@ func TestResponseCache_StoredPages(t *testing.T) {
 	a := fprtest.New(t)
 	fresh := fprtest.New(t, fprtest.WithDB(a.DB), fprtest.WithServer(func(s *fprhttp.Server) { s.ResponseCacheBytes = -1 }))
 	producer := a.MustUser(t, fpr.RoleProducer)
-	farm := &fpr.Farm{Name: "Stored Farm", Region: "Kent"}
-	noErr(t, "CreateFarm", a.DB.CreateFarm(a.Ctx(producer.User), farm))
-	p := &fpr.Product{FarmID: farm.ID, Name: "Kale", Category: "vegetables", Unit: "bunch", Description: "Curly."}
-	noErr(t, "CreateProduct", a.DB.CreateProduct(a.Ctx(producer.User), p))
-	for range 3 {
-		u := a.MustUser(t, fpr.RoleMember)
-		noErr(t, "CreateReview", a.DB.CreateReview(a.Ctx(u.User), &fpr.Review{ProductID: p.ID, Rating: 4, Body: "Good."}))
-	}
+	farm, p := reviewedProduct(t, a, producer, "Stored Farm", "Kale", 3)
 	reviews := "/api/v1/products/" + p.ID + "/reviews"
 	waitKept := func(env *fprtest.Env) {
 		t.Helper()

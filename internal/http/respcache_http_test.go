@@ -31,14 +31,7 @@ func TestResponseCache_AnswersAreNeverStale(t *testing.T) {
 	producer := a.MustUser(t, fpr.RoleProducer)
 	mod := a.MustUser(t, fpr.RoleModerator)
 	author, voter := a.MustUser(t, fpr.RoleMember), a.MustUser(t, fpr.RoleMember)
-	farm := &fpr.Farm{Name: "Cache Farm", Region: "Kent"}
-	noErr(t, "CreateFarm", a.DB.CreateFarm(a.Ctx(producer.User), farm))
-	p := &fpr.Product{FarmID: farm.ID, Name: "Chard", Category: "vegetables", Unit: "bunch", Description: "Rainbow."}
-	noErr(t, "CreateProduct", a.DB.CreateProduct(a.Ctx(producer.User), p))
-	for range 3 {
-		u := a.MustUser(t, fpr.RoleMember)
-		noErr(t, "CreateReview", a.DB.CreateReview(a.Ctx(u.User), &fpr.Review{ProductID: p.ID, Rating: 3, Body: "Fine."}))
-	}
+	farm, p := reviewedProduct(t, a, producer, "Cache Farm", "Chard", 3)
 
 	paths := []string{
 		"/api/v1/products/" + p.ID,
@@ -287,4 +280,19 @@ func TestResponseCache_ConditionalGet(t *testing.T) {
 			}
 		}
 	}
+}
+
+// reviewedProduct makes producer a farm named farmName with a vegetable
+// named productName, reviewed by n new members.
+func reviewedProduct(t *testing.T, env *fprtest.Env, producer *fprtest.TestUser, farmName, productName string, n int) (*fpr.Farm, *fpr.Product) {
+	t.Helper()
+	farm := &fpr.Farm{Name: farmName, Region: "Kent"}
+	noErr(t, "CreateFarm", env.DB.CreateFarm(env.Ctx(producer.User), farm))
+	p := &fpr.Product{FarmID: farm.ID, Name: productName, Category: "vegetables", Unit: "bunch", Description: "Fresh."}
+	noErr(t, "CreateProduct", env.DB.CreateProduct(env.Ctx(producer.User), p))
+	for range n {
+		u := env.MustUser(t, fpr.RoleMember)
+		noErr(t, "CreateReview", env.DB.CreateReview(env.Ctx(u.User), &fpr.Review{ProductID: p.ID, Rating: 3, Body: "Fine."}))
+	}
+	return farm, p
 }
