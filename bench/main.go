@@ -31,6 +31,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -142,6 +144,7 @@ type bench struct {
 	cpuPerReq             map[string][]float64 // mode → fpr serve's CPU µs per request of each run
 	fprHWM, fprRSSAtStart string
 	fprRSSAtEnd           [3]string // VmRSS, RssAnon, RssFile after the runs
+	memPeak               memSample // the sample of largest VmRSS while FPR ran (sampleMemory)
 }
 
 func (b *bench) logf(format string, args ...any) { fmt.Fprintf(b.out, format+"\n", args...) }
@@ -387,7 +390,12 @@ func (b *bench) measure(ctx context.Context) error {
 	b.results, b.ratios, b.p99 = map[string][]float64{}, map[string][]float64{}, map[string][]float64{}
 	b.cpuPerReq = map[string][]float64{}
 	b.httpErrs, b.sockErrs = map[string]int{}, map[string]int{}
+	var running atomic.Value // the FPR run under way: "post, run 2"
+	running.Store("")
+	stopSampling := b.sampleMemory(&running)
+	defer stopSampling()
 	for run := 1; run <= b.o.runs; run++ {
+		running.Store("")
 		floor, p99, he, se, err := b.wrk(ctx, b.floorURL, "detail", b.floorIDs)
 		if err != nil {
 			return err
@@ -408,7 +416,9 @@ func (b *bench) measure(ctx context.Context) error {
 				}
 			}
 			cpuBefore := procCPU(b.fprCmd.Process.Pid)
+			running.Store(fmt.Sprintf("%s, run %d", mode, run))
 			rps, p99, he, se, err := b.wrk(ctx, b.fprURL, wrkMode, ids)
+			running.Store("")
 			if err != nil {
 				return err
 			}
@@ -427,6 +437,7 @@ func (b *bench) measure(ctx context.Context) error {
 			b.logf("run %d: %s %.0f/s (%.3f of the floor)", run, mode, rps, rps/floor)
 		}
 	}
+	stopSampling()
 	pid := b.fprCmd.Process.Pid
 	b.fprHWM = procStatus(pid, "VmHWM")
 	b.fprRSSAtEnd = [3]string{procStatus(pid, "VmRSS"), procStatus(pid, "RssAnon"), procStatus(pid, "RssFile")}
@@ -504,6 +515,10 @@ func (b *bench) report() error {
 	}
 	b.logf("fpr serve memory: VmRSS %s at start, VmHWM %s (peak) after the runs; then VmRSS %s = RssAnon %s (heap, stacks, SQLite caches) + RssFile %s (the binary's and mapped files' pages)",
 		b.fprRSSAtStart, b.fprHWM, b.fprRSSAtEnd[0], b.fprRSSAtEnd[1], b.fprRSSAtEnd[2])
+	if p := b.memPeak; p.rssKB > 0 {
+		b.logf("  largest sample (every %v, during %s): VmRSS %d kB = RssFile %d kB + RssAnon %d kB; the Go runtime held %d kB (go_memstats_sys_bytes − heap_released_bytes); RssAnon less that: %d kB (SQLite's caches and the C allocator, less a few MB the runtime mapped but never touched: on PostgreSQL, with no SQLite, it is about −3 MB)",
+			memSampleEvery, p.during, p.rssKB, p.fileKB, p.anonKB, p.goKB, p.anonKB-p.goKB)
+	}
 	if len(problems) > 0 {
 		return errors.New(strings.Join(problems, "; "))
 	}
@@ -616,6 +631,98 @@ func getJSON(ctx context.Context, u string, v any) error {
 		return fmt.Errorf("GET %s: %s", u, resp.Status)
 	}
 	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+// memSample is FPR's memory at one moment (sampleMemory).
+type memSample struct {
+	during                      string // the run under way
+	rssKB, anonKB, fileKB, goKB int64
+}
+
+// memSampleEvery is how often sampleMemory looks.
+const memSampleEvery = 500 * time.Millisecond
+
+// sampleMemory reads fpr serve's resident memory and the Go runtime's
+// share of it every memSampleEvery while FPR runs (running names the
+// run), keeping the sample of largest VmRSS in b.memPeak: VmHWM alone
+// cannot tell the Go heap, which GOMEMLIMIT bounds, from SQLite's memory,
+// which it does not. Each look costs the server one GET /metrics. The
+// returned function stops it and may be called more than once.
+func (b *bench) sampleMemory(running *atomic.Value) func() {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(memSampleEvery)
+		defer t.Stop()
+		pid := b.fprCmd.Process.Pid
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			during, _ := running.Load().(string)
+			if during == "" {
+				continue
+			}
+			s := memSample{during: during, rssKB: procStatusKB(pid, "VmRSS"), anonKB: procStatusKB(pid, "RssAnon"), fileKB: procStatusKB(pid, "RssFile")}
+			goBytes, err := goResident(b.fprURL + "/metrics")
+			if err != nil || s.rssKB <= b.memPeak.rssKB {
+				continue
+			}
+			s.goKB = goBytes >> 10
+			b.memPeak = s
+		}
+	}()
+	var once sync.Once
+	return func() { once.Do(func() { close(done); wg.Wait() }) }
+}
+
+// goResident returns what the Go runtime of the server at metricsURL holds
+// from the OS: go_memstats_sys_bytes less heap_released_bytes.
+func goResident(metricsURL string) (int64, error) {
+	resp, err := metricsClient.Get(metricsURL)
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var sys, released int64 = -1, -1
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		name, v, ok := strings.Cut(sc.Text(), " ")
+		if !ok {
+			continue
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			continue
+		}
+		switch name {
+		case "go_memstats_sys_bytes":
+			sys = int64(f)
+		case "go_memstats_heap_released_bytes":
+			released = int64(f)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return 0, err
+	}
+	if sys < 0 || released < 0 {
+		return 0, errors.New("no go_memstats_sys_bytes or heap_released_bytes in /metrics")
+	}
+	return sys - released, nil
+}
+
+// metricsClient gives up on a server that does not answer, so stopping
+// the sampler never waits long.
+var metricsClient = &http.Client{Timeout: 2 * time.Second}
+
+// procStatusKB returns a "N kB" field of /proc/PID/status as N, or 0.
+func procStatusKB(pid int, field string) int64 {
+	n, _ := strconv.ParseInt(strings.TrimSuffix(procStatus(pid, field), " kB"), 10, 64)
+	return n
 }
 
 // procStatus returns a field of /proc/PID/status ("VmHWM", "VmRSS") of the
