@@ -421,7 +421,7 @@ func TestSeed_PostgresKeepsTheSchema(t *testing.T) {
 			`SELECT conname || ': ' || pg_get_constraintdef(c.oid) FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
 				WHERE n.nspname = current_schema() ORDER BY conname`,
 		} {
-			defs = append(defs, queryStrings(t, raw, q)...)
+			defs = append(defs, storetest.QueryStrings(t, raw, q)...)
 		}
 		return strings.Join(defs, "\n"), raw
 	}
@@ -445,26 +445,4 @@ func TestSeed_PostgresKeepsTheSchema(t *testing.T) {
 		WHERE r.product_id = p.id AND r.status = 'published' AND NOT r.probe)`).Scan(&off); err != nil || off != 0 {
 		t.Errorf("products whose rating_count is not a recount = %d (%v)", off, err)
 	}
-}
-
-// queryStrings returns the one text column of q's rows.
-func queryStrings(t *testing.T, db *sql.DB, q string) []string {
-	t.Helper()
-	rows, err := db.Query(q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }

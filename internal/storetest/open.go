@@ -283,3 +283,27 @@ func postgresAdmin(t testing.TB) (*sql.DB, *url.URL) {
 	}
 	return admin, u
 }
+
+// QueryStrings returns the one text column of every row of q, run on db
+// directly (not through the store): for tests that compare what is in a
+// database file, such as its schema.
+func QueryStrings(t testing.TB, db *sql.DB, q string) []string {
+	t.Helper()
+	rows, err := db.QueryContext(context.Background(), q)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	defer func() { _ = rows.Close() }()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return out
+}

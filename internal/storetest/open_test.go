@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"context"
 	"database/sql"
 	"path/filepath"
 	"slices"
@@ -39,7 +38,7 @@ func TestOpenDB_CopyIsAFreshlyMigratedDatabase(t *testing.T) {
 			"journal_mode": `PRAGMA journal_mode`,
 			"integrity":    `PRAGMA integrity_check`,
 		} {
-			out[name] = queryStrings(t, db, q)
+			out[name] = QueryStrings(t, db, q)
 		}
 		return out
 	}
@@ -55,26 +54,4 @@ func TestOpenDB_CopyIsAFreshlyMigratedDatabase(t *testing.T) {
 	if !slices.Equal(got["journal_mode"], []string{"wal"}) || !slices.Equal(got["integrity"], []string{"ok"}) {
 		t.Errorf("copy: journal_mode %q, integrity %q; want wal, ok", got["journal_mode"], got["integrity"])
 	}
-}
-
-// queryStrings returns the one text column of every row of q.
-func queryStrings(t *testing.T, db *sql.DB, q string) []string {
-	t.Helper()
-	rows, err := db.QueryContext(context.Background(), q)
-	if err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	defer func() { _ = rows.Close() }()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	return out
 }
