@@ -515,7 +515,9 @@ func (b *bench) report() error {
 	}
 	b.logf("fpr serve memory: VmRSS %s at start, VmHWM %s (peak) after the runs; then VmRSS %s = RssAnon %s (heap, stacks, SQLite caches) + RssFile %s (the binary's and mapped files' pages)",
 		b.fprRSSAtStart, b.fprHWM, b.fprRSSAtEnd[0], b.fprRSSAtEnd[1], b.fprRSSAtEnd[2])
-	if p := b.memPeak; p.rssKB > 0 {
+	if p := b.memPeak; p.rssKB == 0 {
+		problems = append(problems, "the memory sampler took no sample (fpr serve's /proc status or /metrics could not be read)")
+	} else {
 		b.logf("  largest sample (every %v, during %s): VmRSS %d kB = RssFile %d kB + RssAnon %d kB; the Go runtime held %d kB (go_memstats_sys_bytes − heap_released_bytes); RssAnon less that: %d kB (SQLite's caches and the C allocator, less a few MB the runtime mapped but never touched: on PostgreSQL, with no SQLite, it is about −3 MB)",
 			memSampleEvery, p.during, p.rssKB, p.fileKB, p.anonKB, p.goKB, p.anonKB-p.goKB)
 	}
