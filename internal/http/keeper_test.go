@@ -17,9 +17,9 @@ import (
 
 // First pages of reviews are kept in the database (keeper.go) from their
 // second request: an instance that never made one (a new one: another
-// instance, or a restart) answers it from there, byte for byte what is made anew, while the
-// product's stamp and the release are the ones it was made at; after any
-// change, it is made anew and kept again.
+// instance, or a restart) answers it from there, byte for byte what is
+// made anew, while the product's stamp and the release are the ones it
+// was made at; after any change, it is made anew and kept again.
 func TestResponseCache_StoredPages(t *testing.T) {
 	t.Parallel()
 	a := fprtest.New(t)

@@ -141,6 +141,8 @@ func migrateTemplate() (db, wal []byte, err error) {
 	return db, wal, nil
 }
 
+// writeNew writes body to a new file at path; an existing file is an
+// error, never overwritten.
 func writeNew(path string, body []byte) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
