@@ -178,8 +178,7 @@ func (c *respCache) stats() (entries, bytes int) {
 // A non-empty variant names an answer kept in the database instead
 // (pageKeeper, fpr.ProductService.KeptPage), shared by instances and
 // restarts: the stamp is read with the page kept there, which is served
-// while current; one built is queued to be kept if c admits key (its
-// second request). c then keeps no body.
+// while current; one built is queued to be kept. c then keeps no body.
 //
 // With c, the answer carries an ETag naming the release and the stamp,
 // and Cache-Control: no-cache; a request whose If-None-Match names the
@@ -251,10 +250,15 @@ func (s *Server) servePublic(w http.ResponseWriter, r *http.Request, c *respCach
 				return nil
 			}
 			keptBufs.Put(buf)
-			// Kept from its second request, as memory keeps pages:
-			// the long tail of pages asked for once costs no write,
-			// and no delete when its product next changes.
-			queue = c.admit(key)
+			// Kept from its first request. Unlike memory, the database
+			// has room for every product's first pages (about 10 KB
+			// each, one per sort), the keeper bounds what it writes
+			// (keepPagesPerSecond, keepQueueBytes), and a kept page
+			// serves every instance, and restarts, until its product
+			// changes. Keeping only pages asked for twice within a few
+			// thousand requests (respCache.admit) left a catalogue's
+			// long tail to be made anew at every visit.
+			queue = true
 		} else {
 			keep = c.admit(key) // not kept yet, and maybe not to be
 		}
