@@ -80,7 +80,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&o.backend, "backend", "sqlite", "database FPR runs on: sqlite (a file in the working folder) or postgres (a database on -pg-url's server)")
 	fs.StringVar(&o.pgURL, "pg-url", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "with -backend postgres: a database URL of the server, whose user may create and drop databases")
 	fs.StringVar(&o.pgDB, "pg-db", "", "with -backend postgres: the database to seed, or reuse when it exists (default: a new one, dropped at the end unless -keep)")
-	modes := fs.String("modes", "detail,reviews,page500,post", "figures to measure, from detail, reviews, page500, post")
+	modes := fs.String("modes", "detail,reviews,full,page500,post", "figures to measure, from detail, reviews, full, page500, post")
 	fs.BoolVar(&o.keep, "keep", false, "keep the working folder")
 	fs.BoolVar(&o.smoke, "smoke", false, "tiny sizes, one short run: check that the harness works")
 	if err := fs.Parse(args); err != nil {
@@ -88,7 +88,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	o.modes = strings.Split(*modes, ",")
 	for _, m := range o.modes {
-		if !slices.Contains([]string{"detail", "reviews", "page500", "post"}, m) {
+		if !slices.Contains([]string{"detail", "reviews", "full", "page500", "post"}, m) {
 			return fmt.Errorf("unknown mode %q", m)
 		}
 	}
@@ -129,6 +129,9 @@ type bench struct {
 	fprURL, floorURL      string
 	fprCmd, floorCmd      *exec.Cmd
 	ids, floorIDs, deep   string // wrk id files
+	fullIDs               string // products whose first page holds 20 reviews (mode full)
+	fullProducts          int
+	pageReviews           float64 // reviews on a random product's first page, on average (mode reviews)
 	tokens, db            string
 	dbURL                 string // what fpr seed and fpr serve are given
 	pgCreated             bool   // the PostgreSQL database was made by this run
@@ -255,7 +258,11 @@ func (b *bench) writeIDs(ctx context.Context) error {
 		return err
 	}
 	defer func() { _ = src.Close() }()
-	rows, err := src.QueryContext(ctx, `SELECT p.id, p.farm_id, p.name, p.category, p.description, p.rating_count, p.rating_sum FROM products p ORDER BY p.id`)
+	// shown: the reviews the first page of the product's reviews holds
+	// (at most 20), as FPR lists them.
+	rows, err := src.QueryContext(ctx, `SELECT p.id, p.farm_id, p.name, p.category, p.description, p.rating_count, p.rating_sum,
+		(SELECT COUNT(*) FROM (SELECT 1 FROM reviews r WHERE r.product_id = p.id AND r.status = 'published' AND r.probe = FALSE LIMIT 20) AS s)
+		FROM products p ORDER BY p.id`)
 	if err != nil {
 		return fmt.Errorf("read products: %w", err)
 	}
@@ -276,13 +283,19 @@ func (b *bench) writeIDs(ctx context.Context) error {
 	}
 	defer func() { _ = tx.Rollback() }()
 	farms := map[string]int{}
-	var ids, floorIDs strings.Builder
-	n := 0
+	var ids, floorIDs, fullIDs strings.Builder
+	n, shownSum := 0, 0
+	b.fullProducts = 0
 	for rows.Next() {
 		var id, farm, name, category, desc string
-		var count, sum int
-		if err := rows.Scan(&id, &farm, &name, &category, &desc, &count, &sum); err != nil {
+		var count, sum, shown int
+		if err := rows.Scan(&id, &farm, &name, &category, &desc, &count, &sum, &shown); err != nil {
 			return err
+		}
+		shownSum += shown
+		if shown == 20 {
+			fullIDs.WriteString(id + "\n")
+			b.fullProducts++
 		}
 		if farms[farm] == 0 {
 			farms[farm] = len(farms) + 1
@@ -300,8 +313,18 @@ func (b *bench) writeIDs(ctx context.Context) error {
 	if err := tx.Commit(); err != nil {
 		return err
 	}
+	if n > 0 {
+		b.pageReviews = float64(shownSum) / float64(n)
+	}
+	if b.fullProducts == 0 && slices.Contains(b.o.modes, "full") {
+		return errors.New("mode full: no product has 20 published reviews")
+	}
 	b.ids, b.floorIDs = filepath.Join(b.dir, "ids.txt"), filepath.Join(b.dir, "floor-ids.txt")
+	b.fullIDs = filepath.Join(b.dir, "full-ids.txt")
 	if err := os.WriteFile(b.ids, []byte(ids.String()), 0o600); err != nil {
+		return err
+	}
+	if err := os.WriteFile(b.fullIDs, []byte(fullIDs.String()), 0o600); err != nil {
 		return err
 	}
 	return os.WriteFile(b.floorIDs, []byte(floorIDs.String()), 0o600)
@@ -407,6 +430,8 @@ func (b *bench) measure(ctx context.Context) error {
 			switch mode {
 			case "page500":
 				wrkMode, ids = "detail", b.deep
+			case "full":
+				wrkMode, ids = "reviews", b.fullIDs
 			case "post":
 			}
 			before := 0
@@ -467,6 +492,7 @@ var labels = map[string]string{
 	"floor":   "floor (one SQLite row by primary key)",
 	"detail":  "product detail  GET /api/v1/products/{id}",
 	"reviews": "reviews page 1  GET …/reviews?limit=20",
+	"full":    "  the same, 20 reviews on each page",
 	"page500": "reviews page %d GET …/reviews?limit=20&cursor=…",
 	"post":    "submit review   POST …/reviews",
 }
@@ -512,6 +538,10 @@ func (b *bench) report() error {
 		if acc <= 0 {
 			problems = append(problems, "post: no review was committed")
 		}
+	}
+	if slices.Contains(o.modes, "reviews") || slices.Contains(o.modes, "full") {
+		b.logf("  (reviews page 1 asks for any product's first page: %.1f reviews on average, as the shorter pages of products with fewer than 20 are counted; the same, 20 reviews on each page, asks only for the %d products with 20 or more)",
+			b.pageReviews, b.fullProducts)
 	}
 	b.logf("fpr serve memory: VmRSS %s at start, VmHWM %s (peak) after the runs; then VmRSS %s = RssAnon %s (heap, stacks, SQLite caches) + RssFile %s (the binary's and mapped files' pages)",
 		b.fprRSSAtStart, b.fprHWM, b.fprRSSAtEnd[0], b.fprRSSAtEnd[1], b.fprRSSAtEnd[2])
