@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -28,16 +29,26 @@ const minScore = 2
 // enough that the rest does not change the verdict.
 const maxScored = 64
 
-// commonPasswords holds zxcvbn's list of common passwords (about 30,000,
-// most used first), lowercased.
-var commonPasswords = func() map[string]bool {
+// commonPasswords holds zxcvbn's list of common passwords (about 30,000),
+// lowercased and sorted, for isCommonPassword. A sorted slice shares the
+// list's strings and takes 0.5 MB of live heap where a map took 2.6 MB,
+// which the collector's target doubles in every instance.
+var commonPasswords = func() []string {
 	list := frequency.FrequencyLists["passwords"]
-	m := make(map[string]bool, len(list))
+	s := make([]string, 0, len(list))
 	for _, p := range list {
-		m[strings.ToLower(p)] = true
+		s = append(s, strings.ToLower(p))
 	}
-	return m
+	slices.Sort(s)
+	return slices.Compact(s)
 }()
+
+// isCommonPassword reports whether lower (a lowercased password) is on
+// zxcvbn's list of common passwords.
+func isCommonPassword(lower string) bool {
+	_, found := slices.BinarySearch(commonPasswords, lower)
+	return found
+}
 
 // checkPassword returns the message for a password that breaks a rule, or
 // "": length, then closeness to the e-mail or display name, then
@@ -56,7 +67,7 @@ func checkPassword(password, email, displayName string) string {
 	if builtFrom(lower, inputs) {
 		return msgPasswordSimilar
 	}
-	if commonPasswords[lower] {
+	if isCommonPassword(lower) {
 		return msgPasswordCommon
 	}
 	scored := password

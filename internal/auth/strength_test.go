@@ -1,8 +1,11 @@
 package auth
 
 import (
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/trustelem/zxcvbn/frequency"
 )
 
 func TestCheckPassword(t *testing.T) {
@@ -59,4 +62,27 @@ func FuzzCheckPassword(f *testing.F) {
 	f.Fuzz(func(t *testing.T, password, email, name string) {
 		checkPassword(password, email, name)
 	})
+}
+
+// Every password on zxcvbn's list is found, in any case, and others are
+// not: the sorted slice answers as the map it replaced did.
+func TestIsCommonPassword(t *testing.T) {
+	t.Parallel()
+	list := frequency.FrequencyLists["passwords"]
+	if len(list) < 10000 {
+		t.Fatalf("zxcvbn's list has %d passwords", len(list))
+	}
+	for _, p := range list {
+		if !isCommonPassword(strings.ToLower(p)) {
+			t.Fatalf("%q is on the list but not found", p)
+		}
+	}
+	for _, p := range []string{"", "correct horse battery staple", "zzzzzzzzzzzzzzzzzzzzzzzzzz", list[0] + "!", " " + list[len(list)-1]} {
+		if isCommonPassword(p) {
+			t.Errorf("%q was found", p)
+		}
+	}
+	if len(commonPasswords) > len(list) || !slices.IsSorted(commonPasswords) {
+		t.Errorf("the list kept (%d) is longer than zxcvbn's (%d) or not sorted", len(commonPasswords), len(list))
+	}
 }
