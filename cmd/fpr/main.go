@@ -31,17 +31,21 @@ func main() {
 // heap nears it, instead of letting the heap grow to twice what is live.
 // The kept product answers (fprhttp.DefaultResponseCacheBytes, 12 MiB)
 // are live heap. On one core under the bench's reads and review
-// submissions (issue 14), the peak resident memory was 89 MB with this
-// limit, 99 MB with 60 MiB and 108 MB with none (and 16 MiB kept); the
+// submissions (issue 14), the peak resident memory was 89 MB with 50 MiB,
+// 99 MB with 60 MiB and 108 MB with none (and 16 MiB kept); the
 // collector ran 253 times in those 32 s, against 149 with 60 MiB. Paired
-// runs put its cost at 2-4% of the throughput of review pages; detail
-// runs could not tell it from the host's noise. The binary's own pages (about
+// runs put its cost at 2-4% of the throughput of review pages. Stop 24
+// measured 97-102 MB with 50 MiB on another host (the Go runtime held its
+// limit at the peak) and set 44 MiB: 89 MB, and about 5% more CPU a
+// product detail (64.5 against 68.0 µs, means of four paired runs; the
+// live heap is about 22 MB, zxcvbn's dictionaries and the templates
+// a third of it). The binary's own pages (about
 // 23 MB) and SQLite's page caches (up to 16 MB) are outside the limit.
 // A photo upload decodes up to fpr.MaxPhotoPixels into memory: while it
 // does, the heap is over the limit and the collector runs often (the
 // runtime caps it at half the CPU), and the heap stays near what is live
 // instead of doubling it.
-const serveMemoryLimit = 50 << 20
+const serveMemoryLimit = 44 << 20
 
 const usage = `usage: fpr <command> [flags]
 
