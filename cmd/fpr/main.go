@@ -40,7 +40,8 @@ func main() {
 // product detail (64.5 against 68.0 µs, means of four paired runs; the
 // live heap is about 22 MB, zxcvbn's dictionaries and the templates
 // a third of it). The binary's own pages (about
-// 23 MB) and SQLite's page caches (up to 16 MB) are outside the limit.
+// 23 MB) and SQLite's page caches (about 24 MB resident when full,
+// store.writeCacheKiB) are outside the limit.
 // A photo upload decodes up to fpr.MaxPhotoPixels into memory: while it
 // does, the heap is over the limit and the collector runs often (the
 // runtime caps it at half the CPU), and the heap stays near what is live
