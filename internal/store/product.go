@@ -159,12 +159,15 @@ const keepPagesPerOp = 16
 // the check and the write.
 func (db *DB) KeepPages(ctx context.Context, pages []fpr.KeptPage) error {
 	pages = slices.Clone(pages)
-	slices.SortFunc(pages, func(a, b fpr.KeptPage) int { return strings.Compare(a.ProductID, b.ProductID) })
+	slices.SortStableFunc(pages, func(a, b fpr.KeptPage) int { return strings.Compare(a.ProductID, b.ProductID) })
 	for len(pages) > 0 {
 		n := min(len(pages), keepPagesPerOp)
 		chunk := pages[:n]
 		pages = pages[n:]
 		err := db.inTx(ctx, true, func(tx *Tx) error {
+			if db.dialect.name() == "postgres" {
+				return keepPagesPostgres(ctx, tx, chunk)
+			}
 			for i := range chunk {
 				p := &chunk[i]
 				var stamp int64
@@ -190,6 +193,50 @@ func (db *DB) KeepPages(ctx context.Context, pages []fpr.KeptPage) error {
 		}
 	}
 	return nil
+}
+
+// keepPagesPostgresSQL stores pages whose product's stamp is still the
+// one they were made at, as KeepPages does page by page, in one statement:
+// it locks the products in ID order (FOR UPDATE, which re-reads a row a
+// concurrent change committed), and inserts only the pages whose stamp
+// matches. The ID columns are the table's "C" collation.
+const keepPagesPostgresSQL = `WITH pages AS (
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bytea[])
+			AS v(product_id, variant, release, stamp, body)
+	), locked AS (
+		SELECT p.id, p.stamp FROM products p WHERE p.id = ANY($1::text[]) ORDER BY p.id FOR UPDATE
+	)
+	INSERT INTO kept_pages (product_id, variant, release, stamp, body)
+	SELECT v.product_id, v.variant, v.release, v.stamp, v.body
+	FROM pages v JOIN locked l ON l.id = v.product_id COLLATE "C" AND l.stamp = v.stamp
+	ON CONFLICT (product_id, variant) DO UPDATE
+	SET release = excluded.release, stamp = excluded.stamp, body = excluded.body`
+
+// keepPagesPostgres is KeepPages's write of pages (sorted by product) on
+// PostgreSQL: one round trip where the page by page loop took two a page,
+// each waiting for the server. Under the bench's reads the keeper stored
+// about 90 pages a second that way and dropped most of what it was given.
+// A later page of the same product and variant wins, as in the loop (ON
+// CONFLICT cannot change one row twice in one statement).
+func keepPagesPostgres(ctx context.Context, tx *Tx, pages []fpr.KeptPage) error {
+	last := make(map[[2]string]int, len(pages))
+	for i, p := range pages {
+		last[[2]string{p.ProductID, p.Variant}] = i
+	}
+	var (
+		ids, variants, releases = make([]string, 0, len(pages)), make([]string, 0, len(pages)), make([]string, 0, len(pages))
+		stamps                  = make([]int64, 0, len(pages))
+		bodies                  = make([][]byte, 0, len(pages))
+	)
+	for i, p := range pages {
+		if last[[2]string{p.ProductID, p.Variant}] != i {
+			continue
+		}
+		ids, variants, releases = append(ids, p.ProductID), append(variants, p.Variant), append(releases, p.Release)
+		stamps, bodies = append(stamps, p.Stamp), append(bodies, p.Body)
+	}
+	_, err := tx.ExecContext(ctx, keepPagesPostgresSQL, ids, variants, releases, stamps, bodies)
+	return err
 }
 
 // productDetailSQL reads a product (productSelect), one row per aspect

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"testing"
 
 	"github.com/fpr-team/fpr"
@@ -270,6 +271,55 @@ var keptPageTests = map[string]func(t *testing.T, s *suite){
 		}
 		_, _, err = db.KeptPage(ctx, gone.ID, "reviews/newest", "r1", nil)
 		wantCode(t, "KeptPage(deleted)", err, fpr.CodeNotFound)
+	},
+	"ABatchKeepsEachCurrentPage": func(t *testing.T, s *suite) {
+		// One call with pages of several products, out of order: each
+		// current page is kept, a stale one and one of an unknown
+		// product are skipped, and of two pages of the same product and
+		// variant the later wins, as if they came one call after the
+		// other.
+		db := s.db(t, nil)
+		ctx := context.Background()
+		sh := mustShop(t, db)
+		var products []*fpr.Product
+		for i := range 20 { // more than one write's worth
+			products = append(products, mustProduct(t, db, sh.producer, sh.farm, fmt.Sprintf("Apple %d", i), "fruit", "Crisp."))
+		}
+		stale := products[3]
+		staleStamp := stampOf(t, db, stale.ID)
+		mustReview(t, db, mustUser(t, db, fpr.RoleMember), stale.ID, 5)
+		var pages []fpr.KeptPage
+		for i := len(products) - 1; i >= 0; i-- {
+			p := products[i]
+			stamp := stampOf(t, db, p.ID)
+			if p == stale {
+				stamp = staleStamp
+			}
+			pages = append(pages, fpr.KeptPage{ProductID: p.ID, Variant: "reviews/newest", Release: "r1", Stamp: stamp, Body: []byte(`{"n":` + strconv.Itoa(i) + `}`)})
+		}
+		twice := products[7]
+		pages = append(pages,
+			fpr.KeptPage{ProductID: "no-such-product", Variant: "reviews/newest", Release: "r1", Stamp: 1, Body: []byte(`{}`)},
+			fpr.KeptPage{ProductID: twice.ID, Variant: "reviews/newest", Release: "r2", Stamp: stampOf(t, db, twice.ID), Body: []byte(`{"later":true}`)})
+		mustOK(t, "KeepPages", db.KeepPages(ctx, pages))
+		for i, p := range products {
+			want, release := `{"n":`+strconv.Itoa(i)+`}`, "r1"
+			switch p {
+			case stale:
+				if n := keptRows(t, db, p.ID); n != 0 {
+					t.Errorf("a page made before its product's last change was stored (%d rows)", n)
+				}
+				continue
+			case twice:
+				want, release = `{"later":true}`, "r2"
+			}
+			if _, body, err := db.KeptPage(ctx, p.ID, "reviews/newest", release, nil); err != nil || string(body) != want {
+				t.Errorf("product %d: kept %q (%v), want %s", i, body, err, want)
+			}
+			if n := keptRows(t, db, p.ID); n != 1 {
+				t.Errorf("product %d: %d rows kept, want 1", i, n)
+			}
+		}
 	},
 }
 
