@@ -218,8 +218,10 @@ const keepPagesPostgresSQL = `WITH pages AS (
 // 2,000 products' first pages, the keeper stored 467 and 880 pages that
 // way (two runs), dropping 5,236 and 4,816; this way, 1,699, dropping
 // 2,755 (issue 14, stop 24).
-// A later page of the same product and variant wins, as in the loop (ON
-// CONFLICT cannot change one row twice in one statement).
+//
+// Of two pages of the same product and variant, the later wins, as in
+// the loop: only it is sent (ON CONFLICT cannot change one row twice in
+// one statement).
 func keepPagesPostgres(ctx context.Context, tx *Tx, pages []fpr.KeptPage) error {
 	last := make(map[[2]string]int, len(pages))
 	for i, p := range pages {
