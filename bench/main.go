@@ -80,7 +80,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&o.backend, "backend", "sqlite", "database FPR runs on: sqlite (a file in the working folder) or postgres (a database on -pg-url's server)")
 	fs.StringVar(&o.pgURL, "pg-url", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "with -backend postgres: a database URL of the server, whose user may create and drop databases")
 	fs.StringVar(&o.pgDB, "pg-db", "", "with -backend postgres: the database to seed, or reuse when it exists (default: a new one, dropped at the end unless -keep)")
-	modes := fs.String("modes", "detail,reviews,full,page500,post", "figures to measure, from detail, reviews, full, page500, post")
+	modes := fs.String("modes", strings.Join(modeNames, ","), "figures to measure, from "+strings.Join(modeNames, ", "))
 	fs.BoolVar(&o.keep, "keep", false, "keep the working folder")
 	fs.BoolVar(&o.smoke, "smoke", false, "tiny sizes, one short run: check that the harness works")
 	if err := fs.Parse(args); err != nil {
@@ -88,7 +88,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	o.modes = strings.Split(*modes, ",")
 	for _, m := range o.modes {
-		if !slices.Contains([]string{"detail", "reviews", "full", "page500", "post"}, m) {
+		if !slices.Contains(modeNames, m) {
 			return fmt.Errorf("unknown mode %q", m)
 		}
 	}
@@ -250,8 +250,11 @@ func (b *bench) setup(ctx context.Context) error {
 	return b.writeDeepPage(ctx)
 }
 
+// pageSize is the reviews a page holds (fpr.lua asks for ?limit=20).
+const pageSize = 20
+
 // fullProductsMax bounds the products mode full asks for: the first 2,000
-// (in ID order) with 20 or more published reviews. At 200,000 reviews
+// (in ID order) with pageSize or more published reviews. At 200,000 reviews
 // about 2,900 have that many, at 10 million all 10,000: with the same
 // number at both sizes, as many of their pages are asked for again, and so
 // kept, in a run of either.
@@ -266,10 +269,10 @@ func (b *bench) writeIDs(ctx context.Context) error {
 	}
 	defer func() { _ = src.Close() }()
 	// shown: the reviews the first page of the product's reviews holds
-	// (at most 20), as FPR lists them.
+	// (at most pageSize), as FPR lists them.
 	rows, err := src.QueryContext(ctx, `SELECT p.id, p.farm_id, p.name, p.category, p.description, p.rating_count, p.rating_sum,
-		(SELECT COUNT(*) FROM (SELECT 1 FROM reviews r WHERE r.product_id = p.id AND r.status = 'published' AND r.probe = FALSE LIMIT 20) AS s)
-		FROM products p ORDER BY p.id`)
+		(SELECT COUNT(*) FROM (SELECT 1 FROM reviews r WHERE r.product_id = p.id AND r.status = 'published' AND r.probe = FALSE LIMIT $1) AS s)
+		FROM products p ORDER BY p.id`, pageSize)
 	if err != nil {
 		return fmt.Errorf("read products: %w", err)
 	}
@@ -300,7 +303,7 @@ func (b *bench) writeIDs(ctx context.Context) error {
 			return err
 		}
 		shownSum += shown
-		if shown == 20 && b.fullProducts < fullProductsMax {
+		if shown == pageSize && b.fullProducts < fullProductsMax {
 			fullIDs.WriteString(id + "\n")
 			b.fullProducts++
 		}
@@ -494,6 +497,10 @@ func median(xs []float64) float64 {
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
+
+// modeNames are the figures the bench can measure, in the order it
+// measures them (-modes; labels names each).
+var modeNames = []string{"detail", "reviews", "full", "page500", "post"}
 
 var labels = map[string]string{
 	"floor":   "floor (one SQLite row by primary key)",

@@ -3,6 +3,7 @@ package http_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -181,5 +182,35 @@ func TestStoredReviewPage(t *testing.T) {
 		if got := fprhttp.StoredReviewPage(f); got != c.want {
 			t.Errorf("StoredReviewPage(%q) = %q, want %q", c.query, got, c.want)
 		}
+	}
+}
+
+// Since a first page is kept from its first request, a request is all it
+// takes to queue one: hostile or unknown product IDs (NUL, bidi
+// controls, invalid UTF-8, 4 KB, a flood of distinct ones) must answer
+// 404 and queue nothing, so they cost no write and leave no row.
+func TestResponseCache_HostileProductIDsKeepNothing(t *testing.T) {
+	t.Parallel()
+	a := fprtest.New(t)
+	paths := []string{
+		"/api/v1/products/%00/reviews",
+		"/api/v1/products/" + url.PathEscape("\u202egpj.exe") + "/reviews",
+		"/api/v1/products/%FF%FE/reviews",
+		"/api/v1/products/" + strings.Repeat("a", 4096) + "/reviews",
+	}
+	for i := range 200 {
+		paths = append(paths, fmt.Sprintf("/api/v1/products/no-such-%d/reviews", i))
+	}
+	for _, path := range paths {
+		resp, _ := a.Do(t, http.MethodGet, path, "", nil)
+		if resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("GET %.60s: %d, want 404", path, resp.StatusCode)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	noErr(t, "WaitKept", a.Server.WaitKept(ctx))
+	if st := a.Server.ResponseCacheStats(); st.Stored != 0 || st.Dropped != 0 {
+		t.Errorf("after %d requests for unknown products: %+v, want nothing stored or dropped", len(paths), st)
 	}
 }
