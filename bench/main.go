@@ -142,6 +142,7 @@ type bench struct {
 	results               map[string][]float64 // mode → rps of each run
 	ratios                map[string][]float64 // mode → ratio to the floor of the same run
 	accepted              []float64            // reviews committed per second (post)
+	writer                []writerShare        // SQLite's writer during each post run
 	httpErrs, sockErrs    map[string]int
 	p99                   map[string][]float64
 	cpuPerReq             map[string][]float64 // mode → fpr serve's CPU µs per request of each run
@@ -445,8 +446,12 @@ func (b *bench) measure(ctx context.Context) error {
 			case "post":
 			}
 			before := 0
+			var writerBefore map[string]float64
 			if mode == "post" {
 				if before, err = b.countReviews(ctx); err != nil {
+					return err
+				}
+				if writerBefore, err = readMetrics(b.fprURL + "/metrics"); err != nil {
 					return err
 				}
 			}
@@ -466,6 +471,13 @@ func (b *bench) measure(ctx context.Context) error {
 					return err
 				}
 				b.accepted = append(b.accepted, float64(after-before)/b.o.duration.Seconds())
+				writerAfter, err := readMetrics(b.fprURL + "/metrics")
+				if err != nil {
+					return err
+				}
+				if w, ok := newWriterShare(writerBefore, writerAfter, b.o.duration); ok {
+					b.writer = append(b.writer, w)
+				}
 			}
 			b.record(mode, rps, p99, he, se)
 			b.ratios[mode] = append(b.ratios[mode], rps/floor)
@@ -549,8 +561,19 @@ func (b *bench) report() error {
 	if slices.Contains(o.modes, "post") {
 		acc := median(b.accepted)
 		b.logf("%-52s %10.0f %8.3f   (errors above: 409 for a second review by the same user, and socket errors)", "  reviews committed per second", acc, acc/median(b.results["floor"]))
+		if len(b.writer) > 0 {
+			var busy, commit, perBatch []float64
+			for _, w := range b.writer {
+				busy, commit, perBatch = append(busy, w.busy), append(commit, w.commit), append(perBatch, w.perBatch)
+			}
+			b.logf("  SQLite's one writer during the submission runs (fpr_sqlite_* on /metrics, medians): busy %.2f of the time, %.2f of that in COMMIT (WAL writes, fsync, checkpoints), %.1f writes a batch",
+				median(busy), median(commit), median(perBatch))
+		}
 		if acc <= 0 {
 			problems = append(problems, "post: no review was committed")
+		}
+		if o.backend == "sqlite" && len(b.writer) != len(b.accepted) {
+			problems = append(problems, "post: fpr serve's /metrics lacked the fpr_sqlite_* figures of its writer, or they did not move")
 		}
 	}
 	if slices.Contains(o.modes, "reviews") || slices.Contains(o.modes, "full") {
@@ -729,36 +752,63 @@ func (b *bench) sampleMemory(running *atomic.Value) func() {
 // goResident returns what the Go runtime of the server at metricsURL holds
 // from the OS: go_memstats_sys_bytes less heap_released_bytes.
 func goResident(metricsURL string) (int64, error) {
-	resp, err := metricsClient.Get(metricsURL)
+	m, err := readMetrics(metricsURL)
 	if err != nil {
 		return 0, err
 	}
+	sys, ok1 := m["go_memstats_sys_bytes"]
+	released, ok2 := m["go_memstats_heap_released_bytes"]
+	if !ok1 || !ok2 {
+		return 0, errors.New("no go_memstats_sys_bytes or heap_released_bytes in /metrics")
+	}
+	return int64(sys - released), nil
+}
+
+// readMetrics returns the unlabelled samples of the server's metrics at
+// metricsURL, by name.
+func readMetrics(metricsURL string) (map[string]float64, error) {
+	resp, err := metricsClient.Get(metricsURL)
+	if err != nil {
+		return nil, err
+	}
 	defer func() { _ = resp.Body.Close() }()
-	var sys, released int64 = -1, -1
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", metricsURL, resp.Status)
+	}
+	out := map[string]float64{}
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		name, v, ok := strings.Cut(sc.Text(), " ")
-		if !ok {
+		if !ok || strings.HasPrefix(name, "#") || strings.Contains(name, "{") {
 			continue
 		}
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			continue
-		}
-		switch name {
-		case "go_memstats_sys_bytes":
-			sys = int64(f)
-		case "go_memstats_heap_released_bytes":
-			released = int64(f)
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			out[name] = f
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return 0, err
+	return out, sc.Err()
+}
+
+// writerShare is what SQLite's one writer did during one run: the share of
+// the run it was busy, the share of that in COMMIT, and writes a batch.
+type writerShare struct{ busy, commit, perBatch float64 }
+
+// newWriterShare compares two readings of the metrics taken d apart; false
+// when the server has no such writer (PostgreSQL) or committed nothing.
+func newWriterShare(before, after map[string]float64, d time.Duration) (writerShare, bool) {
+	delta := func(name string) (float64, bool) {
+		a, ok1 := after[name]
+		b, ok2 := before[name]
+		return a - b, ok1 && ok2
 	}
-	if sys < 0 || released < 0 {
-		return 0, errors.New("no go_memstats_sys_bytes or heap_released_bytes in /metrics")
+	busy, ok1 := delta("fpr_sqlite_writer_busy_seconds_total")
+	commit, ok2 := delta("fpr_sqlite_commit_seconds_total")
+	batches, ok3 := delta("fpr_sqlite_write_batches_total")
+	writes, ok4 := delta("fpr_sqlite_writes_committed_total")
+	if !ok1 || !ok2 || !ok3 || !ok4 || batches <= 0 || busy <= 0 {
+		return writerShare{}, false
 	}
-	return sys - released, nil
+	return writerShare{busy: busy / d.Seconds(), commit: commit / busy, perBatch: writes / batches}, true
 }
 
 // metricsClient gives up on a server that does not answer, so stopping

@@ -246,6 +246,12 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		return ops.ResponseCacheStats{Hits: st.Hits, Misses: st.Misses, Entries: st.Entries, Bytes: st.Bytes,
 			StoredHits: st.StoredHits, Stored: st.Stored, Dropped: st.Dropped}
 	})
+	if db.Dialect() == "sqlite" {
+		a.Monitor.Metrics.ObserveWriter(func() ops.WriterStats {
+			st := db.GroupCommitStats()
+			return ops.WriterStats{Batches: st.Batches, Committed: st.Committed, Busy: st.Busy, Commit: st.Commit}
+		})
+	}
 	return a, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -61,8 +62,16 @@ func TestApp_StartServeClose(t *testing.T) {
 		t.Errorf("GET / = %d, want 200\n%s", st, body)
 	}
 	// The request above is counted once the monitor has seen it.
-	if st, body := get(t, url+"/metrics"); st != http.StatusOK || !strings.Contains(body, "fpr_http_requests_total") {
+	st, body := get(t, url+"/metrics")
+	if st != http.StatusOK || !strings.Contains(body, "fpr_http_requests_total") {
 		t.Errorf("GET /metrics = %d, want 200 with the request counter\n%s", st, body)
+	}
+	// SQLite's one writer: Start recorded the release, so it has
+	// committed at least one write and worked for some time.
+	for _, name := range []string{"fpr_sqlite_write_batches_total", "fpr_sqlite_writes_committed_total", "fpr_sqlite_writer_busy_seconds_total", "fpr_sqlite_commit_seconds_total"} {
+		if v, ok := metricValue(body, name); !ok || v <= 0 {
+			t.Errorf("%s = %v (found %v), want above 0 after Start's write", name, v, ok)
+		}
 	}
 	rels, _, err := a.DB.FindReleases(fpr.NewContextWithUser(ctx, &fpr.User{ID: "admin", Role: fpr.RoleAdmin}), fpr.Page{})
 	if err != nil {
@@ -120,4 +129,16 @@ func TestApp_NewRefusesABadDatabase(t *testing.T) {
 	if _, err := app.New(context.Background(), app.Config{DatabaseURL: "mysql://nowhere"}); err == nil {
 		t.Error("New(mysql://) = nil error, want one")
 	}
+}
+
+// metricValue finds the sample of the unlabelled series name in a
+// Prometheus text exposition.
+func metricValue(body, name string) (float64, bool) {
+	for line := range strings.Lines(body) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			return f, err == nil
+		}
+	}
+	return 0, false
 }

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -136,6 +137,37 @@ func (m *Metrics) ObserveResponseCache(stats func() ResponseCacheStats) {
 			Name: "fpr_response_cache_store_dropped_total",
 			Help: "First pages of reviews not written to the database (the queue was full or the write failed).",
 		}, func() float64 { return float64(stats().Dropped) }),
+	)
+}
+
+// WriterStats is what ObserveWriter reads at each scrape: the figures of
+// SQLite's one writer (store.DB.GroupCommitStats).
+type WriterStats struct {
+	Batches, Committed int64
+	Busy, Commit       time.Duration
+}
+
+// ObserveWriter exports the figures of SQLite's one writer, read at each
+// scrape. rate(fpr_sqlite_writer_busy_seconds_total[1m]) is the share of
+// time it works: near 1, writes queue behind it (docs/runbook.md).
+func (m *Metrics) ObserveWriter(stats func() WriterStats) {
+	m.Registry.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "fpr_sqlite_write_batches_total",
+			Help: "Transactions of SQLite's one writer: each runs the writes waiting together and commits them with one fsync.",
+		}, func() float64 { return float64(stats().Batches) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "fpr_sqlite_writes_committed_total",
+			Help: "Write transactions committed in those batches (a review, a vote, a registration…).",
+		}, func() float64 { return float64(stats().Committed) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "fpr_sqlite_writer_busy_seconds_total",
+			Help: "Time SQLite's one writer spent running batches; its rate is the share of time it works.",
+		}, func() float64 { return stats().Busy.Seconds() }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "fpr_sqlite_commit_seconds_total",
+			Help: "The part of the writer's busy time spent in COMMIT: writing the WAL, its fsync, and checkpoints.",
+		}, func() float64 { return stats().Commit.Seconds() }),
 	)
 }
 

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Group commit on SQLite. With synchronous=FULL every COMMIT waits for an
@@ -66,11 +67,14 @@ type committer struct {
 	closing sync.RWMutex
 	closed  bool
 
-	// batches and committed count batches and operations committed, for
-	// tests and metrics.
+	// batches and committed count batches and operations committed;
+	// busy is the time spent running batches (BEGIN to the last outcome
+	// sent), inCommit the part of it in COMMIT (the WAL's writes, its
+	// fsync, and a checkpoint when one falls due). For tests and metrics.
 	mu                 sync.Mutex
 	batches, committed int64
 	largest            int
+	busy, inCommit     time.Duration
 }
 
 // errClosed is the error of a write submitted after Close.
@@ -186,6 +190,7 @@ func (c *committer) gather(batch []*writeOp) []*writeOp {
 
 // run executes one batch in one transaction and delivers every outcome.
 func (c *committer) run(batch []*writeOp) {
+	start := time.Now()
 	errs := make([]error, len(batch))
 	fail := func(err error) {
 		for i := range errs {
@@ -202,7 +207,7 @@ func (c *committer) run(batch []*writeOp) {
 	sqlTx, err := c.db.write.BeginTx(ctx, c.db.dialect.txOptions(true))
 	if err != nil {
 		fail(c.db.dialect.translate(err))
-		c.deliver(batch, errs, 0)
+		c.deliver(batch, errs, 0, start, 0)
 		return
 	}
 	ran := 0
@@ -216,7 +221,7 @@ func (c *committer) run(batch []*writeOp) {
 			_ = sqlTx.Rollback()
 			errs[i] = opErr
 			fail(fmt.Errorf("group commit: %w", c.db.dialect.translate(broken)))
-			c.deliver(batch, errs, 0)
+			c.deliver(batch, errs, 0, start, 0)
 			return
 		}
 		errs[i] = opErr
@@ -224,11 +229,12 @@ func (c *committer) run(batch []*writeOp) {
 			ran++
 		}
 	}
+	commitStart := time.Now()
 	if err := sqlTx.Commit(); err != nil {
 		fail(fmt.Errorf("group commit: %w", c.db.dialect.translate(err)))
 		ran = 0
 	}
-	c.deliver(batch, errs, ran)
+	c.deliver(batch, errs, ran, start, time.Since(commitStart))
 }
 
 // runOne runs op inside a savepoint of sqlTx. opErr is op's own outcome;
@@ -270,11 +276,15 @@ type opPanic struct{ value any }
 
 func (p *opPanic) Error() string { return fmt.Sprintf("panic in a write transaction: %v", p.value) }
 
-func (c *committer) deliver(batch []*writeOp, errs []error, committed int) {
+// deliver counts the batch begun at start (inCommit of it in COMMIT) and
+// sends each operation its outcome.
+func (c *committer) deliver(batch []*writeOp, errs []error, committed int, start time.Time, inCommit time.Duration) {
 	c.mu.Lock()
 	c.batches++
 	c.committed += int64(committed)
 	c.largest = max(c.largest, len(batch))
+	c.busy += time.Since(start)
+	c.inCommit += inCommit
 	c.mu.Unlock()
 	for i, op := range batch {
 		op.done <- errs[i]
@@ -282,10 +292,14 @@ func (c *committer) deliver(batch []*writeOp, errs []error, committed int) {
 }
 
 // GroupCommitStats are the figures of group commit: batches committed or
-// failed, operations committed, and the largest batch.
+// failed, operations committed, the largest batch, the time the writer
+// spent running batches (Busy), and the part of it in COMMIT (Commit).
+// Busy grows by at most the time elapsed: its rate is the share of time
+// the one writer works, and near 1 writes queue behind it.
 type GroupCommitStats struct {
 	Batches, Committed int64
 	Largest            int
+	Busy, Commit       time.Duration
 }
 
 // GroupCommitStats returns the figures of group commit (zero on PostgreSQL,
@@ -297,5 +311,5 @@ func (db *DB) GroupCommitStats() GroupCommitStats {
 	c := db.group
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return GroupCommitStats{Batches: c.batches, Committed: c.committed, Largest: c.largest}
+	return GroupCommitStats{Batches: c.batches, Committed: c.committed, Largest: c.largest, Busy: c.busy, Commit: c.inCommit}
 }

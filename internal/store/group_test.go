@@ -472,3 +472,55 @@ func TestGroupCommit_DeadlineWhileQueued(t *testing.T) {
 		t.Error("the abandoned write was written")
 	}
 }
+
+// TestGroupCommit_WriterBusyTime: the writer's busy time counts the whole
+// of each batch (a write held 50 ms adds at least that), COMMIT is part of
+// it, and it never grows faster than the clock: its rate is the share of
+// time the one writer works (fpr_sqlite_writer_busy_seconds_total).
+func TestGroupCommit_WriterBusyTime(t *testing.T) {
+	t.Parallel()
+	db := mustOpenInternal(t)
+	products := mustRawProduct(t, db, 5)
+	members := make([]*fpr.User, len(products))
+	for i := range members {
+		members[i] = mustMember(t, db)
+	}
+	before := db.GroupCommitStats()
+	wall := time.Now()
+
+	const held = 50 * time.Millisecond
+	release := holdCommitter(t, db)
+	heldSince := time.Now()
+	var outcomes []<-chan error
+	for i, p := range products {
+		outcomes = append(outcomes, queue(t, db, func() error {
+			return db.CreateReview(actAs(members[i]), &fpr.Review{ProductID: p, Rating: 4, Body: "Held up."})
+		}))
+	}
+	time.Sleep(held - time.Since(heldSince)) // the holding write lasts at least held
+	release()
+	for _, out := range outcomes {
+		if err := <-out; err != nil {
+			t.Fatal(err)
+		}
+	}
+	elapsed := time.Since(wall)
+	after := db.GroupCommitStats()
+
+	busy, commit := after.Busy-before.Busy, after.Commit-before.Commit
+	if got := after.Committed - before.Committed; got != 6 {
+		t.Errorf("%d writes committed, want 6 (the holder and 5 reviews)", got)
+	}
+	if after.Batches-before.Batches < 2 {
+		t.Errorf("%d batches, want 2 or more (the holder's, then the reviews')", after.Batches-before.Batches)
+	}
+	if busy < held {
+		t.Errorf("busy %v, want at least the %v the holding write took", busy, held)
+	}
+	if busy > elapsed {
+		t.Errorf("busy %v grew faster than the clock (%v elapsed)", busy, elapsed)
+	}
+	if commit <= 0 || commit > busy {
+		t.Errorf("commit %v, want more than 0 and at most busy %v", commit, busy)
+	}
+}
