@@ -131,6 +131,39 @@ func TestApp_NewRefusesABadDatabase(t *testing.T) {
 	}
 }
 
+// TestApp_PostgresHasNoSQLiteWriterSeries: on PostgreSQL, which has no
+// single writer, /metrics carries none of the fpr_sqlite_* series (a
+// series stuck at 0 would read as an idle writer).
+func TestApp_PostgresHasNoSQLiteWriterSeries(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a, err := app.New(ctx, app.Config{
+		DatabaseURL: storetest.FreshPostgresSchemaURL(t), Addr: "127.0.0.1:0",
+		Env: "development", BaseURL: "http://127.0.0.1", Build: fpr.BuildInfo{Release: "r1", Commit: "c1"},
+		Instance: "i1", PasswordParams: auth.TestParams,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if err := a.Close(cctx); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	st, body := get(t, a.Server.URL()+"/metrics")
+	if st != http.StatusOK || !strings.Contains(body, "fpr_build_info") {
+		t.Fatalf("GET /metrics = %d, want 200 with FPR's series\n%s", st, body)
+	}
+	if strings.Contains(body, "fpr_sqlite_") {
+		t.Errorf("/metrics on PostgreSQL has fpr_sqlite_* series")
+	}
+}
+
 // metricValue finds the sample of the unlabelled series name in a
 // Prometheus text exposition.
 func metricValue(body, name string) (float64, bool) {
