@@ -37,11 +37,7 @@ func get(t *testing.T, url string) (int, string) {
 func TestApp_StartServeClose(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	a, err := app.New(ctx, app.Config{
-		DatabaseURL: "sqlite:" + filepath.Join(t.TempDir(), "fpr.db"), Addr: "127.0.0.1:0",
-		Env: "development", BaseURL: "http://127.0.0.1", Build: fpr.BuildInfo{Release: "r1", Commit: "c1"},
-		Instance: "i1", PasswordParams: auth.TestParams,
-	})
+	a, err := app.New(ctx, testConfig("sqlite:"+filepath.Join(t.TempDir(), "fpr.db")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,11 +133,7 @@ func TestApp_NewRefusesABadDatabase(t *testing.T) {
 func TestApp_PostgresHasNoSQLiteWriterSeries(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	a, err := app.New(ctx, app.Config{
-		DatabaseURL: storetest.FreshPostgresSchemaURL(t), Addr: "127.0.0.1:0",
-		Env: "development", BaseURL: "http://127.0.0.1", Build: fpr.BuildInfo{Release: "r1", Commit: "c1"},
-		Instance: "i1", PasswordParams: auth.TestParams,
-	})
+	a, err := app.New(ctx, testConfig(storetest.FreshPostgresSchemaURL(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,6 +153,16 @@ func TestApp_PostgresHasNoSQLiteWriterSeries(t *testing.T) {
 	}
 	if strings.Contains(body, "fpr_sqlite_") {
 		t.Errorf("/metrics on PostgreSQL has fpr_sqlite_* series")
+	}
+}
+
+// testConfig is the configuration of an app on dbURL that serves on a
+// free loopback port as release r1.
+func testConfig(dbURL string) app.Config {
+	return app.Config{
+		DatabaseURL: dbURL, Addr: "127.0.0.1:0",
+		Env: "development", BaseURL: "http://127.0.0.1", Build: fpr.BuildInfo{Release: "r1", Commit: "c1"},
+		Instance: "i1", PasswordParams: auth.TestParams,
 	}
 }
 
