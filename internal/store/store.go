@@ -60,6 +60,9 @@ type DB struct {
 	// rstmts and wstmts keep the prepared statements of the read and
 	// write pools (SQLite only; nil on PostgreSQL). See stmtcache.go.
 	rstmts, wstmts *stmtCache
+	// sessions keeps sessions FindSession read (SQLite only; nil on
+	// PostgreSQL). See session.go.
+	sessions *sessionCache
 	// loading is set on a database made by CreateSQLite: one connection
 	// to a new file no one else reads, with no journal (bulk.go).
 	loading bool
@@ -103,6 +106,7 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 	}
 	if db.dialect.name() == "sqlite" {
 		db.rstmts, db.wstmts = newStmtCache(db.read), newStmtCache(db.write)
+		db.sessions = newSessionCache(sessionCacheEntries)
 		if !opt.NoGroupCommit {
 			db.group = newCommitter(db)
 		}
