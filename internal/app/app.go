@@ -251,6 +251,10 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 			st := db.GroupCommitStats()
 			return ops.WriterStats{Batches: st.Batches, Committed: st.Committed, Busy: st.Busy, Commit: st.Commit}
 		})
+		a.Monitor.Metrics.ObserveSessionCache(func() ops.SessionCacheStats {
+			st := db.SessionCacheStats()
+			return ops.SessionCacheStats{Hits: st.Hits, Misses: st.Misses, Kept: st.Kept}
+		})
 	}
 	return a, nil
 }

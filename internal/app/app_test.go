@@ -57,14 +57,29 @@ func TestApp_StartServeClose(t *testing.T) {
 	if st, body := get(t, url+"/"); st != http.StatusOK {
 		t.Errorf("GET / = %d, want 200\n%s", st, body)
 	}
+	// A session read twice: once from the tables, once from the cache.
+	u := &fpr.User{Email: "ann@example.org", DisplayName: "Ann"}
+	if err := a.DB.CreateUser(ctx, u, "hash"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.DB.CreateSession(ctx, "token-hash", u.ID, fpr.SessionAPI, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, _, err := a.DB.FindSession(ctx, "token-hash"); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// The request above is counted once the monitor has seen it.
 	st, body := get(t, url+"/metrics")
 	if st != http.StatusOK || !strings.Contains(body, "fpr_http_requests_total") {
 		t.Errorf("GET /metrics = %d, want 200 with the request counter\n%s", st, body)
 	}
 	// SQLite's one writer: Start recorded the release, so it has
-	// committed at least one write and worked for some time.
-	for _, name := range []string{"fpr_sqlite_write_batches_total", "fpr_sqlite_writes_committed_total", "fpr_sqlite_writer_busy_seconds_total", "fpr_sqlite_commit_seconds_total"} {
+	// committed at least one write and worked for some time; its session
+	// cache read one session and served it once.
+	for _, name := range []string{"fpr_sqlite_write_batches_total", "fpr_sqlite_writes_committed_total", "fpr_sqlite_writer_busy_seconds_total", "fpr_sqlite_commit_seconds_total",
+		"fpr_sqlite_session_cache_hits_total", "fpr_sqlite_session_cache_misses_total", "fpr_sqlite_session_cache_entries"} {
 		if v, ok := metricValue(body, name); !ok || v <= 0 {
 			t.Errorf("%s = %v (found %v), want above 0 after Start's write", name, v, ok)
 		}

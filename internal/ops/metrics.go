@@ -171,6 +171,33 @@ func (m *Metrics) ObserveWriter(stats func() WriterStats) {
 	)
 }
 
+// SessionCacheStats is what ObserveSessionCache reads at each scrape: the
+// figures of SQLite's session cache (store.DB.SessionCacheStats).
+type SessionCacheStats struct {
+	Hits, Misses int64
+	Kept         int
+}
+
+// ObserveSessionCache exports the figures of SQLite's session cache, read
+// at each scrape. Misses are first uses and reads after any change to
+// sessions or accounts (a logout anywhere empties it for every session).
+func (m *Metrics) ObserveSessionCache(stats func() SessionCacheStats) {
+	m.Registry.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "fpr_sqlite_session_cache_hits_total",
+			Help: "Sessions (API tokens, web logins) served from the instance's cache: the auth epoch was unchanged.",
+		}, func() float64 { return float64(stats().Hits) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "fpr_sqlite_session_cache_misses_total",
+			Help: "Sessions read from the database: a first use, a change to sessions or accounts since, or an expired copy.",
+		}, func() float64 { return float64(stats().Misses) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "fpr_sqlite_session_cache_entries",
+			Help: "Sessions the instance keeps (at most 10,000).",
+		}, func() float64 { return float64(stats().Kept) }),
+	)
+}
+
 // Handler serves the registry in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
