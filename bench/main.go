@@ -562,12 +562,13 @@ func (b *bench) report() error {
 		acc := median(b.accepted)
 		b.logf("%-52s %10.0f %8.3f   (errors above: 409 for a second review by the same user, and socket errors)", "  reviews committed per second", acc, acc/median(b.results["floor"]))
 		if len(b.writer) > 0 {
-			var busy, commit, perBatch []float64
+			var busy, commit, perBatch, sessionHits []float64
 			for _, w := range b.writer {
 				busy, commit, perBatch = append(busy, w.busy), append(commit, w.commit), append(perBatch, w.perBatch)
+				sessionHits = append(sessionHits, w.sessionHits)
 			}
-			b.logf("  SQLite's one writer during the submission runs (fpr_sqlite_* on /metrics, medians): busy %.2f of the time, %.2f of that in COMMIT (WAL writes, fsync, checkpoints), %.1f writes a batch",
-				median(busy), median(commit), median(perBatch))
+			b.logf("  SQLite's one writer during the submission runs (fpr_sqlite_* on /metrics, medians): busy %.2f of the time, %.2f of that in COMMIT (WAL writes, fsync, checkpoints), %.1f writes a batch; %.0f%% of the bearer tokens' sessions served from the instance's cache",
+				median(busy), median(commit), median(perBatch), 100*median(sessionHits))
 		}
 		if acc <= 0 {
 			problems = append(problems, "post: no review was committed")
@@ -790,8 +791,9 @@ func readMetrics(metricsURL string) (map[string]float64, error) {
 }
 
 // writerShare is what SQLite's one writer did during one run: the share of
-// the run it was busy, the share of that in COMMIT, and writes a batch.
-type writerShare struct{ busy, commit, perBatch float64 }
+// the run it was busy, the share of that in COMMIT, and writes a batch;
+// and the share of sessions its session cache served.
+type writerShare struct{ busy, commit, perBatch, sessionHits float64 }
 
 // newWriterShare compares two readings of the metrics taken d apart; false
 // when the server has no such writer (PostgreSQL) or committed nothing.
@@ -805,10 +807,12 @@ func newWriterShare(before, after map[string]float64, d time.Duration) (writerSh
 	commit, ok2 := delta("fpr_sqlite_commit_seconds_total")
 	batches, ok3 := delta("fpr_sqlite_write_batches_total")
 	writes, ok4 := delta("fpr_sqlite_writes_committed_total")
-	if !ok1 || !ok2 || !ok3 || !ok4 || batches <= 0 || busy <= 0 {
+	hits, ok5 := delta("fpr_sqlite_session_cache_hits_total")
+	misses, ok6 := delta("fpr_sqlite_session_cache_misses_total")
+	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 || batches <= 0 || busy <= 0 || hits+misses <= 0 {
 		return writerShare{}, false
 	}
-	return writerShare{busy: busy / d.Seconds(), commit: commit / busy, perBatch: writes / batches}, true
+	return writerShare{busy: busy / d.Seconds(), commit: commit / busy, perBatch: writes / batches, sessionHits: hits / (hits + misses)}, true
 }
 
 // metricsClient gives up on a server that does not answer, so stopping
