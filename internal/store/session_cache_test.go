@@ -3,7 +3,10 @@ package store_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -193,6 +196,75 @@ func TestSessionCache_TriggersNameEveryColumn(t *testing.T) {
 			if !strings.Contains(triggers, "NEW."+c+" IS OLD."+c) && !strings.Contains(triggers, "NEW."+c+" >= OLD."+c) {
 				t.Errorf("%s.%s: no auth_epoch trigger compares it (migration 0021's conditions)", table, c)
 			}
+		}
+	}
+}
+
+// Attacks on the cache: tokens that match no session are never kept (a
+// flood of guesses takes no memory), and a logout racing with requests
+// that use the token: every read that starts after the logout returned
+// finds no session, whether the cache had it or not. Odd rounds log out
+// through this instance (DeleteSession), even ones through another
+// connection, where only the epoch tells.
+func TestSessionCache_GuessesAndARacingLogout(t *testing.T) {
+	t.Parallel()
+	url := storetest.FreshURL(t, storetest.SQLite)
+	db := storetest.OpenURL(t, url)
+	ctx := context.Background()
+	other, err := sql.Open("sqlite", "file:"+strings.TrimPrefix(url, "sqlite:")+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = other.Close() })
+	for i := range 200 {
+		if _, _, err := db.FindSession(ctx, fmt.Sprintf("guess-%d", i)); fpr.ErrorCode(err) != fpr.CodeNotFound {
+			t.Fatalf("a guessed token: %v, want not_found", err)
+		}
+	}
+	if st := db.SessionCacheStats(); st.Kept != 0 {
+		t.Fatalf("after 200 guessed tokens the cache keeps %d sessions, want 0", st.Kept)
+	}
+	u := MustUser(t, db, fpr.RoleMember)
+	for round := range 20 {
+		tok := fmt.Sprintf("tok-%d", round)
+		if _, err := db.CreateSession(ctx, tok, u.ID, fpr.SessionAPI, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		var loggedOut atomic.Bool
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		for range 4 {
+			wg.Go(func() {
+				for {
+					after := loggedOut.Load()
+					_, _, err := db.FindSession(ctx, tok)
+					if after {
+						if fpr.ErrorCode(err) != fpr.CodeNotFound {
+							errs <- fmt.Errorf("round %d: a read begun after the logout returned: %v, want not_found", round, err)
+						}
+						return
+					}
+					if err != nil && fpr.ErrorCode(err) != fpr.CodeNotFound {
+						errs <- err
+						return
+					}
+				}
+			})
+		}
+		time.Sleep(time.Millisecond)
+		if round%2 == 1 {
+			err = db.DeleteSession(ctx, tok)
+		} else {
+			_, err = other.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tok)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		loggedOut.Store(true)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
 		}
 	}
 }
