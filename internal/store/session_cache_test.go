@@ -240,7 +240,7 @@ func TestSessionCache_GuessesAndARacingLogout(t *testing.T) {
 					_, _, err := db.FindSession(ctx, tok)
 					if after {
 						if fpr.ErrorCode(err) != fpr.CodeNotFound {
-							errs <- fmt.Errorf("round %d: a read begun after the logout returned: %v, want not_found", round, err)
+							errs <- fmt.Errorf("round %d: a read begun after the logout returned: %w, want not_found", round, err)
 						}
 						return
 					}
