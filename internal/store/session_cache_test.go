@@ -239,8 +239,11 @@ func TestSessionCache_GuessesAndARacingLogout(t *testing.T) {
 					after := loggedOut.Load()
 					_, _, err := db.FindSession(ctx, tok)
 					if after {
-						if fpr.ErrorCode(err) != fpr.CodeNotFound {
-							errs <- fmt.Errorf("round %d: a read begun after the logout returned: %w, want not_found", round, err)
+						switch {
+						case err == nil:
+							errs <- fmt.Errorf("round %d: a read begun after the logout found the session", round)
+						case fpr.ErrorCode(err) != fpr.CodeNotFound:
+							errs <- fmt.Errorf("round %d: a read begun after the logout: %w, want not_found", round, err)
 						}
 						return
 					}
