@@ -102,13 +102,15 @@ func liveArgs(now time.Time) []any {
 }
 
 // FindSession returns the session stored under tokenHash, without its
-// user agent and address, and its user. not_found when there is none or it is no longer live (fpr.SessionLive):
-// an expired row is as good as absent, whether or not
-// DeleteExpiredSessions has run.
+// user agent and address, and its user. not_found when there is none or
+// it is no longer live (fpr.SessionLive): an expired row is as good as
+// absent, whether or not DeleteExpiredSessions has run.
 //
 // On SQLite it serves a session it read before again while the auth
 // epoch is unchanged (sessionCache): one row of one page instead of a
-// session, its user and their indexes.
+// session, its user and their indexes. A read that raced with a touch
+// may keep the older use time; the next request then touches the session
+// again, which drops the copy.
 func (db *DB) FindSession(ctx context.Context, tokenHash string) (*fpr.User, *fpr.Session, error) {
 	c := db.sessions
 	if c == nil {
