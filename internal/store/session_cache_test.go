@@ -15,6 +15,19 @@ import (
 	"github.com/fpr-team/fpr/internal/storetest"
 )
 
+// otherConnection opens the SQLite database at url ("sqlite:PATH") apart
+// from the store, as another process (`fpr user role`, an older release)
+// would; closed when the test ends.
+func otherConnection(t *testing.T, url string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+strings.TrimPrefix(url, "sqlite:")+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
 // The SQLite session cache serves a session again only while nothing
 // FindSession reads has changed, whoever changed it: here another
 // connection to the file, as `fpr user role` in another process, or an
@@ -25,11 +38,7 @@ func TestSessionCache_EveryChangeTakesEffectAtOnce(t *testing.T) {
 	db := storetest.OpenURL(t, url)
 	clk := setClock(db)
 	ctx := context.Background()
-	other, err := sql.Open("sqlite", "file:"+strings.TrimPrefix(url, "sqlite:")+"?_pragma=busy_timeout(5000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = other.Close() })
+	other := otherConnection(t, url)
 	exec := func(q string, args ...any) {
 		t.Helper()
 		if _, err := other.ExecContext(ctx, q, args...); err != nil {
@@ -171,11 +180,7 @@ func TestSessionCache_TriggersNameEveryColumn(t *testing.T) {
 	t.Parallel()
 	url := storetest.FreshURL(t, storetest.SQLite)
 	_ = storetest.OpenURL(t, url)
-	raw, err := sql.Open("sqlite", "file:"+strings.TrimPrefix(url, "sqlite:"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = raw.Close() })
+	raw := otherConnection(t, url)
 	var triggers string
 	if err := raw.QueryRow(`SELECT group_concat(sql, ' ') FROM sqlite_schema WHERE type = 'trigger' AND name LIKE 'auth_epoch_%'`).Scan(&triggers); err != nil {
 		t.Fatal(err)
@@ -211,11 +216,7 @@ func TestSessionCache_GuessesAndARacingLogout(t *testing.T) {
 	url := storetest.FreshURL(t, storetest.SQLite)
 	db := storetest.OpenURL(t, url)
 	ctx := context.Background()
-	other, err := sql.Open("sqlite", "file:"+strings.TrimPrefix(url, "sqlite:")+"?_pragma=busy_timeout(5000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = other.Close() })
+	other := otherConnection(t, url)
 	for i := range 200 {
 		if _, _, err := db.FindSession(ctx, fmt.Sprintf("guess-%d", i)); fpr.ErrorCode(err) != fpr.CodeNotFound {
 			t.Fatalf("a guessed token: %v, want not_found", err)
@@ -255,6 +256,7 @@ func TestSessionCache_GuessesAndARacingLogout(t *testing.T) {
 			})
 		}
 		time.Sleep(time.Millisecond)
+		var err error
 		if round%2 == 1 {
 			err = db.DeleteSession(ctx, tok)
 		} else {
