@@ -199,6 +199,14 @@ func TestResponseCache_ReadsAfterWritesSeeThem(t *testing.T) {
 		mu.Lock()
 		last = n
 		mu.Unlock()
+		// Let the readers be answered from a kept answer before the next
+		// change, so that every change has one to make stale. Without the
+		// wait, on PostgreSQL under the race detector the writes could
+		// outrun every read and no read was a hit.
+		hits := env.Server.ResponseCacheStats().Hits
+		for deadline := time.Now().Add(5 * time.Second); env.Server.ResponseCacheStats().Hits == hits && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
 	}
 	close(stop)
 	readers.Wait()
