@@ -142,7 +142,7 @@ type bench struct {
 	results               map[string][]float64 // mode → rps of each run
 	ratios                map[string][]float64 // mode → ratio to the floor of the same run
 	accepted              []float64            // reviews committed per second (post)
-	writer                []writerShare        // SQLite's writer during each post run
+	sqlite                []sqliteFigures      // SQLite's writer and session cache during each post run
 	httpErrs, sockErrs    map[string]int
 	p99                   map[string][]float64
 	cpuPerReq             map[string][]float64 // mode → fpr serve's CPU µs per request of each run
@@ -446,12 +446,12 @@ func (b *bench) measure(ctx context.Context) error {
 			case "post":
 			}
 			before := 0
-			var writerBefore map[string]float64
+			var metricsBefore map[string]float64
 			if mode == "post" {
 				if before, err = b.countReviews(ctx); err != nil {
 					return err
 				}
-				if writerBefore, err = readMetrics(b.fprURL + "/metrics"); err != nil {
+				if metricsBefore, err = readMetrics(b.fprURL + "/metrics"); err != nil {
 					return err
 				}
 			}
@@ -471,12 +471,12 @@ func (b *bench) measure(ctx context.Context) error {
 					return err
 				}
 				b.accepted = append(b.accepted, float64(after-before)/b.o.duration.Seconds())
-				writerAfter, err := readMetrics(b.fprURL + "/metrics")
+				metricsAfter, err := readMetrics(b.fprURL + "/metrics")
 				if err != nil {
 					return err
 				}
-				if w, ok := newWriterShare(writerBefore, writerAfter, b.o.duration); ok {
-					b.writer = append(b.writer, w)
+				if f, ok := newSQLiteFigures(metricsBefore, metricsAfter, b.o.duration); ok {
+					b.sqlite = append(b.sqlite, f)
 				}
 			}
 			b.record(mode, rps, p99, he, se)
@@ -561,11 +561,11 @@ func (b *bench) report() error {
 	if slices.Contains(o.modes, "post") {
 		acc := median(b.accepted)
 		b.logf("%-52s %10.0f %8.3f   (errors above: 409 for a second review by the same user, and socket errors)", "  reviews committed per second", acc, acc/median(b.results["floor"]))
-		if len(b.writer) > 0 {
+		if len(b.sqlite) > 0 {
 			var busy, commit, perBatch, sessionHits []float64
-			for _, w := range b.writer {
-				busy, commit, perBatch = append(busy, w.busy), append(commit, w.commit), append(perBatch, w.perBatch)
-				sessionHits = append(sessionHits, w.sessionHits)
+			for _, f := range b.sqlite {
+				busy, commit, perBatch = append(busy, f.busy), append(commit, f.commit), append(perBatch, f.perBatch)
+				sessionHits = append(sessionHits, f.sessionHits)
 			}
 			b.logf("  SQLite's one writer during the submission runs (fpr_sqlite_* on /metrics, medians): busy %.2f of the time, %.2f of that in COMMIT (WAL writes, fsync, checkpoints), %.1f writes a batch; %.0f%% of the bearer tokens' sessions served from the instance's cache",
 				median(busy), median(commit), median(perBatch), 100*median(sessionHits))
@@ -573,13 +573,13 @@ func (b *bench) report() error {
 		if acc <= 0 {
 			problems = append(problems, "post: no review was committed")
 		}
-		if o.backend == "sqlite" && len(b.writer) != len(b.accepted) {
-			problems = append(problems, "post: fpr serve's /metrics lacked the fpr_sqlite_* figures of its writer, or they did not move")
+		if o.backend == "sqlite" && len(b.sqlite) != len(b.accepted) {
+			problems = append(problems, "post: fpr serve's /metrics lacked the fpr_sqlite_* figures of its writer and session cache, or they did not move")
 		}
 	}
 	if slices.Contains(o.modes, "reviews") || slices.Contains(o.modes, "full") {
-		b.logf("  (reviews page 1 asks for any product's first page: %.1f reviews on average, as the shorter pages of products with fewer than 20 are counted; the same, 20 reviews on each page, asks only for %d products with 20 or more)",
-			b.pageReviews, b.fullProducts)
+		b.logf("  (reviews page 1 asks for any product's first page: %.1[1]f reviews on average, as the shorter pages of products with fewer than %[3]d are counted; the same, %[3]d reviews on each page, asks only for %[2]d products with %[3]d or more)",
+			b.pageReviews, b.fullProducts, pageSize)
 	}
 	b.logf("fpr serve memory: VmRSS %s at start, VmHWM %s (peak) after the runs; then VmRSS %s = RssAnon %s (heap, stacks, SQLite caches) + RssFile %s (the binary's and mapped files' pages)",
 		b.fprRSSAtStart, b.fprHWM, b.fprRSSAtEnd[0], b.fprRSSAtEnd[1], b.fprRSSAtEnd[2])
@@ -790,29 +790,36 @@ func readMetrics(metricsURL string) (map[string]float64, error) {
 	return out, sc.Err()
 }
 
-// writerShare is what SQLite's one writer did during one run: the share of
-// the run it was busy, the share of that in COMMIT, and writes a batch;
-// and the share of sessions its session cache served.
-type writerShare struct{ busy, commit, perBatch, sessionHits float64 }
+// sqliteFigures is what SQLite did inside fpr serve during one run: the
+// share of the run its one writer was busy, the share of that in COMMIT,
+// writes a batch, and the share of sessions its session cache served.
+type sqliteFigures struct{ busy, commit, perBatch, sessionHits float64 }
 
-// newWriterShare compares two readings of the metrics taken d apart; false
-// when the server has no such writer (PostgreSQL) or committed nothing.
-func newWriterShare(before, after map[string]float64, d time.Duration) (writerShare, bool) {
-	delta := func(name string) (float64, bool) {
+// sqliteSeries are the fpr_sqlite_* counters newSQLiteFigures reads.
+var sqliteSeries = []string{"fpr_sqlite_writer_busy_seconds_total", "fpr_sqlite_commit_seconds_total",
+	"fpr_sqlite_write_batches_total", "fpr_sqlite_writes_committed_total",
+	"fpr_sqlite_session_cache_hits_total", "fpr_sqlite_session_cache_misses_total"}
+
+// newSQLiteFigures compares two readings of the metrics taken d apart;
+// false when the server has no such series (PostgreSQL) or they did not
+// move (no batch, no session read).
+func newSQLiteFigures(before, after map[string]float64, d time.Duration) (sqliteFigures, bool) {
+	delta := map[string]float64{}
+	for _, name := range sqliteSeries {
 		a, ok1 := after[name]
 		b, ok2 := before[name]
-		return a - b, ok1 && ok2
+		if !ok1 || !ok2 {
+			return sqliteFigures{}, false
+		}
+		delta[name] = a - b
 	}
-	busy, ok1 := delta("fpr_sqlite_writer_busy_seconds_total")
-	commit, ok2 := delta("fpr_sqlite_commit_seconds_total")
-	batches, ok3 := delta("fpr_sqlite_write_batches_total")
-	writes, ok4 := delta("fpr_sqlite_writes_committed_total")
-	hits, ok5 := delta("fpr_sqlite_session_cache_hits_total")
-	misses, ok6 := delta("fpr_sqlite_session_cache_misses_total")
-	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 || batches <= 0 || busy <= 0 || hits+misses <= 0 {
-		return writerShare{}, false
+	busy, batches := delta["fpr_sqlite_writer_busy_seconds_total"], delta["fpr_sqlite_write_batches_total"]
+	hits, misses := delta["fpr_sqlite_session_cache_hits_total"], delta["fpr_sqlite_session_cache_misses_total"]
+	if batches <= 0 || busy <= 0 || hits+misses <= 0 {
+		return sqliteFigures{}, false
 	}
-	return writerShare{busy: busy / d.Seconds(), commit: commit / busy, perBatch: writes / batches, sessionHits: hits / (hits + misses)}, true
+	return sqliteFigures{busy: busy / d.Seconds(), commit: delta["fpr_sqlite_commit_seconds_total"] / busy,
+		perBatch: delta["fpr_sqlite_writes_committed_total"] / batches, sessionHits: hits / (hits + misses)}, true
 }
 
 // metricsClient gives up on a server that does not answer, so stopping

@@ -81,7 +81,7 @@ func TestApp_StartServeClose(t *testing.T) {
 	for _, name := range []string{"fpr_sqlite_write_batches_total", "fpr_sqlite_writes_committed_total", "fpr_sqlite_writer_busy_seconds_total", "fpr_sqlite_commit_seconds_total",
 		"fpr_sqlite_session_cache_hits_total", "fpr_sqlite_session_cache_misses_total", "fpr_sqlite_session_cache_entries"} {
 		if v, ok := metricValue(body, name); !ok || v <= 0 {
-			t.Errorf("%s = %v (found %v), want above 0 after Start's write", name, v, ok)
+			t.Errorf("%s = %v (found %v), want above 0 after Start's write and the session's two reads", name, v, ok)
 		}
 	}
 	rels, _, err := a.DB.FindReleases(fpr.NewContextWithUser(ctx, &fpr.User{ID: "admin", Role: fpr.RoleAdmin}), fpr.Page{})
@@ -142,10 +142,10 @@ func TestApp_NewRefusesABadDatabase(t *testing.T) {
 	}
 }
 
-// TestApp_PostgresHasNoSQLiteWriterSeries: on PostgreSQL, which has no
-// single writer, /metrics carries none of the fpr_sqlite_* series (a
-// series stuck at 0 would read as an idle writer).
-func TestApp_PostgresHasNoSQLiteWriterSeries(t *testing.T) {
+// TestApp_PostgresHasNoSQLiteSeries: on PostgreSQL, which has no single
+// writer and no session cache, /metrics carries none of the fpr_sqlite_*
+// series (a series stuck at 0 would read as an idle writer).
+func TestApp_PostgresHasNoSQLiteSeries(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	a, err := app.New(ctx, testConfig(storetest.FreshPostgresSchemaURL(t)))

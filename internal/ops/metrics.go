@@ -109,34 +109,27 @@ type ResponseCacheStats struct {
 // (fprhttp.Server.ResponseCacheStats), read at each scrape.
 func (m *Metrics) ObserveResponseCache(stats func() ResponseCacheStats) {
 	m.Registry.MustRegister(
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "fpr_response_cache_hits_total",
-			Help: "Product details and review pages answered from a kept answer whose product stamp was unchanged.",
-		}, func() float64 { return float64(stats().Hits) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "fpr_response_cache_misses_total",
-			Help: "Product details and review pages made anew (none kept, or the product changed since).",
-		}, func() float64 { return float64(stats().Misses) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "fpr_response_cache_entries",
-			Help: "Answers kept.",
-		}, func() float64 { return float64(stats().Entries) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "fpr_response_cache_bytes",
-			Help: "Memory counted for the answers kept (keys, bodies and bookkeeping), at most the configured bound.",
-		}, func() float64 { return float64(stats().Bytes) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "fpr_response_cache_stored_hits_total",
-			Help: "First pages of reviews answered from a page kept in the database whose product stamp was unchanged.",
-		}, func() float64 { return float64(stats().StoredHits) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "fpr_response_cache_stored_total",
-			Help: "First pages of reviews written to the database to be kept.",
-		}, func() float64 { return float64(stats().Stored) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "fpr_response_cache_store_dropped_total",
-			Help: "First pages of reviews not written to the database (the queue was full or the write failed).",
-		}, func() float64 { return float64(stats().Dropped) }),
+		counterFunc("fpr_response_cache_hits_total",
+			"Product details and review pages answered from a kept answer whose product stamp was unchanged.",
+			func() float64 { return float64(stats().Hits) }),
+		counterFunc("fpr_response_cache_misses_total",
+			"Product details and review pages made anew (none kept, or the product changed since).",
+			func() float64 { return float64(stats().Misses) }),
+		gaugeFunc("fpr_response_cache_entries",
+			"Answers kept.",
+			func() float64 { return float64(stats().Entries) }),
+		gaugeFunc("fpr_response_cache_bytes",
+			"Memory counted for the answers kept (keys, bodies and bookkeeping), at most the configured bound.",
+			func() float64 { return float64(stats().Bytes) }),
+		counterFunc("fpr_response_cache_stored_hits_total",
+			"First pages of reviews answered from a page kept in the database whose product stamp was unchanged.",
+			func() float64 { return float64(stats().StoredHits) }),
+		counterFunc("fpr_response_cache_stored_total",
+			"First pages of reviews written to the database to be kept.",
+			func() float64 { return float64(stats().Stored) }),
+		counterFunc("fpr_response_cache_store_dropped_total",
+			"First pages of reviews not written to the database (the queue was full or the write failed).",
+			func() float64 { return float64(stats().Dropped) }),
 	)
 }
 
@@ -152,22 +145,18 @@ type WriterStats struct {
 // time it works: near 1, writes queue behind it (docs/runbook.md).
 func (m *Metrics) ObserveWriter(stats func() WriterStats) {
 	m.Registry.MustRegister(
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "fpr_sqlite_write_batches_total",
-			Help: "Transactions of SQLite's one writer: each runs the writes waiting together and commits them with one fsync.",
-		}, func() float64 { return float64(stats().Batches) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "fpr_sqlite_writes_committed_total",
-			Help: "Write transactions committed in those batches (a review, a vote, a registration…).",
-		}, func() float64 { return float64(stats().Committed) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "fpr_sqlite_writer_busy_seconds_total",
-			Help: "Time SQLite's one writer spent running batches; its rate is the share of time it works.",
-		}, func() float64 { return stats().Busy.Seconds() }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "fpr_sqlite_commit_seconds_total",
-			Help: "The part of the writer's busy time spent in COMMIT: writing the WAL, its fsync, and checkpoints.",
-		}, func() float64 { return stats().Commit.Seconds() }),
+		counterFunc("fpr_sqlite_write_batches_total",
+			"Transactions of SQLite's one writer: each runs the writes waiting together and commits them with one fsync.",
+			func() float64 { return float64(stats().Batches) }),
+		counterFunc("fpr_sqlite_writes_committed_total",
+			"Write transactions committed in those batches (a review, a vote, a registration…).",
+			func() float64 { return float64(stats().Committed) }),
+		counterFunc("fpr_sqlite_writer_busy_seconds_total",
+			"Time SQLite's one writer spent running batches; its rate is the share of time it works.",
+			func() float64 { return stats().Busy.Seconds() }),
+		counterFunc("fpr_sqlite_commit_seconds_total",
+			"The part of the writer's busy time spent in COMMIT: writing the WAL, its fsync, and checkpoints.",
+			func() float64 { return stats().Commit.Seconds() }),
 	)
 }
 
@@ -183,19 +172,26 @@ type SessionCacheStats struct {
 // sessions or accounts (a logout anywhere empties it for every session).
 func (m *Metrics) ObserveSessionCache(stats func() SessionCacheStats) {
 	m.Registry.MustRegister(
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "fpr_sqlite_session_cache_hits_total",
-			Help: "Sessions (API tokens, web logins) served from the instance's cache: the auth epoch was unchanged.",
-		}, func() float64 { return float64(stats().Hits) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "fpr_sqlite_session_cache_misses_total",
-			Help: "Sessions read from the database: a first use, a change to sessions or accounts since, or an expired copy.",
-		}, func() float64 { return float64(stats().Misses) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "fpr_sqlite_session_cache_entries",
-			Help: "Sessions the instance keeps (at most 10,000).",
-		}, func() float64 { return float64(stats().Kept) }),
+		counterFunc("fpr_sqlite_session_cache_hits_total",
+			"Sessions (API tokens, web logins) served from the instance's cache: the auth epoch was unchanged.",
+			func() float64 { return float64(stats().Hits) }),
+		counterFunc("fpr_sqlite_session_cache_misses_total",
+			"Sessions read from the database: a first use, a change to sessions or accounts since, or an expired copy.",
+			func() float64 { return float64(stats().Misses) }),
+		gaugeFunc("fpr_sqlite_session_cache_entries",
+			"Sessions the instance keeps (at most 10,000).",
+			func() float64 { return float64(stats().Kept) }),
 	)
+}
+
+// counterFunc is a counter read from f at each scrape.
+func counterFunc(name, help string, f func() float64) prometheus.Collector {
+	return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, f)
+}
+
+// gaugeFunc is a gauge read from f at each scrape.
+func gaugeFunc(name, help string, f func() float64) prometheus.Collector {
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f)
 }
 
 // Handler serves the registry in the Prometheus text format.

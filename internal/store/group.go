@@ -70,8 +70,8 @@ type committer struct {
 	// batches and committed count batches and operations committed;
 	// busy is the time spent running batches (from run's start to the
 	// moment the outcomes go out; not gathering), inCommit the part of it
-	// in COMMIT (the WAL's writes, its
-	// fsync, and a checkpoint when one falls due). For tests and metrics.
+	// in COMMIT (the WAL's writes, its fsync, and a checkpoint when one
+	// falls due). For tests and metrics.
 	mu                 sync.Mutex
 	batches, committed int64
 	largest            int

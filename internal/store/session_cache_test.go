@@ -206,7 +206,8 @@ func TestSessionCache_TriggersNameEveryColumn(t *testing.T) {
 }
 
 // Attacks on the cache: tokens that match no session are never kept (a
-// flood of guesses takes no memory), and a logout racing with requests
+// flood of guesses, hostile ones among them: NUL, bidi, invalid UTF-8,
+// 1 MB, takes no memory), and a logout racing with requests
 // that use the token: every read that starts after the logout returned
 // finds no session, whether the cache had it or not. Odd rounds log out
 // through this instance (DeleteSession), even ones through another
@@ -217,13 +218,17 @@ func TestSessionCache_GuessesAndARacingLogout(t *testing.T) {
 	db := storetest.OpenURL(t, url)
 	ctx := context.Background()
 	other := otherConnection(t, url)
+	guesses := []string{"\x00", "\u202etok", "\xff\xfe", strings.Repeat("a", 1<<20)}
 	for i := range 200 {
-		if _, _, err := db.FindSession(ctx, fmt.Sprintf("guess-%d", i)); fpr.ErrorCode(err) != fpr.CodeNotFound {
-			t.Fatalf("a guessed token: %v, want not_found", err)
+		guesses = append(guesses, fmt.Sprintf("guess-%d", i))
+	}
+	for _, g := range guesses {
+		if _, _, err := db.FindSession(ctx, g); fpr.ErrorCode(err) != fpr.CodeNotFound {
+			t.Fatalf("a guessed token %.20q: %v, want not_found", g, err)
 		}
 	}
 	if st := db.SessionCacheStats(); st.Kept != 0 {
-		t.Fatalf("after 200 guessed tokens the cache keeps %d sessions, want 0", st.Kept)
+		t.Fatalf("after %d guessed tokens the cache keeps %d sessions, want 0", len(guesses), st.Kept)
 	}
 	u := MustUser(t, db, fpr.RoleMember)
 	for round := range 20 {
