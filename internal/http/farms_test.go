@@ -300,8 +300,15 @@ func TestEmbedsAndBadge(t *testing.T) {
 			t.Errorf("%s has no rating: %s", path, body)
 		}
 	}
-	// Every other page may not be framed.
-	for _, path := range []string{"/", "/farms/" + c.farm.ID, "/products/" + c.product.ID, "/api/v1/farms"} {
+	// Every other page may not be framed, nor the API's JSON (by its CSP
+	// alone: withSecurityHeaders).
+	if csp := func() string {
+		resp, _ := get("/api/v1/farms", false)
+		return resp.Header.Get("Content-Security-Policy")
+	}(); csp != "default-src 'none'; frame-ancestors 'none'" {
+		t.Errorf("/api/v1/farms CSP = %q", csp)
+	}
+	for _, path := range []string{"/", "/farms/" + c.farm.ID, "/products/" + c.product.ID} {
 		resp, _ := get(path, false)
 		if resp.Header.Get("X-Frame-Options") != "DENY" || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
 			t.Errorf("%s may be framed: XFO %q CSP %q", path, resp.Header.Get("X-Frame-Options"), resp.Header.Get("Content-Security-Policy"))

@@ -12,7 +12,7 @@ func TestSharedHeaderValues(t *testing.T) {
 	shared := map[string][]string{
 		"hsts": securityHeaderValues.hsts, "nosniff": securityHeaderValues.nosniff,
 		"referrer": securityHeaderValues.referrer, "deny": securityHeaderValues.deny,
-		"csp": securityHeaderValues.csp, "embedCSP": securityHeaderValues.embedCSP,
+		"csp": securityHeaderValues.csp, "embedCSP": securityHeaderValues.embedCSP, "apiCSP": securityHeaderValues.apiCSP,
 		"jsonContentType": jsonContentType, "noCache": noCache,
 	}
 	for name, v := range shared {

@@ -288,6 +288,16 @@ func withPattern(next http.Handler) http.Handler {
 // withSecurityHeaders sets the headers every response carries; over
 // https also Strict-Transport-Security, so browsers never again reach the
 // site over plain http (where a session cookie could be seen).
+//
+// The API's JSON is no document a browser renders, follows links from or
+// loads anything for: its Content-Security-Policy allows nothing and no
+// framing, and it has no Referrer-Policy or X-Frame-Options (which
+// frame-ancestors replaces in every browser that runs the pages' CSP).
+// Two headers fewer keep an API answer at 8 headers with ETag,
+// Cache-Control, Content-Type and Content-Length over https, which Go
+// keeps in a map of one group: a ninth key grew the map, and the copy
+// net/http takes at WriteHeader, by 1.5 KB each, a fifth of the bytes a
+// request allocated under the bench's reads.
 func (s *Server) withSecurityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The keys are canonical and the values are the shared
@@ -298,6 +308,11 @@ func (s *Server) withSecurityHeaders(next http.Handler) http.Handler {
 			h["Strict-Transport-Security"] = securityHeaderValues.hsts
 		}
 		h["X-Content-Type-Options"] = securityHeaderValues.nosniff
+		if isAPI(r) {
+			h["Content-Security-Policy"] = securityHeaderValues.apiCSP
+			next.ServeHTTP(w, r)
+			return
+		}
 		h["Referrer-Policy"] = securityHeaderValues.referrer
 		if isEmbed(r.URL.Path) {
 			// The embeds are the only pages other sites may frame; they
@@ -317,7 +332,7 @@ func (s *Server) withSecurityHeaders(next http.Handler) http.Handler {
 // writes into a header's slice in place (net/http copies the header at
 // WriteHeader), so they never change.
 var securityHeaderValues = struct {
-	hsts, nosniff, referrer, deny, csp, embedCSP []string
+	hsts, nosniff, referrer, deny, csp, embedCSP, apiCSP []string
 }{
 	hsts:     []string{"max-age=63072000; includeSubDomains"},
 	nosniff:  []string{"nosniff"},
@@ -325,6 +340,7 @@ var securityHeaderValues = struct {
 	deny:     []string{"DENY"},
 	csp:      []string{"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"},
 	embedCSP: []string{"default-src 'none'; img-src 'self' data:; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors *"},
+	apiCSP:   []string{"default-src 'none'; frame-ancestors 'none'"},
 }
 
 // withAuth resolves the bearer token or session cookie to the acting user.

@@ -98,14 +98,23 @@ func TestMiddleware_RequestScope(t *testing.T) {
 	missing := do("/bad%01path", "", "", "agent/3") // refused before the mux
 	panicked := do("/api/v1/test/scope-panic", "", "", "agent/4")
 
-	for _, resp := range []*answer{anon, user, missing, panicked} {
-		for k, want := range map[string]string{
-			"X-Content-Type-Options":  "nosniff",
-			"Referrer-Policy":         "strict-origin-when-cross-origin",
-			"X-Frame-Options":         "DENY",
-			"Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
-		} {
-			if v := resp.header.Values(k); len(v) != 1 || v[0] != want {
+	// Pages carry the document headers; the API's JSON a CSP that
+	// allows nothing, and no header meant for documents.
+	page := map[string]string{
+		"X-Content-Type-Options":  "nosniff",
+		"Referrer-Policy":         "strict-origin-when-cross-origin",
+		"X-Frame-Options":         "DENY",
+		"Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+	}
+	api := map[string]string{
+		"X-Content-Type-Options":  "nosniff",
+		"Referrer-Policy":         "",
+		"X-Frame-Options":         "",
+		"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+	}
+	for resp, headers := range map[*answer]map[string]string{anon: api, user: api, missing: page, panicked: api} {
+		for k, want := range headers {
+			if v := resp.header.Values(k); want == "" && len(v) != 0 || want != "" && (len(v) != 1 || v[0] != want) {
 				t.Errorf("%s: %s = %q, want %q", resp.path, k, v, want)
 			}
 		}
