@@ -84,14 +84,10 @@ func (s *Server) readPhoto(w http.ResponseWriter, r *http.Request) (*fpr.PhotoDa
 
 // photoStoreContext is the context of the store call that follows an
 // upload: decoding and scaling a photo is CPU work that may use up the
-// request's database deadline (withDeadline), so the store call gets a
+// request's database deadline (withRequestID), so the store call gets a
 // deadline of its own, as long as a request's.
 func (s *Server) photoStoreContext(r *http.Request) (context.Context, context.CancelFunc) {
-	timeout := s.RequestTimeout
-	if timeout <= 0 {
-		timeout = DefaultRequestTimeout
-	}
-	return context.WithTimeout(context.WithoutCancel(r.Context()), timeout)
+	return context.WithTimeout(context.WithoutCancel(r.Context()), s.requestTimeout())
 }
 
 func multipartError(err error) error {

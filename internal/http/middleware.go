@@ -64,7 +64,8 @@ func scopeFromContext(ctx context.Context) *requestScope {
 }
 
 // withRequestID gives every request an ID, in its context and in the
-// X-Request-ID response header, and puts who sends it in its context
+// X-Request-ID response header, its database deadline (requestTimeout),
+// and puts who sends it in its context
 // (fpr.Client): the client's address (clientAddr: the peer, or what a
 // trusted proxy names), by which the store counts rate limits and which it
 // writes in the audit log, and the user agent, kept with the sessions a
@@ -84,6 +85,15 @@ func (s *Server) withRequestID(next http.Handler) http.Handler {
 		w.Header().Set("X-Request-Id", id)
 		sc := &requestScope{req: fpr.Request{ID: id, Client: fpr.Client{Address: s.clientAddr(r), UserAgent: r.UserAgent()}}}
 		ctx := context.WithValue(fpr.NewContextWithRequest(r.Context(), &sc.req), scopeKey{}, sc)
+		// The deadline the database calls obey (requestTimeout), set
+		// here with the scope: one copy of the request, not two.
+		ctx, cancel := context.WithTimeout(ctx, s.requestTimeout())
+		defer cancel()
+		// During a drain, ask the client to close the connection after
+		// the response, so keep-alive clients move to other instances.
+		if s.draining.Load() {
+			w.Header().Set("Connection", "close")
+		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -180,22 +190,12 @@ func (s *Server) respondError(w http.ResponseWriter, r *http.Request, err error)
 // answering.
 const DefaultRequestTimeout = 5 * time.Second
 
-// withDeadline gives each request's context the deadline the database
-// calls obey, and during a drain asks the client to close the connection
-// after the response, so keep-alive clients move to other instances.
-func (s *Server) withDeadline(next http.Handler) http.Handler {
-	timeout := s.RequestTimeout
-	if timeout <= 0 {
-		timeout = DefaultRequestTimeout
+// requestTimeout is DefaultRequestTimeout unless s.RequestTimeout is set.
+func (s *Server) requestTimeout() time.Duration {
+	if s.RequestTimeout > 0 {
+		return s.RequestTimeout
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.draining.Load() {
-			w.Header().Set("Connection", "close")
-		}
-		ctx, cancel := context.WithTimeout(r.Context(), timeout)
-		defer cancel()
-		next.ServeHTTP(w, r.WithContext(ctx))
-	})
+	return DefaultRequestTimeout
 }
 
 func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/") }

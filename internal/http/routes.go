@@ -218,7 +218,6 @@ func (s *Server) routes() http.Handler {
 	h = s.withAuth(h)
 	h = csrf.Handler(h)
 	h = s.withCleanInput(h)
-	h = s.withDeadline(h)
 	h = s.withRecover(h)
 	h = s.withLog(h)
 	h = s.withSecurityHeaders(h)
