@@ -34,6 +34,12 @@ var postgresReviews = newReviewSQL(``, func(expr string) string {
 
 func (postgresDialect) reviewSQL() reviewSQL { return postgresReviews }
 
+// postgresStamps read the stamp by the primary key (migration 0023 is
+// SQLite's alone).
+var postgresStamps = newStampSQL(``)
+
+func (postgresDialect) stampSQL() stampSQL { return postgresStamps }
+
 func (postgresDialect) name() string { return "postgres" }
 
 func (postgresDialect) migrations() fs.FS { return migrationsFor("postgres") }

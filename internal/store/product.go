@@ -93,11 +93,29 @@ func (db *DB) FindProductByID(ctx context.Context, id string) (*fpr.Product, err
 	return p, nil
 }
 
+// stampSQL is how a dialect reads a product's stamp for a kept answer:
+// alone (ProductStamp) and with the page kept at it (KeptPage). hint
+// follows the products table in both (newStampSQL).
+type stampSQL struct {
+	product, keptPage string
+}
+
+// newStampSQL builds a dialect's stampSQL, hint naming the index that
+// holds the stamp (sqliteStamps) or "".
+func newStampSQL(hint string) stampSQL {
+	return stampSQL{
+		product: `SELECT stamp FROM products` + hint + ` WHERE id = $1`,
+		keptPage: `SELECT p.stamp, k.body FROM products p` + hint + `
+		LEFT JOIN kept_pages k ON k.product_id = p.id AND k.variant = $2 AND k.release = $3 AND k.stamp = p.stamp
+		WHERE p.id = $1`,
+	}
+}
+
 // ProductStamp returns product id's stamp (fpr.Product.Stamp), or
-// not_found: a primary key read on the read pool.
+// not_found: one index search on the read pool (stampSQL).
 func (db *DB) ProductStamp(ctx context.Context, id string) (int64, error) {
 	var stamp int64
-	if err := db.readRow(ctx, `SELECT stamp FROM products WHERE id = $1`, id).Scan(&stamp); err != nil {
+	if err := db.readRow(ctx, db.dialect.stampSQL().product, id).Scan(&stamp); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return 0, fmt.Errorf("product stamp: %w", notFound("product"))
 		}
@@ -113,9 +131,7 @@ func (db *DB) ProductStamp(ctx context.Context, id string) (int64, error) {
 // own (sql.RawBytes), so that a caller reusing dst allocates only what
 // the driver does.
 func (db *DB) KeptPage(ctx context.Context, id, variant, release string, dst []byte) (int64, []byte, error) {
-	rows, err := db.readRows(ctx, `SELECT p.stamp, k.body FROM products p
-		LEFT JOIN kept_pages k ON k.product_id = p.id AND k.variant = $2 AND k.release = $3 AND k.stamp = p.stamp
-		WHERE p.id = $1`, id, variant, release)
+	rows, err := db.readRows(ctx, db.dialect.stampSQL().keptPage, id, variant, release)
 	if err != nil {
 		return 0, nil, db.dialect.translate(fmt.Errorf("kept page: %w", err))
 	}

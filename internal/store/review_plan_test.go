@@ -155,3 +155,30 @@ func TestReviewQuery_LimitWrittenIn(t *testing.T) {
 		}
 	}
 }
+
+// The stamp reads of kept answers (ProductStamp, KeptPage) search the
+// index products_stamp alone (migration 0023): no read of the product's
+// row, whose pages a read connection's cache does not keep for a large
+// catalogue. KeptPage then reads the page by its primary key.
+func TestStampReads_UseTheStampIndex(t *testing.T) {
+	t.Parallel()
+	db := mustOpenInternal(t)
+	for name, tc := range map[string]struct {
+		q    string
+		args []any
+	}{
+		"ProductStamp": {sqliteStamps.product, []any{"p1"}},
+		"KeptPage":     {sqliteStamps.keptPage, []any{"p1", "reviews/newest", "r1"}},
+	} {
+		got := queryPlan(t, db, tc.q, tc.args...)
+		if !strings.Contains(got, "SEARCH p USING COVERING INDEX products_stamp (id=?)") && !strings.Contains(got, "SEARCH products USING COVERING INDEX products_stamp (id=?)") {
+			t.Errorf("%s: plan = %s\nwant a search of the covering index products_stamp", name, got)
+		}
+		if name == "KeptPage" && !strings.Contains(got, "SEARCH k USING INDEX sqlite_autoindex_kept_pages_1 (product_id=? AND variant=?)") {
+			t.Errorf("%s: plan = %s\nwant the kept page by its primary key", name, got)
+		}
+		if strings.Contains(got, "SCAN") {
+			t.Errorf("%s: plan = %s, want no scan", name, got)
+		}
+	}
+}

@@ -340,6 +340,8 @@ type dialect interface {
 	forUpdate() string
 	// reviewSQL returns how the dialect reads whole reviews (newReviewSQL).
 	reviewSQL() reviewSQL
+	// stampSQL is how it reads a product's stamp for kept answers.
+	stampSQL() stampSQL
 	// rowLocks reports whether transactions take row locks (PostgreSQL).
 	// On SQLite one connection writes, one transaction at a time, so the
 	// no-op UPDATEs that lock a row (lockReview, lockFarmOfProduct) would
