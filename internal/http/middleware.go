@@ -84,9 +84,16 @@ func (s *Server) withRequestID(next http.Handler) http.Handler {
 		}
 		w.Header().Set("X-Request-Id", id)
 		sc := &requestScope{req: fpr.Request{ID: id, Client: fpr.Client{Address: s.clientAddr(r), UserAgent: r.UserAgent()}}}
-		ctx := context.WithValue(fpr.NewContextWithRequest(r.Context(), &sc.req), scopeKey{}, sc)
 		// The deadline the database calls obey (requestTimeout), set
-		// here with the scope: one copy of the request, not two.
+		// here with the scope: one copy of the request, not two. It
+		// bounds a request's database calls by itself: a client that
+		// hangs up no longer cancels them (context.WithoutCancel), so a
+		// query runs at most the deadline after its client left, as a
+		// write already did. Derived from net/http's own context instead,
+		// each request's context registered in its parent's map of
+		// children, 9% of the bytes a product detail allocated; product
+		// detail ran 2-19% faster without it (4 pairs).
+		ctx := context.WithValue(fpr.NewContextWithRequest(context.WithoutCancel(r.Context()), &sc.req), scopeKey{}, sc)
 		ctx, cancel := context.WithTimeout(ctx, s.requestTimeout())
 		defer cancel()
 		// During a drain, ask the client to close the connection after
