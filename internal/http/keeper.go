@@ -39,12 +39,12 @@ type pageKeeper struct {
 //
 // There is no bound on the pages written a second. A page is written at
 // most once for each change of its product that a request then reads, so
-// the writes follow the site's own writes. Bounding them (1,000 a
-// second, and 512 KiB of queue, until stop 27) only made pages again: after
-// a flood of reviews had moved every product's stamp, half the first
-// pages made were dropped and made again by their next request, a miss
-// of about 400 µs where storing costs less (reviews page 1 at 4,000-5,000
-// requests a second against 6,500-6,800 without the bound, in pairs).
+// the writes follow the site's own writes. A bound of 1,000 a second
+// (with 512 KiB of queue) only made pages again: after a flood of reviews
+// had moved every product's stamp, half the first pages made were dropped
+// and made again by their next request, a miss of about 400 µs where
+// storing costs less (reviews page 1 at 4,500-5,100 requests a second
+// against 5,200-6,600 without it, in pairs on one core).
 const keepQueueBytes = 2 << 20
 
 // keepTimeout bounds one round of writes.

@@ -254,9 +254,10 @@ func (s *Server) servePublic(w http.ResponseWriter, r *http.Request, c *respCach
 			// has room for every product's first pages (about 10 KB
 			// each, one per sort), the keeper bounds what waits to be
 			// written (keepQueueBytes), and a kept page serves every
-			// instance, and restarts, until its product changes. Keeping only pages asked for twice within a few
-			// thousand requests (respCache.admit) left a catalogue's
-			// long tail to be made anew at every visit.
+			// instance, and restarts, until its product changes.
+			// Keeping only pages asked for twice within a few thousand
+			// requests (respCache.admit) left a catalogue's long tail to
+			// be made anew at every visit.
 			queue = true
 		} else {
 			keep = c.admit(key) // not kept yet, and maybe not to be

@@ -3,6 +3,7 @@ package store_test
 import (
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/fpr-team/fpr/internal/storetest"
@@ -57,9 +58,9 @@ func TestKeptPagesPurge_EveryTakingAwayHasATrigger(t *testing.T) {
 		}
 		o := on{table: m[3], event: m[1], column: m[2]}
 		switch {
-		case regexp.MustCompile(`UPDATE products SET stamp`).MatchString(sql) && o.table != "products":
+		case strings.Contains(sql, "UPDATE products SET stamp"):
 			stamps[o] = true
-		case regexp.MustCompile(`DELETE FROM kept_pages`).MatchString(sql):
+		case strings.Contains(sql, "DELETE FROM kept_pages"):
 			purges[o] = true
 			if o.event == "INSERT" {
 				t.Errorf("trigger %s deletes kept pages on an INSERT, which takes nothing away", name)
