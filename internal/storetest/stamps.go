@@ -226,8 +226,11 @@ var keptPageTests = map[string]func(t *testing.T, s *suite){
 		var r, goneReview *fpr.Review
 		var photo *fpr.Photo
 		steps := []struct {
-			name   string
-			takes  bool // takes something away from the page
+			name string
+			// updates or deletes what a page shows, which could take
+			// something away (publishing a review again is an UPDATE
+			// too): the page goes on both databases
+			takes  bool
 			change func()
 		}{
 			{"a new review with aspect scores", false, func() {
