@@ -30,23 +30,27 @@ func main() {
 // memory unless GOMEMLIMIT sets another: the collector runs sooner as the
 // heap nears it, instead of letting the heap grow to twice what is live.
 // The kept product answers (fprhttp.DefaultResponseCacheBytes, 12 MiB)
-// are live heap. On one core under the bench's reads and review
-// submissions (issue 14), the peak resident memory was 89 MB with 50 MiB,
-// 99 MB with 60 MiB and 108 MB with none (and 16 MiB kept); the
-// collector ran 253 times in those 32 s, against 149 with 60 MiB. Paired
-// runs put its cost at 2-4% of the throughput of review pages. Stop 24
-// measured 97-102 MB with 50 MiB on another host (the Go runtime held its
-// limit at the peak) and set 44 MiB: 89 MB, and about 5% more CPU a
-// product detail (64.5 against 68.0 µs, means of four paired runs; the
-// live heap is about 22 MB, zxcvbn's dictionaries and the templates
-// a third of it). The binary's own pages (about
-// 23 MB) and SQLite's page caches (about 24 MB resident when full,
-// store.writeCacheKiB) are outside the limit.
+// are live heap, and so are zxcvbn's dictionaries (10 MB, built at
+// package init), the templates (about 3 MB), the kept sessions and the
+// page keeper's queue: about 30 MB in all under the bench.
+//
+// The limit trades CPU for resident memory, which issue 14 bounds at
+// 100 MB. Stop 24 set 44 MiB when the live heap was about 22 MB. At 30 MB
+// the collector ran every 12-14 MB allocated: reviews page 1 after a flood
+// of reviews ran at 5,483 and 5,562 requests a second with 44 MiB against
+// 7,262 and 6,804 with 54 MiB (190 against 122 collections in 16 s,
+// pairs), and nothing more above 54. The bench's peak at 54 MiB was 97 MB
+// until the read connections' page caches went from 2 MB to 1 MB each
+// (store.readCacheKiB), which gave back 8-10 MB: 89 MB at 200k.
+//
+// The binary's own pages (about 23 MB) and SQLite's page caches (the
+// writer's 4 MiB, store.writeCacheKiB, and the readers', each about twice
+// its size resident) are outside the limit.
 // A photo upload decodes up to fpr.MaxPhotoPixels into memory: while it
 // does, the heap is over the limit and the collector runs often (the
 // runtime caps it at half the CPU), and the heap stays near what is live
 // instead of doubling it.
-const serveMemoryLimit = 44 << 20
+const serveMemoryLimit = 54 << 20
 
 const usage = `usage: fpr <command> [flags]
 

@@ -127,6 +127,7 @@ func TestSQLite_WriteConnectionSettings(t *testing.T) {
 		{db.write, "temp_store", 2},  // MEMORY
 		{db.write, "synchronous", 2}, // FULL
 		{db.read, "synchronous", 2},
+		{db.read, "cache_size", -readCacheKiB},
 		{db.write, "foreign_keys", 1},
 	} {
 		var got int

@@ -114,13 +114,24 @@ func (sqliteDialect) translate(err error) error {
 // A cache costs about twice its cache_size in resident memory: SQLite
 // allocates each 4 KiB page with its header (about 4.3 KB) from the
 // driver's C allocator, whose size classes are powers of two, so each
-// takes 8 KiB (a 40 MB cache of a read-only scan made 78 MB). The 2 MB of
-// each read connection is 4 MB. Stop 24 measured this one at 8 MB (16 MB
-// resident) and at 4 MB: at 10 million reviews, 4 MB took 6-9 MB less
-// peak memory under a flood of submissions and accepted about 5% fewer
-// a second (1,430 against 1,500, three paired runs), and the bench's
-// peak at 10 million was 98 MB with 8 MB.
+// takes 8 KiB (a 40 MB cache of a read-only scan made 78 MB). The 1 MiB of
+// each read connection (readCacheKiB) is 2 MB. Stop 24 measured this one
+// at 8 MB (16 MB resident) and at 4 MB: at 10 million reviews, 4 MB took
+// 6-9 MB less peak memory under a flood of submissions and accepted about
+// 5% fewer a second (1,430 against 1,500, three paired runs), and the
+// bench's peak at 10 million was 98 MB with 8 MB.
 const writeCacheKiB = 4 << 10
+
+// readCacheKiB is the page cache of each read connection, in KiB: 1 MiB,
+// half SQLite's default. A read connection's cache is emptied whenever
+// another connection commits, so under writes it holds little for long;
+// what reads touch most stays in it: the stamp index (products_stamp, about
+// 100 pages at 10,000 products) and the upper levels of the review
+// indexes. Each MiB costs about 2 MB resident (writeCacheKiB), so the four
+// read connections gave back 8-10 MB of peak memory, which the Go
+// runtime's limit took (serveMemoryLimit in cmd/fpr): the bench's peak at
+// 200k went from 97 to 89 MB with the larger limit.
+const readCacheKiB = 1 << 10
 
 // walCheckpointPages is how large the WAL grows, in pages, before the
 // write connection copies it back into the database file after a commit
@@ -192,7 +203,7 @@ func openSQLite(path string, maxOpen int) (read, write *sql.DB, err error) {
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
-	read, err = sql.Open("sqlite", dsn)
+	read, err = sql.Open("sqlite", dsn+"&_pragma="+url.QueryEscape("cache_size(-"+strconv.Itoa(readCacheKiB)+")"))
 	if err != nil {
 		_ = write.Close()
 		return nil, nil, fmt.Errorf("open sqlite: %w", err)
