@@ -41,7 +41,10 @@ func main() {
 // 7,262 and 6,804 with 54 MiB (190 against 122 collections in 16 s,
 // pairs), and nothing more above 54. The bench's peak at 54 MiB was 97 MB
 // until the read connections' page caches went from 2 MB to 1 MB each
-// (store.readCacheKiB), which gave back 8-10 MB: 89 MB at 200k.
+// (store.readCacheKiB), which gave back 8-10 MB; with both, two benches
+// peaked at 89 and 96 MB at 200k and one at 91 MB at 10M: the Go runtime
+// at its limit, SQLite's caches full (18 MB) and the binary (23 MB). 52
+// MiB leaves 2 MB more below 100.
 //
 // The binary's own pages (about 23 MB) and SQLite's page caches (the
 // writer's 4 MiB, store.writeCacheKiB, and the readers', each about twice
@@ -50,7 +53,7 @@ func main() {
 // does, the heap is over the limit and the collector runs often (the
 // runtime caps it at half the CPU), and the heap stays near what is live
 // instead of doubling it.
-const serveMemoryLimit = 54 << 20
+const serveMemoryLimit = 52 << 20
 
 const usage = `usage: fpr <command> [flags]
 

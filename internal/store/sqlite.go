@@ -129,8 +129,7 @@ const writeCacheKiB = 4 << 10
 // 100 pages at 10,000 products) and the upper levels of the review
 // indexes. Each MiB costs about 2 MB resident (writeCacheKiB), so the four
 // read connections gave back 8-10 MB of peak memory, which the Go
-// runtime's limit took (serveMemoryLimit in cmd/fpr): the bench's peak at
-// 200k went from 97 to 89 MB with the larger limit.
+// runtime's larger limit took (serveMemoryLimit in cmd/fpr).
 const readCacheKiB = 1 << 10
 
 // walCheckpointPages is how large the WAL grows, in pages, before the
