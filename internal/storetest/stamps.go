@@ -227,10 +227,10 @@ var keptPageTests = map[string]func(t *testing.T, s *suite){
 		var photo *fpr.Photo
 		steps := []struct {
 			name string
-			// updates or deletes what a page shows, which could take
-			// something away (publishing a review again is an UPDATE
-			// too): the page goes on both databases
-			takes  bool
+			// purges: the change updates or deletes what a page shows
+			// (publishing a review again too), which could take something
+			// away, so the kept page goes on both databases
+			purges bool
 			change func()
 		}{
 			{"a new review with aspect scores", false, func() {
@@ -289,7 +289,7 @@ var keptPageTests = map[string]func(t *testing.T, s *suite){
 				t.Errorf("after %s: the page kept before it was given back: %q, %v", step.name, body, err)
 			}
 			want := 0
-			if !step.takes && s.backend == "sqlite" {
+			if !step.purges && s.backend == "sqlite" {
 				want = 1
 			}
 			if n := keptRows(t, db, veg.ID); n != want {
