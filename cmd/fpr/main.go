@@ -35,7 +35,7 @@ func main() {
 // page keeper's queue: about 30 MB in all under the bench.
 //
 // The limit trades CPU for resident memory, which issue 14 bounds at
-// 100 MB. Stop 24 set 44 MiB when the live heap was about 22 MB. At 30 MB
+// 100 MB. It was 44 MiB when the live heap was about 22 MB. At 30 MB
 // the collector ran every 12-14 MB allocated: reviews page 1 after a flood
 // of reviews ran at 5,483 and 5,562 requests a second with 44 MiB against
 // 7,262 and 6,804 with 54 MiB (190 against 122 collections in 16 s,

@@ -115,8 +115,8 @@ func (sqliteDialect) translate(err error) error {
 // allocates each 4 KiB page with its header (about 4.3 KB) from the
 // driver's C allocator, whose size classes are powers of two, so each
 // takes 8 KiB (a 40 MB cache of a read-only scan made 78 MB). The 1 MiB of
-// each read connection (readCacheKiB) is 2 MB. Stop 24 measured this one
-// at 8 MB (16 MB resident) and at 4 MB: at 10 million reviews, 4 MB took
+// each read connection (readCacheKiB) is 2 MB. Measured with this one at
+// 8 MB (16 MB resident) and at 4 MB, at 10 million reviews: 4 MB took
 // 6-9 MB less peak memory under a flood of submissions and accepted about
 // 5% fewer a second (1,430 against 1,500, three paired runs), and the
 // bench's peak at 10 million was 98 MB with 8 MB.
@@ -127,8 +127,8 @@ const writeCacheKiB = 4 << 10
 // another connection commits, so under writes it holds little for long;
 // what reads touch most stays in it: the stamp index (products_stamp, about
 // 100 pages at 10,000 products) and the upper levels of the review
-// indexes. Each MiB costs about 2 MB resident (writeCacheKiB), so the four
-// read connections gave back 8-10 MB of peak memory, which the Go
+// indexes. Each MiB costs about 2 MB resident (writeCacheKiB), so the bench's
+// four read connections gave back 8-10 MB of peak memory, which the Go
 // runtime's larger limit took (serveMemoryLimit in cmd/fpr).
 const readCacheKiB = 1 << 10
 
@@ -154,6 +154,20 @@ var writePragmas = []string{
 	"wal_autocheckpoint(" + strconv.Itoa(walCheckpointPages) + ")",
 }
 
+// readPragmas are the read connections' own settings.
+var readPragmas = []string{
+	"cache_size(-" + strconv.Itoa(readCacheKiB) + ")",
+}
+
+// pragmaQuery encodes pragmas as the driver's _pragma parameters.
+func pragmaQuery(pragmas ...string) string {
+	q := url.Values{}
+	for _, p := range pragmas {
+		q.Add("_pragma", p)
+	}
+	return q.Encode()
+}
+
 // openSQLite opens the file at path, creating its folder, with two pools:
 // one connection for writes, several for reads.
 //
@@ -175,6 +189,8 @@ var writePragmas = []string{
 //     and its fsync at COMMIT are unchanged. Readers keep temporary files
 //     for large sorts. And a larger page cache (writeCacheKiB) and fewer,
 //     larger checkpoints (walCheckpointPages).
+//   - on the read connections only (readPragmas): a smaller page cache
+//     (readCacheKiB).
 //   - _txlock=immediate on the write pool: a writing transaction takes the
 //     write lock at BEGIN, so it never fails midway upgrading a read lock.
 func openSQLite(path string, maxOpen int) (read, write *sql.DB, err error) {
@@ -186,23 +202,16 @@ func openSQLite(path string, maxOpen int) (read, write *sql.DB, err error) {
 			return nil, nil, fmt.Errorf("create database folder: %w", err)
 		}
 	}
-	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)", "busy_timeout(" + strconv.Itoa(int(sqliteBusyTimeout.Milliseconds())) + ")"} {
-		q.Add("_pragma", p)
-	}
-	dsn := "file:" + path + "?" + q.Encode()
-	wq := url.Values{}
-	for _, p := range writePragmas {
-		wq.Add("_pragma", p)
-	}
-	write, err = sql.Open("sqlite", dsn+"&"+wq.Encode()+"&_txlock=immediate")
+	dsn := "file:" + path + "?" + pragmaQuery("journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)",
+		"busy_timeout("+strconv.Itoa(int(sqliteBusyTimeout.Milliseconds()))+")")
+	write, err = sql.Open("sqlite", dsn+"&"+pragmaQuery(writePragmas...)+"&_txlock=immediate")
 	if err != nil {
 		return nil, nil, fmt.Errorf("open sqlite: %w", err)
 	}
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
-	read, err = sql.Open("sqlite", dsn+"&_pragma="+url.QueryEscape("cache_size(-"+strconv.Itoa(readCacheKiB)+")"))
+	read, err = sql.Open("sqlite", dsn+"&"+pragmaQuery(readPragmas...))
 	if err != nil {
 		_ = write.Close()
 		return nil, nil, fmt.Errorf("open sqlite: %w", err)
